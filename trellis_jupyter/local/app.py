@@ -1,0 +1,294 @@
+"""The Starlette application: every REST route of the Trellis chat API, and the WebSocket.
+
+Errors answer ``{"detail": "<one sentence>", "code": "<CODE>"}`` with the documented status.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+from datetime import datetime, timezone
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+
+from .context import DEFAULT_MODEL, MODELS, Principal, ServerContext
+from .sse import EventStreamResponse
+from .store import ChatRow
+from .turns import create_chat, prepare_turn
+from .websocket import websocket_endpoint
+from .wire import ApiError, new_debug_id
+
+__all__ = ["build_app"]
+
+logger = logging.getLogger("trellis_jupyter.local")
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _ctx(request: Request) -> ServerContext:
+    ctx: ServerContext = request.app.state.ctx
+    return ctx
+
+
+def _principal(request: Request) -> Principal:
+    return _ctx(request).principal_from_header(request.headers.get("authorization"))
+
+
+async def _body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    try:
+        body = json.loads(raw) if raw.strip() else None
+    except ValueError:
+        raise ApiError(400, "The request body is not valid JSON.", "INVALID_REQUEST") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "The request body must be a JSON object.", "INVALID_REQUEST")
+    return body
+
+
+def _chat_summary(chat: ChatRow) -> dict[str, Any]:
+    return {
+        "id": chat.id,
+        "title": chat.title,
+        "preview": chat.preview,
+        "timestamp": chat.updated_at,
+        "metadata": {"source_type": "database", "integration_id": chat.integration_id},
+    }
+
+
+def _own_chat(request: Request, principal: Principal) -> ChatRow:
+    chat = _ctx(request).store.get_chat(principal.member_id, request.path_params["chat_id"])
+    if chat is None:
+        raise ApiError(404, "Chat not found: it does not exist or is not yours.", "CHAT_NOT_FOUND")
+    return chat
+
+
+# --- routes -----------------------------------------------------------------------------------
+
+
+async def authenticate(request: Request) -> Response:
+    ctx = _ctx(request)
+    key = request.headers.get("x-api-key")
+    if not key:
+        raise ApiError(401, "Missing X-API-Key header", "UNAUTHORIZED")
+    if not hmac.compare_digest(key.encode("utf-8"), ctx.api_key.encode("utf-8")):
+        raise ApiError(401, "Invalid API key", "UNAUTHORIZED")
+    body = await _body(request)
+    email = body.get("email")
+    if not isinstance(email, str) or not _EMAIL.match(email.strip()):
+        raise ApiError(400, "Invalid email format", "INVALID_REQUEST")
+    token, claims = ctx.mint_token(email)
+    return JSONResponse(
+        {
+            "token": token,
+            "member_id": claims["sub"],
+            "organization_id": claims["org"],
+            "expires_at": datetime.fromtimestamp(claims["exp"], timezone.utc).isoformat(),
+        }
+    )
+
+
+async def models(request: Request) -> Response:
+    _principal(request)
+    return JSONResponse({"models": MODELS, "default": DEFAULT_MODEL})
+
+
+async def integrations(request: Request) -> Response:
+    _principal(request)
+    return JSONResponse({"integrations": _ctx(request).integrations})
+
+
+async def create(request: Request) -> Response:
+    principal = _principal(request)
+    ctx = _ctx(request)
+    body = await _body(request)
+    title, integration_id = body.get("title"), body.get("integration_id")
+    if title is not None and not isinstance(title, str):
+        raise ApiError(400, "'title' must be a string.", "INVALID_REQUEST")
+    if integration_id is not None and not isinstance(integration_id, str):
+        raise ApiError(400, "'integration_id' must be a string.", "INVALID_REQUEST")
+    wait = ctx.create_limiter.hit(principal.jti)
+    if wait is not None:
+        raise ApiError(
+            429, f"Too many chats created: wait {wait:.0f} s and try again.", "RATE_LIMIT", retry_after=wait
+        )
+    chat = create_chat(ctx, principal, title, integration_id)
+    return JSONResponse(
+        {
+            "id": chat.id,
+            "organization_id": chat.organization_id,
+            "member_id": chat.member_id,
+            "title": chat.title,
+            "created_at": chat.created_at,
+            "integration_id": chat.integration_id,
+        },
+        status_code=201,
+    )
+
+
+async def list_chats(request: Request) -> Response:
+    principal = _principal(request)
+    ctx = _ctx(request)
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        raise ApiError(400, "'page' must be a whole number.", "INVALID_REQUEST") from None
+    size = ctx.settings.page_size
+    chats, total = ctx.store.list_chats(principal.member_id, page, size)
+    return JSONResponse(
+        {
+            "chats": [_chat_summary(c) for c in chats],
+            "total": total,
+            "page": page,
+            "page_size": size,
+            "has_more": page * size < total,
+        }
+    )
+
+
+async def send(request: Request) -> Response:
+    principal = _principal(request)
+    ctx = _ctx(request)
+    spec = prepare_turn(ctx, principal, await _body(request))
+    return EventStreamResponse(ctx, spec)
+
+
+async def delete_many(request: Request) -> Response:
+    principal = _principal(request)
+    body = await _body(request)
+    ids = body.get("chat_ids")
+    if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        raise ApiError(400, "'chat_ids' must be a non-empty list of chat id strings.", "INVALID_REQUEST")
+    deleted, not_found = _ctx(request).store.delete_chats(principal.member_id, list(dict.fromkeys(ids)))
+    return JSONResponse({"deleted": deleted, "not_found": not_found, "deleted_count": len(deleted)})
+
+
+async def get_chat(request: Request) -> Response:
+    chat = _own_chat(request, _principal(request))
+    messages = _ctx(request).store.messages(chat.id)
+    return JSONResponse(
+        {
+            "id": chat.id,
+            "title": chat.title,
+            "preview": chat.preview,
+            "created_at": chat.created_at,
+            "timestamp": chat.updated_at,
+            "metadata": {"source_type": "database", "integration_id": chat.integration_id},
+            "messages": [m.to_json() for m in messages],
+        }
+    )
+
+
+async def rename(request: Request) -> Response:
+    principal = _principal(request)
+    _own_chat(request, principal)
+    body = await _body(request)
+    title = body.get("title")
+    if not isinstance(title, str) or not title.strip():
+        raise ApiError(400, "The request body needs a non-empty 'title' string.", "INVALID_REQUEST")
+    chat = _ctx(request).store.rename_chat(principal.member_id, request.path_params["chat_id"], title.strip())
+    if chat is None:
+        raise ApiError(404, "Chat not found: it does not exist or is not yours.", "CHAT_NOT_FOUND")
+    return JSONResponse(
+        {"id": chat.id, "title": chat.title, "preview": chat.preview, "timestamp": chat.updated_at}
+    )
+
+
+async def delete_chat(request: Request) -> Response:
+    principal = _principal(request)
+    deleted, _ = _ctx(request).store.delete_chats(principal.member_id, [request.path_params["chat_id"]])
+    if not deleted:
+        raise ApiError(404, "Chat not found: it does not exist or is not yours.", "CHAT_NOT_FOUND")
+    return JSONResponse({"message": "Chat deleted successfully"})
+
+
+async def delete_message(request: Request) -> Response:
+    chat = _own_chat(request, _principal(request))
+    if not _ctx(request).store.delete_messages_from(chat.id, request.path_params["message_id"]):
+        raise ApiError(404, "Message not found in this chat.", "MESSAGE_NOT_FOUND")
+    return Response(status_code=204)
+
+
+async def edit_message(request: Request) -> Response:
+    principal = _principal(request)
+    ctx = _ctx(request)
+    body = await _body(request)
+    edit = (request.path_params["chat_id"], request.path_params["message_id"])
+    return EventStreamResponse(ctx, prepare_turn(ctx, principal, body, edit=edit))
+
+
+async def feedback(request: Request) -> Response:
+    principal = _principal(request)
+    ctx = _ctx(request)
+    body = await _body(request)
+    value, note = body.get("feedback"), body.get("note")
+    if value not in ("positive", "negative"):
+        raise ApiError(400, '\'feedback\' must be "positive" or "negative".', "INVALID_REQUEST")
+    if note is not None and not isinstance(note, str):
+        raise ApiError(400, "'note' must be a string.", "INVALID_REQUEST")
+    message = ctx.store.find_message(principal.member_id, request.path_params["message_id"])
+    if message is None:
+        raise ApiError(404, "Message not found: it does not exist or is not yours.", "MESSAGE_NOT_FOUND")
+    metadata = ctx.store.set_feedback(message.id, value, note)
+    return JSONResponse({"id": message.id, "metadata": metadata})
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return exc.response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return JSONResponse(
+            {"detail": f"No such endpoint: {request.url.path}.", "code": "NOT_FOUND"}, status_code=404
+        )
+    if exc.status_code == 405:
+        detail = f"{request.method} is not allowed on {request.url.path}."
+        return JSONResponse(
+            {"detail": detail, "code": "METHOD_NOT_ALLOWED"}, status_code=405, headers=exc.headers
+        )
+    return JSONResponse({"detail": str(exc.detail), "code": "INVALID_REQUEST"}, status_code=exc.status_code)
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    debug_id = new_debug_id()
+    logger.error("%s %s failed (debug id %s)", request.method, request.url.path, debug_id, exc_info=exc)
+    detail = f"The local server failed (debug id {debug_id}); try again, and report it if it repeats."
+    return JSONResponse({"detail": detail, "code": "INTERNAL"}, status_code=500)
+
+
+def build_app(ctx: ServerContext) -> Starlette:
+    """The ASGI app serving ``ctx``."""
+    routes = [
+        Route("/v1/authenticate", authenticate, methods=["POST"]),
+        Route("/v1/models", models, methods=["GET"]),
+        Route("/v1/integrations", integrations, methods=["GET"]),
+        Route("/v1/chats/create", create, methods=["POST"]),
+        WebSocketRoute("/v1/chats/ws", websocket_endpoint),
+        Route("/v1/chats", list_chats, methods=["GET"]),
+        Route("/v1/chats", send, methods=["POST"]),
+        Route("/v1/chats", delete_many, methods=["DELETE"]),
+        Route("/v1/chats/messages/{message_id}/feedback", feedback, methods=["PATCH"]),
+        Route("/v1/chats/{chat_id}", get_chat, methods=["GET"]),
+        Route("/v1/chats/{chat_id}", rename, methods=["PUT"]),
+        Route("/v1/chats/{chat_id}", delete_chat, methods=["DELETE"]),
+        Route("/v1/chats/{chat_id}/messages/{message_id}", delete_message, methods=["DELETE"]),
+        Route("/v1/chats/{chat_id}/messages/{message_id}", edit_message, methods=["PATCH"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _internal_error},
+    )
+    app.state.ctx = ctx
+    return app

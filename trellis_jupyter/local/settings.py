@@ -1,0 +1,57 @@
+"""The local server's settings: limits, intervals and caps, all overridable for tests and benchmarks.
+
+Defaults are the documented values of the hosted service (section 9 of the API notes), so that a
+client meets the same limits locally as in production. ``serve_in_background(**settings)`` and
+``trellis-jupyter serve`` pass overrides through :func:`make_settings`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Limit", "Settings", "make_settings"]
+
+# (count, window in seconds): at most `count` events within any `window` seconds.
+Limit = tuple[int, float]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of the local server. Times are in seconds."""
+
+    pace: float = 0.0  # pause between two text deltas
+    keepalive_interval: float = 15.0  # SSE ": keepalive" comment while a turn runs
+    heartbeat_interval: float = 15.0  # WS heartbeat (with ?heartbeat=1) while a turn runs
+    query_timeout: float = 10.0  # one SQL query; QUERY_TIMEOUT beyond it
+    row_cap: int = 1000  # rows sent per table; row_count keeps the full count
+    token_ttl: int = 21600  # JWT lifetime (6 h)
+    ws_connection_cap: int = 3  # concurrent sockets per token (jti)
+    ws_send_limits: tuple[Limit, ...] = ((10, 60.0), (3, 10.0))  # send_message per socket
+    token_send_limits: tuple[Limit, ...] = ((30, 60.0),)  # send_message per token, all its sockets
+    create_chat_limits: tuple[Limit, ...] = ((20, 60.0),)  # POST /v1/chats/create per token
+    open_chat_cap: int = 500  # chats per member before 409 OPEN_CHAT_CAP
+    page_size: int = 20  # GET /v1/chats
+    ws_auth_timeout: float = 30.0  # an unauthenticated socket must authenticate within this
+    planner_threads: int = 8  # worker threads running the planner (and its queries)
+    organization_id: str = "org_local"
+    jwt_secret: str | None = None  # None: kept in the store (a file store keeps tokens valid)
+    planner: Any = None  # any object with Planner.answer; None: trellis_jupyter.local.planner
+
+
+_FIELDS = {f.name for f in dataclasses.fields(Settings)}
+
+
+def make_settings(**overrides: Any) -> Settings:
+    """Settings with ``overrides`` applied; an unknown name raises ``TypeError`` naming it."""
+    unknown = sorted(set(overrides) - _FIELDS)
+    if unknown:
+        raise TypeError(
+            f"Unknown local server setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(_FIELDS))}."
+        )
+    values = dict(overrides)
+    for name in ("ws_send_limits", "token_send_limits", "create_chat_limits"):
+        if name in values:
+            values[name] = tuple((int(n), float(w)) for n, w in values[name])
+    return Settings(**values)

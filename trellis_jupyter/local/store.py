@@ -1,0 +1,345 @@
+"""The chat store: members, chats and messages in one SQLite file (or in memory).
+
+A turn touches the store twice, each time in one transaction: :meth:`Store.begin_turn` writes the
+user message (deleting the edited message and everything after it first, for an edit), and
+:meth:`Store.finish_turn` writes the whole assistant message (content, visualizations and plan in
+its metadata). A turn that is interrupted, fails or is killed in between leaves the user message
+and no assistant message. The file runs in WAL mode, so a process killed at any point leaves a
+consistent store that the next server opens as it is.
+
+One connection serves every thread, behind a lock: each operation is a few indexed statements.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["ChatRow", "MessageRow", "Store", "StoreError", "new_id", "utc_now"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS members (
+    email TEXT PRIMARY KEY,
+    member_id TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chats (
+    id TEXT PRIMARY KEY,
+    member_id TEXT NOT NULL,
+    organization_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    integration_id TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    activity INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chats_by_member ON chats (member_id, activity);
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    chat_id TEXT NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS messages_by_chat ON messages (chat_id, seq);
+"""
+
+
+def utc_now() -> str:
+    """The current instant, ISO 8601 with milliseconds and an explicit UTC offset."""
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def new_id(prefix: str) -> str:
+    """``chat_<hex>`` / ``msg_<hex>``: 24 random hex digits after the prefix."""
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+class StoreError(Exception):
+    """A turn cannot be saved: its chat or its question was deleted meanwhile."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ChatRow:
+    id: str
+    member_id: str
+    organization_id: str
+    title: str
+    integration_id: str | None
+    created_at: str
+    updated_at: str
+    preview: str | None
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: str
+    chat_id: str
+    role: str
+    content: str
+    created_at: str
+    metadata: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "role": self.role,
+            "content": self.content,
+            "timestamp": self.created_at,
+            "metadata": self.metadata,
+        }
+
+
+_CHAT_COLUMNS = (
+    "c.id, c.member_id, c.organization_id, c.title, c.integration_id, c.created_at, c.updated_at, "
+    "(SELECT substr(m.content, 1, 120) FROM messages m WHERE m.chat_id = c.id ORDER BY m.seq LIMIT 1)"
+)
+
+
+class Store:
+    """Chats and messages of every member; ``path`` is a file or ``":memory:"``."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA foreign_keys = ON")
+        if path != ":memory:":
+            self._db.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode survives a killed process (not a power cut), at a fraction of FULL's cost.
+            self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.execute("PRAGMA busy_timeout = 5000")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- small helpers ---------------------------------------------------------------------
+
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        with self._lock:
+            return self._db.execute(sql, params).fetchone()
+
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def _transaction(self, statements: Iterable[tuple[str, Sequence[Any]]]) -> None:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, params in statements:
+                    self._db.execute(sql, params)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- server secrets and members --------------------------------------------------------
+
+    def meta(self, key: str, default: str) -> str:
+        """A value kept in the store, set to ``default`` the first time it is asked for."""
+        with self._lock:
+            self._db.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, default))
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return str(row[0])
+
+    def member_id(self, email: str) -> str:
+        """The member id of an email (lower-cased), created on first use and stable afterwards."""
+        email = email.strip().lower()
+        with self._lock:
+            self._db.execute(
+                "INSERT OR IGNORE INTO members (email, member_id, created_at) VALUES (?, ?, ?)",
+                (email, str(uuid.uuid4()), utc_now()),
+            )
+            row = self._db.execute("SELECT member_id FROM members WHERE email = ?", (email,)).fetchone()
+        return str(row[0])
+
+    # --- chats -----------------------------------------------------------------------------
+
+    def create_chat(
+        self, member_id: str, organization_id: str, title: str, integration_id: str | None
+    ) -> ChatRow:
+        chat_id, now = new_id("chat"), utc_now()
+        self._transaction(
+            [
+                (
+                    "INSERT INTO chats (id, member_id, organization_id, title, integration_id, created_at,"
+                    " updated_at, activity) VALUES (?, ?, ?, ?, ?, ?, ?,"
+                    " (SELECT COALESCE(MAX(activity), 0) + 1 FROM chats))",
+                    (chat_id, member_id, organization_id, title, integration_id, now, now),
+                )
+            ]
+        )
+        return ChatRow(chat_id, member_id, organization_id, title, integration_id, now, now, None)
+
+    def count_chats(self, member_id: str) -> int:
+        return int(self._one("SELECT COUNT(*) FROM chats WHERE member_id = ?", (member_id,))[0])
+
+    def get_chat(self, member_id: str, chat_id: str) -> ChatRow | None:
+        row = self._one(
+            f"SELECT {_CHAT_COLUMNS} FROM chats c WHERE c.id = ? AND c.member_id = ?", (chat_id, member_id)
+        )
+        return ChatRow(*row) if row else None
+
+    def list_chats(self, member_id: str, page: int, page_size: int) -> tuple[list[ChatRow], int]:
+        """One page of a member's chats, most recent activity first, and the total."""
+        rows = self._all(
+            f"SELECT {_CHAT_COLUMNS} FROM chats c WHERE c.member_id = ?"
+            " ORDER BY c.activity DESC LIMIT ? OFFSET ?",
+            (member_id, page_size, (page - 1) * page_size),
+        )
+        return [ChatRow(*r) for r in rows], self.count_chats(member_id)
+
+    def rename_chat(self, member_id: str, chat_id: str, title: str) -> ChatRow | None:
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE chats SET title = ? WHERE id = ? AND member_id = ?", (title, chat_id, member_id)
+            )
+            if cursor.rowcount == 0:
+                return None
+        return self.get_chat(member_id, chat_id)
+
+    def set_chat_integration(self, chat_id: str, integration_id: str) -> None:
+        with self._lock:
+            self._db.execute("UPDATE chats SET integration_id = ? WHERE id = ?", (integration_id, chat_id))
+
+    def delete_chats(self, member_id: str, chat_ids: Sequence[str]) -> tuple[list[str], list[str]]:
+        """Delete the member's chats among ``chat_ids``: (deleted, not found), each in input order."""
+        deleted: list[str] = []
+        not_found: list[str] = []
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for chat_id in chat_ids:
+                    cursor = self._db.execute(
+                        "DELETE FROM chats WHERE id = ? AND member_id = ?", (chat_id, member_id)
+                    )
+                    (deleted if cursor.rowcount else not_found).append(chat_id)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return deleted, not_found
+
+    # --- messages --------------------------------------------------------------------------
+
+    def messages(self, chat_id: str) -> list[MessageRow]:
+        rows = self._all(
+            "SELECT id, chat_id, role, content, created_at, metadata FROM messages"
+            " WHERE chat_id = ? ORDER BY seq",
+            (chat_id,),
+        )
+        return [MessageRow(r[0], r[1], r[2], r[3], r[4], json.loads(r[5])) for r in rows]
+
+    def find_message(self, member_id: str, message_id: str) -> MessageRow | None:
+        """A message of one of the member's chats."""
+        row = self._one(
+            "SELECT m.id, m.chat_id, m.role, m.content, m.created_at, m.metadata FROM messages m"
+            " JOIN chats c ON c.id = m.chat_id WHERE m.id = ? AND c.member_id = ?",
+            (message_id, member_id),
+        )
+        return MessageRow(row[0], row[1], row[2], row[3], row[4], json.loads(row[5])) if row else None
+
+    def delete_messages_from(self, chat_id: str, message_id: str) -> bool:
+        """Delete a message and every later message of its chat; False when it is not in that chat."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT seq FROM messages WHERE id = ? AND chat_id = ?", (message_id, chat_id)
+            ).fetchone()
+            if row is None:
+                return False
+            self._db.execute("DELETE FROM messages WHERE chat_id = ? AND seq >= ?", (chat_id, row[0]))
+        return True
+
+    def set_feedback(self, message_id: str, feedback: str, note: str | None) -> dict[str, Any]:
+        """Store feedback (and its note) in a message's metadata; the updated metadata."""
+        with self._lock:
+            row = self._db.execute("SELECT metadata FROM messages WHERE id = ?", (message_id,)).fetchone()
+            metadata: dict[str, Any] = json.loads(row[0]) if row else {}
+            metadata["feedback"] = feedback
+            if note is not None:
+                metadata["note"] = note
+            else:
+                metadata.pop("note", None)
+            self._db.execute(
+                "UPDATE messages SET metadata = ? WHERE id = ?", (json.dumps(metadata), message_id)
+            )
+        return metadata
+
+    # --- turns -----------------------------------------------------------------------------
+
+    def begin_turn(
+        self, chat_id: str, question: str, *, metadata: dict[str, Any], replace_from: str | None = None
+    ) -> str:
+        """Save a turn's user message (for an edit, after deleting the edited one and all later)."""
+        message_id, now = new_id("msg"), utc_now()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if replace_from is not None:
+                    row = self._db.execute(
+                        "SELECT seq FROM messages WHERE id = ? AND chat_id = ?", (replace_from, chat_id)
+                    ).fetchone()
+                    if row is None:
+                        raise StoreError("The message to edit no longer exists.", "MESSAGE_NOT_FOUND")
+                    self._db.execute("DELETE FROM messages WHERE chat_id = ? AND seq >= ?", (chat_id, row[0]))
+                self._insert_message(message_id, chat_id, "user", question, now, metadata)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return message_id
+
+    def finish_turn(self, chat_id: str, user_message_id: str, content: str, metadata: dict[str, Any]) -> str:
+        """Save a turn's assistant message, all of it at once, if its question still stands."""
+        message_id, now = new_id("msg"), utc_now()
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                if (
+                    self._db.execute("SELECT 1 FROM messages WHERE id = ?", (user_message_id,)).fetchone()
+                    is None
+                ):
+                    raise StoreError(
+                        "The question was deleted while it was being answered; the answer was not saved.",
+                        "MESSAGE_NOT_FOUND",
+                    )
+                self._insert_message(message_id, chat_id, "assistant", content, now, metadata)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        return message_id
+
+    def _insert_message(
+        self, message_id: str, chat_id: str, role: str, content: str, now: str, metadata: dict[str, Any]
+    ) -> None:
+        # Called inside a transaction: the message and the chat's activity move together.
+        cursor = self._db.execute(
+            "UPDATE chats SET updated_at = ?, activity = (SELECT COALESCE(MAX(activity), 0) + 1 FROM chats)"
+            " WHERE id = ?",
+            (now, chat_id),
+        )
+        if cursor.rowcount == 0:
+            raise StoreError("The chat was deleted; start a new one.", "CHAT_NOT_FOUND")
+        self._db.execute(
+            "INSERT INTO messages (id, chat_id, role, content, created_at, metadata)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (message_id, chat_id, role, content, now, json.dumps(metadata, allow_nan=False)),
+        )

@@ -1,0 +1,260 @@
+"""One turn: a question in, events out, and the answer saved whole or not at all.
+
+``prepare_turn`` checks a send or an edit (raising :class:`~.wire.ApiError` before anything is
+written or streamed); ``run_turn`` then saves the user message, emits ``chat_metadata`` and the
+``processing`` statuses, calls the planner in a worker thread, emits the visualizations and the
+text (as word-sized ``text_delta`` events spaced by ``pace``), saves the assistant message in one
+transaction and emits ``message``. A failure ends with an ``error`` event. Cancelling the task
+that runs a turn is how it is interrupted: nothing is saved for the assistant, and the query
+running in the worker thread is stopped too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import re
+import secrets
+import string
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from trellis_jupyter.events import (
+    Chart,
+    ChatMetadata,
+    Event,
+    Message,
+    Processing,
+    Table,
+    TextDelta,
+    Visualization,
+)
+
+from .context import DEFAULT_MODEL, MODEL_IDS, Principal, ServerContext
+from .planning import DatabaseInfo, PlannedAnswer, QueryError, QueryResult, Turn
+from .store import StoreError
+from .wire import ApiError, error_event, new_debug_id
+
+__all__ = ["Emit", "TurnSpec", "prepare_turn", "run_turn", "text_chunks"]
+
+logger = logging.getLogger("trellis_jupyter.local")
+
+Emit = Callable[[Event], Awaitable[None]]
+
+_VIZ_ID = re.compile(r"^[A-Za-z0-9]{10}$")
+_ALPHANUMERIC = string.ascii_lowercase + string.digits
+_CHUNK = re.compile(r"\S+\s*|\s+")
+
+
+@dataclass(frozen=True)
+class TurnSpec:
+    """A checked request for one turn."""
+
+    chat_id: str
+    question: str
+    database: DatabaseInfo
+    model: str
+    replace_from: str | None = None  # the user message an edit replaces
+
+
+def text_chunks(text: str) -> list[str]:
+    """The text as word-sized pieces (each word with its trailing space); joined, they are the text."""
+    return _CHUNK.findall(text)
+
+
+def _string_field(body: Mapping[str, Any], name: str, *, required: bool) -> str | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise ApiError(400, f"The request body needs a '{name}' string.", "INVALID_REQUEST")
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, f"'{name}' must be a string.", "INVALID_REQUEST")
+    return value
+
+
+def _default_title(question: str | None) -> str:
+    if question:
+        line = question.strip().splitlines()[0] if question.strip() else ""
+        if line:
+            return line if len(line) <= 60 else line[:57].rstrip() + "..."
+    return "Chat " + datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
+def create_chat(
+    ctx: ServerContext, principal: Principal, title: str | None, integration_id: str | None
+) -> Any:
+    """A new chat for the member, within the open-chat cap (409 OPEN_CHAT_CAP beyond it)."""
+    if integration_id is not None:
+        ctx.database(integration_id)  # 404 when unknown
+    if ctx.store.count_chats(principal.member_id) >= ctx.settings.open_chat_cap:
+        raise ApiError(
+            409,
+            f"You already have {ctx.settings.open_chat_cap} open chats: delete one before creating another.",
+            "OPEN_CHAT_CAP",
+        )
+    return ctx.store.create_chat(
+        principal.member_id, principal.organization_id, _default_title(title), integration_id
+    )
+
+
+def prepare_turn(
+    ctx: ServerContext,
+    principal: Principal,
+    body: Mapping[str, Any],
+    *,
+    edit: tuple[str, str] | None = None,
+) -> TurnSpec:
+    """Check a send (``body`` of POST /v1/chats) or an edit (``edit=(chat_id, message_id)``).
+
+    A send without ``chat_id`` creates the chat. Raises ``ApiError`` for anything wrong.
+    """
+    question = _string_field(body, "content" if edit else "message", required=True)
+    assert question is not None
+    if not question.strip():
+        raise ApiError(400, "The message is empty: write a question.", "INVALID_REQUEST")
+    model = _string_field(body, "model", required=False) or DEFAULT_MODEL
+    if model not in MODEL_IDS:
+        raise ApiError(
+            400, f"Unknown model '{model}': list the valid ids with GET /v1/models.", "INVALID_REQUEST"
+        )
+    integration_id = _string_field(body, "integration_id", required=False)
+    if integration_id is not None:
+        ctx.database(integration_id)
+    chat_id = edit[0] if edit else _string_field(body, "chat_id", required=False)
+    if chat_id is None:
+        title = _string_field(body, "title", required=False) or _default_title(question)
+        chat = create_chat(ctx, principal, title, integration_id)
+    else:
+        chat = ctx.store.get_chat(principal.member_id, chat_id)
+        if chat is None:
+            raise ApiError(404, "Chat not found: it does not exist or is not yours.", "CHAT_NOT_FOUND")
+    replace_from = None
+    if edit:
+        message = ctx.store.find_message(principal.member_id, edit[1])
+        if message is None or message.chat_id != chat.id:
+            raise ApiError(404, "Message not found in this chat.", "MESSAGE_NOT_FOUND")
+        if message.role != "user":
+            raise ApiError(
+                400, "Only user messages can be edited; this one is the assistant's.", "INVALID_REQUEST"
+            )
+        replace_from = message.id
+    database = ctx.database(integration_id if integration_id is not None else chat.integration_id)
+    if chat.integration_id is None:
+        # The chat keeps the database of its first turn, so later turns need not repeat it.
+        ctx.store.set_chat_integration(chat.id, database.integration_id)
+    return TurnSpec(chat.id, question, database, model, replace_from)
+
+
+def _with_id(payload: Table | Chart) -> Table | Chart:
+    # Every visualization carries a 10-character alphanumeric id, whatever the planner gave.
+    if _VIZ_ID.match(payload.id or ""):
+        return payload
+    return dataclasses.replace(payload, id="".join(secrets.choice(_ALPHANUMERIC) for _ in range(10)))
+
+
+def _history(ctx: ServerContext, chat_id: str, before: str) -> list[Turn]:
+    turns: list[list[Any]] = []
+    for row in ctx.store.messages(chat_id):
+        if row.id == before:
+            break
+        if row.role == "user":
+            turns.append([row.content, None])
+        elif turns and turns[-1][1] is None:
+            turns[-1][1] = row.metadata.get("plan")
+    return [Turn(question=q, state=s) for q, s in turns]
+
+
+async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[Turn], emit: Emit) -> PlannedAnswer:
+    """Run the planner in a worker thread, emitting ``analyzing`` when its first query starts."""
+    loop = asyncio.get_running_loop()
+    statuses: asyncio.Queue[str] = asyncio.Queue()
+    cancelled = threading.Event()
+    runner = ctx.runners[spec.database.integration_id]
+    announced = threading.Event()
+
+    def run_query(sql: str) -> QueryResult:
+        if not announced.is_set():
+            announced.set()
+            loop.call_soon_threadsafe(statuses.put_nowait, "analyzing")
+        return runner.run(sql, cancelled=cancelled)
+
+    def work() -> PlannedAnswer:
+        return ctx.planner.answer(spec.question, database=spec.database, history=history, run_query=run_query)
+
+    future = asyncio.wrap_future(ctx.executor.submit(work))
+    # An interrupted turn never reads its planner's outcome; read it here so nothing is reported.
+    future.add_done_callback(lambda f: f.cancelled() or f.exception())
+    try:
+        while not future.done():
+            status = asyncio.ensure_future(statuses.get())
+            waiting: set[asyncio.Future[Any]] = {future, status}
+            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if status in done:
+                await emit(Processing(status.result()))
+            else:
+                status.cancel()
+        while not statuses.empty():
+            await emit(Processing(statuses.get_nowait()))
+        return future.result()
+    finally:
+        # Interrupted or done: a query still running in the worker stops at its next check.
+        cancelled.set()
+
+
+async def run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
+    """Run one checked turn, emitting its events; cancel the task running it to interrupt it."""
+    try:
+        user_message_id = ctx.store.begin_turn(
+            spec.chat_id,
+            spec.question,
+            metadata={"integration_id": spec.database.integration_id, "model": spec.model},
+            replace_from=spec.replace_from,
+        )
+    except StoreError as exc:
+        await emit(error_event(str(exc), exc.code))
+        return
+    await emit(ChatMetadata(chat_id=spec.chat_id, user_message_id=user_message_id))
+    await emit(Processing("starting"))
+    try:
+        history = _history(ctx, spec.chat_id, before=user_message_id)
+        await emit(Processing("thinking"))
+        planned = await _plan(ctx, spec, history, emit)
+        visualizations = [_with_id(v) for v in planned.visualizations]
+        for payload in visualizations:
+            await emit(Visualization(payload))
+        await emit(Processing("processing"))
+        for chunk in text_chunks(planned.text):
+            await emit(TextDelta(chunk))
+            if ctx.settings.pace > 0:
+                await asyncio.sleep(ctx.settings.pace)
+        metadata: dict[str, Any] = {
+            "visualizations": [v.to_data() for v in visualizations],
+            "plan": planned.state,
+            "model": spec.model,
+            "integration_id": spec.database.integration_id,
+        }
+        message_id = ctx.store.finish_turn(spec.chat_id, user_message_id, planned.text, metadata)
+    except QueryError as exc:
+        await emit(error_event(str(exc), exc.code))
+        return
+    except StoreError as exc:
+        await emit(error_event(str(exc), exc.code))
+        return
+    except Exception:
+        debug_id = new_debug_id()
+        logger.exception("turn failed in chat %s (debug id %s)", spec.chat_id, debug_id)
+        await emit(
+            error_event(
+                f"The local server failed to answer (debug id {debug_id}); "
+                "ask again or rephrase the question.",
+                "INTERNAL",
+                debug_id=debug_id,
+            )
+        )
+        return
+    await emit(Message(content=planned.text, message_id=message_id))
