@@ -13,6 +13,7 @@ One connection serves every thread, behind a lock: each operation is a few index
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import sqlite3
 import threading
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["ChatRow", "MessageRow", "Store", "StoreError", "new_id", "utc_now"]
+__all__ = ["ChatRow", "MessageRow", "Store", "StoreError", "default_store_path", "new_id", "utc_now"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -53,6 +54,14 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_by_chat ON messages (chat_id, seq);
 """
+
+
+def default_store_path() -> str:
+    """Where ``trellis-jupyter serve`` keeps chats by default: the user's cache directory."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = os.path.join(base, "trellis-jupyter")
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, "chats.sqlite")
 
 
 def utc_now() -> str:
