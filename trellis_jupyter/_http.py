@@ -1,0 +1,548 @@
+"""The HTTP layer under both clients: auth headers, retries, and errors with one sentence each.
+
+Retries (``max_retries``, default 2) follow one rule: a request is sent again only when that cannot
+do anything twice. Idempotent calls (GET, PUT, DELETE, feedback, authenticate) are retried after a
+connection failure or a 408/429/5xx, waiting ``Retry-After`` (seconds or an HTTP date) when the
+server gives it, else an exponential backoff with jitter. Non-idempotent calls (send, edit, create
+chat) are retried only when the request never left (connect failure or pool timeout). Every call,
+send and edit included, is retried once after a 401 with a fresh token: a 401 means the server
+refused the request, so nothing was done.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json as jsonlib
+import logging
+import random
+import time
+from collections.abc import Mapping
+from typing import Any, NoReturn
+
+import httpx
+
+from . import errors
+from ._version import __version__
+from .auth import TokenManager
+from .config import Settings
+
+__all__ = ["AsyncHTTP", "SyncHTTP", "error_from_response", "parse_retry_after", "transport_error"]
+
+logger = logging.getLogger("trellis_jupyter.http")
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+MAX_AUTO_WAIT = 20.0  # a longer Retry-After is reported to the caller instead of slept through
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+USER_AGENT = f"trellis-jupyter/{__version__}"
+
+Context = Mapping[str, Any]
+
+
+# --- reading errors -----------------------------------------------------------------------------
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` in seconds: a number, or an HTTP date (then the time left until it)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:  # pragma: no cover - older Pythons returned None
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, moment.timestamp() - now)
+
+
+def _detail_text(detail: Any) -> str | None:
+    """Human text of a ``detail`` given as a string, an object or a list (validation errors)."""
+    if detail is None:
+        return None
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, Mapping):
+        for key in ("detail", "error", "message", "msg"):
+            if isinstance(detail.get(key), str):
+                return str(detail[key])
+        return jsonlib.dumps(detail)[:200]
+    if isinstance(detail, list):
+        texts = []
+        for item in detail:
+            if isinstance(item, Mapping):
+                loc = item.get("loc")
+                where = ".".join(str(p) for p in loc if p != "body") if isinstance(loc, list) else ""
+                msg = _detail_text(item) or ""
+                texts.append(f"{where}: {msg}" if where else msg)
+            else:
+                texts.append(str(item))
+        return "; ".join(t for t in texts if t) or None
+    return str(detail)
+
+
+def _read_error_body(response: httpx.Response) -> tuple[Any, str | None, str | None, str | None]:
+    """``(detail, text, code, debug_id)`` from an error response, whatever its shape."""
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = response.text.strip() or None
+    detail: Any = body
+    code = debug_id = None
+    if isinstance(body, Mapping):
+        detail = body.get("detail", body.get("error", body.get("message")))
+        code, debug_id = body.get("code"), body.get("debug_id")
+        if isinstance(detail, Mapping):
+            code = code or detail.get("code")
+            debug_id = debug_id or detail.get("debug_id")
+    debug_id = debug_id or response.headers.get("x-debug-id") or response.headers.get("x-request-id")
+    text = _detail_text(detail)
+    if text is not None:
+        text = " ".join(text.split())[:300].rstrip(".")
+    return detail, text, (str(code) if code else None), (str(debug_id) if debug_id else None)
+
+
+def _scrub(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if secret and secret in text:
+            text = text.replace(secret, "***")
+    return text
+
+
+def _seconds(value: float) -> str:
+    return str(max(1, round(value + 0.49)))  # never "wait 0 s"
+
+
+def error_from_response(
+    response: httpx.Response, context: Context | None = None, secrets: tuple[str, ...] = ()
+) -> errors.APIError:
+    """The error of the family that matches an error response, with the server's detail and code."""
+    context = context or {}
+    status = response.status_code
+    detail, text, code, debug_id = _read_error_body(response)
+    said = f"{status}: {text}" if text else str(status)
+    if isinstance(detail, str):
+        detail = _scrub(detail, secrets)
+    kwargs: dict[str, Any] = {"detail": detail, "code": code, "debug_id": debug_id, "status_code": status}
+    cls: type[errors.APIError]
+    if status == 401:
+        if context.get("authenticating"):
+            message = (
+                "Trellis rejected the API key (401): check TRELLIS_API_KEY and TRELLIS_EMAIL and try again."
+            )
+        else:
+            message = (
+                "Trellis rejected the token (401): it is invalid or expired; check TRELLIS_API_KEY / "
+                "TRELLIS_TOKEN and try again."
+            )
+        return errors.AuthenticationError(message, **kwargs)
+    if status == 429:
+        wait = parse_retry_after(response.headers.get("retry-after"))
+        message = (
+            f"Rate limited: wait {_seconds(wait)} s and ask again."
+            if wait is not None
+            else "Rate limited by Trellis: wait a minute and ask again."
+        )
+        return errors.RateLimitError(message, retry_after=wait, **kwargs)
+    if status == 404:
+        cls, message = errors.NotFoundError, _not_found_message(code, context, said, response)
+    elif status == 400:
+        cls = errors.BadRequestError
+        if code == "MISSING_CHAT_ID":
+            message = (
+                f"Trellis needs a chat id here ({said}): create the chat first with client.chats.create()."
+            )
+        elif context.get("authenticating"):
+            email = context.get("email")
+            message = f"Trellis rejected the email {email!r} ({said}): set TRELLIS_EMAIL to a valid address."
+        else:
+            message = f"Trellis rejected the request ({said}); check the arguments and try again."
+    elif status == 403:
+        cls, message = (
+            errors.PermissionDeniedError,
+            f"Trellis refused the request ({said}); ask an organization admin for access.",
+        )
+    elif status == 409:
+        cls, message = (
+            errors.ConflictError,
+            f"Trellis refused because a limit was reached ({said}); delete old chats and try again.",
+        )
+    elif status >= 500:
+        quote = f", and quote debug id {debug_id} if it repeats" if debug_id else ""
+        cls, message = (
+            errors.ServerError,
+            f"Trellis failed with a server error ({said}); try again in a moment{quote}.",
+        )
+    else:
+        cls, message = errors.APIError, f"Trellis answered {said}; check the request and try again."
+    return cls(_scrub(message, secrets), **kwargs)
+
+
+def _not_found_message(code: str | None, context: Context, said: str, response: httpx.Response) -> str:
+    chat_id, message_id = context.get("chat_id"), context.get("message_id")
+    integration_id = context.get("integration_id")
+    if code == "INTEGRATION_NOT_FOUND" or (
+        code is None and integration_id and not chat_id and not message_id
+    ):
+        return (
+            f"Integration {integration_id} was not found: pick an id from client.integrations() "
+            "or set TRELLIS_INTEGRATION_ID."
+        )
+    if code == "MESSAGE_NOT_FOUND" or (code is None and message_id):
+        where = f" in chat {chat_id}" if chat_id else ""
+        return (
+            f"Message {message_id} was not found{where}: it may have been deleted or replaced by an edit; "
+            "reload the chat's history."
+        )
+    if code == "CHAT_NOT_FOUND" or (code is None and chat_id):
+        return f"Chat {chat_id} was not found: it may have been deleted; start a new chat."
+    return (
+        f"Trellis has no {response.request.url.path} ({said}): check TRELLIS_BASE_URL and the ids you passed."
+    )
+
+
+def transport_error(exc: Exception, base_url: str, timeout: float) -> errors.TransportError:
+    """The error of the family for a failed connection (httpx's own errors stay the ``__cause__``)."""
+    if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return errors.ConnectError(f"Could not reach Trellis at {base_url}: is the server running?")
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.TimeoutError(
+            f"Trellis at {base_url} did not answer within {timeout:g} s: try again, "
+            "or pass a larger timeout=."
+        )
+    return errors.TransportError(
+        f"The connection to Trellis at {base_url} failed ({type(exc).__name__}): try again in a moment."
+    )
+
+
+def backoff(attempt: int) -> float:
+    """Seconds before retry number ``attempt`` (0-based): 0.5, 1, 2, ... up to 8, with jitter."""
+    base: float = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
+    return base * (0.75 + random.random() / 2)
+
+
+def _unsent(exc: Exception) -> bool:
+    """True when the request surely never reached the server, so even a send may go again."""
+    return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
+
+
+def _is_event_stream(response: httpx.Response) -> bool:
+    return "text/event-stream" in response.headers.get("content-type", "")
+
+
+# --- the two cores ------------------------------------------------------------------------------
+
+
+class _Core:
+    """What the sync and async cores share: settings, token, and the retry decisions."""
+
+    def __init__(self, settings: Settings, tokens: TokenManager) -> None:
+        self.settings = settings
+        self.tokens = tokens
+        self.base_url = settings.base_url
+        self.max_retries = settings.max_retries
+
+    def _timeout(self) -> httpx.Timeout:
+        return httpx.Timeout(self.settings.timeout, connect=min(10.0, self.settings.timeout))
+
+    def _retry_wait(
+        self, attempt: int, response: httpx.Response | None, exc: Exception | None, idempotent: bool
+    ) -> float | None:
+        """Seconds to wait before sending again, or ``None`` to give up."""
+        if attempt >= self.max_retries:
+            return None
+        if exc is not None:
+            return backoff(attempt) if (idempotent or _unsent(exc)) else None
+        assert response is not None
+        if not idempotent or response.status_code not in RETRY_STATUSES:
+            return None
+        wait = parse_retry_after(response.headers.get("retry-after"))
+        if wait is None:
+            return backoff(attempt)
+        return wait if wait <= MAX_AUTO_WAIT else None
+
+    def _error(self, response: httpx.Response, context: Context | None) -> errors.APIError:
+        return error_from_response(response, context, self.tokens.secrets)
+
+    def _fail(self, exc: Exception) -> NoReturn:
+        raise transport_error(exc, self.base_url, self.settings.timeout) from exc
+
+    def _decode(self, response: httpx.Response) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise errors.APIError(
+                f"Trellis answered {response.request.url.path} with something that is not JSON: "
+                "check TRELLIS_BASE_URL points at the Trellis API.",
+                status_code=response.status_code,
+            ) from None
+
+    def _not_a_stream(self, response: httpx.Response) -> errors.APIError:
+        kind = response.headers.get("content-type", "no content type")
+        return errors.APIError(
+            f"Trellis answered with {kind} instead of an event stream: check TRELLIS_BASE_URL points at "
+            "the Trellis API.",
+            status_code=response.status_code,
+        )
+
+    @staticmethod
+    def _log(method: str, path: str, status: int | str, started: float) -> None:
+        logger.debug("%s %s -> %s (%.0f ms)", method, path, status, (time.perf_counter() - started) * 1000)
+
+
+class SyncHTTP(_Core):
+    """Blocking requests over one ``httpx.Client`` (connection pooling, keep-alive)."""
+
+    def __init__(self, settings: Settings, tokens: TokenManager, client: httpx.Client | None = None) -> None:
+        super().__init__(settings, tokens)
+        self._owns_client = client is None
+        self.client = client or httpx.Client(timeout=self._timeout(), headers={"User-Agent": USER_AGENT})
+        self.sleep = time.sleep
+
+    def close(self) -> None:
+        if self._owns_client:
+            self.client.close()
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: Any,
+        headers: dict[str, str],
+        idempotent: bool,
+        context: Context | None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        """One request with the retry rule; returns a 2xx response or raises."""
+        url = self.base_url + path
+        attempt = 0
+        reauthed = False
+        while True:
+            token = None
+            if not (context and context.get("authenticating")):
+                token = self.tokens.token(self._authenticate)
+                headers["Authorization"] = f"Bearer {token}"
+            started = time.perf_counter()
+            request = self.client.build_request(method, url, json=json, params=params, headers=headers)
+            try:
+                response = self.client.send(request, stream=stream)
+            except httpx.RequestError as exc:
+                self._log(method, path, type(exc).__name__, started)
+                wait = self._retry_wait(attempt, None, exc, idempotent)
+                if wait is None:
+                    self._fail(exc)
+                self.sleep(wait)
+                attempt += 1
+                continue
+            self._log(method, path, response.status_code, started)
+            if response.is_success:
+                return response
+            if stream:
+                try:
+                    response.read()
+                except httpx.RequestError:
+                    pass
+                finally:
+                    response.close()
+            if (
+                response.status_code == 401
+                and token is not None
+                and not reauthed
+                and self.tokens.invalidate(token)
+            ):
+                logger.debug("401 from %s: renewing the token and sending once more", path)
+                reauthed = True
+                continue
+            wait = self._retry_wait(attempt, response, None, idempotent)
+            if wait is None:
+                raise self._error(response, context)
+            logger.debug("%s from %s: retrying in %.1f s", response.status_code, path, wait)
+            self.sleep(wait)
+            attempt += 1
+
+    def _authenticate(self) -> Mapping[str, Any]:
+        headers, body = self.tokens.request()
+        context = {"authenticating": True, "email": body["email"]}
+        response = self._send(
+            "POST",
+            "/v1/authenticate",
+            json=body,
+            params=None,
+            headers=headers,
+            idempotent=True,
+            context=context,
+        )
+        data = self._decode(response)
+        return data if isinstance(data, Mapping) else {}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        idempotent: bool = True,
+        context: Context | None = None,
+    ) -> Any:
+        """Send one REST call; returns the decoded JSON body (``None`` when empty)."""
+        response = self._send(
+            method, path, json=json, params=params, headers={}, idempotent=idempotent, context=context
+        )
+        return self._decode(response)
+
+    def open_stream(
+        self, method: str, path: str, *, json: Any, context: Context | None = None
+    ) -> httpx.Response:
+        """Send a streaming request (never replayed once it may have arrived); returns the open response."""
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+        response = self._send(
+            method,
+            path,
+            json=json,
+            params=None,
+            headers=headers,
+            idempotent=False,
+            context=context,
+            stream=True,
+        )
+        if not _is_event_stream(response):
+            response.read()
+            response.close()
+            raise self._not_a_stream(response)
+        return response
+
+
+class AsyncHTTP(_Core):
+    """The async twin of :class:`SyncHTTP` over one ``httpx.AsyncClient``."""
+
+    def __init__(
+        self, settings: Settings, tokens: TokenManager, client: httpx.AsyncClient | None = None
+    ) -> None:
+        super().__init__(settings, tokens)
+        self._owns_client = client is None
+        self.client = client or httpx.AsyncClient(timeout=self._timeout(), headers={"User-Agent": USER_AGENT})
+        import anyio
+
+        self.sleep = anyio.sleep
+
+    async def aclose(self) -> None:
+        if self._owns_client:
+            await self.client.aclose()
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any,
+        params: Any,
+        headers: dict[str, str],
+        idempotent: bool,
+        context: Context | None,
+        stream: bool = False,
+    ) -> httpx.Response:
+        url = self.base_url + path
+        attempt = 0
+        reauthed = False
+        while True:
+            token = None
+            if not (context and context.get("authenticating")):
+                token = await self.tokens.atoken(self._authenticate)
+                headers["Authorization"] = f"Bearer {token}"
+            started = time.perf_counter()
+            request = self.client.build_request(method, url, json=json, params=params, headers=headers)
+            try:
+                response = await self.client.send(request, stream=stream)
+            except httpx.RequestError as exc:
+                self._log(method, path, type(exc).__name__, started)
+                wait = self._retry_wait(attempt, None, exc, idempotent)
+                if wait is None:
+                    self._fail(exc)
+                await self.sleep(wait)
+                attempt += 1
+                continue
+            self._log(method, path, response.status_code, started)
+            if response.is_success:
+                return response
+            if stream:
+                try:
+                    await response.aread()
+                except httpx.RequestError:
+                    pass
+                finally:
+                    await response.aclose()
+            if (
+                response.status_code == 401
+                and token is not None
+                and not reauthed
+                and self.tokens.invalidate(token)
+            ):
+                logger.debug("401 from %s: renewing the token and sending once more", path)
+                reauthed = True
+                continue
+            wait = self._retry_wait(attempt, response, None, idempotent)
+            if wait is None:
+                raise self._error(response, context)
+            logger.debug("%s from %s: retrying in %.1f s", response.status_code, path, wait)
+            await self.sleep(wait)
+            attempt += 1
+
+    async def _authenticate(self) -> Mapping[str, Any]:
+        headers, body = self.tokens.request()
+        context = {"authenticating": True, "email": body["email"]}
+        response = await self._send(
+            "POST",
+            "/v1/authenticate",
+            json=body,
+            params=None,
+            headers=headers,
+            idempotent=True,
+            context=context,
+        )
+        data = self._decode(response)
+        return data if isinstance(data, Mapping) else {}
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Any = None,
+        idempotent: bool = True,
+        context: Context | None = None,
+    ) -> Any:
+        response = await self._send(
+            method, path, json=json, params=params, headers={}, idempotent=idempotent, context=context
+        )
+        return self._decode(response)
+
+    async def open_stream(
+        self, method: str, path: str, *, json: Any, context: Context | None = None
+    ) -> httpx.Response:
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+        response = await self._send(
+            method,
+            path,
+            json=json,
+            params=None,
+            headers=headers,
+            idempotent=False,
+            context=context,
+            stream=True,
+        )
+        if not _is_event_stream(response):
+            await response.aread()
+            await response.aclose()
+            raise self._not_a_stream(response)
+        return response

@@ -1,0 +1,190 @@
+"""The Trellis clients: :class:`Trellis` (blocking) and :class:`AsyncTrellis`, with the same surface.
+
+::
+
+    client = Trellis()                       # TRELLIS_* from the environment
+    client.models(); client.integrations()
+    client.chats.create(); client.chats.list(); client.chats.iter_all(); client.chats.get(chat_id)
+    client.chats.rename(chat_id, title); client.chats.delete(chat_id); client.chats.delete_many(ids)
+    client.chats.delete_message(chat_id, message_id); client.chats.feedback(message_id, "positive")
+    with client.chats.stream("How many orders last month?") as stream: ...
+    with client.chats.edit(chat_id, message_id, "...and by region?") as stream: ...
+    conversation = client.conversation()     # a chat that starts on first use
+
+A stream without ``chat_id`` starts a new chat (see :mod:`trellis_jupyter.chats`). Every
+``import httpx`` stays in the client layer (this module, _http.py and streaming.py).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from ._http import AsyncHTTP, SyncHTTP
+from .auth import Secret, TokenManager
+from .chats import AsyncChats, Chats
+from .config import Settings
+
+if TYPE_CHECKING:
+    from .conversation import AsyncConversation, Conversation
+
+__all__ = ["AsyncChats", "AsyncTrellis", "Chats", "Trellis"]
+
+
+# --- what both twins share ---------------------------------------------------------------
+
+
+def _models(body: Any) -> dict[str, Any]:
+    """``{"models": [{model_id, display_name, description}], "default"}``; older plain-string lists too."""
+    body = body if isinstance(body, dict) else {}
+    models = [
+        m if isinstance(m, dict) else {"model_id": str(m), "display_name": str(m), "description": ""}
+        for m in body.get("models") or []
+    ]
+    return {**body, "models": models, "default": body.get("default")}
+
+
+def _repr(client: Trellis | AsyncTrellis) -> str:
+    s = client.settings
+    auth = "api key" if s.api_key is not None else "token" if s.token is not None else "none"
+    return (
+        f"<{type(client).__name__} base_url={s.base_url!r} integration_id={s.integration_id!r} auth={auth}>"
+    )
+
+
+class _Base:
+    def __init__(
+        self,
+        base_url: str | None,
+        api_key: str | Secret | None,
+        email: str | None,
+        token: str | Secret | None,
+        integration_id: str | None,
+        model: str | None,
+        timeout: float | None,
+        max_retries: int | None,
+    ) -> None:
+        self.settings = Settings.resolve(
+            base_url=base_url,
+            api_key=api_key,
+            email=email,
+            token=token,
+            integration_id=integration_id,
+            model=model,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+        s = self.settings
+        self._tokens = TokenManager(api_key=s.api_key, email=s.email, token=s.token)
+        self._implicit_chats = False  # set once the server showed it has no create endpoint
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    def __repr__(self) -> str:
+        return _repr(self)  # type: ignore[arg-type]
+
+
+# --- sync -----------------------------------------------------------------------------------------
+
+
+class Trellis(_Base):
+    """Blocking client. Arguments override ``TRELLIS_*`` environment variables."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | Secret | None = None,
+        email: str | None = None,
+        token: str | Secret | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        *,
+        http_client: httpx.Client | None = None,
+    ) -> None:
+        super().__init__(base_url, api_key, email, token, integration_id, model, timeout, max_retries)
+        self._http = SyncHTTP(self.settings, self._tokens, http_client)
+        self.chats = Chats(self)
+
+    def models(self) -> dict[str, Any]:
+        """``{"models": [{"model_id", "display_name", "description"}, ...], "default": ...}``."""
+        return _models(self._http.request("GET", "/v1/models"))
+
+    def integrations(self) -> list[dict[str, Any]]:
+        """The organization's database integrations: ``[{"id", "display_name", "type"}, ...]``."""
+        body = self._http.request("GET", "/v1/integrations")
+        return list(body.get("integrations") or []) if isinstance(body, dict) else []
+
+    def conversation(
+        self, chat_id: str | None = None, *, integration_id: str | None = None, model: str | None = None
+    ) -> Conversation:
+        """A conversation: a new chat on first use, or the existing ``chat_id`` continued."""
+        from .conversation import Conversation
+
+        return Conversation(self, chat_id=chat_id, integration_id=integration_id, model=model)
+
+    def close(self) -> None:
+        """Close the connection pool (a client passed as ``http_client`` is left open)."""
+        self._http.close()
+
+    def __enter__(self) -> Trellis:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+# --- async ----------------------------------------------------------------------------------------
+
+
+class AsyncTrellis(_Base):
+    """Async client, the twin of :class:`Trellis`."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | Secret | None = None,
+        email: str | None = None,
+        token: str | Secret | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        *,
+        http_client: httpx.AsyncClient | None = None,
+    ) -> None:
+        super().__init__(base_url, api_key, email, token, integration_id, model, timeout, max_retries)
+        self._http = AsyncHTTP(self.settings, self._tokens, http_client)
+        self.chats = AsyncChats(self)
+
+    async def models(self) -> dict[str, Any]:
+        return _models(await self._http.request("GET", "/v1/models"))
+
+    async def integrations(self) -> list[dict[str, Any]]:
+        body = await self._http.request("GET", "/v1/integrations")
+        return list(body.get("integrations") or []) if isinstance(body, dict) else []
+
+    def conversation(
+        self, chat_id: str | None = None, *, integration_id: str | None = None, model: str | None = None
+    ) -> AsyncConversation:
+        from .conversation import AsyncConversation
+
+        return AsyncConversation(self, chat_id=chat_id, integration_id=integration_id, model=model)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncTrellis:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()

@@ -1,0 +1,131 @@
+"""Client settings: explicit arguments first, then ``TRELLIS_*`` environment variables.
+
+========================  ===========================================================
+``TRELLIS_BASE_URL``      API root, default ``https://api.trellis.sh`` (a trailing ``/v1`` is dropped)
+``TRELLIS_API_KEY``       organization API key, exchanged with ``TRELLIS_EMAIL`` for a JWT
+``TRELLIS_EMAIL``         the user Trellis answers as
+``TRELLIS_TOKEN``         a JWT given directly (used until it expires)
+``TRELLIS_INTEGRATION_ID``  default database integration for new questions
+``TRELLIS_MODEL``         default model id
+========================  ===========================================================
+
+Secrets are held in :class:`~trellis_jupyter.auth.Secret`, so a ``repr`` of the settings is safe.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .auth import Secret
+from .errors import ConfigurationError
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "Settings"]
+
+DEFAULT_BASE_URL = "https://api.trellis.sh"
+DEFAULT_TIMEOUT = 60.0  # seconds; the server sends a keepalive every 15 s while a turn runs
+DEFAULT_MAX_RETRIES = 2
+
+MISSING_CREDENTIALS = (
+    "No Trellis credentials: set TRELLIS_API_KEY and TRELLIS_EMAIL (or TRELLIS_TOKEN), "
+    "or pass api_key= and email=."
+)
+
+
+def _pick(explicit: str | None, env: Mapping[str, str], name: str) -> str | None:
+    # An explicit argument wins even when it is empty; an empty variable counts as unset.
+    if explicit is not None:
+        return explicit
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _secret(value: str | Secret | None) -> Secret | None:
+    if value is None or isinstance(value, Secret):
+        return value
+    return Secret(value)
+
+
+def normalize_base_url(url: str) -> str:
+    """``https://host/v1/`` and ``https://host`` both mean the same API root."""
+    url = url.strip().rstrip("/")
+    if url.endswith("/v1"):
+        url = url[:-3]
+    if not url.startswith(("http://", "https://")):
+        raise ConfigurationError(
+            f"The Trellis base URL {url!r} is not an http(s) URL: set TRELLIS_BASE_URL "
+            "(or base_url=) to something like https://api.trellis.sh."
+        )
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a client needs, resolved once; secrets stay masked in the ``repr``."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key: Secret | None = None
+    email: str | None = None
+    token: Secret | None = None
+    integration_id: str | None = None
+    model: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    max_retries: int = DEFAULT_MAX_RETRIES
+
+    @classmethod
+    def resolve(
+        cls,
+        *,
+        base_url: str | None = None,
+        api_key: str | Secret | None = None,
+        email: str | None = None,
+        token: str | Secret | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        env: Mapping[str, str] | None = None,
+    ) -> Settings:
+        """Arguments first, then the environment; raises :class:`ConfigurationError` on bad input."""
+        env = os.environ if env is None else env
+        key = _secret(api_key) or _secret(_pick(None, env, "TRELLIS_API_KEY"))
+        tok = _secret(token) or _secret(_pick(None, env, "TRELLIS_TOKEN"))
+        settings = cls(
+            base_url=normalize_base_url(_pick(base_url, env, "TRELLIS_BASE_URL") or DEFAULT_BASE_URL),
+            api_key=key,
+            email=_pick(email, env, "TRELLIS_EMAIL"),
+            token=tok,
+            integration_id=_pick(integration_id, env, "TRELLIS_INTEGRATION_ID"),
+            model=_pick(model, env, "TRELLIS_MODEL"),
+            timeout=DEFAULT_TIMEOUT if timeout is None else float(timeout),
+            max_retries=DEFAULT_MAX_RETRIES if max_retries is None else int(max_retries),
+        )
+        settings.check_credentials()
+        if settings.max_retries < 0:
+            raise ConfigurationError("max_retries must be 0 or more: pass max_retries=0 to disable retries.")
+        if settings.timeout <= 0:
+            raise ConfigurationError("timeout must be a positive number of seconds: pass e.g. timeout=60.")
+        return settings
+
+    def check_credentials(self) -> None:
+        """Raise one sentence naming what to set when the credentials cannot work."""
+        if self.token is not None:
+            if self.api_key is not None and self.email is None:
+                raise ConfigurationError(
+                    "TRELLIS_API_KEY is set but TRELLIS_EMAIL is not: set TRELLIS_EMAIL (or pass email=) "
+                    "so the token can be renewed."
+                )
+            return
+        if self.api_key is None and self.email is None:
+            raise ConfigurationError(MISSING_CREDENTIALS)
+        if self.api_key is None:
+            raise ConfigurationError(
+                "TRELLIS_EMAIL is set but TRELLIS_API_KEY is not: set TRELLIS_API_KEY (or pass api_key=), "
+                "or set TRELLIS_TOKEN."
+            )
+        if self.email is None:
+            raise ConfigurationError(
+                "TRELLIS_API_KEY is set but TRELLIS_EMAIL is not: set TRELLIS_EMAIL (or pass email=), "
+                "the user Trellis answers as."
+            )

@@ -1,0 +1,334 @@
+"""A conversation: one chat, started on first use and continued by every later question.
+
+::
+
+    conversation = client.conversation()
+    answer = conversation.ask("How many orders did we get last month?")
+    answer = conversation.ask("And by region?")          # same chat
+    conversation.edit("How many orders did we get in May?")   # replaces the last question
+    for question, answer in conversation.history(): ...
+
+The chat id and the answers live in a :class:`ChatState`, which a sync :class:`Conversation` and an
+:class:`AsyncConversation` can share (the magic and the widget of one kernel talk about one chat).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .answer import Answer
+from .errors import ConfigurationError
+from .stream import AnswerStream, AsyncAnswerStream, AsyncEventSource, EventSource
+
+if TYPE_CHECKING:
+    from .client import AsyncTrellis, Trellis
+
+__all__ = ["AsyncConversation", "ChatState", "Conversation"]
+
+NOTHING_TO_EDIT = "Nothing to edit yet: ask a question first."
+NOTHING_TO_RATE = "No answer to rate yet: ask a question first."
+
+
+@dataclass
+class ChatState:
+    """The current chat of a conversation: its id (``None`` until the first question) and answers."""
+
+    chat_id: str | None = None
+    answers: list[Answer] = field(default_factory=list)
+    integration_id: str | None = None
+    model: str | None = None
+
+    def record(self, answer: Answer, replaces: str | None = None) -> None:
+        """Add an answer the server accepted; an edit first drops the answers it replaces."""
+        if replaces is not None:
+            for index, earlier in enumerate(self.answers):
+                if earlier.user_message_id == replaces:
+                    del self.answers[index:]
+                    break
+        if answer.chat_id is not None:
+            self.chat_id = answer.chat_id
+        self.answers.append(answer)
+
+    def settle(self, answer: Answer) -> None:
+        """At the end of a turn (or a failed start): keep the chat id the server gave."""
+        if answer.chat_id is not None and self.chat_id is None:
+            self.chat_id = answer.chat_id
+
+    def last_user_message_id(self) -> str | None:
+        for answer in reversed(self.answers):
+            if answer.user_message_id is not None:
+                return answer.user_message_id
+        return None
+
+    def last_message_id(self) -> str | None:
+        for answer in reversed(self.answers):
+            if answer.message_id is not None:
+                return answer.message_id
+        return None
+
+    def reset(self) -> None:
+        self.chat_id = None
+        self.answers = []
+
+
+def _pairs(chat: dict[str, Any]) -> list[tuple[str, Answer]]:
+    """A chat's messages as (question, answer) pairs; a question left unanswered gets an empty answer."""
+    chat_id = chat.get("id")
+    pairs: list[tuple[str, Answer]] = []
+    question: dict[str, Any] | None = None
+
+    def add(q: dict[str, Any], reply: dict[str, Any] | None) -> None:
+        text = str(q.get("content") or "")
+        if reply is not None:
+            answer = Answer.from_message(reply, question=text)
+        else:
+            answer = Answer(text)
+            answer.mark_interrupted()
+        answer.chat_id = str(chat_id) if chat_id is not None else None
+        answer.user_message_id = q.get("id")
+        pairs.append((text, answer))
+
+    for message in chat.get("messages") or []:
+        if not isinstance(message, dict):
+            continue
+        if message.get("role") == "user":
+            if question is not None:
+                add(question, None)
+            question = message
+        elif message.get("role") == "assistant" and question is not None:
+            add(question, message)
+            question = None
+    if question is not None:
+        add(question, None)
+    return pairs
+
+
+class _Common:
+    def __init__(
+        self, chat_id: str | None, state: ChatState | None, integration_id: str | None, model: str | None
+    ) -> None:
+        self.state = state if state is not None else ChatState()
+        if chat_id is not None:
+            self.state.chat_id = chat_id
+        if integration_id is not None:
+            self.state.integration_id = integration_id
+        if model is not None:
+            self.state.model = model
+
+    @property
+    def chat_id(self) -> str | None:
+        return self.state.chat_id
+
+    @property
+    def answers(self) -> list[Answer]:
+        return self.state.answers
+
+    def _require_chat(self, message: str) -> str:
+        if self.state.chat_id is None:
+            raise ConfigurationError(message)
+        return self.state.chat_id
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} chat_id={self.chat_id!r} answers={len(self.answers)}>"
+
+
+class Conversation(_Common):
+    """A chat you talk to with :meth:`ask` (blocking client)."""
+
+    def __init__(
+        self,
+        client: Trellis,
+        chat_id: str | None = None,
+        *,
+        state: ChatState | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        super().__init__(chat_id, state, integration_id, model)
+        self.client = client
+
+    def stream(
+        self, question: str, *, integration_id: str | None = None, model: str | None = None
+    ) -> AnswerStream:
+        """Ask, streaming: ``with conversation.stream(q) as s: for text in s.text_stream: ...``."""
+        state = self.state
+        return self.client.chats.stream(
+            question,
+            chat_id=state.chat_id,
+            integration_id=integration_id or state.integration_id,
+            model=model or state.model,
+            on_open=state.record,
+            on_end=state.settle,
+        )
+
+    def ask(self, question: str, **options: Any) -> Answer:
+        """Ask and wait for the whole answer (raises :class:`AnswerError` on a server error event)."""
+        with self.stream(question, **options) as stream:
+            return stream.get_final_answer()
+
+    def stream_edit(self, content: str, message_id: str | None = None, **options: Any) -> AnswerStream:
+        """Edit a question (the last one by default) and stream the new answer."""
+        chat_id = self._require_chat(NOTHING_TO_EDIT)
+        state = self.state
+        target = [message_id or state.last_user_message_id()]
+
+        def opener(answer: Answer) -> EventSource:
+            if target[0] is None:  # a resumed chat: its last question is on the server
+                target[0] = self._last_user_message_on_server()
+            assert target[0] is not None
+            inner = self.client.chats.edit(
+                chat_id,
+                target[0],
+                content,
+                integration_id=options.get("integration_id") or state.integration_id,
+                model=options.get("model") or state.model,
+            )
+            return inner._opener(answer)
+
+        return AnswerStream(
+            opener,
+            question=content,
+            on_open=lambda a: state.record(a, replaces=target[0]),
+            on_end=state.settle,
+        )
+
+    def edit(self, content: str, message_id: str | None = None, **options: Any) -> Answer:
+        """Replace a question (the last one by default) and wait for the new answer.
+
+        Later answers are dropped here as the server drops them.
+        """
+        with self.stream_edit(content, message_id, **options) as stream:
+            return stream.get_final_answer()
+
+    def _last_user_message_on_server(self) -> str:
+        for _question, answer in reversed(self.history()):
+            if answer.user_message_id is not None:
+                return answer.user_message_id
+        raise ConfigurationError(NOTHING_TO_EDIT)
+
+    def history(self) -> list[tuple[str, Answer]]:
+        """The chat's messages from the server as (question, answer) pairs, tables and charts included."""
+        if self.state.chat_id is None:
+            return []
+        return _pairs(self.client.chats.get(self.state.chat_id))
+
+    def feedback(
+        self, feedback: str, message_id: str | None = None, note: str | None = None
+    ) -> dict[str, Any]:
+        """Thumbs up or down (``"positive"`` / ``"negative"``), on the last answer by default."""
+        target = message_id or self.state.last_message_id()
+        if target is None:
+            raise ConfigurationError(NOTHING_TO_RATE)
+        return self.client.chats.feedback(target, feedback, note=note)
+
+    def rename(self, title: str) -> dict[str, Any]:
+        return self.client.chats.rename(
+            self._require_chat("No chat to rename yet: ask a question first."), title
+        )
+
+    def delete(self) -> None:
+        """Delete the chat on the server; the next question starts a new one."""
+        if self.state.chat_id is not None:
+            self.client.chats.delete(self.state.chat_id)
+        self.state.reset()
+
+    def new(self) -> Conversation:
+        """Forget the current chat (kept on the server): the next question starts a new one."""
+        self.state.reset()
+        return self
+
+
+class AsyncConversation(_Common):
+    """The async twin of :class:`Conversation`; may share its :class:`ChatState`."""
+
+    def __init__(
+        self,
+        client: AsyncTrellis,
+        chat_id: str | None = None,
+        *,
+        state: ChatState | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+    ) -> None:
+        super().__init__(chat_id, state, integration_id, model)
+        self.client = client
+
+    def stream(
+        self, question: str, *, integration_id: str | None = None, model: str | None = None
+    ) -> AsyncAnswerStream:
+        state = self.state
+        return self.client.chats.stream(
+            question,
+            chat_id=state.chat_id,
+            integration_id=integration_id or state.integration_id,
+            model=model or state.model,
+            on_open=state.record,
+            on_end=state.settle,
+        )
+
+    async def ask(self, question: str, **options: Any) -> Answer:
+        async with self.stream(question, **options) as stream:
+            return await stream.get_final_answer()
+
+    def stream_edit(self, content: str, message_id: str | None = None, **options: Any) -> AsyncAnswerStream:
+        chat_id = self._require_chat(NOTHING_TO_EDIT)
+        state = self.state
+        target = [message_id or state.last_user_message_id()]
+
+        async def opener(answer: Answer) -> AsyncEventSource:
+            if target[0] is None:
+                target[0] = await self._last_user_message_on_server()
+            assert target[0] is not None
+            inner = self.client.chats.edit(
+                chat_id,
+                target[0],
+                content,
+                integration_id=options.get("integration_id") or state.integration_id,
+                model=options.get("model") or state.model,
+            )
+            return await inner._opener(answer)
+
+        return AsyncAnswerStream(
+            opener,
+            question=content,
+            on_open=lambda a: state.record(a, replaces=target[0]),
+            on_end=state.settle,
+        )
+
+    async def edit(self, content: str, message_id: str | None = None, **options: Any) -> Answer:
+        async with self.stream_edit(content, message_id, **options) as stream:
+            return await stream.get_final_answer()
+
+    async def _last_user_message_on_server(self) -> str:
+        for _question, answer in reversed(await self.history()):
+            if answer.user_message_id is not None:
+                return answer.user_message_id
+        raise ConfigurationError(NOTHING_TO_EDIT)
+
+    async def history(self) -> list[tuple[str, Answer]]:
+        if self.state.chat_id is None:
+            return []
+        return _pairs(await self.client.chats.get(self.state.chat_id))
+
+    async def feedback(
+        self, feedback: str, message_id: str | None = None, note: str | None = None
+    ) -> dict[str, Any]:
+        target = message_id or self.state.last_message_id()
+        if target is None:
+            raise ConfigurationError(NOTHING_TO_RATE)
+        return await self.client.chats.feedback(target, feedback, note=note)
+
+    async def rename(self, title: str) -> dict[str, Any]:
+        return await self.client.chats.rename(
+            self._require_chat("No chat to rename yet: ask a question first."), title
+        )
+
+    async def delete(self) -> None:
+        if self.state.chat_id is not None:
+            await self.client.chats.delete(self.state.chat_id)
+        self.state.reset()
+
+    def new(self) -> AsyncConversation:
+        self.state.reset()
+        return self

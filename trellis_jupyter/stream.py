@@ -1,0 +1,339 @@
+"""The stream of one answer: a context manager that sends on entry and yields typed events.
+
+::
+
+    with client.chats.stream("How many orders last month?") as stream:
+        for text in stream.text_stream:
+            print(text, end="")
+        answer = stream.get_final_answer()
+
+:class:`AnswerStream` and :class:`AsyncAnswerStream` know nothing of HTTP: they take an *opener*,
+a function that sends the request and returns an event source (anything with ``__next__`` and
+``close()``, or ``__anext__`` and ``aclose()``). The SSE transport passes one that returns
+:class:`~trellis_jupyter.streaming.SSEEvents`; the WebSocket transport can pass its own.
+
+What happens at the end:
+
+- the final ``message``: the answer is complete; ``get_final_answer()`` returns it;
+- an ``error`` event: iteration yields the :class:`~trellis_jupyter.events.ErrorEvent`, then
+  ``get_final_answer()`` raises :class:`~trellis_jupyter.errors.AnswerError` carrying the answer;
+- the connection drops, or the stream ends with neither: :class:`ConnectionLostError`, carrying
+  the partial answer (chat id included);
+- ``close()`` / ``aclose()`` (a Stop button, leaving the ``with`` block early, Ctrl-C): the HTTP
+  stream ends at once and the answer is marked interrupted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from types import TracebackType
+from typing import Protocol
+
+from .answer import Answer
+from .errors import AnswerError, ConnectionLostError, MalformedEventError, TransportError, TrellisError
+from .events import Event, Message, TextDelta
+from .streaming import lost_connection
+
+__all__ = ["AnswerStream", "AsyncAnswerStream", "AsyncEventSource", "EventSource", "answer_error"]
+
+
+class EventSource(Protocol):
+    """What a sync transport gives :class:`AnswerStream`: typed events, and a way to stop them."""
+
+    def __next__(self) -> Event: ...
+
+    def close(self) -> None: ...
+
+
+class AsyncEventSource(Protocol):
+    """What an async transport gives :class:`AsyncAnswerStream`."""
+
+    async def __anext__(self) -> Event: ...
+
+    async def aclose(self) -> None: ...
+
+
+Opener = Callable[[Answer], EventSource]
+AsyncOpener = Callable[[Answer], Awaitable[AsyncEventSource]]
+Hook = Callable[[Answer], None]
+
+_ADVICE = {
+    "UNANSWERABLE": "try rephrasing the question",
+    "QUERY_FAILED": "try rephrasing the question",
+    "QUERY_TIMEOUT": "ask for less data, e.g. a narrower time range",
+    "CHAT_NOT_FOUND": "it may have been deleted; start a new chat",
+    "MESSAGE_NOT_FOUND": "reload the chat's history and try again",
+    "INTEGRATION_NOT_FOUND": "pick an id from client.integrations() or set TRELLIS_INTEGRATION_ID",
+    "UNAUTHORIZED": "check TRELLIS_API_KEY / TRELLIS_TOKEN and try again",
+    "TURN_IN_PROGRESS": "wait for the current answer to finish, then ask again",
+}
+
+
+def answer_error(answer: Answer) -> AnswerError:
+    """The error for an answer that ended with the server's ``error`` event."""
+    error = answer.error
+    assert error is not None
+    if error.code == "RATE_LIMIT":
+        wait = error.retry_after
+        message = (
+            f"Rate limited: wait {max(1, round(wait + 0.49))} s and ask again."
+            if wait is not None
+            else "Rate limited by Trellis: wait a minute and ask again."
+        )
+    else:
+        text = " ".join((error.error or "the server reported an error").split()).rstrip(".")
+        advice = _ADVICE.get(error.code or "")
+        if advice is None:
+            advice = "ask again in a moment" if error.retryable else "ask again, or rephrase the question"
+            if error.debug_id:
+                advice += f" (debug id {error.debug_id})"
+        message = f"Trellis could not answer: {text}; {advice}."
+    return AnswerError(
+        message,
+        detail=error.error,
+        code=error.code,
+        debug_id=error.debug_id,
+        answer=answer,
+        retryable=error.retryable,
+        retry_after=error.retry_after,
+        error_type=error.error_type,
+    )
+
+
+class _StreamState:
+    """What both streams share: the answer, the end-of-turn rules and the hooks."""
+
+    def __init__(self, question: str | None, on_open: Hook | None, on_end: Hook | None) -> None:
+        self.answer = Answer(question)
+        self._on_open = on_open
+        self._on_end = on_end
+        self._opened = False
+        self._finished = False
+
+    def _opening_failed(self, exc: TrellisError) -> None:
+        # The chat may exist already (created before the send failed): keep it with the error.
+        if exc.answer is None and self.answer.chat_id is not None:
+            exc.answer = self.answer
+        self._finish()
+
+    def _did_open(self) -> None:
+        self._opened = True
+        if self._on_open is not None:
+            self._on_open(self.answer)
+
+    def _finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        if self._on_end is not None:
+            self._on_end(self.answer)
+
+    def _lost(self, exc: TransportError | None) -> ConnectionLostError:
+        """The answer was cut: mark it, and hand it over inside the error."""
+        error = exc if isinstance(exc, ConnectionLostError) else lost_connection()
+        error.answer = self.answer
+        self.answer.mark_interrupted()
+        return error
+
+    def _malformed(self, exc: MalformedEventError) -> MalformedEventError:
+        return MalformedEventError(exc.event, exc.reason, position=exc.position, answer=self.answer)
+
+    def _final(self) -> Answer:
+        if self.answer.error is not None:
+            raise answer_error(self.answer)
+        return self.answer
+
+    def __repr__(self) -> str:
+        state = "finished" if self._finished else "open" if self._opened else "not sent"
+        return f"<{type(self).__name__} {state} {self.answer!r}>"
+
+
+class AnswerStream(_StreamState):
+    """One answer as it streams (sync). Sends on ``with`` entry (or on first iteration)."""
+
+    def __init__(
+        self,
+        opener: Opener,
+        *,
+        question: str | None = None,
+        on_open: Hook | None = None,
+        on_end: Hook | None = None,
+    ) -> None:
+        super().__init__(question, on_open, on_end)
+        self._opener = opener
+        self._events: EventSource | None = None
+
+    def __enter__(self) -> AnswerStream:
+        self._open()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _open(self) -> EventSource:
+        if self._events is None and not self._finished:
+            try:
+                self._events = self._opener(self.answer)
+            except TrellisError as exc:
+                self._opening_failed(exc)
+                raise
+            self._did_open()
+        assert self._events is not None
+        return self._events
+
+    def __iter__(self) -> AnswerStream:
+        return self
+
+    def __next__(self) -> Event:
+        events = self._events
+        if events is None:
+            if self._finished:
+                raise StopIteration
+            events = self._open()
+        try:
+            event = next(events)
+        except StopIteration:
+            self._close_events()
+            if not self.answer.done:
+                raise self._lost(None) from None
+            raise
+        except MalformedEventError as exc:
+            raise self._malformed(exc) from None  # the stream stays usable: iterate again
+        except TransportError as exc:
+            self._close_events()
+            raise self._lost(exc) from exc
+        self.answer.feed(event)
+        return event
+
+    @property
+    def text_stream(self) -> Iterator[str]:
+        """The answer's text as it arrives (the final ``message`` when the server sent no deltas)."""
+        seen_delta = False
+        for event in self:
+            if isinstance(event, TextDelta):
+                seen_delta = True
+                yield event.content
+            elif isinstance(event, Message) and not seen_delta and event.content:
+                yield event.content
+
+    def until_done(self) -> Answer:
+        """Consume the rest of the stream and return the answer, whatever it ended with."""
+        for _ in self:
+            pass
+        return self.answer
+
+    def get_final_answer(self) -> Answer:
+        """Consume the rest; the answer, or :class:`AnswerError` when the server sent ``error``."""
+        self.until_done()
+        return self._final()
+
+    def close(self) -> None:
+        """End the HTTP stream at once; an unfinished answer is marked interrupted."""
+        if not self.answer.done and self._opened:
+            self.answer.mark_interrupted()
+        self._close_events()
+
+    def _close_events(self) -> None:
+        events, self._events = self._events, None
+        if events is not None:
+            events.close()
+        self._finish()
+
+
+class AsyncAnswerStream(_StreamState):
+    """One answer as it streams (async). Sends on ``async with`` entry (or on first iteration)."""
+
+    def __init__(
+        self,
+        opener: AsyncOpener,
+        *,
+        question: str | None = None,
+        on_open: Hook | None = None,
+        on_end: Hook | None = None,
+    ) -> None:
+        super().__init__(question, on_open, on_end)
+        self._opener = opener
+        self._events: AsyncEventSource | None = None
+
+    async def __aenter__(self) -> AsyncAnswerStream:
+        await self._open()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def _open(self) -> AsyncEventSource:
+        if self._events is None and not self._finished:
+            try:
+                self._events = await self._opener(self.answer)
+            except TrellisError as exc:
+                self._opening_failed(exc)
+                raise
+            self._did_open()
+        assert self._events is not None
+        return self._events
+
+    def __aiter__(self) -> AsyncAnswerStream:
+        return self
+
+    async def __anext__(self) -> Event:
+        events = self._events
+        if events is None:
+            if self._finished:
+                raise StopAsyncIteration
+            events = await self._open()
+        try:
+            event = await events.__anext__()
+        except StopAsyncIteration:
+            await self._close_events()
+            if not self.answer.done:
+                raise self._lost(None) from None
+            raise
+        except MalformedEventError as exc:
+            raise self._malformed(exc) from None
+        except TransportError as exc:
+            await self._close_events()
+            raise self._lost(exc) from exc
+        self.answer.feed(event)
+        return event
+
+    @property
+    def text_stream(self) -> AsyncIterator[str]:
+        """The answer's text as it arrives (async iterator)."""
+        return self._text_stream()
+
+    async def _text_stream(self) -> AsyncIterator[str]:
+        seen_delta = False
+        async for event in self:
+            if isinstance(event, TextDelta):
+                seen_delta = True
+                yield event.content
+            elif isinstance(event, Message) and not seen_delta and event.content:
+                yield event.content
+
+    async def until_done(self) -> Answer:
+        """Consume the rest of the stream and return the answer, whatever it ended with."""
+        async for _ in self:
+            pass
+        return self.answer
+
+    async def get_final_answer(self) -> Answer:
+        """Consume the rest; the answer, or :class:`AnswerError` when the server sent ``error``."""
+        await self.until_done()
+        return self._final()
+
+    async def aclose(self) -> None:
+        """End the HTTP stream at once; an unfinished answer is marked interrupted."""
+        if not self.answer.done and self._opened:
+            self.answer.mark_interrupted()
+        await self._close_events()
+
+    async def _close_events(self) -> None:
+        events, self._events = self._events, None
+        if events is not None:
+            await events.aclose()
+        self._finish()
