@@ -1,0 +1,371 @@
+"""The WebSocket chat protocol without I/O: frames out, frames in, and what a close code means.
+
+Both socket twins in :mod:`trellis_jupyter.websocket` (sync and asyncio) share this module, so the
+rules live in one place:
+
+* :func:`action` writes a client frame, :func:`decode_frame` reads a server frame into a typed event.
+* :class:`Router` decides, for every incoming event, whether it belongs to the running turn (and
+  ends it) or is socket bookkeeping: ``heartbeat``, ``pong``, ``deleted``, ``authenticated``, the
+  ``NO_ACTIVE_TURN`` answer to an interrupt that came too late, an error with no turn running.
+  The protocol has no request ids; one turn at a time per socket is what makes routing by order safe.
+* :func:`closed_error` and :func:`handshake_error` turn close codes and refused upgrades into the
+  error family, with one sentence that says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from .errors import (
+    AuthenticationError,
+    ConflictError,
+    ConnectionLostError,
+    MalformedEventError,
+    PermissionDeniedError,
+    ServerError,
+    TransportError,
+    TrellisError,
+)
+from .events import (
+    Authenticated,
+    Deleted,
+    ErrorEvent,
+    Event,
+    Heartbeat,
+    Interrupted,
+    Message,
+    Pong,
+    parse_event,
+)
+
+if TYPE_CHECKING:
+    from .answer import Answer
+
+    Hook = Callable[[Answer], None]
+
+__all__ = [
+    "MAX_FRAME_BYTES",
+    "Router",
+    "SocketState",
+    "action",
+    "closed_error",
+    "decode_frame",
+    "handshake_error",
+    "ws_url",
+]
+
+#: Largest frame accepted: a table of a few hundred thousand cells fits with room to spare.
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+
+CLOSE_AUTH = 4001
+CLOSE_CAP = 4429
+
+
+def ws_url(base_url: str, *, heartbeat: bool = False) -> str:
+    """``http(s)://host[/prefix]`` -> ``ws(s)://host[/prefix]/v1/chats/ws`` (never with a token)."""
+    parts = urlsplit(base_url.rstrip("/"))
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    path = parts.path.rstrip("/")
+    if not path.endswith("/v1"):
+        path += "/v1"
+    return urlunsplit((scheme, parts.netloc, path + "/chats/ws", "heartbeat=1" if heartbeat else "", ""))
+
+
+def action(name: str, **fields: Any) -> str:
+    """One client frame: ``{"action": name, ...}``, leaving out fields that are ``None``."""
+    frame: dict[str, Any] = {"action": name}
+    frame.update((k, v) for k, v in fields.items() if v is not None)
+    return json.dumps(frame)
+
+
+def decode_frame(raw: str | bytes) -> Event:
+    """One server frame ``{"event": name, "data": {...}}`` as a typed event."""
+    try:
+        frame = json.loads(raw)
+    except ValueError as exc:
+        raise MalformedEventError("frame", f"it is not valid JSON ({exc})") from None
+    if not isinstance(frame, dict) or not isinstance(frame.get("event"), str):
+        raise MalformedEventError("frame", "it is not an object with an 'event' name")
+    return parse_event(frame["event"], frame.get("data"))
+
+
+class Router:
+    """Sorts incoming events into the running turn and the socket's own bookkeeping.
+
+    ``start_turn()`` is called as a ``send_message`` / ``edit_message`` frame goes out;
+    :meth:`route` returns the event when it belongs to that turn (and closes the turn on
+    ``message``, ``error`` or ``interrupted``), else records it and returns ``None``.
+    """
+
+    def __init__(self) -> None:
+        self.turn_open = False
+        self.pending_interrupts = 0
+        self.pongs = 0
+        self.heartbeats = 0
+        self.last_heartbeat: Heartbeat | None = None
+        self.deleted: deque[str] = deque()
+        self.idle_errors: deque[ErrorEvent] = deque()
+        self.stray: list[Event] = []  # events that came with no turn running (kept for debugging)
+
+    def start_turn(self) -> None:
+        self.turn_open = True
+
+    def interrupt_sent(self) -> None:
+        self.pending_interrupts += 1
+
+    def route(self, event: Event) -> Event | None:
+        if isinstance(event, Heartbeat):
+            self.heartbeats += 1
+            self.last_heartbeat = event
+            return None
+        if isinstance(event, Pong):
+            self.pongs += 1
+            return None
+        if isinstance(event, Authenticated):
+            return None
+        if isinstance(event, Deleted):
+            self.deleted.append(event.message_id)
+            return None
+        if isinstance(event, Interrupted):
+            self.pending_interrupts = max(0, self.pending_interrupts - 1)
+            return self._end(event)
+        if isinstance(event, ErrorEvent):
+            if event.code == "NO_ACTIVE_TURN" and self.pending_interrupts:
+                # Our interrupt crossed the turn's end on the wire: nothing was stopped, nothing failed.
+                self.pending_interrupts -= 1
+                return None
+            if self.turn_open:
+                return self._end(event)
+            self.idle_errors.append(event)
+            return None
+        if isinstance(event, Message):
+            return self._end(event)
+        if self.turn_open:
+            return event
+        self.stray.append(event)
+        return None
+
+    def _end(self, event: Event) -> Event | None:
+        if not self.turn_open:
+            self.stray.append(event)
+            return None
+        self.turn_open = False
+        return event
+
+
+def error_from_event(event: ErrorEvent) -> TrellisError:
+    """The error for an ``error`` frame that came with no turn running (a delete, a ping)."""
+    from .errors import AnswerError, NotFoundError
+
+    text = event.error or "The server reported an error."
+    kwargs: dict[str, Any] = {"code": event.code, "debug_id": event.debug_id}
+    if event.code in ("CHAT_NOT_FOUND", "MESSAGE_NOT_FOUND"):
+        return NotFoundError(f"{text} Check the chat and message ids.", **kwargs)
+    return AnswerError(text, retryable=event.retryable, retry_after=event.retry_after, **kwargs)
+
+
+class Turn:
+    """One turn on a socket: what its answer stream reads, until a final event or a stop."""
+
+    def __init__(self, answer: Answer) -> None:
+        self.answer = answer
+        self.running = True
+
+    def _take(self, event: Event) -> Event:
+        if isinstance(event, (Message, ErrorEvent, Interrupted)):
+            self.running = False
+        return event
+
+    def feed_rest(self, backlog: deque[Event]) -> None:
+        """Take in what arrived after a stop; a final message that beat the interrupt still counts."""
+        while backlog:
+            event = backlog.popleft()
+            self.answer.feed(event)
+            if isinstance(event, Message):
+                self.answer.interrupted = False  # the server finished first: the answer is whole
+
+
+def closed_error(code: int | None, reason: str = "", *, during: str = "") -> TrellisError:
+    """The error for a socket the server closed (``code`` is None when no close frame came)."""
+    where = f" {during}" if during else ""
+    if code == CLOSE_AUTH:
+        return AuthenticationError(
+            f"The server closed the WebSocket{where} because the token is invalid or expired (4001): "
+            "authenticate again (a new client, or a fresh token) and reconnect.",
+            code="UNAUTHORIZED",
+        )
+    if code == CLOSE_CAP:
+        return ConflictError(
+            f"The server refused the WebSocket{where}: too many open connections for this token (4429). "
+            "Close another socket (socket.close()), or authenticate again for a new token.",
+            code="WS_CONNECTION_CAP",
+        )
+    if code == 1000 or code == 1001:
+        text = f"The server closed the WebSocket{where} ({code}{': ' + reason if reason else ''})."
+    else:
+        shown = code if code is not None else 1006
+        text = f"The WebSocket connection was lost{where} ({shown}{': ' + reason if reason else ''})."
+    return ConnectionLostError(
+        text + " The partial answer and chat id are kept; reconnect and ask again.", code="CONNECTION_LOST"
+    )
+
+
+def handshake_error(status: int) -> TrellisError:
+    """The error for an upgrade the server refused with an HTTP status."""
+    if status == 401:
+        return AuthenticationError(
+            "The server refused the WebSocket (401): the token is invalid or expired; authenticate again.",
+            status_code=status,
+        )
+    if status == 403:
+        return PermissionDeniedError(
+            "The server refused the WebSocket upgrade (403). Check the token and the base URL.",
+            status_code=status,
+        )
+    if status == 404:
+        return ServerError(
+            "This server has no WebSocket endpoint at /v1/chats/ws (404); use the SSE transport.",
+            status_code=status,
+        )
+    return ServerError(
+        f"The server refused the WebSocket upgrade (HTTP {status}); try again later.", status_code=status
+    )
+
+
+S = TypeVar("S")
+
+
+class SocketState(Generic[S]):
+    """What the socket twins share, with no I/O: settings, the router, the turn backlog, the loss record."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        heartbeat: bool = False,
+        integration_id: str | None = None,
+        model: str | None = None,
+        open_timeout: float = 10.0,
+        max_size: int = MAX_FRAME_BYTES,
+    ) -> None:
+        self.url = ws_url(base_url, heartbeat=heartbeat)
+        self.heartbeat = heartbeat
+        self.integration_id = integration_id
+        self.model = model
+        self.open_timeout = open_timeout
+        self.max_size = max_size
+        self._router = Router()
+        self._backlog: deque[Event] = deque()
+        self._lost: tuple[int | None, str] | None = None  # (close code, reason) once the server closed
+        self._closed = False  # closed by us
+        self._conn: Any = None
+        self._current: Any = None  # the stream whose turn is running, if any
+
+    def __repr__(self) -> str:
+        state = (
+            "closed" if self._closed else "lost" if self._lost else "open" if self._conn else "not connected"
+        )
+        return f"<{type(self).__name__} {self.url} {state}>"
+
+    @property
+    def closed(self) -> bool:
+        """True once closed by us or by the server (a closed socket reconnects for the next question)."""
+        return self._closed or self._lost is not None or self._conn is None
+
+    @property
+    def heartbeats(self) -> int:
+        """How many ``heartbeat`` events arrived (they are kept out of every answer)."""
+        return self._router.heartbeats
+
+    def _reset(self) -> None:
+        self._router = Router()
+        self._backlog.clear()
+        self._lost = None
+        self._current = None
+
+    def _on_closed(self, code: int | None, reason: str) -> None:
+        """The server closed the socket (``code`` None: no close frame, i.e. 1006)."""
+        self._lost = (code, reason)
+        self._router.turn_open = False
+
+    def _lost_error(self) -> TrellisError:
+        code, reason = self._lost or (None, "")
+        during = "during an answer" if self._turn_running() else ""
+        return closed_error(code, reason, during=during)
+
+    def _route(self, raw: str | bytes) -> None:
+        routed = self._router.route(decode_frame(raw))
+        if routed is not None:
+            self._backlog.append(routed)
+
+    # -- turns -------------------------------------------------------------------------------------
+
+    def stream(
+        self,
+        message: str,
+        chat_id: str | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        title: str | None = None,
+        on_open: Hook | None = None,
+        on_end: Hook | None = None,
+    ) -> S:
+        """Ask a question; the frame goes out when the stream is entered or first iterated.
+
+        Returns the same stream object as the SSE transport (``AnswerStream`` / ``AsyncAnswerStream``).
+        """
+        fields = {"message": message, "chat_id": chat_id, "title": title}
+        return self._new_stream(
+            "send_message", self._defaults(fields, integration_id, model), on_open, on_end
+        )
+
+    def edit(
+        self,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        on_open: Hook | None = None,
+        on_end: Hook | None = None,
+    ) -> S:
+        """Edit a user message and stream the new answer (later messages are deleted first)."""
+        fields = {"chat_id": chat_id, "message_id": message_id, "content": content}
+        return self._new_stream(
+            "edit_message", self._defaults(fields, integration_id, model), on_open, on_end
+        )
+
+    def _new_stream(self, name: str, fields: dict[str, Any], on_open: Hook | None, on_end: Hook | None) -> S:
+        raise NotImplementedError
+
+    def _defaults(
+        self, fields: dict[str, Any], integration_id: str | None, model: str | None
+    ) -> dict[str, Any]:
+        fields.update(integration_id=integration_id or self.integration_id, model=model or self.model)
+        return fields
+
+    @staticmethod
+    def _turn_frame(name: str, fields: dict[str, Any], answer: Answer) -> str:
+        """The frame of a turn, once its chat id is known (the answer keeps it even if the turn fails)."""
+        if fields.get("chat_id") is not None:
+            answer.chat_id = fields["chat_id"]
+        return action(name, **fields)
+
+    def _check_usable(self) -> None:
+        if self._closed:
+            raise TransportError("This WebSocket was closed: open a new one with client.websocket().")
+
+    def _turn_running(self) -> bool:
+        return self._current is not None and self._current.running
+
+    def _check_idle(self, what: str) -> None:
+        if self._turn_running():
+            raise TransportError(
+                f"An answer is still streaming on this WebSocket: finish or close its stream before {what}."
+            )
