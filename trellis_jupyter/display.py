@@ -1,0 +1,391 @@
+"""The live display of one streaming answer in a cell's output.
+
+A rich front end (Jupyter, VS Code, anything with a display publisher other than IPython's plain
+one) gets one output, created with a display id and updated in place: the processing status while
+waiting, then the text as it arrives, coalesced to one update per ``interval`` (the
+``Trellis.coalesce_interval`` setting) however many deltas arrive, then the final text. Each table
+(its first ``rows`` rows, the total row count and the SQL) and each chart (a Vega-Lite spec with a
+static image) gets its own output below it as soon as it arrives. Every output carries the chat and
+message ids in its metadata, under ``"trellis"``.
+
+Plain IPython in a terminal gets text: status lines, the answer text written as it arrives, then
+each table as text and a line per chart.
+
+:func:`show_stream` drives a stream into a :class:`LiveAnswer`. Ctrl-C (a kernel interrupt) while
+it runs closes the stream at once, shows the partial answer marked as interrupted, and raises
+:class:`Interrupted`, a ``KeyboardInterrupt`` that renders as one sentence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .errors import TrellisError
+from .events import (
+    Chart,
+    Event,
+    Message,
+    Processing,
+    Table,
+    TextDelta,
+    UnknownVisualization,
+    Visualization,
+    VisualizationPayload,
+)
+
+if TYPE_CHECKING:
+    from .answer import Answer
+
+__all__ = ["Interrupted", "LiveAnswer", "is_rich", "show_stream", "status_label", "table_text"]
+
+_STATUS_LABELS = {
+    "starting": "Starting",
+    "thinking": "Thinking",
+    "analyzing": "Analyzing",
+    "processing": "Processing",
+}
+
+
+def status_label(status: str | None) -> str:
+    """A processing status as shown to a person; unknown statuses are shown as they are."""
+    if not status:
+        return "Asking Trellis"
+    return _STATUS_LABELS.get(status, status)
+
+
+def is_rich(shell: Any) -> bool:
+    """True when the shell's display publisher can show more than text (Jupyter, VS Code, tests).
+
+    Terminal IPython uses the base ``DisplayPublisher``, which prints text/plain; updating a
+    display there would print the whole answer again at every update.
+    """
+    from IPython.core.displaypub import DisplayPublisher
+
+    publisher = getattr(shell, "display_pub", None)
+    return publisher is not None and type(publisher) is not DisplayPublisher
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C stopped an answer: ``answer`` holds what arrived (``answer.interrupted`` is true)."""
+
+    def __init__(self, answer: Answer | None, name: str = "_trellis") -> None:
+        self.answer = answer
+        chat = f" (chat {answer.chat_id} continues)" if answer is not None and answer.chat_id else ""
+        if answer is None:
+            message = "Interrupted before the answer started; ask again when ready."
+        else:
+            message = f"Interrupted: the partial answer is kept in {name}{chat}."
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"KeyboardInterrupt: {self.message}"]
+
+
+def table_text(table: Table, rows: int) -> str:
+    """A table as plain text: its first ``rows`` rows, the total row count and the SQL."""
+    from .convert import table_to_dataframe
+
+    head = dataclasses.replace(table, rows=table.rows[: max(rows, 0)])
+    lines = []
+    if table.title:
+        lines.append(table.title)
+    lines.append(table_to_dataframe(head).to_string(index=False) if head.rows else "(no rows shown)")
+    lines.append(_row_footer(table, len(head.rows)))
+    if table.sql:
+        lines.append(f"SQL: {table.sql}")
+    return "\n".join(lines)
+
+
+def table_bundle(table: Table, rows: int) -> dict[str, Any]:
+    """A table's display bundle: HTML (first ``rows`` rows, row count, SQL) and the same as text."""
+    bundle: dict[str, Any] = {"text/plain": table_text(table, rows)}
+    try:
+        from .render import table_html
+    except ImportError:  # pragma: no cover - render.py lands separately
+        return bundle
+    bundle["text/html"] = table_html(table, max_rows=rows)
+    return bundle
+
+
+def chart_bundle(chart: Chart, offline: bool, format: Callable[[Any], Any]) -> dict[str, Any]:
+    """A chart's display bundle: offline (Vega-Lite v5 + SVG) or as Altair's renderer shows it."""
+    if offline:
+        from .charts import chart_mimebundle
+
+        return chart_mimebundle(chart)
+    data, _metadata = format(chart.to_altair())
+    return dict(data)
+
+
+def _row_footer(table: Table, shown: int) -> str:
+    total = table.total_rows
+    noun = "row" if total == 1 else "rows"
+    if shown >= total:
+        return f"{total} {noun}"
+    return f"{shown} of {total} {noun} shown"
+
+
+def _ids(answer: Answer) -> dict[str, Any]:
+    ids: dict[str, Any] = {
+        "chat_id": answer.chat_id,
+        "user_message_id": answer.user_message_id,
+        "message_id": answer.message_id,
+    }
+    if answer.interrupted:
+        ids["interrupted"] = True
+    return {"trellis": {k: v for k, v in ids.items() if v is not None}}
+
+
+class _Publish(Protocol):
+    def __call__(
+        self,
+        data: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        *,
+        transient: Any = None,
+        update: bool = False,
+    ) -> None: ...
+
+
+class LiveAnswer:
+    """Shows one answer while it streams; :meth:`feed` each event, then :meth:`finish`.
+
+    ``updates`` counts the in-place updates made to the text output (tests and benchmarks read it).
+    """
+
+    def __init__(
+        self,
+        shell: Any,
+        *,
+        rows: int = 10,
+        interval: float = 0.08,
+        quiet: bool = False,
+        offline_charts: bool = True,
+        rich: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.rows = rows
+        self.interval = interval
+        self.quiet = quiet
+        self.offline_charts = offline_charts
+        self.rich = is_rich(shell) if rich is None else rich
+        self.updates = 0
+        self._publish: _Publish = shell.display_pub.publish
+        self._format: Callable[[Any], Any] = shell.display_formatter.format
+        self._clock = clock
+        self._display_id = f"trellis-{uuid.uuid4().hex}"
+        self._started = False
+        self._due = 0.0
+        self._dirty = False
+        # Text mode: how much of the text is on the terminal, the last status printed, and the
+        # visualizations held back until the text is complete (they would interleave with it).
+        self._written = ""
+        self._last_status: str | None = None
+        self._held: list[VisualizationPayload] = []
+
+    # -- the stream's events -------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Show that a question was sent (before any event arrives)."""
+        if self.quiet or self._started:
+            return
+        self._started = True
+        if self.rich:
+            self._publish(self._waiting_bundle(None), {}, transient={"display_id": self._display_id})
+        else:
+            self._print_status(None)
+
+    def feed(self, event: Event, answer: Answer) -> None:
+        """Show what ``event`` changed; ``answer`` has already taken it in."""
+        if self.quiet:
+            return
+        self.start()
+        if isinstance(event, TextDelta):
+            self._dirty = True
+            if self._clock() >= self._due:
+                self.flush(answer)
+        elif isinstance(event, Processing):
+            # A status change is rare and is exactly what a person waits to see: show it at once.
+            self._dirty = True
+            self.flush(answer)
+        elif isinstance(event, Visualization):
+            self._visualization(event.payload, answer)
+        elif isinstance(event, Message):
+            self._dirty = True  # finish() shows the authoritative text
+
+    def flush(self, answer: Answer) -> None:
+        """Show the text received so far, if anything changed since the last update."""
+        if self.quiet or not self._dirty:
+            return
+        self._dirty = False
+        self._due = self._clock() + self.interval
+        if self.rich:
+            self._update(self._streaming_bundle(answer), answer)
+        elif answer.text:
+            self._write_text(answer.text)
+        else:
+            self._print_status(answer.status)
+
+    def finish(self, answer: Answer, note: str | None = None) -> None:
+        """Show the final form: the complete (or partial) text, then any held visualizations.
+
+        ``note`` (e.g. "interrupted") is shown after a partial text.
+        """
+        if self.quiet:
+            return
+        self.start()
+        if self.rich:
+            self._update(self._final_bundle(answer, note), answer)
+            return
+        text = answer.text
+        if text.startswith(self._written):
+            self._write_text(text)
+        else:  # the authoritative message differs from the deltas: show it whole
+            sys.stdout.write("\n" + text)
+        sys.stdout.write("\n")
+        if note:
+            sys.stdout.write(f"[{note}]\n")
+        for payload in self._held:
+            sys.stdout.write("\n" + self._payload_text(payload) + "\n")
+        self._held.clear()
+        sys.stdout.flush()
+
+    # -- rich output ---------------------------------------------------------------------------
+
+    def _update(self, bundle: dict[str, Any], answer: Answer) -> None:
+        self.updates += 1
+        self._publish(bundle, _ids(answer), transient={"display_id": self._display_id}, update=True)
+
+    @staticmethod
+    def _waiting_bundle(status: str | None) -> dict[str, Any]:
+        label = status_label(status) + "…"
+        return {"text/plain": label, "text/markdown": f"*{label}*"}
+
+    def _streaming_bundle(self, answer: Answer) -> dict[str, Any]:
+        text = answer.text
+        if not text:
+            return self._waiting_bundle(answer.status)
+        # A block cursor says "more is coming" without a second output.
+        return {"text/plain": text + " ▌", "text/markdown": text + " ▌"}
+
+    @staticmethod
+    def _final_bundle(answer: Answer, note: str | None) -> dict[str, Any]:
+        text = answer.text
+        if note:
+            if text:
+                return {"text/plain": f"{text}\n\n[{note}]", "text/markdown": f"{text}\n\n*[{note}]*"}
+            return {"text/plain": f"[{note}]", "text/markdown": f"*[{note}]*"}
+        return {"text/plain": text, "text/markdown": text}
+
+    def _visualization(self, payload: VisualizationPayload, answer: Answer) -> None:
+        if not self.rich:
+            self._held.append(payload)
+            return
+        bundle = self._payload_bundle(payload)
+        if bundle is not None:
+            self._publish(bundle, _ids(answer))
+
+    def _payload_bundle(self, payload: VisualizationPayload) -> dict[str, Any] | None:
+        if isinstance(payload, Table):
+            return table_bundle(payload, self.rows)
+        if isinstance(payload, Chart):
+            return chart_bundle(payload, self.offline_charts, self._format)
+        return None  # an unreadable payload: nothing to show, still kept on the Answer
+
+    # -- text output ---------------------------------------------------------------------------
+
+    def _print_status(self, status: str | None) -> None:
+        label = status_label(status)
+        if label != self._last_status:
+            self._last_status = label
+            sys.stdout.write(f"{label}…\n")
+            sys.stdout.flush()
+
+    def _write_text(self, text: str) -> None:
+        if text.startswith(self._written):
+            sys.stdout.write(text[len(self._written) :])
+            self._written = text
+            sys.stdout.flush()
+
+    def _payload_text(self, payload: VisualizationPayload) -> str:
+        if isinstance(payload, Table):
+            return table_text(payload, self.rows)
+        if isinstance(payload, Chart):
+            title = f": {payload.title}" if payload.title else ""
+            points = len(payload.values)
+            return f"[{payload.chart_type} chart{title}, {points} points; bind it with --chart NAME]"
+        assert isinstance(payload, UnknownVisualization)
+        return "[a visualization this version cannot show]"
+
+
+class _Stream(Protocol):
+    """What :func:`show_stream` needs of an ``AnswerStream`` (sync, SSE or WebSocket)."""
+
+    @property
+    def answer(self) -> Answer: ...
+
+    def __enter__(self) -> Iterable[Event]: ...
+
+    def __exit__(self, *exc: object) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+def show_stream(stream: _Stream, live: LiveAnswer, *, name: str = "_trellis") -> Answer:
+    """Drive ``stream`` to its end, showing each event in ``live``; return the answer.
+
+    A server ``error`` event or a dropped connection raises the :class:`TrellisError` (its
+    ``answer`` is the partial answer, already shown). Ctrl-C closes the stream at once and raises
+    :class:`Interrupted` after showing the partial answer.
+    """
+    live.start()
+    try:
+        with stream as events:
+            for event in events:
+                live.feed(event, stream.answer)
+    except KeyboardInterrupt:
+        answer = _close_interrupted(stream)
+        live.finish(answer, note="interrupted")
+        raise Interrupted(answer, name) from None
+    except TrellisError as error:
+        answer = error.answer if error.answer is not None else stream.answer
+        error.answer = answer
+        live.finish(answer, note=_error_note(error))
+        raise
+    answer = stream.answer
+    if answer.error is not None and not answer.complete:
+        live.finish(answer, note="error")
+    elif not answer.done:  # the stream ended without a final message
+        live.finish(answer, note="incomplete")
+    else:
+        live.finish(answer)
+    return answer
+
+
+def _close_interrupted(stream: _Stream) -> Answer:
+    # A second Ctrl-C while closing must not lose the answer: close() is quick, retry once.
+    for _ in range(2):
+        try:
+            stream.close()
+            break
+        except KeyboardInterrupt:
+            continue
+        except Exception:
+            break
+    answer = stream.answer
+    answer.mark_interrupted()
+    return answer
+
+
+def _error_note(error: TrellisError) -> str:
+    code = f" {error.code}" if error.code else ""
+    return f"stopped by an error{code}"

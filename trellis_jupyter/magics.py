@@ -1,0 +1,470 @@
+"""``%%trellis`` (ask a question) and ``%trellis <command>`` (manage the connection and chats).
+
+A thin surface: options are parsed here, the kernel's state lives in :mod:`.session`, the live
+output in :mod:`.display`. ``%load_ext trellis_jupyter`` calls :func:`load_ipython_extension`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import keyword
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any, NoReturn
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
+from IPython.utils.process import arg_split  # type: ignore[attr-defined]
+
+from .display import Interrupted, LiveAnswer, show_stream
+from .errors import TrellisError
+from .session import Session, Trellis, get_session
+
+__all__ = ["TrellisMagics", "load_ipython_extension", "substitute", "unload_ipython_extension"]
+
+# {{name}} (spaces allowed inside the braces); \{{name}} keeps the braces as typed.
+_PLACEHOLDER = re.compile(r"(\\)?\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+def substitute(text: str, namespace: Mapping[str, Any]) -> str:
+    """Replace each ``{{name}}`` in ``text`` by ``str()`` of the Python variable ``name``.
+
+    Single braces stay as typed, and so does ``\\{{name}}`` (minus the backslash). An undefined
+    name is a :class:`UsageError` (a question must never be sent with a hole in it).
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        escaped, name = match.group(1), match.group(2)
+        if escaped:
+            return match.group(0)[1:]
+        if name not in namespace:
+            raise UsageError(
+                f"{{{{{name}}}}} names no Python variable: define {name} first, or write \\{{{{{name}}}}} "
+                "to keep the braces."
+            )
+        return str(namespace[name])
+
+    return _PLACEHOLDER.sub(replace, text)
+
+
+class _Exit(Exception):
+    """argparse asked to exit (after printing ``--help``): end the magic quietly."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a bad option as one ``UsageError`` line instead of exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see %trellis help)")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            print(message)
+        raise _Exit
+
+
+def _name(value: str) -> str:
+    if not value.isidentifier() or keyword.iskeyword(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a Python variable name")
+    return value
+
+
+def _rows(value: str) -> int:
+    try:
+        rows = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of rows") from None
+    if rows < 0:
+        raise argparse.ArgumentTypeError("the number of rows must be 0 or more")
+    return rows
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    """Options of every command that shows and binds an answer."""
+    parser.add_argument("-o", "--output", type=_name, metavar="NAME", help="bind the Answer to NAME")
+    parser.add_argument("--df", type=_name, metavar="NAME", help="bind the first table (a DataFrame) to NAME")
+    parser.add_argument(
+        "--chart", type=_name, metavar="NAME", help="bind the first chart (an Altair chart) to NAME"
+    )
+    parser.add_argument("--integration", metavar="ID_OR_NAME", help="database integration for this question")
+    parser.add_argument("--model", metavar="M", help="model for this question")
+    parser.add_argument("-q", "--quiet", action="store_true", help="show nothing but errors")
+    parser.add_argument("-n", "--rows", type=_rows, metavar="ROWS", help="rows shown of each table")
+
+
+def _cell_parser() -> _Parser:
+    parser = _Parser(
+        prog="%%trellis", description="Ask Trellis the question in the cell body.", add_help=True
+    )
+    _output_options(parser)
+    parser.add_argument("--new", action="store_true", help="start a new chat with this question")
+    parser.add_argument("--chat", metavar="ID", help="continue the chat ID")
+    return parser
+
+
+def _line_parser() -> _Parser:
+    parser = _Parser(prog="%trellis", add_help=True)
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="COMMAND")
+    connect = commands.add_parser(
+        "connect", help="point the kernel at a server (credentials from the environment)"
+    )
+    connect.add_argument(
+        "--local", action="store_true", help="start the bundled local server and connect to it"
+    )
+    connect.add_argument("--db", metavar="PATH", help="SQLite file for --local (default: the demo database)")
+    connect.add_argument("--base-url", metavar="URL", help="server URL (default: TRELLIS_BASE_URL)")
+    connect.add_argument("--integration", metavar="ID_OR_NAME", help="default database integration")
+    connect.add_argument("--model", metavar="M", help="default model")
+    connect.add_argument("--transport", choices=["sse", "websocket"], help="how answers stream")
+    commands.add_parser("status", help="server, integration, chat id, model")
+    commands.add_parser("history", help="the current chat's questions and answers")
+    chats = commands.add_parser("chats", help="recent chats, newest first")
+    chats.add_argument("--page", type=_rows, default=1, help="page of 20 chats (default 1)")
+    use = commands.add_parser("use", help="continue an existing chat")
+    use.add_argument("chat_id", metavar="ID")
+    commands.add_parser("new", help="start a new chat with the next question")
+    rename = commands.add_parser("rename", help="rename the current chat")
+    rename.add_argument("title", nargs="+", metavar="TITLE")
+    delete = commands.add_parser("delete", help="delete a chat (default: the current one)")
+    delete.add_argument("chat_id", nargs="?", metavar="ID")
+    feedback = commands.add_parser("feedback", help="thumbs up or down on an answer (default: the last)")
+    feedback.add_argument("rating", choices=["up", "down"])
+    feedback.add_argument("message_id", nargs="?", metavar="MESSAGE_ID")
+    feedback.add_argument("--note", metavar="TEXT", help="why (free text)")
+    edit = commands.add_parser(
+        "edit", help="edit the last question (or ask it again) and stream the new answer"
+    )
+    _output_options(edit)
+    edit.add_argument("question", nargs="*", metavar="NEW QUESTION")
+    commands.add_parser("models", help="models the server offers")
+    commands.add_parser("integrations", help="database integrations the server offers")
+    commands.add_parser("widget", help="the chat widget, on the same conversation")
+    commands.add_parser("help", help="this help, and the %%config Trellis settings")
+    return parser
+
+
+def help_text() -> str:
+    """``%trellis help``: the cell options, every command and the ``%config Trellis`` settings."""
+    cell = _cell_parser().format_help().replace("usage: ", "", 1).strip()
+    lines = [cell, "", "The cell body is the question; {{name}} is replaced by the Python variable name.", ""]
+    lines.append("%trellis COMMAND:")
+    parser = _line_parser()
+    for action in parser._subparsers._group_actions if parser._subparsers else []:
+        helps = {choice.dest: choice.help for choice in getattr(action, "_choices_actions", [])}
+        for name, sub in getattr(action, "choices", {}).items():
+            usage = " ".join(sub.format_usage().replace("usage: ", "", 1).replace(" [-h]", "").split())
+            lines.append(f"  {usage}")
+            lines.append(f"      {(helps.get(name) or '').replace('%%', '%')}")
+    lines += [
+        "",
+        "A line ending in '?' is IPython's help: quote such a question (%trellis edit \"How many?\").",
+        "",
+        "Settings (%config Trellis.<name> = value):",
+    ]
+    traits = Trellis.class_traits(config=True)
+    for name in sorted(traits):
+        trait = traits[name]
+        lines.append(f"  Trellis.{name} = {trait.default_value!r}")
+        lines.append(f"      {trait.help}")
+    return "\n".join(lines)
+
+
+@magics_class
+class TrellisMagics(Magics):
+    """The ``%trellis`` / ``%%trellis`` magics, bound to the kernel's :class:`Session`."""
+
+    def __init__(self, shell: Any, session: Session | None = None) -> None:
+        super().__init__(shell)
+        self.session = session if session is not None else get_session()
+
+    @property
+    def _namespace(self) -> dict[str, Any]:
+        assert self.shell is not None
+        namespace: dict[str, Any] = self.shell.user_ns
+        return namespace
+
+    @no_var_expand  # {x} and $x in options stay as typed; {{name}} is ours
+    @line_cell_magic
+    def trellis(self, line: str, cell: str | None = None) -> Any:
+        """Ask Trellis about your databases.
+
+        %%trellis [-o NAME] [--df NAME] [--chart NAME] [--new] [--chat ID] [-q] [-n ROWS] ...
+        <question>
+
+        %trellis connect|status|history|chats|use|new|rename|delete|feedback|edit|models|
+                 integrations|widget|help ...
+
+        Run ``%trellis help`` for every option and the ``%config Trellis`` settings.
+        """
+        tokens = [substitute(token, self._namespace) for token in arg_split(line, posix=True)]
+        try:
+            if cell is None:
+                return self._command(tokens)
+            return self._ask(tokens, cell)
+        except _Exit:
+            return None
+
+    # -- asking -------------------------------------------------------------------------------
+
+    def _ask(self, tokens: Sequence[str], cell: str) -> None:
+        args = _cell_parser().parse_args(tokens)
+        if args.new and args.chat:
+            raise UsageError("--new and --chat contradict each other: give one of them.")
+        question = substitute(cell, self._namespace).strip()
+        if not question:
+            raise UsageError("The cell has no question: write it on the lines below %%trellis.")
+        if args.new:
+            self.session.new_chat()
+        elif args.chat:
+            self.session.use_chat(args.chat)
+        self._show(self.session.stream(question, integration=args.integration, model=args.model), args)
+
+    def _edit(self, args: argparse.Namespace) -> None:
+        conversation = self.session.conversation
+        if not conversation.answers:
+            raise UsageError("There is no question to edit yet: ask one with %%trellis first.")
+        question = " ".join(args.question).strip()  # {{name}} was replaced in the line already
+        if not question:
+            question = conversation.answers[-1].question or ""
+        if not question:
+            raise UsageError(
+                "The last question is not known here: give the new question after %trellis edit."
+            )
+        self._show(self.session.edit(question, integration=args.integration, model=args.model), args)
+
+    def _show(self, stream: Any, args: argparse.Namespace) -> None:
+        settings = self.session.settings
+        live = LiveAnswer(
+            self.shell,
+            rows=args.rows if args.rows is not None else settings.display_rows,
+            interval=settings.coalesce_interval,
+            quiet=args.quiet,
+            offline_charts=settings.offline_charts,
+        )
+        try:
+            answer = show_stream(stream, live, name=args.output or "_trellis")
+        except Interrupted as interrupted:
+            if interrupted.answer is not None:
+                self._bind(interrupted.answer, args)
+            raise
+        except TrellisError as error:
+            if error.answer is not None:
+                self._bind(error.answer, args)
+            raise
+        self._bind(answer, args)
+
+    def _bind(self, answer: Any, args: argparse.Namespace) -> None:
+        namespace = self._namespace
+        self.session.last_answer = answer
+        namespace["_trellis"] = answer
+        if args.output:
+            namespace[args.output] = answer
+        if args.df:
+            namespace[args.df] = answer.df
+            if namespace[args.df] is None and not args.quiet:
+                print(f"This answer has no table: {args.df} is None.")
+        if args.chart:
+            namespace[args.chart] = answer.chart
+            if namespace[args.chart] is None and not args.quiet:
+                print(f"This answer has no chart: {args.chart} is None.")
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def _command(self, tokens: Sequence[str]) -> Any:
+        if not tokens:
+            print(help_text())
+            return None
+        args = _line_parser().parse_args(tokens)
+        handler = getattr(self, f"_cmd_{args.command}")
+        return handler(args)
+
+    def _cmd_help(self, args: argparse.Namespace) -> None:
+        print(help_text())
+
+    def _cmd_edit(self, args: argparse.Namespace) -> None:
+        self._edit(args)
+
+    def _cmd_connect(self, args: argparse.Namespace) -> None:
+        if args.db and not args.local:
+            raise UsageError("--db only goes with --local: %trellis connect --local --db PATH.")
+        if args.local and args.base_url:
+            raise UsageError("--local and --base-url contradict each other: give one of them.")
+        options = {"integration": args.integration, "model": args.model, "transport": args.transport}
+        if args.local:
+            server = self.session.connect_local(args.db, **options)
+            where = f"the local server at {server.base_url}"
+        else:
+            self.session.connect(args.base_url, **options)
+            where = str(self.session.base_url)
+        integration = self.session.integration_id()
+        name = self.session.integration_name(integration) if integration else "the server's default"
+        print(f"Connected to {where} (integration: {name}). The next question starts a new chat.")
+
+    def _cmd_status(self, args: argparse.Namespace) -> None:
+        session, settings = self.session, self.session.settings
+        try:
+            session.client  # noqa: B018 - creating the client checks the credentials
+        except TrellisError as error:
+            print(f"Server:      not connected: {error}")
+            return
+        local = " (local server)" if session.local_server is not None else ""
+        print(f"Server:      {session.base_url}{local}")
+        try:
+            integration = session.integration_id()
+            label = (
+                f"{session.integration_name(integration)} ({integration})"
+                if integration
+                else "server default"
+            )
+        except TrellisError as error:
+            label = f"unknown: {error}"
+        print(f"Integration: {label}")
+        chat_id = session.chat_id
+        if chat_id:
+            count = len(session.conversation.answers)
+            print(f"Chat:        {chat_id} ({count} answer{'' if count == 1 else 's'})")
+        else:
+            print("Chat:        none yet (the next question starts one)")
+        print(f"Model:       {settings.model or 'server default'}")
+        print(f"Transport:   {settings.transport}")
+
+    def _cmd_history(self, args: argparse.Namespace) -> None:
+        conversation = self.session.conversation
+        if conversation.chat_id is None:
+            print("No chat yet: the next question starts one.")
+            return
+        pairs = conversation.history()
+        if not pairs:
+            print(f"Chat {conversation.chat_id} has no answers yet.")
+        for number, (question, answer) in enumerate(pairs, 1):
+            print(f"[{number}] Q: {question}")
+            print(_indent(answer.text or "(no text)", "    A: "))
+            extras = _visual_summary(answer)
+            if extras:
+                print(f"    ({extras})")
+
+    def _cmd_chats(self, args: argparse.Namespace) -> None:
+        page = self.session.client.chats.list(page=max(args.page, 1))
+        chats = page.get("chats") or []
+        if not chats:
+            print("No chats yet." if page.get("page", 1) == 1 else "No chats on this page.")
+            return
+        current = self.session.chat_id
+        for chat in chats:
+            mark = "*" if chat.get("id") == current else " "
+            title = chat.get("title") or chat.get("preview") or ""
+            print(f"{mark} {chat.get('id')}  {str(chat.get('timestamp') or '')[:19]:19}  {title}")
+        total, number = page.get("total"), page.get("page", args.page)
+        more = f"; %trellis chats --page {number + 1} for more" if page.get("has_more") else ""
+        print(f"(page {number}, {total} chats in all{more}; %trellis use ID continues one)")
+
+    def _cmd_use(self, args: argparse.Namespace) -> None:
+        answers = self.session.use_chat(args.chat_id)
+        if answers:
+            self.session.last_answer = answers[-1]
+            self._namespace["_trellis"] = answers[-1]
+        count = len(answers)
+        print(
+            f"Continuing chat {args.chat_id}: {count} answer{'' if count == 1 else 's'} loaded"
+            + ("; the last is in _trellis." if answers else ".")
+        )
+
+    def _cmd_new(self, args: argparse.Namespace) -> None:
+        self.session.new_chat()
+        print("The next question starts a new chat.")
+
+    def _cmd_rename(self, args: argparse.Namespace) -> None:
+        chat_id = self._current_chat("rename")
+        title = " ".join(args.title)
+        self.session.client.chats.rename(chat_id, title)
+        print(f"Chat {chat_id} is now titled {title!r}.")
+
+    def _cmd_delete(self, args: argparse.Namespace) -> None:
+        chat_id = args.chat_id or self._current_chat("delete")
+        self.session.client.chats.delete(chat_id)
+        current = chat_id == self.session.chat_id
+        self.session.forget_chat(chat_id)
+        print(f"Deleted chat {chat_id}." + (" The next question starts a new chat." if current else ""))
+
+    def _cmd_feedback(self, args: argparse.Namespace) -> None:
+        rating = "positive" if args.rating == "up" else "negative"
+        message_id = args.message_id
+        if message_id is None:
+            last = self.session.last_answer
+            message_id = last.message_id if last is not None else None
+            if message_id is None:
+                raise UsageError("No answer to rate yet: ask a question first, or give a MESSAGE_ID.")
+        self.session.client.chats.feedback(message_id, rating, note=args.note)
+        print(f"Feedback recorded: thumbs {args.rating} on message {message_id}.")
+
+    def _cmd_models(self, args: argparse.Namespace) -> None:
+        body = self.session.client.models()
+        default, chosen = body.get("default"), self.session.settings.model
+        for model in body.get("models") or []:
+            model_id = model.get("model_id")
+            marks = [
+                m for m, on in (("default", model_id == default), ("selected", model_id == chosen)) if on
+            ]
+            suffix = f"  [{', '.join(marks)}]" if marks else ""
+            print(f"{model_id:22} {model.get('display_name') or ''}{suffix}")
+
+    def _cmd_integrations(self, args: argparse.Namespace) -> None:
+        items = self.session.integrations(refresh=True)
+        if not items:
+            print("The server offers no integrations.")
+            return
+        try:
+            chosen = self.session.integration_id()
+        except TrellisError:
+            chosen = None
+        for item in items:
+            mark = "*" if item.get("id") == chosen else " "
+            kind = item.get("type") or "database"
+            print(f"{mark} {item.get('id')}  {item.get('display_name') or ''}  ({kind})")
+
+    def _cmd_widget(self, args: argparse.Namespace) -> Any:
+        from .widget import ChatWidget
+
+        return ChatWidget(session=self.session)
+
+    def _current_chat(self, action: str) -> str:
+        chat_id = self.session.chat_id
+        if chat_id is None:
+            raise UsageError(f"No chat to {action}: ask a question first, or %trellis use ID.")
+        return chat_id
+
+
+def _indent(text: str, first: str) -> str:
+    pad = " " * len(first)
+    lines = text.splitlines() or [""]
+    return "\n".join([first + lines[0], *(pad + line for line in lines[1:])])
+
+
+def _visual_summary(answer: Any) -> str:
+    parts = []
+    for count, noun in ((len(answer.tables), "table"), (len(answer.charts), "chart")):
+        if count:
+            parts.append(f"{count} {noun}{'' if count == 1 else 's'}")
+    return ", ".join(parts)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the magics and the ``Trellis`` configurable on ``ipython``."""
+    session = get_session()
+    settings = session.settings
+    if settings not in ipython.configurables:
+        ipython.configurables.append(settings)
+    # Settings from ipython_config.py (c.Trellis.display_rows = 20) apply from the start.
+    settings.update_config(ipython.config)
+    ipython.register_magics(TrellisMagics(ipython, session))
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove the magics and the configurable; the session (and its chat) stays for a reload."""
+    manager = ipython.magics_manager
+    for kind in ("line", "cell"):
+        manager.magics[kind].pop("trellis", None)
+    manager.registry.pop(TrellisMagics.__name__, None)
+    settings = get_session().settings
+    if settings in ipython.configurables:
+        ipython.configurables.remove(settings)

@@ -1,0 +1,411 @@
+"""The kernel's Trellis state: settings, clients, the current chat, and a local server if started.
+
+One :class:`Session` per kernel (:func:`get_session`), shared by the ``%%trellis`` magic and the chat
+widget, so that both continue the same conversation. Everything is created lazily: loading the
+extension sends nothing and needs no credentials; the first question does.
+
+:class:`Trellis` is the ``%config Trellis.<name>`` surface: a traitlets ``Configurable`` registered
+with the shell, whose trait help texts are what ``%trellis help`` prints.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, validate
+from traitlets.config import Configurable
+
+from .errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from .answer import Answer
+    from .client import AsyncTrellis
+    from .client import Trellis as Client
+    from .conversation import ChatState, Conversation
+    from .local import LocalServer
+    from .stream import AnswerStream
+
+__all__ = ["Session", "Trellis", "default_local_store", "get_session", "reset_session"]
+
+
+class Trellis(Configurable):
+    """Defaults of the ``%%trellis`` magic, set with ``%config Trellis.<name> = value``."""
+
+    display_rows = Int(
+        10, help="Rows shown of each table in a cell's output (-n overrides it for one cell)."
+    ).tag(config=True)
+    transport = Enum(
+        ["sse", "websocket"],
+        default_value="sse",
+        help="How answers stream: 'sse' (an HTTP request per question) or 'websocket' (a socket per chat).",
+    ).tag(config=True)
+    coalesce_interval = Float(
+        0.08, help="Seconds between display updates while text streams in (deltas in between are merged)."
+    ).tag(config=True)
+    model = Unicode(
+        None, allow_none=True, help="Model id for questions (None: TRELLIS_MODEL, else the server's default)."
+    ).tag(config=True)
+    integration = Unicode(
+        None,
+        allow_none=True,
+        help="Database integration, by id or display name (None: TRELLIS_INTEGRATION_ID, else the server's).",
+    ).tag(config=True)
+    offline_charts = Bool(
+        True,
+        help="Save a static image beside each chart's Vega-Lite spec, so saved notebooks show it anywhere.",
+    ).tag(config=True)
+    local_store = Unicode(
+        "",
+        help="Chat store of '%trellis connect --local': a file path, ':memory:', or '' for a per-user file.",
+    ).tag(config=True)
+    local_pace = Float(
+        0.01, help="Seconds between text deltas of the local server (0: as fast as it can)."
+    ).tag(config=True)
+
+    @validate("display_rows")
+    def _check_rows(self, proposal: Any) -> int:
+        if proposal["value"] < 0:
+            raise TraitError("Trellis.display_rows must be 0 or more.")
+        return int(proposal["value"])
+
+    @validate("coalesce_interval", "local_pace")
+    def _check_seconds(self, proposal: Any) -> float:
+        if proposal["value"] < 0:
+            raise TraitError(f"Trellis.{proposal['trait'].name} must be 0 or more seconds.")
+        return float(proposal["value"])
+
+
+def default_local_store() -> str:
+    """The per-user chat store of the local server (the one ``trellis-jupyter serve`` uses too)."""
+    from .local.store import default_store_path
+
+    return default_store_path()
+
+
+class Session:
+    """The kernel's Trellis state (see the module docstring); :func:`get_session` gives the one.
+
+    Connection arguments set by :meth:`connect` (and credentials of a local server) are held
+    privately and never shown; settings come from :attr:`settings`.
+    """
+
+    def __init__(self, settings: Trellis | None = None) -> None:
+        self.settings = settings if settings is not None else Trellis()
+        self.local_server: LocalServer | None = None
+        self.last_answer: Answer | None = None
+        self._connection: dict[str, Any] = {}
+        self._client: Client | None = None
+        self._async_client: AsyncTrellis | None = None
+        self._conversation: Conversation | None = None
+        self._state: ChatState | None = None
+        self._integrations: list[dict[str, Any]] | None = None
+        self._resolved: dict[str, str] = {}
+        self._transport_warned = False
+        self.settings.observe(self._transport_changed, "transport")
+        self.settings.observe(self._offline_charts_changed, "offline_charts")
+
+    def _transport_changed(self, change: Any) -> None:
+        # The next question uses the new transport; the chat (its state) carries over.
+        self._conversation = None
+        self._transport_warned = False
+
+    @staticmethod
+    def _offline_charts_changed(change: Any) -> None:
+        from . import charts
+
+        if change["new"]:
+            charts.enable_offline_charts()
+        else:
+            charts.disable_offline_charts()
+
+    def __repr__(self) -> str:
+        return f"<trellis Session base_url={self.base_url!r} chat_id={self.chat_id!r}>"
+
+    # -- clients ------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> Client:
+        """The sync client (created on first use from :meth:`connect` arguments and the environment)."""
+        if self._client is None:
+            from .client import Trellis as Client
+
+            self._client = Client(**self._connection)
+        return self._client
+
+    def async_client(self) -> AsyncTrellis:
+        """An :class:`AsyncTrellis` on the same server and credentials (for the chat widget)."""
+        if self._async_client is None:
+            from .client import AsyncTrellis
+
+            self._async_client = AsyncTrellis(**self._connection)
+        return self._async_client
+
+    @property
+    def base_url(self) -> str | None:
+        """The server in use, once known (no request is made to find it)."""
+        if self._client is not None:
+            url = getattr(self._client, "base_url", None)
+            return str(url) if url is not None else None
+        return self._connection.get("base_url")
+
+    @property
+    def state(self) -> ChatState:
+        """The current chat (id, answers): one object for the kernel's life, shared with the widget."""
+        if self._state is None:
+            from .conversation import ChatState
+
+            self._state = ChatState()
+        return self._state
+
+    @property
+    def conversation(self) -> Conversation:
+        """The current chat as a :class:`Conversation` on the sync client; ``%%trellis`` continues it."""
+        if self._conversation is None:
+            self._conversation = self._new_conversation()
+        return self._conversation
+
+    @property
+    def chat_id(self) -> str | None:
+        return self._state.chat_id if self._state is not None else None
+
+    def _new_conversation(self) -> Conversation:
+        from .conversation import Conversation
+
+        transport = self.settings.transport
+        if transport != "sse":
+            if "transport" in inspect.signature(Conversation).parameters:
+                return Conversation(self.client, state=self.state, transport=transport)  # type: ignore[call-arg]
+            if not self._transport_warned:
+                self._transport_warned = True
+                print(
+                    f"The {transport} transport is not available in this version; answers stream over SSE.",
+                    file=sys.stderr,
+                )
+        return Conversation(self.client, state=self.state)
+
+    # -- connecting ---------------------------------------------------------------------------
+
+    def connect(
+        self,
+        base_url: str | None = None,
+        *,
+        api_key: str | None = None,
+        email: str | None = None,
+        integration: str | None = None,
+        model: str | None = None,
+        transport: str | None = None,
+    ) -> None:
+        """Point the kernel at a server (credentials from the environment unless given).
+
+        The new client is built and the server checked (its integrations listed, ``integration``
+        resolved) before anything is replaced, so a failed connect leaves the old one in place.
+        """
+        from .client import Trellis as Client
+
+        connection: dict[str, Any] = {}
+        if base_url is not None:
+            connection["base_url"] = base_url
+        if api_key is not None:
+            connection["api_key"] = api_key
+        if email is not None:
+            connection["email"] = email
+        client = Client(**connection)
+        try:
+            integrations = _integration_list(client.integrations())
+            resolved = _resolve(integration, integrations) if integration is not None else None
+        except BaseException:
+            client.close()
+            raise
+        self._close_clients()
+        self._connection = connection
+        self._client = client
+        self._integrations = integrations
+        self._resolved = {integration: resolved} if integration is not None and resolved is not None else {}
+        if integration is not None:
+            self.settings.integration = integration
+        if model is not None:
+            self.settings.model = model
+        if transport is not None:
+            self.settings.transport = transport
+        self._conversation = None
+        self.state.reset()  # a chat id of another server means nothing here
+        self.last_answer = None
+
+    def connect_local(
+        self,
+        db: str | None = None,
+        *,
+        integration: str | None = None,
+        model: str | None = None,
+        transport: str | None = None,
+    ) -> LocalServer:
+        """Start the bundled local server (the demo database unless ``db``) and connect to it."""
+        from .local import serve_in_background
+
+        databases: Mapping[str, str] | None = None
+        if db is not None:
+            path = Path(db).expanduser()
+            if not path.is_file():
+                raise ConfigurationError(
+                    f"No SQLite file at {db!r}: give --db the path of an existing database file."
+                )
+            databases = {path.stem: str(path)}
+        store = self.settings.local_store or default_local_store()
+        server = serve_in_background(databases=databases, store=store, pace=self.settings.local_pace)
+        try:
+            self.connect(
+                server.base_url,
+                api_key=server.api_key,
+                email=server.email,
+                integration=integration,
+                model=model,
+                transport=transport,
+            )
+        except BaseException:
+            server.stop()
+            raise
+        if integration is None:
+            # The local server's databases are the only ones there: default to its first.
+            self.settings.integration = None
+            self._resolved = {}
+        old, self.local_server = self.local_server, server
+        if old is not None:
+            old.stop()
+        return server
+
+    # -- integrations and per-question options ------------------------------------------------
+
+    def integrations(self, refresh: bool = False) -> list[dict[str, Any]]:
+        """The server's database integrations (cached until ``refresh``)."""
+        if self._integrations is None or refresh:
+            self._integrations = _integration_list(self.client.integrations())
+        return self._integrations
+
+    def integration_id(self, value: str | None = None) -> str | None:
+        """The integration id for a question: ``value`` (id or name), else the setting, else the default."""
+        value = value if value is not None else self.settings.integration
+        if value is None:
+            if self.local_server is not None:
+                return self.local_server.integration_id
+            return None  # the client's TRELLIS_INTEGRATION_ID, else the server's choice
+        if value not in self._resolved:
+            self._resolved[value] = _resolve(value, self.integrations())
+        return self._resolved[value]
+
+    def integration_name(self, integration_id: str | None) -> str | None:
+        for item in self._integrations or []:
+            if item.get("id") == integration_id:
+                return str(item.get("display_name") or integration_id)
+        return integration_id
+
+    def stream(
+        self, question: str, *, integration: str | None = None, model: str | None = None
+    ) -> AnswerStream:
+        """Open (not yet enter) the stream of one question in the current chat."""
+        return self.conversation.stream(
+            question,
+            integration_id=self.integration_id(integration),
+            model=model if model is not None else self.settings.model,
+        )
+
+    def edit(self, content: str, *, integration: str | None = None, model: str | None = None) -> AnswerStream:
+        """Open the stream that edits the chat's last question to ``content`` and answers it again."""
+        return self.conversation.stream_edit(
+            content,
+            integration_id=self.integration_id(integration),
+            model=model if model is not None else self.settings.model,
+        )
+
+    # -- chats --------------------------------------------------------------------------------
+
+    def new_chat(self) -> None:
+        """Start another chat with the next question (created lazily, on that question)."""
+        self.state.reset()
+
+    def use_chat(self, chat_id: str) -> list[Answer]:
+        """Continue an existing chat: its answers are loaded (tables and charts rebuilt if kept).
+
+        Raises :class:`~trellis_jupyter.errors.NotFoundError` for an unknown chat, leaving the
+        current chat as it was.
+        """
+        from .conversation import Conversation
+
+        pairs = Conversation(self.client, chat_id=chat_id).history()
+        state = self.state
+        state.reset()
+        state.chat_id = chat_id
+        state.answers.extend(answer for _, answer in pairs)
+        return state.answers
+
+    def forget_chat(self, chat_id: str) -> None:
+        """After ``chat_id`` was deleted: if it was the current chat, the next question starts another."""
+        if self.chat_id == chat_id:
+            self.state.reset()
+            self.last_answer = None
+
+    # -- lifetime -----------------------------------------------------------------------------
+
+    def _close_clients(self) -> None:
+        self._conversation = None
+        client, self._client = self._client, None
+        if client is not None:
+            client.close()
+        # The async client belongs to the kernel's event loop; dropping it lets its connections be
+        # collected (closing it needs that loop, which may be busy running this very cell).
+        self._async_client = None
+        self._integrations = None
+        self._resolved = {}
+
+    def close(self) -> None:
+        """Close the clients and stop a local server started by ``connect_local``."""
+        self._close_clients()
+        server, self.local_server = self.local_server, None
+        if server is not None:
+            server.stop()
+
+
+def _integration_list(response: Any) -> list[dict[str, Any]]:
+    # Tolerate both a bare list and the documented {"integrations": [...]} object.
+    items = response.get("integrations", []) if isinstance(response, Mapping) else response
+    return [dict(item) for item in items or [] if isinstance(item, Mapping)]
+
+
+def _resolve(value: str, integrations: list[dict[str, Any]]) -> str:
+    """An integration id from an id or a display name (case-insensitive); one sentence if neither."""
+    for item in integrations:
+        if item.get("id") == value:
+            return value
+    matches = [item for item in integrations if str(item.get("display_name", "")).lower() == value.lower()]
+    if len(matches) == 1:
+        return str(matches[0]["id"])
+    if len(matches) > 1:
+        raise ConfigurationError(
+            f"Several integrations are named {value!r}: pass its id instead (see %trellis integrations)."
+        )
+    raise ConfigurationError(
+        f"No integration has the id or name {value!r}: run %trellis integrations to see the ones available."
+    )
+
+
+_SESSION: Session | None = None
+
+
+def get_session() -> Session:
+    """The kernel's one :class:`Session` (created on first use)."""
+    global _SESSION
+    if _SESSION is None:
+        _SESSION = Session()
+    return _SESSION
+
+
+def reset_session(settings: Trellis | None = None) -> Session:
+    """Close the kernel's session and start a fresh one (used when the extension is reloaded)."""
+    global _SESSION
+    if _SESSION is not None:
+        _SESSION.close()
+    _SESSION = Session(settings)
+    return _SESSION
