@@ -1,0 +1,52 @@
+/** Wire formats shared with trellis_jupyter/widget.py (keep the two in step). */
+
+/** The subset of anywidget's model the view uses (a fake implements it in the tests). */
+export interface Model {
+  get(name: string): any;
+  set(name: string, value: unknown): void;
+  save_changes(): void;
+  on(event: string, callback: (...args: any[]) => void): void;
+  off(event?: string | null, callback?: ((...args: any[]) => void) | null): void;
+  send(content: Command, callbacks?: unknown, buffers?: unknown): void;
+}
+
+export interface Visualization {
+  id?: string;
+  type?: string;
+  title?: string | null;
+  /** For charts: the Vega-Lite spec built by the kernel with Altair. */
+  spec?: Record<string, unknown> | null;
+  [key: string]: unknown;
+}
+
+/** One transcript entry, as the kernel writes it into the synced `transcript` trait. */
+export interface Entry {
+  id: string;
+  role: "user" | "assistant";
+  text: string;
+  /** user: "queued" | "sent"; assistant: "streaming" | "done" | "interrupted" | "error". */
+  status?: string;
+  /** The latest processing status of a streaming answer ("thinking", "analyzing", ...). */
+  processing?: string | null;
+  message_id?: string | null;
+  error?: string | null;
+  feedback?: "positive" | "negative" | null;
+  visualizations?: Visualization[];
+}
+
+/** Kernel -> browser custom message: new text of a streaming answer, coalesced. */
+export interface DeltaMessage {
+  type: "delta";
+  id: string;
+  index: number;
+  start: number;
+  text: string;
+}
+
+/** Browser -> kernel custom messages. */
+export type Command =
+  | { type: "send"; text: string }
+  | { type: "stop" }
+  | { type: "new_chat" }
+  | { type: "feedback"; id: string; value: "positive" | "negative"; note?: string }
+  | { type: "edit"; id: string; text: string };

@@ -1,0 +1,160 @@
+import { afterEach, describe, expect, it } from "vitest";
+import widget from "../src/widget";
+import type { Entry } from "../src/types";
+import { FakeModel } from "./fake-model";
+
+let cleanup: (() => void) | undefined;
+afterEach(() => {
+  cleanup?.();
+  cleanup = undefined;
+  document.body.replaceChildren();
+});
+
+function mount(state: Record<string, unknown> = {}) {
+  const model = new FakeModel(state);
+  const el = document.createElement("div");
+  document.body.append(el);
+  cleanup = widget.render({ model, el });
+  const q = <T extends Element = HTMLElement>(sel: string) => el.querySelector(sel) as T;
+  return { model, el, q };
+}
+
+const user = (id: string, text: string, extra: Partial<Entry> = {}): Entry => ({ id, role: "user", text, status: "sent", ...extra });
+const assistant = (id: string, text: string, extra: Partial<Entry> = {}): Entry => ({
+  id, role: "assistant", text, status: "done", message_id: `msg_${id}`, visualizations: [], ...extra,
+});
+
+function key(target: Element, key: string, opts: KeyboardEventInit = {}): void {
+  target.dispatchEvent(new KeyboardEvent("keydown", { key, bubbles: true, cancelable: true, ...opts }));
+}
+
+describe("ChatView", () => {
+  it("draws the transcript from the synced state", () => {
+    const { el } = mount({ transcript: [user("u1", "How many orders?"), assistant("a1", "**1,232** orders")], chat_id: "chat_1" });
+    const msgs = el.querySelectorAll("article");
+    expect(msgs.length).toBe(2);
+    expect(msgs[0].querySelector(".tj-user-text")!.textContent).toBe("How many orders?");
+    expect(msgs[1].querySelector("strong")!.textContent).toBe("1,232");
+    expect(el.querySelector(".tj-chat-id")!.textContent).toBe("chat_1");
+    expect(el.querySelector('[role="log"]')).not.toBeNull();
+  });
+
+  it("shows the processing status, then streamed deltas, then the final text", () => {
+    const { model, el, q } = mount();
+    model.state.busy = true;
+    model.state.status = "thinking";
+    model.set("transcript", [user("u1", "q"), assistant("a1", "", { status: "streaming", processing: "thinking", message_id: null })]);
+    expect(q(".tj-processing").textContent).toBe("Thinking…");
+    expect(q(".tj-status").textContent).toBe("Thinking…");
+    model.message({ type: "delta", id: "a1", index: 1, start: 0, text: "There were " });
+    model.message({ type: "delta", id: "a1", index: 1, start: 11, text: "**42** orders" });
+    const body = el.querySelectorAll("article")[1];
+    expect(body.querySelector(".tj-processing")).toBeNull();
+    expect(body.textContent).toContain("There were 42 orders");
+    // A state write mid-stream (a table arrived) must not lose or repeat streamed text.
+    model.set("transcript", [user("u1", "q"), assistant("a1", "There were ", { status: "streaming", message_id: null })]);
+    expect(el.querySelectorAll("article")[1].querySelector(".tj-md")!.textContent!.trim()).toBe("There were 42 orders");
+    model.state.busy = false;
+    model.set("transcript", [user("u1", "q"), assistant("a1", "Final: 42 orders.")]);
+    expect(el.querySelectorAll("article")[1].querySelector(".tj-md")!.textContent!.trim()).toBe("Final: 42 orders.");
+    expect(q(".tj-status").textContent).toBe("");
+  });
+
+  it("sends on Enter, keeps Shift+Enter for a new line", () => {
+    const { model, q } = mount();
+    const input = q<HTMLTextAreaElement>("textarea");
+    input.value = "line one";
+    key(input, "Enter", { shiftKey: true });
+    expect(model.sent).toEqual([]);
+    key(input, "Enter");
+    expect(model.sent).toEqual([{ type: "send", text: "line one" }]);
+    expect(input.value).toBe("");
+    key(input, "Enter"); // nothing to send
+    expect(model.sent.length).toBe(1);
+  });
+
+  it("enables Stop only while busy, and Escape stops too", () => {
+    const { model, q } = mount();
+    const stop = q<HTMLButtonElement>(".tj-stop");
+    expect(stop.disabled).toBe(true);
+    model.set("busy", true);
+    expect(stop.disabled).toBe(false);
+    expect(q(".tj-send").textContent).toBe("Queue");
+    stop.click();
+    key(q("textarea"), "Escape");
+    expect(model.sent).toEqual([{ type: "stop" }, { type: "stop" }]);
+  });
+
+  it("says when an answer was stopped and keeps its text", () => {
+    const { el } = mount({ transcript: [user("u1", "q"), assistant("a1", "partial", { status: "interrupted", message_id: null })] });
+    const msg = el.querySelectorAll("article")[1];
+    expect(msg.querySelector(".tj-md")!.textContent!.trim()).toBe("partial");
+    expect(msg.querySelector(".tj-interrupted")!.textContent).toContain("Stopped");
+    expect(msg.querySelector(".tj-thumb")).toBeNull(); // no feedback on an unsaved answer
+  });
+
+  it("sends feedback with an optional note", () => {
+    const { model, el } = mount({ transcript: [user("u1", "q"), assistant("a1", "answer")] });
+    (el.querySelector('button[aria-label="Bad answer"]') as HTMLButtonElement).click();
+    expect(model.sent).toEqual([{ type: "feedback", id: "a1", value: "negative" }]);
+    const note = el.querySelector(".tj-note-input") as HTMLInputElement;
+    expect(document.activeElement).toBe(note);
+    // The kernel records the feedback while the note is being typed: the field survives.
+    model.set("transcript", [user("u1", "q"), assistant("a1", "answer", { feedback: "negative" })]);
+    expect(el.querySelector('button[aria-label="Bad answer"]')!.getAttribute("aria-pressed")).toBe("true");
+    const again = el.querySelector(".tj-note-input") as HTMLInputElement;
+    expect(again).toBe(note);
+    again.value = "wrong region";
+    key(again, "Enter");
+    expect(model.sent[1]).toEqual({ type: "feedback", id: "a1", value: "negative", note: "wrong region" });
+    expect(el.querySelector(".tj-note-input")).toBeNull();
+  });
+
+  it("edits only the last question, and not while busy", () => {
+    const { model, el } = mount({
+      transcript: [user("u1", "first"), assistant("a1", "one"), user("u2", "second"), assistant("a2", "two")],
+    });
+    const edits = el.querySelectorAll(".tj-edit");
+    expect(edits.length).toBe(1);
+    expect(edits[0].closest("article")!.getAttribute("data-id")).toBe("u2");
+    (edits[0] as HTMLButtonElement).click();
+    const box = el.querySelector(".tj-edit-box") as HTMLTextAreaElement;
+    expect(box.value).toBe("second");
+    box.value = "second, by region";
+    key(box, "Enter");
+    expect(model.sent).toEqual([{ type: "edit", id: "u2", text: "second, by region" }]);
+    model.set("busy", true);
+    model.set("transcript", [...model.get("transcript")]);
+    expect(el.querySelectorAll(".tj-edit").length).toBe(0);
+  });
+
+  it("starts a new chat", () => {
+    const { model, q } = mount();
+    (q(".tj-new-chat") as HTMLButtonElement).click();
+    expect(model.sent).toEqual([{ type: "new_chat" }]);
+  });
+
+  it("renders a table visualization as a paged table", () => {
+    const rows = Array.from({ length: 12 }, (_, i) => [`r${i}`, i]);
+    const { el } = mount({
+      page_size: 5,
+      transcript: [
+        user("u1", "q"),
+        assistant("a1", "see table", { visualizations: [{ id: "t1", type: "table", headers: ["a", "b"], rows, sql: "SELECT 1" }] }),
+      ],
+    });
+    expect(el.querySelectorAll("tbody tr").length).toBe(5);
+    expect(el.querySelector(".tj-row-count")!.textContent).toBe("12 rows");
+    expect(el.querySelector(".tj-sql code")!.textContent).toBe("SELECT 1");
+  });
+
+  it("removes entries that left the transcript (new chat) and stops listening when disposed", () => {
+    const { model, el } = mount({ transcript: [user("u1", "q"), assistant("a1", "a")] });
+    model.set("transcript", []);
+    expect(el.querySelectorAll("article").length).toBe(0);
+    expect(model.listenerCount()).toBeGreaterThan(0);
+    cleanup!();
+    cleanup = undefined;
+    expect(model.listenerCount()).toBe(0);
+  });
+});
