@@ -15,6 +15,7 @@ rules live in one place:
 from __future__ import annotations
 
 import json
+import os
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -22,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .errors import (
     AuthenticationError,
+    ConfigurationError,
     ConflictError,
     ConnectionLostError,
     MalformedEventError,
@@ -55,6 +57,7 @@ __all__ = [
     "closed_error",
     "decode_frame",
     "handshake_error",
+    "resolve_transport",
     "ws_url",
 ]
 
@@ -73,6 +76,20 @@ def ws_url(base_url: str, *, heartbeat: bool = False) -> str:
     if not path.endswith("/v1"):
         path += "/v1"
     return urlunsplit((scheme, parts.netloc, path + "/chats/ws", "heartbeat=1" if heartbeat else "", ""))
+
+
+TRANSPORTS = ("sse", "websocket")
+
+
+def resolve_transport(transport: str | None = None) -> str:
+    """``"sse"`` or ``"websocket"``: the argument, else ``TRELLIS_TRANSPORT``, else ``"sse"``."""
+    value = (transport or os.environ.get("TRELLIS_TRANSPORT", "") or "sse").strip().lower()
+    value = {"ws": "websocket", "websockets": "websocket", "http": "sse"}.get(value, value)
+    if value not in TRANSPORTS:
+        raise ConfigurationError(
+            f"Unknown transport {value!r}: use 'sse' or 'websocket' (transport= or TRELLIS_TRANSPORT)."
+        )
+    return value
 
 
 def action(name: str, **fields: Any) -> str:
