@@ -29,6 +29,7 @@ from .config import Settings
 
 if TYPE_CHECKING:
     from .conversation import AsyncConversation, Conversation
+    from .websocket import AsyncChatSocket, ChatSocket
 
 __all__ = ["AsyncChats", "AsyncTrellis", "Chats", "Trellis"]
 
@@ -121,12 +122,28 @@ class Trellis(_Base):
         return list(body.get("integrations") or []) if isinstance(body, dict) else []
 
     def conversation(
-        self, chat_id: str | None = None, *, integration_id: str | None = None, model: str | None = None
+        self,
+        chat_id: str | None = None,
+        *,
+        integration_id: str | None = None,
+        model: str | None = None,
+        transport: str | None = None,
     ) -> Conversation:
-        """A conversation: a new chat on first use, or the existing ``chat_id`` continued."""
+        """A conversation: a new chat on first use, or the existing ``chat_id`` continued.
+
+        ``transport``: ``"sse"`` or ``"websocket"`` (default: ``TRELLIS_TRANSPORT``, else SSE).
+        """
         from .conversation import Conversation
 
-        return Conversation(self, chat_id=chat_id, integration_id=integration_id, model=model)
+        return Conversation(
+            self, chat_id=chat_id, integration_id=integration_id, model=model, transport=transport
+        )
+
+    def websocket(self, heartbeat: bool = False) -> ChatSocket:
+        """An open WebSocket for many questions on one connection (see :mod:`trellis_jupyter.websocket`)."""
+        from .websocket import client_socket
+
+        return client_socket(self, heartbeat=heartbeat).connect()
 
     def close(self) -> None:
         """Close the connection pool (a client passed as ``http_client`` is left open)."""
@@ -172,11 +189,24 @@ class AsyncTrellis(_Base):
         return list(body.get("integrations") or []) if isinstance(body, dict) else []
 
     def conversation(
-        self, chat_id: str | None = None, *, integration_id: str | None = None, model: str | None = None
+        self,
+        chat_id: str | None = None,
+        *,
+        integration_id: str | None = None,
+        model: str | None = None,
+        transport: str | None = None,
     ) -> AsyncConversation:
         from .conversation import AsyncConversation
 
-        return AsyncConversation(self, chat_id=chat_id, integration_id=integration_id, model=model)
+        return AsyncConversation(
+            self, chat_id=chat_id, integration_id=integration_id, model=model, transport=transport
+        )
+
+    def websocket(self, heartbeat: bool = False) -> AsyncChatSocket:
+        """``socket = await client.websocket()``, or ``async with client.websocket() as socket``."""
+        from .websocket import async_client_socket
+
+        return async_client_socket(self, heartbeat=heartbeat)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -22,7 +22,9 @@ from .errors import ConfigurationError
 from .stream import AnswerStream, AsyncAnswerStream, AsyncEventSource, EventSource
 
 if TYPE_CHECKING:
+    from .chats import AsyncChats, Chats
     from .client import AsyncTrellis, Trellis
+    from .websocket import AsyncChatSocket, ChatSocket
 
 __all__ = ["AsyncConversation", "ChatState", "Conversation"]
 
@@ -106,8 +108,17 @@ def _pairs(chat: dict[str, Any]) -> list[tuple[str, Answer]]:
 
 class _Common:
     def __init__(
-        self, chat_id: str | None, state: ChatState | None, integration_id: str | None, model: str | None
+        self,
+        chat_id: str | None,
+        state: ChatState | None,
+        integration_id: str | None,
+        model: str | None,
+        transport: str | None = None,
     ) -> None:
+        from ._wsproto import resolve_transport
+
+        self.transport = resolve_transport(transport)  # "sse" or "websocket"
+        self._socket: Any = None  # the WebSocket, opened on the first question when transport="websocket"
         self.state = state if state is not None else ChatState()
         if chat_id is not None:
             self.state.chat_id = chat_id
@@ -144,16 +155,34 @@ class Conversation(_Common):
         state: ChatState | None = None,
         integration_id: str | None = None,
         model: str | None = None,
+        transport: str | None = None,
     ) -> None:
-        super().__init__(chat_id, state, integration_id, model)
+        super().__init__(chat_id, state, integration_id, model, transport)
         self.client = client
+
+    @property
+    def _streams(self) -> Chats | ChatSocket:
+        """What ``stream`` and ``edit`` go through: ``client.chats`` (SSE), or this conversation's socket."""
+        if self.transport == "sse":
+            return self.client.chats
+        if self._socket is None:
+            from .websocket import client_socket
+
+            self._socket = client_socket(self.client)  # connects on the first question
+        return self._socket  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Close this conversation's WebSocket, if it opened one (the chat itself is kept)."""
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
 
     def stream(
         self, question: str, *, integration_id: str | None = None, model: str | None = None
     ) -> AnswerStream:
         """Ask, streaming: ``with conversation.stream(q) as s: for text in s.text_stream: ...``."""
         state = self.state
-        return self.client.chats.stream(
+        return self._streams.stream(
             question,
             chat_id=state.chat_id,
             integration_id=integration_id or state.integration_id,
@@ -177,7 +206,7 @@ class Conversation(_Common):
             if target[0] is None:  # a resumed chat: its last question is on the server
                 target[0] = self._last_user_message_on_server()
             assert target[0] is not None
-            inner = self.client.chats.edit(
+            inner = self._streams.edit(
                 chat_id,
                 target[0],
                 content,
@@ -250,15 +279,32 @@ class AsyncConversation(_Common):
         state: ChatState | None = None,
         integration_id: str | None = None,
         model: str | None = None,
+        transport: str | None = None,
     ) -> None:
-        super().__init__(chat_id, state, integration_id, model)
+        super().__init__(chat_id, state, integration_id, model, transport)
         self.client = client
+
+    @property
+    def _streams(self) -> AsyncChats | AsyncChatSocket:
+        if self.transport == "sse":
+            return self.client.chats
+        if self._socket is None:
+            from .websocket import async_client_socket
+
+            self._socket = async_client_socket(self.client)
+        return self._socket  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        """Close this conversation's WebSocket, if it opened one (the chat itself is kept)."""
+        if self._socket is not None:
+            await self._socket.aclose()
+            self._socket = None
 
     def stream(
         self, question: str, *, integration_id: str | None = None, model: str | None = None
     ) -> AsyncAnswerStream:
         state = self.state
-        return self.client.chats.stream(
+        return self._streams.stream(
             question,
             chat_id=state.chat_id,
             integration_id=integration_id or state.integration_id,
@@ -280,7 +326,7 @@ class AsyncConversation(_Common):
             if target[0] is None:
                 target[0] = await self._last_user_message_on_server()
             assert target[0] is not None
-            inner = self.client.chats.edit(
+            inner = self._streams.edit(
                 chat_id,
                 target[0],
                 content,
