@@ -86,6 +86,7 @@ class ServerContext:
         self.create_limiter = RateLimiter(settings.create_chat_limits)
         self.token_send_limiter = RateLimiter(settings.token_send_limits)
         self.socket_send_limiter = RateLimiter(settings.ws_send_limits)
+        self.active_turns = 0  # turns running now (read by tests and benchmarks)
         self._sockets: dict[str, int] = {}
         self._sockets_lock = threading.Lock()
 

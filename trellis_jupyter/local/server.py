@@ -91,6 +91,11 @@ class LocalServer:
         return token
 
     @property
+    def active_turns(self) -> int:
+        """Turns being answered right now (a turn ends with its message, an error or a cancel)."""
+        return self._ctx.active_turns
+
+    @property
     def running(self) -> bool:
         return self._thread.is_alive()
 

@@ -208,6 +208,14 @@ async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[Turn], emit: E
 
 async def run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
     """Run one checked turn, emitting its events; cancel the task running it to interrupt it."""
+    ctx.active_turns += 1
+    try:
+        await _run_turn(ctx, spec, emit)
+    finally:
+        ctx.active_turns -= 1
+
+
+async def _run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
     try:
         user_message_id = ctx.store.begin_turn(
             spec.chat_id,
