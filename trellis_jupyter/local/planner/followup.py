@@ -1,0 +1,118 @@
+"""Follow-up questions: "now by month", "only the East region", "as a pie chart", "top 3 instead",
+"what about last year?", "and the average?" change the previous answer's plan.
+
+A question is a follow-up when it names no table or measure of its own (or starts with a cue such as
+"what about" and names just one of them) and there is a previous plan in the chat. The previous
+plan comes from the stored ``Turn.state``, so this works after a server restart too.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from trellis_jupyter.local.planner.build import Unanswerable, _dated_parent, apply_common, choose_date, fix_filters
+from trellis_jupyter.local.planner.parse import Parsed
+from trellis_jupyter.local.planner.plan import LABEL, Plan
+from trellis_jupyter.local.planner.schema import Schema
+
+__all__ = ["is_followup", "merge"]
+
+
+def is_followup(parsed: Parsed, previous: Plan | None) -> bool:
+    if previous is None:
+        return False
+    own = parsed.measure is not None or bool(parsed.entities)
+    if not own:
+        return True
+    if parsed.cue and not (parsed.measure is not None and parsed.entities) and not parsed.listing:
+        return previous.kind == "aggregate"
+    return False
+
+
+def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
+    """The previous plan with this follow-up's changes."""
+    if parsed.unresolved_group:
+        raise Unanswerable(f'I could not find anything called "{parsed.unresolved_group}" to group by.')
+    if parsed.unknown:
+        quoted = ", ".join(f'"{word}"' for word in parsed.unknown[:4])
+        raise Unanswerable(f"I could not match {quoted} to a table, a column or a value in this database.")
+    plan = copy.deepcopy(previous)
+    changed = False
+    if parsed.measure is not None:
+        plan.kind = "aggregate"
+        plan.measure = parsed.measure.key
+        if parsed.measure.table != plan.table:
+            plan.table = parsed.measure.table
+            plan.date = None
+        plan.agg = parsed.agg if parsed.agg and parsed.agg != "count" else parsed.measure.default_agg
+        plan.per = None
+        changed = True
+    elif parsed.entities:
+        entity = parsed.entities[0]
+        if entity != plan.table:
+            plan.table, plan.measure, plan.agg, plan.per, plan.date = entity, None, "count", None, None
+            changed = True
+    if parsed.agg and parsed.measure is None:
+        changed = True
+        if parsed.agg == "count":
+            plan.measure, plan.agg, plan.per = None, "count", None
+        elif plan.measure is None:
+            raise Unanswerable(
+                f"The previous answer counted {plan.table}; I do not know what to take the "
+                f"{ {'sum': 'total', 'avg': 'average', 'min': 'minimum', 'max': 'maximum'}[parsed.agg]} of. "
+                "Name a number column, for example \"the average price\"."
+            )
+        else:
+            plan.agg = parsed.agg
+            measure = schema.measure(plan.measure)
+            plan.per = _dated_parent(schema, plan.table) if parsed.agg == "avg" and measure and measure.derived else None
+        if plan.kind == "list":
+            plan.kind = "aggregate"
+    if parsed.groups:
+        labels = [g for g in parsed.groups]
+        plan.groups = [*plan.groups, *labels] if parsed.add_group else labels
+        plan.groups = list(dict.fromkeys(plan.groups))[:2]
+        if not parsed.grain and not parsed.add_group:
+            plan.grain = None
+        if plan.kind == "list":
+            plan.kind, plan.measure, plan.agg = "aggregate", None, "count"
+        changed = True
+    if parsed.grain or parsed.over_time:
+        if not parsed.add_group and not parsed.groups:
+            # "now by month": the time bucket replaces the grouping, unless it was a ranking of rows.
+            plan.groups = [g for g in plan.groups if g.endswith(LABEL)] if plan.order else []
+            if plan.groups and not plan.order:
+                plan.groups = []
+        if plan.kind == "list":
+            plan.kind, plan.measure, plan.agg = "aggregate", None, "count"
+        plan.order = None if not parsed.order else plan.order
+        plan.limit = None if not parsed.limit else plan.limit
+        plan.grain = parsed.grain
+        changed = True
+    if parsed.filters:
+        for new in fix_filters(schema, parsed, plan.table):
+            # Keep filters on other columns ("only the East region" after "for cancelled orders").
+            plan.filters = [f for f in plan.filters if f.column != new.column]
+            plan.filters.append(new)
+        changed = True
+    if parsed.order or parsed.limit:
+        plan.order = parsed.order or plan.order or "desc"
+        plan.limit = parsed.limit or plan.limit
+        if plan.kind == "aggregate" and not plan.groups and not plan.grain:
+            raise Unanswerable("The previous answer was a single number, so there is nothing to rank.")
+        changed = True
+    if parsed.recent and plan.kind == "list":
+        plan.order = parsed.recent
+        changed = True
+    if parsed.range is not None or parsed.chart_asked:
+        changed = True
+    if plan.date and plan.date.split(".")[0] not in schema.tables:
+        plan.date = None
+    if plan.date is None and (plan.grain or plan.start or plan.end or parsed.range):
+        plan.date = choose_date(schema, plan.table, parsed.entities)
+    if not changed:
+        raise Unanswerable("I could not tell what to change in the previous answer.")
+    if parsed.grain is None and parsed.over_time:
+        plan.grain = None
+    apply_common(schema, plan, parsed)
+    return plan

@@ -1,0 +1,185 @@
+"""Words: how questions are normalised, and the small documented lexicon the planner relies on.
+
+Everything domain-specific the planner knows lives here, as plain data. Column and table names
+come from the database; this file only says which *kinds* of names mean money, quantities or
+dates, and which everyday words mean an aggregate, a grain, a chart or nothing at all.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+__all__ = [
+    "AGG_WORDS",
+    "AVG_DEFAULT_HINTS",
+    "CHART_WORDS",
+    "DATE_PREFERENCE",
+    "GRAIN_WORDS",
+    "LABEL_NAMES",
+    "MONEY_HINTS",
+    "MONEY_WORDS",
+    "PRICE_HINTS",
+    "QUANTITY_HINTS",
+    "QUANTITY_WORDS",
+    "STOPWORDS",
+    "close_match",
+    "singular",
+    "tokens",
+    "words_of",
+]
+
+# Column-name words that mark a column as money, a unit price or a count of units.
+MONEY_HINTS = frozenset(
+    "price cost amount revenue sales total salary wage pay fee fees balance income value spend "
+    "budget profit payment paid charge fine".split()
+)
+PRICE_HINTS = frozenset({"price", "cost", "rate"})
+QUANTITY_HINTS = frozenset({"quantity", "qty", "units", "count", "copies"})
+# Numeric columns that read better averaged than summed when no aggregate is named.
+AVG_DEFAULT_HINTS = frozenset("price rate age score rating percent pct ratio year years tenure".split())
+# Which text column names a row (for "top 5 customers"), in order of preference.
+LABEL_NAMES = ("name", "title", "full_name", "label", "description", "email", "code")
+# Date columns more likely to be "the" date of a row, in order of preference.
+DATE_PREFERENCE = ("date", "created", "placed", "ordered", "start", "started", "hired", "joined", "signup")
+
+# Words for a derived amount (quantity * price) or, failing that, a money column.
+MONEY_WORDS = frozenset(
+    "revenue revenues sales sale turnover income money earnings spend spent spending amount value "
+    "worth gmv billing billings".split()
+)
+# Words for the quantity column ("units sold", "the least sold products").
+QUANTITY_WORDS = frozenset({"sold", "units", "unit", "quantity", "quantities", "qty", "volume", "items"})
+# Words that stand for a column name (lexicon synonyms): word -> column-name word.
+COLUMN_SYNONYMS = {
+    "pay": "salary",
+    "wage": "salary",
+    "wages": "salary",
+    "payroll": "salary",
+    "compensation": "salary",
+    "salaries": "salary",
+    "signed": "signup",
+    "registered": "signup",
+    "joined": "signup",
+    "hired": "hire",
+    "cost": "price",
+    "costs": "price",
+}
+
+AGG_WORDS = {
+    "total": "sum",
+    "sum": "sum",
+    "overall": "sum",
+    "combined": "sum",
+    "average": "avg",
+    "avg": "avg",
+    "mean": "avg",
+    "typical": "avg",
+    "minimum": "min",
+    "min": "min",
+    "smallest": "min",
+    "lowest": "min",
+    "cheapest": "min",
+    "maximum": "max",
+    "max": "max",
+    "largest": "max",
+    "biggest": "max",
+    "highest": "max",
+    "priciest": "max",
+    "count": "count",
+}
+
+GRAIN_WORDS = {
+    "day": "day",
+    "daily": "day",
+    "days": "day",
+    "date": "day",
+    "week": "week",
+    "weekly": "week",
+    "weeks": "week",
+    "month": "month",
+    "monthly": "month",
+    "months": "month",
+    "quarter": "quarter",
+    "quarterly": "quarter",
+    "quarters": "quarter",
+    "year": "year",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
+    "years": "year",
+}
+
+CHART_WORDS = {
+    "horizontal bar": "bar_horizontal",
+    "horizontal": "bar_horizontal",
+    "stacked bar": "stacked_bar",
+    "stacked": "stacked_bar",
+    "bar": "bar",
+    "bars": "bar",
+    "column": "bar",
+    "histogram": "bar",
+    "line": "line",
+    "trend": "line",
+    "area": "area",
+    "pie": "pie",
+    "donut": "donut",
+    "doughnut": "donut",
+}
+
+# Words that carry no meaning for the planner once the meaningful ones are taken out.
+STOPWORDS = frozenset(
+    """
+    a an the of in on at to for from with without by per each every and or vs versus is are was were be
+    been being do does did done have has had what which who whom whose how many much show me give get
+    list display tell find please can could would you i we our my us let lets see view all any there
+    their its it this that these those as into about across over under within during than then also
+    just only now please thanks thank hi hello some number numbers amount count up down make made
+    placed place put sold bought purchased ordered order made happened happen were total value values
+    data table tables record records row rows entries entry chart graph plot visualize visualise
+    visualization diagram broken break split grouped group breakdown where when whats what's
+    it's kind kinds type types overall so far recorded registered signed created got go goes went
+    currently current most least top bottom best worst recent latest newest oldest first earliest
+    result results report summary summarize summarise compare comparison distribution breakdown
+    instead same again instead too also like use using via times time
+    """.split()
+)
+
+_WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
+
+
+def singular(word: str) -> str:
+    """A crude singular: categories -> category, statuses -> status, orders -> order."""
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "shes", "ches", "xes", "uses", "zes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased words of a question, possessives dropped ("customer's" -> "customer")."""
+    found = _WORD.findall(text.lower().replace("’", "'"))
+    return [w[:-2] if w.endswith("'s") else w for w in found]
+
+
+def words_of(name: str) -> tuple[str, ...]:
+    """The singular words of an identifier: "order_items" -> ("order", "item"), "unitPrice" too."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    return tuple(singular(w) for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w)
+
+
+def close_match(word: str, candidates: Iterable[str], cutoff: float = 0.82) -> str | None:
+    """The candidate closest to ``word`` (difflib), if close enough; words under 4 letters must match."""
+    pool = list(candidates)
+    if word in pool:
+        return word
+    if len(word) < 4:
+        return None
+    found = difflib.get_close_matches(word, pool, n=1, cutoff=cutoff)
+    return found[0] if found else None

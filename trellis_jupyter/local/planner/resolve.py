@@ -1,0 +1,136 @@
+"""Matching words of a question to tables, columns, measures and values of one schema.
+
+Names are compared as singular words ("order_items" reads "order item"), first exactly, then
+with difflib for near misses ("catagory", "custmers"). A phrase may name a column alone
+("category"), with its table ("product category"), or through a lexicon synonym ("payroll").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from trellis_jupyter.local.planner.lexicon import (
+    COLUMN_SYNONYMS,
+    MONEY_HINTS,
+    MONEY_WORDS,
+    QUANTITY_HINTS,
+    QUANTITY_WORDS,
+    STOPWORDS,
+    close_match,
+    singular,
+)
+from trellis_jupyter.local.planner.schema import Column, Measure, Schema
+
+__all__ = ["money_measure", "quantity_measure", "resolve_column", "resolve_measure", "resolve_table"]
+
+
+def _norm(words: Sequence[str]) -> tuple[str, ...]:
+    return tuple(singular(COLUMN_SYNONYMS.get(w, w)) for w in words)
+
+
+def resolve_table(schema: Schema, words: Sequence[str], fuzzy: bool = True) -> str | None:
+    """The table these words name: "orders", "order items", "customer", or a near miss."""
+    wanted = _norm(words)
+    for name, table in schema.tables.items():
+        if table.words == wanted or (len(wanted) == 1 and name.lower() == words[0]):
+            return name
+    if fuzzy and len(wanted) == 1 and wanted[0] not in STOPWORDS:
+        by_word = {"".join(t.words): name for name, t in schema.tables.items()}
+        match = close_match(wanted[0], by_word)
+        if match:
+            return by_word[match]
+    return None
+
+
+def _rank(schema: Schema, columns: list[Column], prefer: Sequence[str]) -> list[Column]:
+    """Columns ordered by how close their table is to the preferred tables."""
+
+    def distance(column: Column) -> tuple[int, int]:
+        best = 99
+        for rank, table in enumerate(prefer):
+            path = schema.join_path(table, column.table)
+            if path is not None:
+                best = min(best, len(path) * 10 + rank)
+        return (best, list(schema.tables).index(column.table))
+
+    return sorted(columns, key=distance)
+
+
+def resolve_column(
+    schema: Schema, words: Sequence[str], prefer: Sequence[str] = (), kinds: Sequence[str] = (), fuzzy: bool = True
+) -> Column | None:
+    """The column these words name, alone or after their table's name ("product category")."""
+    wanted = _norm(words)
+    if not wanted:
+        return None
+    pool = [c for c in schema.columns() if not kinds or c.kind in kinds]
+    exact = [c for c in pool if c.words == wanted]
+    if not exact and len(wanted) >= 2:
+        # "product category", "customer region", "order date": table words then column words.
+        for split in range(1, len(wanted)):
+            table = resolve_table(schema, wanted[:split], fuzzy=False)
+            if table is None:
+                continue
+            rest = wanted[split:]
+            exact = [c for c in pool if c.table == table and (c.words == rest or c.words == wanted)]
+            if not exact:
+                exact = [c for c in pool if c.table == table and c.words[-len(rest) :] == rest]
+            if exact:
+                break
+    if not exact:
+        # "date" for "order_date", "price" for "unit_price": the last words of a column's name.
+        exact = [c for c in pool if len(c.words) > len(wanted) and c.words[-len(wanted) :] == wanted]
+        exact = exact or [c for c in pool if len(c.words) > len(wanted) and c.words[: len(wanted)] == wanted]
+    if not exact and fuzzy and len(wanted) == 1 and wanted[0] not in STOPWORDS:
+        names = {" ".join(c.words): c for c in pool}
+        names.update({c.words[-1]: c for c in pool if c.words and c.words[-1] not in names})
+        match = close_match(wanted[0], names)
+        if match:
+            exact = [c for c in pool if " ".join(c.words) == match or c.words[-1] == match]
+    if not exact:
+        return None
+    return _rank(schema, exact, prefer)[0]
+
+
+def money_measure(schema: Schema, prefer: Sequence[str] = ()) -> Measure | None:
+    """What "revenue" or "sales" means here: a derived quantity*price, else a money column."""
+    derived = [m for m in schema.measures if m.derived]
+    if derived:
+        return derived[0]
+    money = [m for m in schema.measures if m.money]
+    if not money:
+        return None
+
+    def score(m: Measure) -> tuple[int, int, int]:
+        words = set(m.header.lower().split("_"))
+        preferred = 0 if m.table in prefer else 1
+        strong = 0 if words & {"amount", "total", "revenue", "sales", "value", "income"} else 1
+        dated = 0 if schema.tables[m.table].date else 1
+        return (preferred, strong, dated)
+
+    return min(money, key=score)
+
+
+def quantity_measure(schema: Schema) -> Measure | None:
+    for measure in schema.measures:
+        if not measure.derived and set(measure.header.lower().split("_")) & QUANTITY_HINTS:
+            return measure
+    return None
+
+
+def resolve_measure(schema: Schema, words: Sequence[str], prefer: Sequence[str] = ()) -> Measure | None:
+    """The measure these words name: "revenue", "sales", "units sold", "unit price", "salary"."""
+    wanted = _norm(words)
+    if len(words) == 1 and words[0] in MONEY_WORDS:
+        for m in schema.measures:  # a real column named "revenue" or "amount" wins
+            if m.words[0] == wanted and not m.derived:
+                return m
+        return money_measure(schema, prefer)
+    if len(words) == 1 and words[0] in QUANTITY_WORDS:
+        return quantity_measure(schema)
+    column = resolve_column(schema, words, prefer, kinds=("number",), fuzzy=len(words) == 1)
+    if column is not None:
+        return schema.measure(column.key)
+    if len(wanted) == 1 and wanted[0] in MONEY_HINTS:
+        return money_measure(schema, prefer)
+    return None

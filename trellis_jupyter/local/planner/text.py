@@ -1,0 +1,162 @@
+"""The answer in words: titles, a one- or two-sentence markdown summary of the result, and numbers.
+
+Everything here reads a plan and a result; nothing queries the database. The wording states what
+was computed ("Total revenue by region this year") so a reader can check that the planner read the
+question the way it was meant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from trellis_jupyter.local.planner.lexicon import singular
+from trellis_jupyter.local.planner.plan import LABEL, Filter, Plan, measure_header
+from trellis_jupyter.local.planner.schema import Measure, Schema
+
+__all__ = ["describe_measure", "fmt", "humanize", "result_text", "title"]
+
+_MONTH_NAMES = ("January February March April May June July August September October November "
+                "December").split()  # fmt: skip
+
+
+def humanize(header: str) -> str:
+    """A column name as an axis label: ``average_order_value`` -> ``Average order value``."""
+    text = header.replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def fmt(value: Any, money: bool = False) -> str:
+    """A number as people write it: 4,112 or 1,234,567.89."""
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if value.is_integer() and not money:
+            return f"{int(value):,}"
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def pretty_range(label: str | None) -> str:
+    if not label:
+        return ""
+    words = []
+    for word in label.split():
+        if word.lower() in {m.lower() for m in _MONTH_NAMES} or word in ("jan", "feb", "mar", "apr", "jun", "jul"):
+            word = word.capitalize()
+        elif word[:1] == "q" and word[1:].isdigit():
+            word = word.upper()
+        words.append(word)
+    return " ".join(words)
+
+
+def _group_word(ref: str) -> str:
+    table, column = ref.split(".", 1)
+    return singular(table).replace("_", " ") if column == LABEL else column.replace("_", " ")
+
+
+def describe_measure(schema: Schema, plan: Plan) -> str:
+    """What the value column holds: "number of orders", "total revenue", "average order value"."""
+    measure = schema.measure(plan.measure) if plan.measure else None
+    if measure is None:
+        return f"number of {plan.table.replace('_', ' ')}"
+    return humanize(measure_header(plan, measure)).lower() if plan.agg != "sum" else f"total {measure.name}"
+
+
+def _filter_text(f: Filter) -> str:
+    column = f.column.split(".", 1)[1].replace("_", " ")
+    values = " or ".join(str(v) for v in f.values)
+    op = {"=": "", "!=": "not ", ">": "over ", ">=": "at least ", "<": "under ", "<=": "at most "}.get(f.op, "")
+    return f"{column} {op}{values}"
+
+
+def conditions(plan: Plan) -> str:
+    """ "with region East and status cancelled last month" (leading space, or empty)."""
+    parts = []
+    if plan.filters:
+        parts.append("with " + " and ".join(_filter_text(f) for f in plan.filters))
+    if plan.range_label:
+        parts.append(pretty_range(plan.range_label))
+    return (" " + ", ".join(parts)) if parts else ""
+
+
+def title(schema: Schema, plan: Plan) -> str:
+    if plan.kind == "list":
+        return humanize(plan.table) + conditions(plan)
+    groups = [plan.grain] if plan.grain else []
+    groups += [_group_word(g) for g in plan.groups]
+    head = humanize(describe_measure(schema, plan))
+    if plan.limit and plan.groups:
+        word = "Top" if plan.order != "asc" else "Bottom"
+        head = f"{word} {plan.limit} {_group_word(plan.groups[0])}s by {describe_measure(schema, plan)}"
+        groups = groups[1:] if not plan.grain else [plan.grain]
+        groups = [g for g in groups if g != _group_word(plan.groups[0])]
+    if groups:
+        head += " by " + " and ".join(groups)
+    return head + conditions(plan)
+
+
+def result_text(
+    schema: Schema, plan: Plan, headers: Sequence[str], rows: Sequence[Sequence[Any]], row_count: int, truncated: bool
+) -> str:
+    """One or two sentences stating the result."""
+    measure: Measure | None = schema.measure(plan.measure) if plan.measure else None
+    money = bool(measure and measure.money)
+    where = conditions(plan)
+    if plan.kind == "list":
+        noun = plan.table.replace("_", " ")
+        if not rows:
+            return f"No {noun} matched{where or ' the question'}."
+        if plan.limit and plan.sort:
+            which = "most recent" if plan.order == "desc" else "earliest"
+            sort = plan.sort.split(".", 1)[1].replace("_", " ")
+            return f"Here are the {fmt(len(rows))} {which} {noun}{where} (by {sort})."
+        text = f"Found {fmt(row_count)} {noun}{where}."
+        if truncated:
+            text += f" Showing the first {fmt(len(rows))}."
+        return text
+    what = describe_measure(schema, plan)
+    if not plan.groups and not plan.grain:
+        value = rows[0][-1] if rows else None
+        if measure is None:
+            noun = plan.table.replace("_", " ")
+            verb = "was" if value == 1 else "were"
+            return f"There {verb} {fmt(value or 0)} {noun if value != 1 else singular(noun)}{where}."
+        if value is None:
+            return f"There is no {what} to report{where}: no rows matched."
+        return f"The {what}{where} was **{fmt(value, money)}**."
+    if not rows:
+        return f"No rows matched{where or ' the question'}, so there is no {what} to show."
+    values = [r[-1] for r in rows]
+    numbers = [v for v in values if isinstance(v, (int, float))]
+    label = lambda r: " / ".join(str(c) for c in r[:-1])  # noqa: E731 - small and local
+    if plan.grain and len(plan.groups) == 0:
+        best = max(rows, key=lambda r: r[-1] if r[-1] is not None else float("-inf"))
+        worst = min(rows, key=lambda r: r[-1] if r[-1] is not None else float("inf"))
+        text = (
+            f"{humanize(what)} by {plan.grain}{where}: {fmt(len(rows))} {plan.grain}s from {label(rows[0])} "
+            f"to {label(rows[-1])}. The highest was {label(best)} with **{fmt(best[-1], money)}**, "
+            f"the lowest {label(worst)} with {fmt(worst[-1], money)}."
+        )
+        if plan.agg in ("sum", "count") and numbers:
+            text += f" Altogether: {fmt(round(sum(numbers), 2) if money else sum(numbers), money)}."
+        return text
+    if plan.limit:
+        listed = [f"{label(r)} ({fmt(r[-1], money)})" for r in rows[:10]]
+        joined = ", ".join(listed[:-1]) + (" and " if len(listed) > 1 else "") + listed[-1]
+        head = title(schema, plan)
+        if plan.limit == 1 and len(rows) == 1:
+            return f"{label(rows[0])} had the {'highest' if plan.order != 'asc' else 'lowest'} {what}{where}: **{fmt(rows[0][-1], money)}**."
+        return f"{head}: {joined}."
+    ordered = sorted(rows, key=lambda r: r[-1] if r[-1] is not None else float("-inf"), reverse=True)
+    text = f"{title(schema, plan)}: **{label(ordered[0])}** led with {fmt(ordered[0][-1], money)}"
+    if len(ordered) > 2:
+        text += f", followed by {label(ordered[1])} ({fmt(ordered[1][-1], money)})"
+    if len(ordered) > 1:
+        text += f"; {label(ordered[-1])} was lowest with {fmt(ordered[-1][-1], money)}"
+    text += "."
+    if len(ordered) > 3:
+        text += f" ({fmt(row_count)} groups in all.)"
+    return text
