@@ -35,9 +35,19 @@ def file_digest(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+_HTTP: list[httpx.Client] = []
+
+
+def _http() -> httpx.Client:
+    # One plain client for helper calls: building an httpx client (its TLS context) costs ~0.1 s.
+    if not _HTTP:
+        _HTTP.append(httpx.Client(timeout=10))
+    return _HTTP[0]
+
+
 def token_for(server: Any, email: str | None = None) -> str:
     """A token from POST /v1/authenticate, as any client gets one."""
-    response = httpx.post(
+    response = _http().post(
         f"{server.base_url}/v1/authenticate",
         headers={"X-API-Key": server.api_key},
         json={"email": email or server.email},
