@@ -159,6 +159,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
                 max_size=self.max_size,
                 open_timeout=self.open_timeout,
                 logger=_wire_logger,
+                legacy=True,  # we manage the connection's lifetime ourselves, not in one with block
             )
         except _OPEN_ERRORS as exc:
             raise _open_error(exc, self.url) from None
