@@ -111,7 +111,10 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
     measure = parsed.measure
     entities = [e for e in parsed.entities if e != parsed.measure_entity]
     groups = list(parsed.groups)
-    if measure is not None:
+    if parsed.distinct is not None and measure is None:
+        base = entities[0] if entities else parsed.distinct.table
+        plan = Plan(kind="aggregate", table=base, agg="count", distinct=parsed.distinct.key)
+    elif measure is not None:
         table = measure.table
         agg = parsed.agg if parsed.agg and parsed.agg != "count" else measure.default_agg
         plan = Plan(kind="aggregate", table=table, measure=measure.key, agg=agg)
@@ -122,6 +125,9 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
                 per = per_group.split(".")[0]  # "average revenue per customer"
                 groups.remove(per_group)
             plan.per = per or _dated_parent(schema, table)
+        if agg in ("min", "max") and not groups and entities == [table] and not parsed.order:
+            # "the cheapest product": a ranking of rows, not one number.
+            parsed.order = "asc" if agg == "min" else "desc"
         if parsed.order and not groups:
             target = next((e for e in entities if e != table), entities[0] if entities else None)
             if target is None:
@@ -129,6 +135,13 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
             groups = [f"{target}.{LABEL}"]
         if any(g == f"{table}.{LABEL}" for g in groups) and agg != "count":
             plan.agg = "sum"  # one row per group: the value itself
+    elif measure is None and parsed.order and len(groups) == 1 and groups[0].endswith(LABEL) and entities and (
+        groups[0].split(".")[0] not in entities
+    ):
+        # "top 3 authors by loans": count the rows of the "by" table for each row of the ranked one.
+        table = groups[0].split(".")[0]
+        plan = Plan(kind="aggregate", table=table, measure=None, agg="count")
+        groups = [f"{entities[0]}.{LABEL}"]
     elif parsed.agg == "count" and entities or entities and (groups or parsed.grain or parsed.over_time):
         table = entities[0]
         plan = Plan(kind="aggregate", table=table, measure=None, agg="count")
@@ -161,8 +174,10 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
     if plan.kind == "aggregate":
         plan.order = parsed.order
         plan.limit = parsed.limit
-        if parsed.which and plan.limit is None and parsed.order:
-            plan.limit = 1
+        if plan.limit is None and parsed.order and (parsed.which or parsed.singular_entity):
+            plan.limit = 1  # "which region has the most orders", "the most expensive product"
+        elif plan.limit is None and parsed.order and groups and groups[0].endswith(LABEL):
+            plan.limit = 10
     apply_common(schema, plan, parsed)
     _check_joins(schema, plan)
     return plan

@@ -20,6 +20,7 @@ __all__ = [
     "LABEL_NAMES",
     "MONEY_HINTS",
     "MONEY_WORDS",
+    "PRICE_ADJECTIVES",
     "PRICE_HINTS",
     "QUANTITY_HINTS",
     "QUANTITY_WORDS",
@@ -50,7 +51,10 @@ MONEY_WORDS = frozenset(
     "worth gmv billing billings".split()
 )
 # Words for the quantity column ("units sold", "the least sold products").
-QUANTITY_WORDS = frozenset({"sold", "units", "unit", "quantity", "quantities", "qty", "volume", "items"})
+QUANTITY_WORDS = frozenset({"sold", "selling", "seller", "sellers", "units", "quantity", "quantities", "qty", "volume"})
+# Adjectives that rank rows by their price: word -> sort direction.
+PRICE_ADJECTIVES = {"expensive": "desc", "pricey": "desc", "priciest": "desc", "costly": "desc",
+                    "cheap": "asc", "cheapest": "asc", "inexpensive": "asc", "affordable": "asc"}  # fmt: skip
 # Words that stand for a column name (lexicon synonyms): word -> column-name word.
 COLUMN_SYNONYMS = {
     "pay": "salary",
@@ -80,13 +84,11 @@ AGG_WORDS = {
     "min": "min",
     "smallest": "min",
     "lowest": "min",
-    "cheapest": "min",
     "maximum": "max",
     "max": "max",
     "largest": "max",
     "biggest": "max",
     "highest": "max",
-    "priciest": "max",
     "count": "count",
 }
 
@@ -142,7 +144,8 @@ STOPWORDS = frozenset(
     it's kind kinds type types overall so far recorded registered signed created got go goes went
     currently current most least top bottom best worst recent latest newest oldest first earliest
     result results report summary summarize summarise compare comparison distribution breakdown
-    instead same again instead too also like use using via times time
+    instead same again too also like use using via times time come comes came live lives living
+    located based belong belongs did does doing
     """.split()
 )
 

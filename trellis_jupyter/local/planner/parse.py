@@ -19,6 +19,8 @@ from trellis_jupyter.local.planner.lexicon import (
     CHART_WORDS,
     GRAIN_WORDS,
     MONEY_WORDS,
+    PRICE_ADJECTIVES,
+    PRICE_HINTS,
     STOPWORDS,
     singular,
     tokens,
@@ -68,6 +70,8 @@ class Parsed:
     unresolved_group: str | None = None
     cue: bool = False  # starts like a follow-up ("now", "what about", "only" ...)
     sort: Column | None = None
+    distinct: Column | None = None  # "how many categories": count the distinct values of a column
+    singular_entity: bool = False  # "the most expensive product" (one) vs "products"
     understood: list[str] = field(default_factory=list)
 
 
@@ -166,7 +170,7 @@ def _grain(w: _Words, p: Parsed, schema: Schema) -> None:
         if word in ("daily", "weekly", "monthly", "quarterly", "yearly", "annual", "annually"):
             p.grain = GRAIN_WORDS[word]
             w.take(i)
-        elif word in GRAIN_WORDS and prev in ("by", "per", "each", "every", "a", "over") and w.free(i - 1):
+        elif word in GRAIN_WORDS and prev in ("by", "per", "each", "every", "a", "over", "and") and w.free(i - 1):
             if word == "date" and not any(t.date for t in schema.tables.values()):
                 continue
             p.grain = GRAIN_WORDS[word]
@@ -187,7 +191,7 @@ def _top(w: _Words, p: Parsed) -> None:
             continue
         nxt, prev = w.at(i + 1), w.at(i - 1)
         if word in ("recent", "latest", "newest", "last") and (prev == "most" or word != "recent"):
-            if word == "last" and _number(nxt) is None and not (w.free(i + 1) and resolve_any(nxt)):
+            if word == "last" and _number(nxt) is None:
                 continue
             p.recent = "desc"
             w.take(i)
@@ -222,10 +226,6 @@ def _top(w: _Words, p: Parsed) -> None:
                 continue  # "highest price": an aggregate, read later
             p.order = "desc" if word in _DESC else "asc"
             w.take(i)
-
-
-def resolve_any(word: str) -> bool:
-    return word.endswith("s") and len(word) > 3
 
 
 def _aggregates(w: _Words, p: Parsed) -> None:
@@ -333,6 +333,8 @@ def _groups(w: _Words, p: Parsed, schema: Schema) -> None:
     i = 0
     while i < len(w.words):
         cue = next((c for c in _GROUP_CUES if w.find(c, i) == i), None)
+        if cue is None and w.at(i) == "and" and w.free(i) and not w.free(i - 1) and w.at(i - 1) in GRAIN_WORDS:
+            cue = ("and",)  # "by month and region"
         if cue is None:
             i += 1
             continue
@@ -400,8 +402,11 @@ def _measures_and_tables(w: _Words, p: Parsed, schema: Schema) -> None:
             if table is not None:
                 if table not in p.entities:
                     p.entities.append(table)
+                    p.singular_entity = p.singular_entity or (len(p.entities) == 1 and singular(words[-1]) == words[-1])
                 w.take(i, size)
                 continue
+            if size == 1 and words[0] in PRICE_ADJECTIVES:
+                continue  # read below, once the tables are known
             if size == 1 and words[0] in STOPWORDS and words[0] not in MONEY_WORDS and words[0] != "sold":
                 continue
             measure = resolve_measure(schema, words, prefer + p.entities)
@@ -410,9 +415,23 @@ def _measures_and_tables(w: _Words, p: Parsed, schema: Schema) -> None:
                 w.take(i, size)
                 continue
             column = resolve_column(schema, words, prefer + p.entities, fuzzy=size == 1)
-            if column is not None and column.kind in ("date", "text") and (p.recent or p.order):
+            if column is not None and column.values and p.agg == "count" and p.distinct is None:
+                p.distinct = column  # "how many categories are there"
+                w.take(i, size)
+            elif column is not None and column.kind in ("date", "text") and (p.recent or p.order):
                 p.sort = column  # "sorted by signup date", "oldest signup date"
                 w.take(i, size)
             elif column is not None and size == 1 and w.at(i - 1) in ("sorted", "ordered", "sort"):
                 p.sort = column
                 w.take(i - 1, 2)
+    for i, word in enumerate(w.words):
+        if word in PRICE_ADJECTIVES and w.free(i):
+            # "the most expensive product", "the 3 cheapest products": rank by a price column.
+            prices = [m for m in schema.measures if set(m.header.lower().split("_")) & PRICE_HINTS and not m.derived]
+            prices.sort(key=lambda m: 0 if m.table in p.entities else 1)
+            if prices:
+                p.measure = p.measure or prices[0]
+                p.order = p.order or PRICE_ADJECTIVES[word]
+                if p.limit is None and (n := _number(w.at(i - 1))) is not None:
+                    p.limit = n
+                w.take(i)

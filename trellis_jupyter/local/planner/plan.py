@@ -50,6 +50,7 @@ class Plan:
     limit: int | None = None
     sort: str | None = None  # lists: the column to sort on
     chart: str | None = None
+    distinct: str | None = None  # count distinct values of this "table.column" instead of rows
 
     def to_state(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,6 +97,8 @@ def column_of(schema: Schema, ref: str) -> Column:
 
 def measure_header(plan: Plan, measure: Measure | None) -> str:
     """The result column's name: ``orders``, ``revenue``, ``average_order_value``, ``max_price``."""
+    if plan.distinct:
+        return plan.distinct.split(".", 1)[1] + "_count"
     if measure is None:
         return plan.table
     if plan.agg == "avg" and plan.per:
@@ -128,6 +131,8 @@ def _group_select(schema: Schema, plan: Plan) -> list[tuple[str, str, list[str]]
 def _joins(schema: Schema, plan: Plan) -> tuple[list[Join], bool]:
     needed: list[str] = []
     refs = [*plan.groups, *(f.column for f in plan.filters)]
+    if plan.distinct:
+        refs.append(plan.distinct)
     if plan.date and (plan.grain or plan.start or plan.end):
         refs.append(plan.date)
     if plan.sort:
@@ -209,7 +214,9 @@ def to_sql(schema: Schema, plan: Plan) -> str:
         sql = f"SELECT {', '.join(select)}\nFROM (\n{inner}\n)"
         group_by = [quote(h) for _, h, _ in groups]
     else:
-        if measure is None:
+        if plan.distinct:
+            agg_sql = f"COUNT(DISTINCT {column_of(schema, plan.distinct).sql})"
+        elif measure is None:
             agg_sql = f"COUNT(DISTINCT {key_sql})" if fans else "COUNT(*)"
         elif plan.agg == "avg" and plan.per:
             per = schema.tables[plan.per]

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trellis_jupyter.local.planner.lexicon import singular
-from trellis_jupyter.local.planner.plan import LABEL, Filter, Plan, measure_header
+from trellis_jupyter.local.planner.plan import AGG_LABELS, LABEL, Filter, Plan, measure_header
 from trellis_jupyter.local.planner.schema import Measure, Schema
 
 __all__ = ["describe_measure", "fmt", "humanize", "result_text", "title"]
@@ -60,9 +60,15 @@ def _group_word(ref: str) -> str:
 def describe_measure(schema: Schema, plan: Plan) -> str:
     """What the value column holds: "number of orders", "total revenue", "average order value"."""
     measure = schema.measure(plan.measure) if plan.measure else None
+    if plan.distinct:
+        return f"number of distinct {plan.distinct.split('.', 1)[1].replace('_', ' ')} values"
     if measure is None:
         return f"number of {plan.table.replace('_', ' ')}"
-    return humanize(measure_header(plan, measure)).lower() if plan.agg != "sum" else f"total {measure.name}"
+    if plan.agg == "avg" and plan.per:
+        return humanize(measure_header(plan, measure)).lower()
+    if plan.agg == "sum" and f"{plan.table}.{LABEL}" in plan.groups:
+        return measure.name  # one row per group: "products by price"
+    return f"{AGG_LABELS.get(plan.agg, plan.agg)} {measure.name}"
 
 
 def _filter_text(f: Filter) -> str:
@@ -78,8 +84,10 @@ def conditions(plan: Plan) -> str:
     if plan.filters:
         parts.append("with " + " and ".join(_filter_text(f) for f in plan.filters))
     if plan.range_label:
-        parts.append(pretty_range(plan.range_label))
-    return (" " + ", ".join(parts)) if parts else ""
+        date_table = (plan.date or plan.table).split(".", 1)[0]
+        lead = f"with {date_table.replace('_', ' ')} " if plan.kind == "aggregate" and date_table != plan.table and not plan.measure else ""
+        parts.append(lead + pretty_range(plan.range_label))
+    return (" " + " ".join(parts)) if parts else ""
 
 
 def title(schema: Schema, plan: Plan) -> str:
@@ -120,6 +128,9 @@ def result_text(
     what = describe_measure(schema, plan)
     if not plan.groups and not plan.grain:
         value = rows[0][-1] if rows else None
+        if plan.distinct:
+            column = plan.distinct.split(".", 1)[1].replace("_", " ")
+            return f"There are {fmt(value or 0)} distinct {column} values{where}."
         if measure is None:
             noun = plan.table.replace("_", " ")
             verb = "was" if value == 1 else "were"
@@ -157,6 +168,6 @@ def result_text(
     if len(ordered) > 1:
         text += f"; {label(ordered[-1])} was lowest with {fmt(ordered[-1][-1], money)}"
     text += "."
-    if len(ordered) > 3:
-        text += f" ({fmt(row_count)} groups in all.)"
+    if len(ordered) > 3 and len(plan.groups) == 1 and not plan.grain:
+        text += f" ({fmt(row_count)} {_group_word(plan.groups[0])}s in all.)"
     return text
