@@ -402,13 +402,12 @@ async def test_async_socket_questions_interrupt_and_edit(server: Any) -> None:
         first = await socket.ask("a table")
         chat_id = first.chat_id or ""
 
-        async def stop_after_first_delta(stream: Any) -> None:
-            async for event in stream:
-                if isinstance(event, TextDelta):
-                    asyncio.get_running_loop().call_soon(asyncio.ensure_future, socket.interrupt())
-
+        stopper: list[asyncio.Task[None]] = []
         async with socket.stream("long answer", chat_id=chat_id) as s:
-            await stop_after_first_delta(s)
+            async for event in s:
+                if isinstance(event, TextDelta) and not stopper:
+                    stopper.append(asyncio.create_task(socket.interrupt()))  # another task stops it
+        await stopper[0]
         assert s.answer.interrupted
         assert s.answer.chat_id == chat_id
         async with socket.edit(chat_id, first.user_message_id or "", "a chart") as e:

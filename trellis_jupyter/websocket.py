@@ -235,7 +235,8 @@ class ChatSocket(proto.SocketState[AnswerStream]):
         current = self._current
         if current is None or not current.running or self._conn is None or self._lost is not None:
             return
-        self._router.interrupt_sent()
+        with self._cond:  # the reading thread updates the router under the same lock
+            self._router.interrupt_sent()
         self._send(proto.action("interrupt", chat_id=current.answer.chat_id))
 
     def ping(self, *, timeout: float | None = 10.0) -> None:
