@@ -41,6 +41,7 @@ from .events import (
     Interrupted,
     Message,
     Pong,
+    TextDelta,
     parse_event,
 )
 
@@ -107,7 +108,10 @@ def decode_frame(raw: str | bytes) -> Event:
         raise MalformedEventError("frame", f"it is not valid JSON ({exc})") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("event"), str):
         raise MalformedEventError("frame", "it is not an object with an 'event' name")
-    return parse_event(frame["event"], frame.get("data"))
+    name, data = frame["event"], frame.get("data")
+    if name == "text_delta" and type(data) is dict and type(data.get("content")) is str:
+        return TextDelta(data["content"])  # the hot path: most frames of a turn are text deltas
+    return parse_event(name, data)
 
 
 class Router:
@@ -135,6 +139,8 @@ class Router:
         self.pending_interrupts += 1
 
     def route(self, event: Event) -> Event | None:
+        if type(event) is TextDelta and self.turn_open:
+            return event  # the hot path
         if isinstance(event, Heartbeat):
             self.heartbeats += 1
             self.last_heartbeat = event
