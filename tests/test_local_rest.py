@@ -25,7 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
         yield running
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def client(server: LocalServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, timeout=10) as http:
         yield http

@@ -48,7 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, planner: SteeredPlanner) ->
         yield running
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def client(server: LocalServer) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base_url, timeout=10) as http:
         yield http
