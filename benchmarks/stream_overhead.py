@@ -123,6 +123,99 @@ def main() -> None:
     ):
         print(f"{label} : {min(times) * 1000:8.1f} ms  (median {statistics.median(times) * 1000:.1f})")
     print(f"ratio (best of {args.rounds}): {best_ours / best_raw:.2f}x   (aim: <= 1.25x)")
+    websocket_row(args.deltas, args.rows, args.rounds)
+
+
+# --- WebSocket row (websocket engineer): the same idea over /v1/chats/ws --------------------------
+
+
+def websocket_row(deltas: int, rows: int, rounds: int) -> None:
+    """ChatSocket against a raw ``websockets`` loop with json.loads, on identical frames.
+
+    A tiny ``websockets`` server on loopback answers every ``send_message`` with the same pre-built
+    frames (chat_metadata, ``deltas`` text deltas, one table of ``rows`` rows, message) and every
+    ``ping`` with a pong; both paths use one connection for all their rounds. Per-frame cost on a
+    WebSocket is dominated by the transport (a thread hand-off per frame on both paths), so the
+    row caps the deltas at 20,000 to keep the run short.
+    """
+    from websockets.sync.client import connect
+    from websockets.sync.server import ServerConnection
+    from websockets.sync.server import serve as ws_serve
+
+    from trellis_jupyter.websocket import ChatSocket
+
+    deltas = min(deltas, 20_000)
+
+    def frame(event: str, data: Any) -> str:
+        return json.dumps({"event": event, "data": data})
+
+    table = {
+        "id": "tbl0000001",
+        "type": "table",
+        "headers": ["id", "region", "amount", "paid"],
+        "rows": [[i, "North" if i % 2 else "South", i * 1.5, i % 3 == 0] for i in range(rows)],
+    }
+    frames = [frame("chat_metadata", {"id": "chat_bench", "user_message_id": "msg_u"})]
+    frames += [frame("text_delta", {"content": f"word{i} "}) for i in range(deltas)]
+    frames += [frame("visualization", table), frame("message", {"content": "done", "id": "msg_a"})]
+
+    def handler(ws: ServerConnection) -> None:
+        for text in ws:
+            action = json.loads(text).get("action")
+            if action == "ping":
+                ws.send(frame("pong", {}))
+            elif action == "send_message":
+                for f in frames:
+                    ws.send(f)
+
+    size = 64 * 1024 * 1024
+    with ws_serve(handler, "127.0.0.1", 0, max_size=size) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{server.socket.getsockname()[1]}"
+        socket = ChatSocket(base, "bench-token").connect()
+        raw_ws = connect(base.replace("http", "ws") + "/v1/chats/ws", max_size=size, legacy=True)
+        request = json.dumps({"action": "send_message", "message": "q", "chat_id": "chat_bench"})
+
+        def raw_path() -> int:
+            raw_ws.send(request)
+            count = 0
+            while True:
+                count += 1
+                if json.loads(raw_ws.recv())["event"] == "message":
+                    return count
+
+        def our_path() -> int:
+            with socket.stream("q", chat_id="chat_bench") as stream:
+                count = sum(1 for _ in stream)
+                answer = stream.get_final_answer()
+            assert answer.complete
+            assert len(answer.tables[0].rows) == rows
+            return count
+
+        raw_times: list[float] = []
+        our_times: list[float] = []
+        try:
+            raw_path(), our_path()  # warm up
+            for _ in range(rounds):
+                start = time.perf_counter()
+                n_raw = raw_path()
+                raw_times.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                n_ours = our_path()
+                our_times.append(time.perf_counter() - start)
+        finally:
+            socket.close()
+            raw_ws.close()
+            server.shutdown()
+    assert n_raw == n_ours, (n_raw, n_ours)
+    best_raw, best_ours = min(raw_times), min(our_times)
+    print(f"websocket: {deltas:,} text_delta frames + one table of {rows:,} rows, one connection per path")
+    for label, times in (
+        ("raw websockets + json.loads", raw_times),
+        ("ChatSocket.stream (typed events)", our_times),
+    ):
+        print(f"{label:34} : {min(times) * 1000:8.1f} ms  (median {statistics.median(times) * 1000:.1f})")
+    print(f"websocket ratio (best of {rounds}): {best_ours / best_raw:.2f}x   (aim: <= 1.25x)")
 
 
 if __name__ == "__main__":
