@@ -166,10 +166,11 @@ CREATE TABLE order_items (
     quantity INTEGER NOT NULL,
     unit_price REAL NOT NULL
 );
-CREATE INDEX idx_orders_order_date ON orders(order_date);
+-- Foreign-key and date indexes, made covering so that the usual joins never touch the tables.
+CREATE INDEX idx_orders_order_date ON orders(order_date, customer_id, status);
 CREATE INDEX idx_orders_customer_id ON orders(customer_id);
-CREATE INDEX idx_order_items_order_id ON order_items(order_id);
-CREATE INDEX idx_order_items_product_id ON order_items(product_id);
+CREATE INDEX idx_order_items_order_id ON order_items(order_id, product_id, quantity, unit_price);
+CREATE INDEX idx_order_items_product_id ON order_items(product_id, order_id, quantity, unit_price);
 CREATE INDEX idx_customers_region ON customers(region);
 """
 

@@ -39,7 +39,9 @@ def choose_date(schema: Schema, base: str, mentioned: list[str]) -> str | None:
     """The date column a range or a grain applies to: a mentioned table's, the base's, or the nearest."""
     for table in mentioned:
         info = schema.tables.get(table)
-        if table != base and info and info.date:
+        path = schema.join_path(base, table) if info and info.date and table != base else None
+        # "customers who placed orders last month": events live on the many side of a join.
+        if info and path and any(step.fans for step in path):
             return f"{table}.{info.date}"
     if schema.tables[base].date:
         return f"{base}.{schema.tables[base].date}"
@@ -91,6 +93,8 @@ def apply_common(schema: Schema, plan: Plan, parsed: Parsed) -> None:
         plan.grain = parsed.grain
     elif parsed.over_time and not plan.grain:
         plan.grain = pick_grain(plan)
+    if parsed.date_column is not None and schema.join_path(plan.table, parsed.date_column.table) is not None:
+        plan.date = parsed.date_column.key
     if (plan.grain or plan.start or plan.end) and not plan.date:
         plan.date = choose_date(schema, plan.table, parsed.entities)
         if plan.date is None:
@@ -110,6 +114,12 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
         raise Unanswerable(f"I could not match {quoted} to a table, a column or a value in this database.")
     measure = parsed.measure
     entities = [e for e in parsed.entities if e != parsed.measure_entity]
+    if not entities and measure is None and parsed.distinct is None:
+        # "how many students joined this year": the rows of the table the value or the date lives in.
+        if parsed.date_column is not None:
+            entities = [parsed.date_column.table]
+        elif parsed.filters:
+            entities = [parsed.filters[0].column.split(".", 1)[0]]
     groups = list(parsed.groups)
     if parsed.distinct is not None and measure is None:
         base = entities[0] if entities else parsed.distinct.table

@@ -70,6 +70,7 @@ class Parsed:
     unresolved_group: str | None = None
     cue: bool = False  # starts like a follow-up ("now", "what about", "only" ...)
     sort: Column | None = None
+    date_column: Column | None = None
     distinct: Column | None = None  # "how many categories": count the distinct values of a column
     singular_entity: bool = False  # "the most expensive product" (one) vs "products"
     understood: list[str] = field(default_factory=list)
@@ -271,6 +272,8 @@ def _values(w: _Words, p: Parsed, schema: Schema) -> None:
     for size in range(min(longest, 5), 0, -1):
         for i in range(len(w.words) - size + 1):
             key = tuple(w.words[i : i + size])
+            if key not in index:
+                key = (*key[:-1], singular(key[-1]))  # "students" for the value "student"
             if not w.free(i, size) or key not in index:
                 continue
             if size == 1 and (key[0] in MONEY_WORDS and money_here or resolve_table(schema, key, fuzzy=False)):
@@ -415,11 +418,17 @@ def _measures_and_tables(w: _Words, p: Parsed, schema: Schema) -> None:
                 w.take(i, size)
                 continue
             column = resolve_column(schema, words, prefer + p.entities, fuzzy=size == 1)
-            if column is not None and column.values and p.agg == "count" and p.distinct is None:
+            if column is not None and column.values and p.order and not p.groups:
+                p.groups.append(column.key)  # "top 3 categories by revenue"
+                w.take(i, size)
+            elif column is not None and column.values and p.agg == "count" and p.distinct is None:
                 p.distinct = column  # "how many categories are there"
                 w.take(i, size)
             elif column is not None and column.kind in ("date", "text") and (p.recent or p.order):
                 p.sort = column  # "sorted by signup date", "oldest signup date"
+                w.take(i, size)
+            elif column is not None and column.kind == "date" and p.date_column is None:
+                p.date_column = column  # "members who joined this year": the range applies here
                 w.take(i, size)
             elif column is not None and size == 1 and w.at(i - 1) in ("sorted", "ordered", "sort"):
                 p.sort = column

@@ -60,7 +60,16 @@ def resolve_column(
     schema: Schema, words: Sequence[str], prefer: Sequence[str] = (), kinds: Sequence[str] = (), fuzzy: bool = True
 ) -> Column | None:
     """The column these words name, alone or after their table's name ("product category")."""
-    wanted = _norm(words)
+    found = _resolve_column(schema, _norm(words), prefer, kinds, fuzzy)
+    raw = tuple(singular(w) for w in words)
+    if found is None and raw != _norm(words):
+        found = _resolve_column(schema, raw, prefer, kinds, fuzzy)  # "joined" as itself: joined_on
+    return found
+
+
+def _resolve_column(
+    schema: Schema, wanted: tuple[str, ...], prefer: Sequence[str], kinds: Sequence[str], fuzzy: bool
+) -> Column | None:
     if not wanted:
         return None
     pool = [c for c in schema.columns() if not kinds or c.kind in kinds]
