@@ -1,0 +1,181 @@
+"""Untrusted markdown to safe HTML: escape everything first, then apply a small markdown subset.
+
+Nothing the server sends is ever passed through as markup: the whole text is HTML-escaped before
+any markdown rule runs, so ``<script>``, ``onerror=`` attributes and entities such as ``&lt;``
+show up as the characters they are. The subset: headings, paragraphs, bold, italic, strike,
+inline code, fenced code blocks, bullet and numbered lists, block quotes, rules, pipe tables, and
+links whose target is ``http``, ``https`` or ``mailto`` (opened with ``rel="noopener noreferrer"``
+and ``target="_blank"``); any other link is shown as its text.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+__all__ = ["escape", "escape_markdown", "markdown_to_html", "safe_url"]
+
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*([\w+#.-]*)")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
+_NUMBERED = re.compile(r"^(\s*)\d{1,9}[.)]\s+(.*)$")
+_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_QUOTE = re.compile(r"^\s{0,3}&gt;\s?(.*)$")  # the line is already escaped
+_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
+
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*([^\s()]+)\s*\)")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
+_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)(.+?)(?<=\S)\*(?!\*)|(?<![_\w])_(?=\S)(.+?)(?<=\S)_(?![_\w])")
+_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+_PLACEHOLDER = re.compile("\x00(\\d+)\x00")
+
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>&|~!#])")
+
+
+def escape(text: object) -> str:
+    """HTML-escape any value (quotes too, so the result is safe inside an attribute)."""
+    return html.escape(str(text), quote=True)
+
+
+def escape_markdown(text: object) -> str:
+    """Backslash-escape what markdown or HTML would interpret, so a value shows as typed."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\r", " ").replace("\n", " ")
+
+
+def safe_url(url: str) -> str | None:
+    """The URL if its scheme is http, https or mailto, else ``None``. ``url`` is raw (unescaped)."""
+    cleaned = "".join(ch for ch in url if ch > " ")  # "java\tscript:" is still javascript:
+    return cleaned if cleaned.lower().startswith(_SAFE_SCHEMES) else None
+
+
+def _inline(escaped: str) -> str:
+    """Inline markdown over text that is already HTML-escaped."""
+    spans: list[str] = []
+
+    def stash(fragment: str) -> str:
+        spans.append(fragment)
+        return f"\x00{len(spans) - 1}\x00"
+
+    text = escaped.replace("\x00", "")
+    text = _CODE_SPAN.sub(lambda m: stash(f"<code>{m.group(2).strip()}</code>"), text)
+
+    def link(m: re.Match[str]) -> str:
+        label, target = m.group(1), m.group(2)
+        url = safe_url(html.unescape(target))
+        if url is None:
+            return stash(label)  # the text stays, the link does not
+        return stash(
+            f'<a href="{escape(url)}" rel="noopener noreferrer" target="_blank">{_emphasis(label)}</a>'
+        )
+
+    text = _LINK.sub(link, text)
+    text = _emphasis(text)
+    while _PLACEHOLDER.search(text):
+        text = _PLACEHOLDER.sub(lambda m: spans[int(m.group(1))], text)
+    return text
+
+
+def _emphasis(text: str) -> str:
+    text = _BOLD.sub(lambda m: f"<strong>{m.group(1) or m.group(2)}</strong>", text)
+    text = _ITALIC.sub(lambda m: f"<em>{m.group(1) or m.group(2)}</em>", text)
+    return _STRIKE.sub(lambda m: f"<del>{m.group(1)}</del>", text)
+
+
+def _cells(line: str) -> list[str]:
+    line = line.strip()
+    if line.startswith("|"):
+        line = line[1:]
+    if line.endswith("|") and not line.endswith("\\|"):
+        line = line[:-1]
+    return [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)]
+
+
+def markdown_to_html(text: str) -> str:
+    """Render untrusted markdown as safe HTML (see the module docstring)."""
+    lines = escape(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    out: list[str] = []
+    paragraph: list[str] = []
+    i = 0
+
+    def flush() -> None:
+        if paragraph:
+            out.append("<p>" + "<br>\n".join(_inline(p) for p in paragraph) + "</p>")
+            paragraph.clear()
+
+    while i < len(lines):
+        line = lines[i]
+        fence = _FENCE.match(line)
+        if fence:
+            flush()
+            marker, lang = fence.group(1), fence.group(2)
+            body: list[str] = []
+            i += 1
+            while i < len(lines) and not lines[i].strip().startswith(marker):
+                body.append(lines[i])
+                i += 1
+            cls = f' class="language-{lang}"' if lang else ""
+            out.append(f"<pre><code{cls}>" + "\n".join(body) + "</code></pre>")
+            i += 1
+            continue
+        if not line.strip():
+            flush()
+            i += 1
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            flush()
+            level = len(heading.group(1))
+            out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
+            i += 1
+            continue
+        if _RULE.match(line):
+            flush()
+            out.append("<hr>")
+            i += 1
+            continue
+        if "|" in line and i + 1 < len(lines) and _TABLE_SEP.match(lines[i + 1]) and "-" in lines[i + 1]:
+            flush()
+            head = _cells(line)
+            rows: list[list[str]] = []
+            i += 2
+            while i < len(lines) and "|" in lines[i] and lines[i].strip():
+                rows.append(_cells(lines[i]))
+                i += 1
+            header = "".join(f"<th>{_inline(c)}</th>" for c in head)
+            parts = ["<table>", f"<thead><tr>{header}</tr></thead>", "<tbody>"]
+            for row in rows:
+                row = (row + [""] * len(head))[: len(head)]
+                parts.append("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in row) + "</tr>")
+            parts.append("</tbody></table>")
+            out.append("".join(parts))
+            continue
+        if _QUOTE.match(line):
+            flush()
+            quoted: list[str] = []
+            while i < len(lines) and (m := _QUOTE.match(lines[i])):
+                quoted.append(html.unescape(m.group(1)))  # re-escaped by the recursive call
+                i += 1
+            out.append("<blockquote>" + markdown_to_html("\n".join(quoted)) + "</blockquote>")
+            continue
+        bullet, numbered = _BULLET.match(line), _NUMBERED.match(line)
+        if bullet or numbered:
+            flush()
+            tag, pattern = ("ul", _BULLET) if bullet else ("ol", _NUMBERED)
+            items: list[str] = []
+            while i < len(lines) and (m := pattern.match(lines[i])):
+                items.append(f"<li>{_inline(m.group(2))}</li>")
+                i += 1
+                # A lazy continuation line belongs to the item above.
+                while i < len(lines) and lines[i].startswith(("  ", "\t")) and not (
+                    _BULLET.match(lines[i]) or _NUMBERED.match(lines[i])
+                ):
+                    items[-1] = items[-1][: -len("</li>")] + " " + _inline(lines[i].strip()) + "</li>"
+                    i += 1
+            out.append(f"<{tag}>" + "".join(items) + f"</{tag}>")
+            continue
+        paragraph.append(line)
+        i += 1
+    flush()
+    return "\n".join(out)
