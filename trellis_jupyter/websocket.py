@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 
 TokenSource = Union[str, Callable[[], str]]
 AsyncTokenSource = Union[str, Callable[[], Awaitable[str]]]
+BATCH = 255  # frames routed per turn of the reader role, when they are already waiting
 DRAIN_TIMEOUT = 10.0  # how long close() waits for the server to confirm an interrupt
 
 
@@ -324,6 +325,8 @@ class ChatSocket(proto.SocketState[AnswerStream]):
                 raw = conn.recv(remaining)
                 with self._cond:
                     self._route(raw)
+                    for _ in range(BATCH):  # frames already received: route them without more lock rounds
+                        self._route(conn.recv(0))
             except ConnectionClosed as exc:
                 self._on_closed(*_close_args(exc))
             except builtins.TimeoutError:
