@@ -12,7 +12,7 @@ PYTEST_ARGS ?=
 .PHONY: demo test setup setup-dev system-deps js lint typecheck js-test pytest wheel-check clean
 
 demo: setup
-	$(BIN)/trellis-jupyter quickstart --output build/quickstart
+	$(BIN)/trellis-jupyter run notebooks/quickstart.ipynb --output build/quickstart
 
 test: setup-dev lint typecheck js-test pytest
 
@@ -21,7 +21,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 setup: $(BIN)/python js
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e ".[notebooks]"
 
 setup-dev: system-deps $(BIN)/python js
 	$(BIN)/pip install -q -e ".[dev]"
