@@ -125,7 +125,40 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: list[Callable[[Any], None]] = [_add_serve]
+def _add_run(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="execute a notebook headless and write it (and an HTML copy)",
+        description=(
+            "Execute a notebook top to bottom in a fresh kernel, as a person would, and write the "
+            "executed notebook and an HTML copy. Exits 1 if any cell ends in an error."
+        ),
+    )
+    parser.add_argument("notebook", help="the .ipynb file to run")
+    parser.add_argument(
+        "--output", "-o", default=None, help="folder for the results (default: executed/ beside the notebook)"
+    )
+    parser.add_argument("--timeout", type=float, default=600, help="seconds one cell may run (default: 600)")
+    parser.add_argument("--no-html", action="store_true", help="skip the HTML copy")
+    parser.set_defaults(run=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .errors import TrellisError
+    from .notebooks import run_notebook
+
+    try:
+        result = run_notebook(args.notebook, args.output, timeout=args.timeout, html=not args.no_html)
+    except TrellisError as exc:
+        print(f"trellis-jupyter run: {exc}", file=sys.stderr)
+        return 1
+    print(f"Executed notebook: {result.notebook}")
+    if result.html is not None:
+        print(f"HTML copy:         {result.html}")
+    return 0
+
+
+COMMANDS: list[Callable[[Any], None]] = [_add_serve, _add_run]
 
 
 def build_parser() -> argparse.ArgumentParser:
