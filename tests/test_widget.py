@@ -1,0 +1,338 @@
+"""ChatWidget against the real local server (scripted planner): transcript, streaming, Stop,
+feedback, edit, coalescing budget, shared state, secrets, static HTML.
+
+No browser here: the widget's comm has no front end, and what it would send is recorded by
+wrapping ``widget.send``. The browser side is tests/test_widget_browser.py and js/test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from widget_helpers import EVIL_IMG, EVIL_SCRIPT, LONG_WORDS, long_text, start_server
+
+from trellis_jupyter.client import AsyncTrellis, Trellis
+from trellis_jupyter.conversation import AsyncConversation, Conversation
+from trellis_jupyter.widget import ChatWidget
+from trellis_jupyter.widget_html import transcript_html
+from trellis_jupyter.widget_wire import utf16_len
+
+pytestmark = pytest.mark.anyio
+
+LONG = "A long answer please"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Any]:
+    # Paced, so a long answer takes long enough to observe it streaming and to stop it.
+    srv = start_server(pace=0.002)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+async def client(server: Any) -> AsyncIterator[AsyncTrellis]:
+    c = AsyncTrellis(base_url=server.base_url, api_key=server.api_key, email=server.email)
+    try:
+        yield c
+    finally:
+        await c.aclose()
+
+
+@pytest.fixture
+def sync_client(server: Any) -> Iterator[Trellis]:
+    c = Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email)
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+def recording(widget: ChatWidget) -> list[dict[str, Any]]:
+    """Record the custom messages the widget sends to its front end."""
+    sent: list[dict[str, Any]] = []
+    widget.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
+    return sent
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.005)
+
+
+async def until_streaming(widget: ChatWidget, chars: int) -> None:
+    """Wait until the long answer being asked has more than ``chars`` characters."""
+
+    def streaming() -> bool:
+        answers = widget.answers
+        return bool(answers) and answers[-1].question == LONG and len(answers[-1].text) > chars
+
+    await until(streaming)
+
+
+def browser(widget: ChatWidget, **command: Any) -> None:
+    """A command as the front end sends it."""
+    widget._on_command(widget, command, [])
+
+
+async def test_question_fills_transcript_and_answers(client: AsyncTrellis, sync_client: Trellis) -> None:
+    seen: list[Any] = []
+    w = ChatWidget(client=client, on_answer=seen.append)
+    answer = await w.ask("Orders by region?")
+    assert answer.complete
+    assert answer.error is None
+    assert [e["role"] for e in w.transcript] == ["user", "assistant"]
+    user, reply = w.transcript
+    assert user["text"] == "Orders by region?"
+    assert user["status"] == "sent"
+    assert user["message_id"] == answer.user_message_id is not None
+    assert reply["status"] == "done"
+    assert reply["text"] == answer.text
+    assert "leads with" in reply["text"]
+    assert reply["message_id"] == answer.message_id is not None
+    table, chart = reply["visualizations"]
+    assert table["type"] == "table"
+    assert table["headers"] == ["region", "orders"]
+    assert table["sql"]
+    assert chart["type"] == "chart"
+    assert chart["spec"]["mark"]["type"] == "bar"
+    assert w.chat_id == answer.chat_id == w.conversation.chat_id
+    assert w.answers == [answer]
+    assert seen == [answer]
+    assert list(answer.df.columns) == ["region", "orders"]
+    assert answer.chart is not None
+    assert w.busy is False
+    assert w.status == ""
+    # The server has the turn.
+    messages = sync_client.chats.get(w.chat_id)["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert messages[1]["content"] == answer.text
+    # A follow-up continues the chat.
+    second = await w.ask("And a long answer, please")
+    assert second.chat_id == answer.chat_id
+    assert len(w.transcript) == 4
+    assert len(w.answers) == 2
+
+
+async def test_kernel_loop_stays_free_while_an_answer_streams(client: AsyncTrellis) -> None:
+    w = ChatWidget(client=client)
+    future = w.ask(LONG)
+    assert not future.done()  # ask() returned at once: the answer streams in a task
+    observed: list[int] = []
+    while not future.done():  # this coroutine keeps running on the same loop meanwhile
+        if w.busy and w.answers:
+            observed.append(len(w.answers[-1].text))
+        await asyncio.sleep(0.005)
+    answer = await future
+    growing = sorted({n for n in observed if 0 < n < len(answer.text)})
+    assert len(growing) >= 3, f"saw the answer at only {growing} characters while it streamed"
+
+
+async def test_stop_keeps_the_partial_answer(client: AsyncTrellis, sync_client: Trellis) -> None:
+    w = ChatWidget(client=client)
+    sent = recording(w)
+    future = w.ask(LONG)
+    await until_streaming(w, 40)
+    browser(w, type="stop")
+    answer = await future
+    full = long_text()
+    assert answer.interrupted
+    assert not answer.complete
+    assert 40 < len(answer.text) < len(full)
+    assert full.startswith(answer.text)
+    reply = w.transcript[-1]
+    assert reply["status"] == "interrupted"
+    assert reply["text"] == answer.text
+    assert w.busy is False
+    # What reached the browser before Stop is a prefix of the kept text.
+    streamed = "".join(m["text"] for m in sent if m["type"] == "delta")
+    assert answer.text.startswith(streamed)
+    # The conversation stays usable: same chat, next question answered.
+    chat_id = w.chat_id
+    after = await w.ask("Orders by region?")
+    assert after.complete
+    assert after.chat_id == chat_id
+    roles = [m["role"] for m in sync_client.chats.get(chat_id)["messages"]]
+    assert roles[-2:] == ["user", "assistant"]
+
+
+async def test_questions_asked_while_streaming_are_queued(client: AsyncTrellis) -> None:
+    w = ChatWidget(client=client)
+    first = w.ask(LONG)
+    browser(w, type="send", text="Orders by region?")
+    assert [e["status"] for e in w.transcript if e["role"] == "user"][-1] == "queued"
+    await first
+    await until(lambda: not w.busy)
+    assert [e["role"] for e in w.transcript] == ["user", "assistant", "user", "assistant"]
+    assert w.transcript[2]["text"] == "Orders by region?"
+    assert w.transcript[2]["status"] == "sent"
+    assert w.transcript[3]["status"] == "done"
+    assert w.transcript[3]["visualizations"]
+
+
+async def test_feedback_and_edit_reach_the_server(client: AsyncTrellis, sync_client: Trellis) -> None:
+    w = ChatWidget(client=client)
+    await w.ask("Orders by region?")
+    await w.ask("Say hello")
+    first_reply = w.transcript[1]
+    browser(w, type="feedback", id=first_reply["id"], value="negative", note="wrong region names")
+    await until(lambda: w.transcript[1].get("feedback") == "negative")
+    messages = {m["id"]: m for m in sync_client.chats.get(w.chat_id)["messages"]}
+    assert messages[first_reply["message_id"]]["metadata"]["feedback"] == "negative"
+    assert w.error == ""
+
+    # Edit the last question: its answer is streamed again, the old one is gone.
+    last_user = w.transcript[2]
+    assert last_user["text"] == "Say hello"
+    browser(w, type="edit", id=last_user["id"], text="Say goodbye")
+    await until(lambda: not w.busy and w.transcript[-1].get("status") == "done")
+    assert [e["text"] for e in w.transcript if e["role"] == "user"] == ["Orders by region?", "Say goodbye"]
+    assert w.transcript[-1]["text"] == "You asked: Say goodbye"
+    chat = sync_client.chats.get(w.chat_id)["messages"]
+    assert [m["content"] for m in chat if m["role"] == "user"] == ["Orders by region?", "Say goodbye"]
+    assert chat[-1]["content"] == "You asked: Say goodbye"
+    assert [a.text for a in w.answers][-1] == "You asked: Say goodbye"
+    assert len(w.answers) == 2
+    assert len(w.conversation.answers) == 2
+
+
+async def test_unsaved_answers_cannot_be_rated_and_bad_commands_say_why(client: AsyncTrellis) -> None:
+    w = ChatWidget(client=client)
+    browser(w, type="edit", id="e1", text="x")
+    assert w.error == "Nothing to edit yet: ask a question first."
+    browser(w, type="send", text="   ")
+    assert w.error.startswith("Nothing to ask")
+    future = w.ask(LONG)
+    await until_streaming(w, 10)
+    w.stop()
+    await future
+    await w.feedback(w.transcript[-1]["id"], "positive")
+    assert "cannot be rated" in w.error
+    await w.feedback(w.transcript[-1]["id"], "meh")
+    assert "positive" in w.error
+
+
+async def test_text_deltas_stay_within_the_coalescing_budget(client: AsyncTrellis) -> None:
+    w = ChatWidget(client=client)
+    sent = recording(w)
+    started = time.monotonic()
+    answer = await w.ask(LONG)
+    elapsed = time.monotonic() - started
+    deltas = [m for m in sent if m["type"] == "delta"]
+    # Budget: the first delta of a batch waits delta_interval, so at most one message per interval
+    # (+1 for the batch flushed at the end), and far fewer than the server's word-sized deltas.
+    assert 1 <= len(deltas) <= elapsed / w.delta_interval + 1
+    assert len(deltas) < LONG_WORDS / 4
+    # Each message carries only the new text, at the position the browser needs.
+    position = 0
+    for message in deltas:
+        assert message["start"] == position
+        assert message["index"] == 1
+        assert message["id"] == w.transcript[1]["id"]
+        position += utf16_len(message["text"])
+    streamed = "".join(m["text"] for m in deltas)
+    assert answer.text.startswith(streamed)
+    assert len(streamed) > len(answer.text) / 2
+    assert sum(len(json.dumps(m)) for m in deltas) < 2 * len(json.dumps(answer.text)) + 100 * len(deltas)
+    assert w.transcript[1]["text"] == answer.text == long_text()  # the final text is in the state
+
+
+async def test_new_chat_clears_and_starts_another_chat(client: AsyncTrellis) -> None:
+    w = ChatWidget(client=client)
+    first = await w.ask("Say one")
+    browser(w, type="new_chat")
+    assert w.transcript == []
+    assert w.chat_id is None
+    assert w.answers == []
+    second = await w.ask("Say two")
+    assert second.chat_id is not None
+    assert second.chat_id != first.chat_id
+    # New chat while an answer streams: it stops, and the next question still gets a new chat.
+    future = w.ask(LONG)
+    await until_streaming(w, 10)
+    w.new_chat()
+    stopped = await future
+    assert stopped.interrupted
+    await until(lambda: w.conversation.chat_id is None)
+    third = await w.ask("Say three")
+    assert third.chat_id not in (first.chat_id, second.chat_id)
+    assert [e["text"] for e in w.transcript] == ["Say three", "You asked: Say three"]
+
+
+async def test_shares_the_chat_with_a_sync_conversation(server: Any, client: AsyncTrellis) -> None:
+    sync = Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email)
+    try:
+        conversation = Conversation(sync)
+        first = await asyncio.to_thread(conversation.ask, "Say from the magic")
+        w = ChatWidget(AsyncConversation(client, state=conversation.state))
+        # The widget shows what the chat already has, and continues it.
+        assert [e["text"] for e in w.transcript] == ["Say from the magic", "You asked: Say from the magic"]
+        assert w.chat_id == first.chat_id
+        answer = await w.ask("Say from the widget")
+        assert answer.chat_id == first.chat_id
+        assert conversation.answers[-1] is answer
+        # An answer asked elsewhere afterwards shows after refresh().
+        await asyncio.to_thread(conversation.ask, "Say again from the magic")
+        w.refresh()
+        assert w.transcript[-1]["text"] == "You asked: Say again from the magic"
+        assert len(w.answers) == 3
+    finally:
+        sync.close()
+
+
+async def test_state_survives_reload_and_holds_no_secret(server: Any, client: AsyncTrellis) -> None:
+    w = ChatWidget(client=client)
+    await w.ask("Orders by region?")
+    state = json.dumps(w.get_state(), default=str)
+    assert "leads with" in state
+    assert '"sql"' in state
+    assert '"spec"' in state
+    token = client._auth.token if hasattr(client, "_auth") else None  # whatever the client holds
+    for secret in (server.api_key, token):
+        if secret:
+            assert secret not in state
+    assert server.api_key not in repr(w)
+
+
+async def test_static_html_shows_the_transcript_escaped(client: AsyncTrellis) -> None:
+    w = ChatWidget(client=client)
+    await w.ask("Something evil")
+    data, _meta = w._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in data
+    page = data["text/html"]
+    assert "<script" not in page
+    assert "<img src=x" not in page
+    assert 'onerror="' not in page
+    assert "&lt;script&gt;" in page
+    assert "Careful:" in page
+    assert "data:image/svg+xml;base64," in page  # the chart, as a static image
+    assert "You asked" not in page
+    assert transcript_html([]).count("No questions yet") == 1
+
+
+async def test_the_hostile_answer_is_kept_as_data(client: AsyncTrellis) -> None:
+    w = ChatWidget(client=client)
+    answer = await w.ask("Something evil")
+    reply = w.transcript[-1]
+    assert EVIL_SCRIPT in reply["text"]
+    assert EVIL_IMG in reply["text"]
+    table = reply["visualizations"][0]
+    assert table["rows"][0] == [EVIL_SCRIPT, EVIL_IMG]
+    assert answer.tables[0].rows[0][0] == EVIL_SCRIPT
+
+
+def test_ask_outside_an_event_loop_says_what_to_do(sync_client: Trellis, server: Any) -> None:
+    w = ChatWidget(client=AsyncTrellis(base_url=server.base_url, api_key=server.api_key, email=server.email))
+    with pytest.raises(RuntimeError, match="running event loop"):
+        w.ask("hello")
+    assert w.transcript == []

@@ -1,0 +1,490 @@
+"""The chat widget: an anywidget for an exploratory back-and-forth with Trellis in a notebook.
+
+::
+
+    from trellis_jupyter import ChatWidget
+    w = ChatWidget()                 # the kernel's current chat, shared with %%trellis
+    w                                # type questions in it, or from Python:
+    answer = await w.ask("How many orders by region?")
+    w.answers[-1].df, w.answers[-1].chart
+
+How it works (the front end is ``js/``, bundled into ``static/``):
+
+- Synced traits are the source of truth: ``transcript`` (entries with role, text, ids, status,
+  visualizations and, for charts, the Vega-Lite spec), ``busy``, ``status``, ``error``, ``chat_id``.
+  They survive a page reload. Credentials never enter them: the widget holds a conversation, and the
+  conversation's client holds the token.
+- Each question runs as an asyncio task on the kernel's event loop, so the kernel stays free while
+  an answer streams: other cells run, and Stop is clickable. Questions asked while one streams wait
+  in a queue (shown as "queued").
+- Text deltas reach the browser as custom messages ``{"type": "delta", "id", "index", "start",
+  "text"}``, coalesced: the first delta of a batch waits :attr:`ChatWidget.delta_interval` seconds
+  (50 ms) for more, so at most about 20 messages a second, each with only the new text. The final
+  text is written into ``transcript``.
+- The browser sends commands: ``send``, ``stop``, ``new_chat``, ``feedback``, ``edit``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anywidget
+import traitlets
+
+from .answer import Answer
+from .errors import TrellisError
+from .events import ChatMetadata, Processing, TextDelta, Visualization, VisualizationPayload
+from .widget_wire import DeltaBatcher, browser_payload
+
+if TYPE_CHECKING:
+    from .client import AsyncTrellis
+    from .conversation import AsyncConversation, ChatState
+    from .session import Session
+    from .stream import AsyncAnswerStream
+
+__all__ = ["ChatWidget"]
+
+log = logging.getLogger(__name__)
+
+_STATIC = Path(__file__).parent / "static"
+_MISSING_BUNDLE = """
+export default { render({ el }) {
+  el.textContent = "The Trellis chat widget's front end is not built: run scripts/build-js.sh "
+    + "in a source checkout, or reinstall trellis-jupyter.";
+} };
+"""
+
+AnswerCallback = Callable[[Answer], Any]
+
+
+@dataclass
+class _Turn:
+    """A question waiting for (or getting) its answer."""
+
+    text: str
+    user_id: str
+    future: asyncio.Future[Answer]
+    edit_of: str | None = None  # the user message id an edit replaces
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class ChatWidget(anywidget.AnyWidget):
+    """A chat with Trellis in a notebook, on the same conversation as ``%%trellis``.
+
+    ``ChatWidget()`` uses the kernel's session (what ``%trellis connect`` set up, else the
+    environment). ``conversation=`` gives an :class:`~trellis_jupyter.AsyncConversation` to use
+    instead (it may share its ``ChatState`` with a sync conversation), ``client=`` an
+    :class:`~trellis_jupyter.AsyncTrellis` to start a new conversation on. ``on_answer`` is called
+    with each finished :class:`~trellis_jupyter.Answer` (complete, stopped or failed).
+    """
+
+    _esm = _STATIC / "widget.js" if (_STATIC / "widget.js").is_file() else _MISSING_BUNDLE
+    _css = _STATIC / "widget.css" if (_STATIC / "widget.css").is_file() else ""
+
+    transcript = traitlets.List(traitlets.Dict()).tag(sync=True)
+    busy = traitlets.Bool(False).tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    chat_id = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    page_size = traitlets.Int(10).tag(sync=True)
+
+    delta_interval = 0.05  # seconds a batch of text deltas waits before it is sent
+
+    def __init__(
+        self,
+        conversation: AsyncConversation | None = None,
+        *,
+        client: AsyncTrellis | None = None,
+        session: Session | None = None,
+        on_answer: AnswerCallback | None = None,
+        page_size: int = 10,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(page_size=page_size, **kwargs)
+        if conversation is None and client is not None:
+            conversation = client.conversation()
+        if conversation is None and session is None:
+            from .session import get_session
+
+            session = get_session()
+        self._session = session
+        self._conversation = conversation
+        self._conversation_client: object = None
+        self.on_answer = on_answer
+        self._ids = itertools.count(1)
+        self._entries: list[dict[str, Any]] = []
+        self._answers: dict[str, Answer] = {}  # assistant entry id -> its Answer
+        self._payloads: dict[int, tuple[VisualizationPayload, dict[str, Any]]] = {}
+        self._queue: deque[_Turn] = deque()
+        self._runner: asyncio.Task[None] | None = None
+        self._current: asyncio.Task[Answer] | None = None
+        self._stopping = False
+        self._tasks: set[asyncio.Future[Any]] = set()
+        self._load_state()
+        self.on_msg(self._on_command)
+
+    # -- the conversation -----------------------------------------------------------------------
+
+    @property
+    def conversation(self) -> AsyncConversation:
+        """The :class:`~trellis_jupyter.AsyncConversation` this widget talks to."""
+        session = self._session
+        if session is None:
+            assert self._conversation is not None
+            return self._conversation
+        client = session.async_client()
+        if self._conversation is None or self._conversation_client is not client:
+            from .conversation import AsyncConversation
+
+            self._conversation = AsyncConversation(client, state=session.state)
+            self._conversation_client = client
+        return self._conversation
+
+    @property
+    def answers(self) -> list[Answer]:
+        """The answers shown, in order (``.text``, ``.df``, ``.tables``, ``.chart``, ...)."""
+        return [self._answers[e["id"]] for e in self._entries if e["id"] in self._answers]
+
+    def _options(self) -> dict[str, Any]:
+        session = self._session
+        if session is None:
+            return {}
+        return {"integration_id": session.integration_id(), "model": session.settings.model}
+
+    def _load_state(self) -> None:
+        """Show the answers the shared chat already has (asked with %%trellis, or a resumed chat)."""
+        state = self._state()
+        known = {id(a) for a in self._answers.values()}
+        if state is None:
+            return
+        if self.chat_id is not None and state.chat_id != self.chat_id:
+            self._entries, self._answers, known = [], {}, set()  # the chat changed under us
+        for answer in state.answers:
+            if id(answer) in known:
+                continue
+            self._entries.append(self._user_entry(answer.question or "", "sent", answer.user_message_id))
+            entry: dict[str, Any] = {"id": self._new_id(), "role": "assistant", "text": ""}
+            self._entries.append(entry)
+            self._answers[entry["id"]] = answer
+            self._entries[-1] = self._answer_entry(entry, answer)
+        self.chat_id = state.chat_id
+        self._sync()
+
+    def _state(self) -> ChatState | None:
+        if self._session is not None:
+            return self._session.state
+        return self._conversation.state if self._conversation is not None else None
+
+    def refresh(self) -> None:
+        """Pick up answers added to the shared chat elsewhere (``%%trellis``) since the last turn."""
+        if not self.busy:
+            self._load_state()
+
+    # -- transcript -----------------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        return f"e{next(self._ids)}"
+
+    def _index_of(self, entry_id: str) -> int:
+        for index, entry in enumerate(self._entries):
+            if entry["id"] == entry_id:
+                return index
+        return -1
+
+    def _sync(self) -> None:
+        # A new list of (new) dicts: traitlets compares old and new values to decide to send.
+        self.transcript = list(self._entries)
+
+    def _update(self, entry_id: str, **changes: Any) -> None:
+        index = self._index_of(entry_id)
+        if index >= 0:
+            self._entries[index] = {**self._entries[index], **changes}
+            self._sync()
+
+    def _user_entry(self, text: str, status: str, message_id: str | None = None) -> dict[str, Any]:
+        return {
+            "id": self._new_id(),
+            "role": "user",
+            "text": text,
+            "status": status,
+            "message_id": message_id,
+        }
+
+    def _answer_entry(
+        self, entry: dict[str, Any], answer: Answer, error: str | None = None
+    ) -> dict[str, Any]:
+        """The final state of an assistant entry, from its answer."""
+        if answer.complete and error is None:
+            status = "done"
+        elif answer.error is not None or error is not None:
+            status = "error"
+        else:
+            status = "interrupted"
+        if error is None and answer.error is not None:
+            from .stream import answer_error
+
+            error = str(answer_error(answer))
+        return {
+            **entry,
+            "text": answer.text,
+            "status": status,
+            "processing": None,
+            "message_id": answer.message_id,
+            "error": error,
+            "visualizations": [self._payload(v) for v in answer.visualizations],
+        }
+
+    # -- asking ---------------------------------------------------------------------------------
+
+    def ask(self, question: str, **options: Any) -> asyncio.Future[Answer]:
+        """Ask in this chat; returns at once. ``await w.ask(q)`` gives the :class:`Answer`.
+
+        The answer streams into the widget; a question asked while another streams waits its turn.
+        Options (``integration_id``, ``model``) go to the conversation's ``stream()``.
+        """
+        question = question.strip()
+        if not question:
+            raise ValueError("Nothing to ask: give the question's text.")
+        if not self.busy:
+            self._load_state()  # answers asked elsewhere (%%trellis) since come first
+        return self._enqueue(question, None, options)
+
+    def edit(self, question: str, **options: Any) -> asyncio.Future[Answer]:
+        """Replace the last question with ``question`` and answer it again (later answers drop)."""
+        question = question.strip()
+        if not question:
+            raise ValueError("Nothing to ask: give the question's new text.")
+        if self.busy:
+            raise RuntimeError("An answer is streaming: stop it or wait for it before editing.")
+        self._load_state()
+        users = [e for e in self._entries if e["role"] == "user"]
+        if not users:
+            raise RuntimeError("Nothing to edit yet: ask a question first.")
+        index = self._index_of(users[-1]["id"])
+        old = self._entries[index]
+        for gone in self._entries[index + 1 :]:
+            self._answers.pop(gone["id"], None)
+        del self._entries[index:]
+        return self._enqueue(question, old.get("message_id") or "", options)
+
+    def _enqueue(self, text: str, edit_of: str | None, options: dict[str, Any]) -> asyncio.Future[Answer]:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            raise RuntimeError(
+                "ChatWidget.ask needs a running event loop (a Jupyter kernel has one); "
+                "in a script, use `await conversation.ask(...)` instead."
+            ) from None
+        user = self._user_entry(text, "queued")
+        self._entries.append(user)
+        turn = _Turn(text, user["id"], loop.create_future(), edit_of, options)
+        self._queue.append(turn)
+        self.busy = True
+        self._sync()
+        if self._runner is None or self._runner.done():
+            self._runner = loop.create_task(self._run_queue())
+        return turn.future
+
+    async def _run_queue(self) -> None:
+        try:
+            while self._queue:
+                turn = self._queue.popleft()
+                self._stopping = False
+                self._current = asyncio.ensure_future(self._run_turn(turn))
+                await asyncio.wait({self._current})  # a cancelled turn must not end the queue
+                task, self._current = self._current, None
+                if task.cancelled():
+                    turn.future.cancel()
+                elif task.exception() is not None:
+                    turn.future.set_exception(task.exception())  # type: ignore[arg-type]
+                elif not turn.future.done():
+                    turn.future.set_result(task.result())
+        finally:
+            self.busy = bool(self._queue)
+            self.status = ""
+
+    async def _run_turn(self, turn: _Turn) -> Answer:
+        conversation = self.conversation
+        options = {**self._options(), **turn.options}
+        if turn.edit_of is not None:
+            stream = conversation.stream_edit(turn.text, turn.edit_of or None, **options)
+        else:
+            stream = conversation.stream(turn.text, **options)
+        entry: dict[str, Any] = {
+            "id": self._new_id(),
+            "role": "assistant",
+            "text": "",
+            "status": "streaming",
+            "processing": "starting",
+            "message_id": None,
+            "error": None,
+            "visualizations": [],
+        }
+        # Right after its question: questions queued meanwhile come after the answer.
+        self._entries.insert(self._index_of(turn.user_id) + 1, entry)
+        self._answers[entry["id"]] = stream.answer
+        self._update(turn.user_id, status="sent")
+        self.status = "starting"
+        entry_id = entry["id"]
+        deltas = DeltaBatcher(self.send, entry_id, lambda: self._index_of(entry_id), self.delta_interval)
+        error: str | None = None
+        try:
+            async with stream:
+                async for event in stream:
+                    if isinstance(event, Visualization):
+                        await self._prepare(event.payload)
+                    self._on_event(event, turn, entry["id"], deltas, stream)
+        except asyncio.CancelledError:
+            stream.answer.mark_interrupted()
+            if not self._stopping:
+                raise  # not our Stop button: let the cancellation through, after the finally
+            uncancel = getattr(asyncio.current_task(), "uncancel", None)
+            if uncancel is not None:
+                uncancel()
+        except TrellisError as exc:
+            error = str(exc)
+        finally:
+            deltas.close()
+            index = self._index_of(entry["id"])
+            if index >= 0:  # gone after New chat
+                self._update(entry["id"], **self._answer_entry(self._entries[index], stream.answer, error))
+                if stream.answer.chat_id is not None:
+                    self.chat_id = stream.answer.chat_id
+        self._answered(stream.answer)
+        return stream.answer
+
+    def _on_event(
+        self, event: Any, turn: _Turn, entry_id: str, deltas: DeltaBatcher, stream: AsyncAnswerStream
+    ) -> None:
+        if isinstance(event, TextDelta):
+            if not deltas.started:
+                self.status = "streaming"
+            deltas.add(event.content)
+        elif isinstance(event, Processing):
+            self.status = event.status
+        elif isinstance(event, Visualization):
+            deltas.flush()  # the state write below must not run ahead of the text sent
+            visualizations = [self._payload(v) for v in stream.answer.visualizations]
+            self._update(entry_id, text=deltas.sent, visualizations=visualizations)
+        elif isinstance(event, ChatMetadata):
+            self.chat_id = event.chat_id
+            self._update(turn.user_id, message_id=event.user_message_id)
+
+    async def _prepare(self, viz: VisualizationPayload) -> None:
+        """Build a visualization's browser payload in a thread: a chart's spec takes Altair (whose
+        first import alone can take seconds), and the kernel's loop must stay free meanwhile."""
+        if id(viz) not in self._payloads:
+            data = await asyncio.to_thread(browser_payload, viz)
+            self._payloads[id(viz)] = (viz, data)
+
+    def _payload(self, viz: VisualizationPayload) -> dict[str, Any]:
+        cached = self._payloads.get(id(viz))
+        if cached is None or cached[0] is not viz:
+            cached = (viz, browser_payload(viz))
+            self._payloads[id(viz)] = cached
+        return cached[1]
+
+    def _answered(self, answer: Answer) -> None:
+        if self.on_answer is None:
+            return
+        try:
+            self.on_answer(answer)
+        except Exception as exc:  # a user's callback must not break the widget
+            log.exception("ChatWidget on_answer callback failed")
+            self.error = f"The on_answer callback failed: {exc}"
+
+    def stop(self) -> None:
+        """Stop the answer that is streaming; its partial text is kept (queued questions still run)."""
+        if self._current is not None and not self._current.done():
+            self._stopping = True
+            self._current.cancel()
+
+    def new_chat(self) -> None:
+        """Start a new chat: the transcript clears, and the next question opens a chat (shared)."""
+        for turn in self._queue:
+            turn.future.cancel()
+        self._queue.clear()
+        current = self._current
+        self.stop()
+        self._entries, self._answers = [], {}
+        self.chat_id = None
+        self.error = ""
+        self._sync()
+        if current is None or current.done():
+            self.conversation.new()
+        else:
+            # The stopped stream settles the chat id into the shared state as it closes: reset after.
+            self._spawn(self._reset_after(current))
+
+    async def _reset_after(self, task: asyncio.Future[Any]) -> None:
+        await asyncio.wait({task})
+        if not self._entries:
+            self.conversation.new()
+
+    # -- browser commands -----------------------------------------------------------------------
+
+    def _on_command(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        kind = content.get("type")
+        try:
+            self.error = ""
+            if kind == "send":
+                self.ask(str(content.get("text") or ""))
+            elif kind == "stop":
+                self.stop()
+            elif kind == "new_chat":
+                self.new_chat()
+            elif kind == "edit":
+                self.edit(str(content.get("text") or ""))
+            elif kind == "feedback":
+                note = content.get("note")
+                self._spawn(
+                    self.feedback(str(content.get("id")), str(content.get("value")), note and str(note))
+                )
+        except (ValueError, RuntimeError, TrellisError) as exc:
+            self.error = str(exc)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def feedback(self, entry_id: str, value: str, note: str | None = None) -> None:
+        """Thumbs up (``"positive"``) or down (``"negative"``) on an answer, with an optional note."""
+        if value not in ("positive", "negative"):
+            self.error = "Feedback is 'positive' or 'negative'."
+            return
+        index = self._index_of(entry_id)
+        message_id = self._entries[index].get("message_id") if index >= 0 else None
+        if not message_id:
+            self.error = "This answer was not saved by the server, so it cannot be rated."
+            return
+        try:
+            await self.conversation.feedback(value, message_id=message_id, note=note)
+        except TrellisError as exc:
+            self.error = str(exc)
+            return
+        self._update(entry_id, feedback=value)
+
+    # -- static rendering -----------------------------------------------------------------------
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        from .widget_html import transcript_html
+
+        bundle = super()._repr_mimebundle_(**kwargs)
+        if bundle is None:
+            return None
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        data = {**data, "text/html": transcript_html(self._entries)}
+        return data, metadata
+
+    def __repr__(self) -> str:
+        return f"<ChatWidget chat_id={self.chat_id!r} answers={len(self._answers)} busy={self.busy}>"

@@ -1,0 +1,128 @@
+"""What the chat widget sends to its front end: coalesced text deltas and visualization payloads.
+
+Wire formats (keep in step with ``js/src/types.ts``):
+
+- kernel -> browser custom message :class:`DeltaMessage`: new text of a streaming answer;
+- browser -> kernel custom messages :data:`Command`: ``send``, ``stop``, ``new_chat``,
+  ``feedback``, ``edit``;
+- visualizations in the synced transcript: the event payload (``to_data()``), tables cut to
+  :data:`MAX_TABLE_ROWS` rows, charts with ``spec``: the Vega-Lite spec built with Altair.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from typing import Any, Literal, TypedDict
+
+from .events import Chart, Table, VisualizationPayload
+
+__all__ = ["MAX_TABLE_ROWS", "Command", "DeltaBatcher", "DeltaMessage", "browser_payload", "utf16_len"]
+
+log = logging.getLogger(__name__)
+
+MAX_TABLE_ROWS = 2000  # rows of one table sent to the browser; Python keeps them all
+
+
+class DeltaMessage(TypedDict):
+    type: Literal["delta"]
+    id: str  # the assistant entry
+    index: int  # its position in the transcript when sent
+    start: int  # where ``text`` begins in the answer, in UTF-16 code units (JS string indices)
+    text: str
+
+
+class Command(TypedDict, total=False):
+    type: Literal["send", "stop", "new_chat", "feedback", "edit"]
+    text: str  # send, edit
+    id: str  # feedback, edit: the transcript entry
+    value: Literal["positive", "negative"]  # feedback
+    note: str  # feedback
+
+
+def utf16_len(text: str) -> int:
+    """Length in UTF-16 code units: what JavaScript string positions count."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+class DeltaBatcher:
+    """Coalesces one answer's text deltas into few messages.
+
+    The first delta of a batch waits ``interval`` seconds for more, so at most one message per
+    interval (20 a second at 50 ms), each carrying only the new text. :meth:`flush` sends at once;
+    the widget calls it before writing the transcript, so the browser never sees a state write
+    run ahead of text it was not sent.
+    """
+
+    def __init__(
+        self, send: Callable[[DeltaMessage], None], entry_id: str, index: Callable[[], int], interval: float
+    ) -> None:
+        self._send = send
+        self.entry_id = entry_id
+        self._index = index
+        self.interval = interval
+        self.sent = ""
+        self._units = 0
+        self._pending: list[str] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    @property
+    def started(self) -> bool:
+        """True once any text arrived (sent or waiting)."""
+        return bool(self.sent or self._pending)
+
+    def add(self, text: str) -> None:
+        if not text:
+            return
+        self._pending.append(text)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.interval, self.flush)
+
+    def flush(self) -> None:
+        """Send what is pending now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._pending:
+            return
+        text = "".join(self._pending)
+        self._pending = []
+        self._send(
+            {"type": "delta", "id": self.entry_id, "index": self._index(), "start": self._units, "text": text}
+        )
+        self.sent += text
+        self._units += utf16_len(text)
+
+    def close(self) -> None:
+        """The turn ended: the final transcript write carries the rest of the text."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._pending = []
+
+
+def browser_payload(viz: VisualizationPayload) -> dict[str, Any]:
+    """A visualization for the browser: the payload, tables capped, charts with their Vega-Lite spec."""
+    data = dict(viz.to_data())
+    if isinstance(viz, Table) and len(viz.rows) > MAX_TABLE_ROWS:
+        data["rows"] = viz.rows[:MAX_TABLE_ROWS]
+        data["row_count"] = viz.total_rows
+        data["truncated"] = True
+    elif isinstance(viz, Chart):
+        data["spec"] = _chart_spec(viz)
+    return data
+
+
+def _chart_spec(chart: Chart) -> dict[str, Any] | None:
+    try:
+        from .charts import reduce_spec
+        from .convert import chart_to_altair
+    except ImportError:  # pragma: no cover - conversion is part of the package
+        return None
+    with contextlib.suppress(Exception):  # a chart that cannot be built shows a note, not a traceback
+        spec: dict[str, Any] = reduce_spec(chart_to_altair(chart).to_dict())
+        return spec
+    log.warning("Chart %s could not be turned into a Vega-Lite spec", chart.id)
+    return None
