@@ -25,7 +25,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .errors import TrellisError
+from .errors import MalformedEventError, TrellisError
 from .events import (
     Chart,
     Event,
@@ -37,6 +37,7 @@ from .events import (
     Visualization,
     VisualizationPayload,
 )
+from .stream import answer_error
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -116,14 +117,14 @@ def table_bundle(table: Table, rows: int) -> dict[str, Any]:
     return bundle
 
 
-def chart_bundle(chart: Chart, offline: bool, format: Callable[[Any], Any]) -> dict[str, Any]:
-    """A chart's display bundle: offline (Vega-Lite v5 + SVG) or as Altair's renderer shows it."""
-    if offline:
-        from .charts import chart_mimebundle
+def chart_bundle(chart: Chart, format: Callable[[Any], Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A chart's display data and metadata, as the shell shows its Altair chart.
 
-        return chart_mimebundle(chart)
-    data, _metadata = format(chart.to_altair())
-    return dict(data)
+    With ``Trellis.offline_charts`` on (the default) that is a Vega-Lite v5 spec and a static SVG
+    made offline (see :mod:`trellis_jupyter.charts`); an Altair renderer the user chose is respected.
+    """
+    data, metadata = format(chart.to_altair())
+    return dict(data), dict(metadata or {})
 
 
 def _row_footer(table: Table, shown: int) -> str:
@@ -169,14 +170,12 @@ class LiveAnswer:
         rows: int = 10,
         interval: float = 0.08,
         quiet: bool = False,
-        offline_charts: bool = True,
         rich: bool | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.rows = rows
         self.interval = interval
         self.quiet = quiet
-        self.offline_charts = offline_charts
         self.rich = is_rich(shell) if rich is None else rich
         self.updates = 0
         self._publish: _Publish = shell.display_pub.publish
@@ -290,16 +289,12 @@ class LiveAnswer:
         if not self.rich:
             self._held.append(payload)
             return
-        bundle = self._payload_bundle(payload)
-        if bundle is not None:
-            self._publish(bundle, _ids(answer))
-
-    def _payload_bundle(self, payload: VisualizationPayload) -> dict[str, Any] | None:
         if isinstance(payload, Table):
-            return table_bundle(payload, self.rows)
-        if isinstance(payload, Chart):
-            return chart_bundle(payload, self.offline_charts, self._format)
-        return None  # an unreadable payload: nothing to show, still kept on the Answer
+            self._publish(table_bundle(payload, self.rows), _ids(answer))
+        elif isinstance(payload, Chart):
+            data, metadata = chart_bundle(payload, self._format)
+            self._publish(data, {**metadata, **_ids(answer)})
+        # An unreadable payload shows nothing here; it is still kept on the Answer.
 
     # -- text output ---------------------------------------------------------------------------
 
@@ -341,33 +336,41 @@ class _Stream(Protocol):
 
 
 def show_stream(stream: _Stream, live: LiveAnswer, *, name: str = "_trellis") -> Answer:
-    """Drive ``stream`` to its end, showing each event in ``live``; return the answer.
+    """Drive ``stream`` to its end, showing each event in ``live``; return the complete answer.
 
-    A server ``error`` event or a dropped connection raises the :class:`TrellisError` (its
-    ``answer`` is the partial answer, already shown). Ctrl-C closes the stream at once and raises
-    :class:`Interrupted` after showing the partial answer.
+    A server ``error`` event raises :class:`~trellis_jupyter.errors.AnswerError`, a dropped
+    connection :class:`~trellis_jupyter.errors.ConnectionLostError`; either carries the partial
+    answer, already shown. A malformed event is reported on stderr and skipped. Ctrl-C closes the
+    stream at once and raises :class:`Interrupted` after showing the partial answer.
     """
     live.start()
     try:
         with stream as events:
-            for event in events:
+            iterator = iter(events)
+            while True:
+                try:
+                    event = next(iterator)
+                except StopIteration:
+                    break
+                except MalformedEventError as error:
+                    print(error, file=sys.stderr)  # one bad event must not cost the rest
+                    continue
                 live.feed(event, stream.answer)
     except KeyboardInterrupt:
         answer = _close_interrupted(stream)
         live.finish(answer, note="interrupted")
         raise Interrupted(answer, name) from None
     except TrellisError as error:
-        answer = error.answer if error.answer is not None else stream.answer
-        error.answer = answer
-        live.finish(answer, note=_error_note(error))
+        if error.answer is None:
+            error.answer = stream.answer
+        live.finish(error.answer, note=_error_note(error))
         raise
     answer = stream.answer
     if answer.error is not None and not answer.complete:
-        live.finish(answer, note="error")
-    elif not answer.done:  # the stream ended without a final message
-        live.finish(answer, note="incomplete")
-    else:
-        live.finish(answer)
+        failure = answer_error(answer)
+        live.finish(answer, note=_error_note(failure))
+        raise failure
+    live.finish(answer)
     return answer
 
 

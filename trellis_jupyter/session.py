@@ -178,7 +178,7 @@ class Session:
         transport = self.settings.transport
         if transport != "sse":
             if "transport" in inspect.signature(Conversation).parameters:
-                return Conversation(self.client, state=self.state, transport=transport)  # type: ignore[call-arg]
+                return Conversation(self.client, state=self.state, transport=transport)
             if not self._transport_warned:
                 self._transport_warned = True
                 print(
@@ -291,13 +291,15 @@ class Session:
         if value is None:
             if self.local_server is not None:
                 return self.local_server.integration_id
-            return None  # the client's TRELLIS_INTEGRATION_ID, else the server's choice
+            # TRELLIS_INTEGRATION_ID as the client read it, else None: the server's choice.
+            return self.client.settings.integration_id
         if value not in self._resolved:
             self._resolved[value] = _resolve(value, self.integrations())
         return self._resolved[value]
 
     def integration_name(self, integration_id: str | None) -> str | None:
-        for item in self._integrations or []:
+        """The display name of an integration (its id when the server does not list it)."""
+        for item in self.integrations():
             if item.get("id") == integration_id:
                 return str(item.get("display_name") or integration_id)
         return integration_id

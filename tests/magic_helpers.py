@@ -1,0 +1,101 @@
+"""Helpers for the magic, session and display tests: a scripted planner and a recording publisher.
+
+The scripted planner plugs into the real local server through its planner seam: questions are
+answered with real SQL over the real demo database, but with answers the tests can predict
+(a long text for streaming, a table and a chart, a failing query for the error path).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from IPython.core.displaypub import DisplayPublisher
+
+from trellis_jupyter.events import Chart, Table
+from trellis_jupyter.local.planning import DatabaseInfo, PlannedAnswer, RunQuery, Turn
+
+LONG_TEXT = " ".join(f"word{i}" for i in range(40)) + "."
+BRIEF_TEXT = "A brief answer."
+REGION_SQL = "SELECT region, COUNT(*) AS customers FROM customers GROUP BY region ORDER BY region"
+
+
+class ScriptedPlanner:
+    """Answers by keyword: ``fail`` (a failing query), ``long`` (40 words, no table), ``brief``
+    (three words), ``many``
+    (2,000 rows, cut by the server's row cap) and anything else (a table and a bar chart)."""
+
+    def answer(
+        self, question: str, *, database: DatabaseInfo, history: Sequence[Turn], run_query: RunQuery
+    ) -> PlannedAnswer:
+        words = question.lower()
+        if "fail" in words:
+            run_query("SELECT * FROM no_such_table")  # raises QueryError: the server sends `error`
+        if "long" in words:
+            return PlannedAnswer(text=LONG_TEXT, state={"n": len(history)})
+        if "brief" in words:
+            return PlannedAnswer(text=BRIEF_TEXT, state={"n": len(history)})
+        if "many" in words:
+            result = run_query("SELECT id, name FROM customers ORDER BY id")
+            table = Table(
+                id="manyrows01",
+                headers=result.headers,
+                rows=result.rows,
+                title="Customers",
+                sql=result.sql,
+                row_count=result.row_count,
+                truncated=result.truncated,
+            )
+            return PlannedAnswer(text=f"There are {result.row_count} customers.", visualizations=[table])
+        result = run_query(REGION_SQL)
+        table = Table(
+            id="regions001",
+            headers=result.headers,
+            rows=result.rows,
+            title="Customers by region",
+            sql=result.sql,
+            row_count=result.row_count,
+        )
+        chart = Chart(
+            id="regionbar1",
+            chart_type="bar",
+            values=[{"label": str(r[0]), "value": r[1]} for r in result.rows],
+            title="Customers by region",
+            x_axis_label="Region",
+            y_axis_label="Customers",
+        )
+        top = max(result.rows, key=lambda r: r[1])
+        text = f"Customers are spread over {len(result.rows)} regions; **{top[0]}** has the most ({top[1]})."
+        return PlannedAnswer(text=text, visualizations=[table, chart], state={"n": len(history)})
+
+
+class RecordingPublisher(DisplayPublisher):
+    """A display publisher that records every publish (and prints nothing)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.calls: list[dict[str, Any]] = []
+        self.on_publish: Any = None
+
+    def publish(  # type: ignore[override]
+        self,
+        data: dict[str, Any],
+        metadata: dict[str, Any] | None = None,
+        source: Any = None,
+        *,
+        transient: dict[str, Any] | None = None,
+        update: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        call = {"data": data, "metadata": metadata or {}, "transient": transient or {}, "update": update}
+        self.calls.append(call)
+        if self.on_publish is not None:
+            self.on_publish(call)
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+    def dump(self) -> str:
+        """Everything published, as one string (for "no secret anywhere" checks)."""
+        return json.dumps(self.calls, default=str)
