@@ -27,7 +27,7 @@ from pathlib import Path
 
 from trellis_jupyter._version import __version__
 
-__all__ = ["DEMO_ORDERS", "default_demo_path", "demo_build_date", "ensure_demo_database"]
+__all__ = ["DEMO_ORDERS", "build_demo_database", "default_demo_path", "demo_build_date", "ensure_demo_database"]
 
 DEMO_ORDERS = 50_000
 _CUSTOMERS = 2_000
@@ -114,11 +114,14 @@ def demo_build_date(path: str | os.PathLike[str]) -> dt.date | None:
         return None
 
 
-def ensure_demo_database(path: str | None = None, *, today: dt.date | None = None) -> str:
+def ensure_demo_database(
+    path: str | None = None, *, today: dt.date | None = None, orders: int = DEMO_ORDERS
+) -> str:
     """The path of an up-to-date demo database, building it first if missing or stale.
 
     ``path`` defaults to :func:`default_demo_path`. A file built in another month than ``today``
-    (default: the local date) is rebuilt so its 24-month window ends today.
+    (default: the local date) is rebuilt so its 24-month window ends today. ``orders`` sizes a
+    new build (tests use a small one).
     """
     target = Path(path) if path is not None else default_demo_path()
     today = today or dt.date.today()
@@ -130,7 +133,7 @@ def ensure_demo_database(path: str | None = None, *, today: dt.date | None = Non
         fd, tmp = tempfile.mkstemp(prefix=".demo-", suffix=".sqlite3", dir=target.parent)
         os.close(fd)
         try:
-            build_demo_database(tmp, today)
+            build_demo_database(tmp, today, orders=orders)
             os.replace(tmp, target)  # atomic: readers see the old file or the new one
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -180,7 +183,7 @@ def _month_start(day: dt.date, months_back: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def build_demo_database(path: str, today: dt.date) -> None:
+def build_demo_database(path: str, today: dt.date, *, orders: int = DEMO_ORDERS) -> None:
     """Write the demo tables into a new SQLite file at ``path`` (deterministic given ``today``)."""
     rng = random.Random(_SEED)
     start = _month_start(today, _MONTHS)
@@ -230,9 +233,9 @@ def build_demo_database(path: str, today: dt.date) -> None:
         acc += value
         product_cum.append(acc)
 
-    order_days = sorted(rng.choices(range(days), cum_weights=cumulative, k=DEMO_ORDERS))
+    order_days = sorted(rng.choices(range(days), cum_weights=cumulative, k=orders))
     signup_ordinals = [dt.date.fromisoformat(c[5]).toordinal() for c in customers]
-    orders: list[tuple[int, int, str, str]] = []
+    order_rows: list[tuple[int, int, str, str]] = []
     items: list[tuple[int, int, int, int, float]] = []
     for order_id, offset in enumerate(order_days, start=1):
         day = start + dt.timedelta(days=offset)
@@ -242,7 +245,7 @@ def build_demo_database(path: str, today: dt.date) -> None:
         # Recent orders are more often still on their way.
         if (today - day).days < 7 and status == "completed":
             status = rng.choice(["shipped", "pending", "completed"])
-        orders.append((order_id, customer_id, day.isoformat(), status))
+        order_rows.append((order_id, customer_id, day.isoformat(), status))
         for _ in range(rng.choices((1, 2, 3, 4), (0.45, 0.3, 0.17, 0.08))[0]):
             product = products[bisect.bisect_left(product_cum, rng.random() * acc)]
             quantity = rng.choices((1, 2, 3, 5, 10), (0.55, 0.22, 0.12, 0.07, 0.04))[0]
@@ -256,7 +259,7 @@ def build_demo_database(path: str, today: dt.date) -> None:
         with con:
             con.executemany("INSERT INTO customers VALUES (?, ?, ?, ?, ?, ?)", customers)
             con.executemany("INSERT INTO products VALUES (?, ?, ?, ?)", products)
-            con.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)", orders)
+            con.executemany("INSERT INTO orders VALUES (?, ?, ?, ?)", order_rows)
             con.executemany("INSERT INTO order_items VALUES (?, ?, ?, ?, ?)", items)
         con.execute(f"PRAGMA user_version = {today.year * 10000 + today.month * 100 + today.day}")
         con.execute("ANALYZE")

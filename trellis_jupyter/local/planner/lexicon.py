@@ -145,7 +145,7 @@ STOPWORDS = frozenset(
     currently current most least top bottom best worst recent latest newest oldest first earliest
     result results report summary summarize summarise compare comparison distribution breakdown
     instead same again too also like use using via times time come comes came live lives living
-    located based belong belongs did does doing
+    located based belong belongs did does doing ones one
     """.split()
 )
 

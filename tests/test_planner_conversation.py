@@ -1,0 +1,260 @@
+"""Follow-up chains, charts, schema questions, declines, state across a restart, and threads."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.planner_helpers import (
+    DEMO_TODAY,
+    LIBRARY_TODAY,
+    ask,
+    charts,
+    check_answer,
+    demo_path,
+    first_table,
+    library_path,
+    make_run_query,
+)
+from trellis_jupyter.local.planner import Planner
+from trellis_jupyter.local.planning import QueryError, Turn
+
+REVENUE = "SUM(oi.quantity * oi.unit_price)"
+ITEMS = "order_items oi JOIN orders o ON o.id = oi.order_id"
+BY_CUSTOMER = f"{ITEMS} JOIN customers c ON c.id = o.customer_id"
+
+# Each chain: (question, expected SQL, ordered, expected chart type or None for "no chart").
+CHAINS: dict[str, list[tuple[str, str, bool, str | None]]] = {
+    "region-month-east-pie-lastyear-average": [
+        ("revenue by region this year",
+         f"SELECT c.region, {REVENUE} FROM {BY_CUSTOMER} WHERE o.order_date >= '2025-01-01' "
+         "AND o.order_date < '2026-01-01' GROUP BY c.region", False, "bar"),
+        ("now by month",
+         f"SELECT strftime('%Y-%m', o.order_date) m, {REVENUE} FROM {ITEMS} WHERE o.order_date >= '2025-01-01' "
+         "AND o.order_date < '2026-01-01' GROUP BY m ORDER BY m", True, "line"),
+        ("only the East region",
+         f"SELECT strftime('%Y-%m', o.order_date) m, {REVENUE} FROM {BY_CUSTOMER} WHERE c.region = 'East' "
+         "AND o.order_date >= '2025-01-01' AND o.order_date < '2026-01-01' GROUP BY m ORDER BY m", True, "line"),
+        ("as a pie chart",
+         f"SELECT strftime('%Y-%m', o.order_date) m, {REVENUE} FROM {BY_CUSTOMER} WHERE c.region = 'East' "
+         "AND o.order_date >= '2025-01-01' AND o.order_date < '2026-01-01' GROUP BY m ORDER BY m", True, "pie"),
+        ("what about last year?",
+         f"SELECT strftime('%Y-%m', o.order_date) m, {REVENUE} FROM {BY_CUSTOMER} WHERE c.region = 'East' "
+         "AND o.order_date >= '2024-01-01' AND o.order_date < '2025-01-01' GROUP BY m ORDER BY m", True, "pie"),
+        ("and the average?",
+         f"SELECT strftime('%Y-%m', o.order_date) m, {REVENUE} * 1.0 / COUNT(DISTINCT o.id) FROM {BY_CUSTOMER} "
+         "WHERE c.region = 'East' AND o.order_date >= '2024-01-01' AND o.order_date < '2025-01-01' "
+         "GROUP BY m ORDER BY m", True, "pie"),
+    ],
+    "top-customers": [
+        ("top 5 customers by revenue",
+         f"SELECT c.name, {REVENUE} r FROM {BY_CUSTOMER} GROUP BY c.id ORDER BY r DESC LIMIT 5", True, "bar"),
+        ("top 3 instead",
+         f"SELECT c.name, {REVENUE} r FROM {BY_CUSTOMER} GROUP BY c.id ORDER BY r DESC LIMIT 3", True, "bar"),
+        ("what about last year?",
+         f"SELECT c.name, {REVENUE} r FROM {BY_CUSTOMER} WHERE o.order_date >= '2024-01-01' "
+         "AND o.order_date < '2025-01-01' GROUP BY c.id ORDER BY r DESC LIMIT 3", True, "bar"),
+        ("only corporate",
+         f"SELECT c.name, {REVENUE} r FROM {BY_CUSTOMER} WHERE c.segment = 'Corporate' AND o.order_date >= '2024-01-01' "
+         "AND o.order_date < '2025-01-01' GROUP BY c.id ORDER BY r DESC LIMIT 3", True, "bar"),
+    ],
+    "order-count": [
+        ("how many orders were placed last month",
+         "SELECT COUNT(*) FROM orders WHERE order_date >= '2025-05-01' AND order_date < '2025-06-01'", False, None),
+        ("by region",
+         "SELECT c.region, COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id "
+         "WHERE o.order_date >= '2025-05-01' AND o.order_date < '2025-06-01' GROUP BY c.region", False, "bar"),
+        ("only cancelled ones",
+         "SELECT c.region, COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.status = 'cancelled' "
+         "AND o.order_date >= '2025-05-01' AND o.order_date < '2025-06-01' GROUP BY c.region", False, "bar"),
+        ("as a donut chart",
+         "SELECT c.region, COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.status = 'cancelled' "
+         "AND o.order_date >= '2025-05-01' AND o.order_date < '2025-06-01' GROUP BY c.region", False, "donut"),
+        ("and split by segment",
+         "SELECT c.region, c.segment, COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id "
+         "WHERE o.status = 'cancelled' AND o.order_date >= '2025-05-01' AND o.order_date < '2025-06-01' "
+         "GROUP BY c.region, c.segment", False, "donut"),
+    ],
+}  # fmt: skip
+
+LIBRARY_CHAIN: list[tuple[str, str, bool, str | None]] = [
+    ("loans by genre this year",
+     "SELECT b.genre, COUNT(*) FROM loans l JOIN books b ON b.id = l.book_id WHERE l.loan_date >= '2025-01-01' "
+     "AND l.loan_date < '2026-01-01' GROUP BY b.genre", False, "bar"),
+    ("now by month",
+     "SELECT strftime('%Y-%m', loan_date) m, COUNT(*) FROM loans WHERE loan_date >= '2025-01-01' "
+     "AND loan_date < '2026-01-01' GROUP BY m ORDER BY m", True, "line"),
+    ("only fantasy",
+     "SELECT strftime('%Y-%m', l.loan_date) m, COUNT(*) FROM loans l JOIN books b ON b.id = l.book_id "
+     "WHERE b.genre = 'Fantasy' AND l.loan_date >= '2025-01-01' AND l.loan_date < '2026-01-01' GROUP BY m ORDER BY m",
+     True, "line"),
+    ("as an area chart",
+     "SELECT strftime('%Y-%m', l.loan_date) m, COUNT(*) FROM loans l JOIN books b ON b.id = l.book_id "
+     "WHERE b.genre = 'Fantasy' AND l.loan_date >= '2025-01-01' AND l.loan_date < '2026-01-01' GROUP BY m ORDER BY m",
+     True, "area"),
+    ("what about the total late fees?",
+     "SELECT strftime('%Y-%m', l.loan_date) m, SUM(l.late_fee) FROM loans l JOIN books b ON b.id = l.book_id "
+     "WHERE b.genre = 'Fantasy' AND l.loan_date >= '2025-01-01' AND l.loan_date < '2026-01-01' GROUP BY m ORDER BY m",
+     True, "area"),
+]  # fmt: skip
+
+
+def _run_chain(path: str, planner: Planner, chain: list[tuple[str, str, bool, str | None]], restart: bool) -> None:
+    history: list[Turn] = []
+    for question, sql, ordered, chart_type in chain:
+        if restart:
+            # A new planner, and the states as the server's store gives them back (JSON).
+            planner = Planner(today=planner.today())
+            history = [Turn(t.question, json.loads(json.dumps(t.state))) for t in history]
+        answer = ask(planner, path, question, history)
+        check_answer(path, answer, sql, ordered)
+        drawn = charts(answer)
+        assert [c.chart_type for c in drawn] == ([chart_type] if chart_type else []), (question, answer.text)
+        history.append(Turn(question, answer.state))
+
+
+@pytest.mark.parametrize("name", list(CHAINS))
+def test_demo_follow_up_chain(name: str) -> None:
+    _run_chain(demo_path(), Planner(today=DEMO_TODAY), CHAINS[name], restart=False)
+
+
+def test_follow_ups_survive_a_restart() -> None:
+    _run_chain(demo_path(), Planner(today=DEMO_TODAY), CHAINS["region-month-east-pie-lastyear-average"], restart=True)
+
+
+def test_library_follow_up_chain() -> None:
+    _run_chain(library_path(), Planner(today=LIBRARY_TODAY), LIBRARY_CHAIN, restart=True)
+
+
+def test_charts_have_the_asked_type_points_and_axis_labels() -> None:
+    planner = Planner(today=DEMO_TODAY)
+    answer = ask(planner, demo_path(), "show revenue by region as a horizontal bar chart")
+    (chart,) = charts(answer)
+    table = first_table(answer)
+    assert chart.chart_type == "bar_horizontal"
+    assert (chart.x_axis_label, chart.y_axis_label) == ("Region", "Revenue")
+    assert [p["label"] for p in chart.values] == [r[0] for r in table.rows]
+    assert [p["value"] for p in chart.values] == [r[1] for r in table.rows]
+    assert len(chart.id) == 10 and chart.id.isalnum() and chart.id != table.id
+
+    pie = charts(ask(planner, demo_path(), "customers by segment as a pie chart"))[0]
+    assert pie.chart_type == "pie" and {p["text"] for p in pie.values} == {"Consumer", "Corporate", "Small Business"}
+    assert pie.x_axis_label is None and all("label" not in p for p in pie.values)
+
+    stacked = charts(ask(planner, demo_path(), "stacked bar chart of orders by region and segment"))[0]
+    assert stacked.chart_type == "stacked_bar" and set(stacked.series) == {"Consumer", "Corporate", "Small Business"}
+    assert (stacked.x_axis_label, stacked.y_axis_label) == ("Region", "Orders")
+
+    lines = charts(ask(planner, demo_path(), "line chart of monthly orders by region this year"))[0]
+    assert lines.chart_type == "line" and set(lines.series) == {"North", "South", "East", "West"}
+    assert lines.x_axis_label == "Month" and len(lines.values) == 6 * 4  # January to June, four regions
+
+
+def test_single_numbers_and_lists_get_no_chart_unless_asked() -> None:
+    planner = Planner(today=DEMO_TODAY)
+    assert charts(ask(planner, demo_path(), "total revenue this year")) == []
+    assert charts(ask(planner, demo_path(), "the 10 most recent orders")) == []
+    answer = ask(planner, demo_path(), "pie chart of total revenue")
+    assert charts(answer) == [] and "chart needs a grouping" in answer.text
+
+
+def test_answer_text_states_the_result() -> None:
+    planner = Planner(today=DEMO_TODAY)
+    answer = ask(planner, demo_path(), "how many orders were placed last month")
+    count = first_table(answer).rows[0][0]
+    assert answer.text == f"There were {count:,} orders last month."
+    answer = ask(planner, demo_path(), "orders by region last month")
+    top = first_table(answer).rows[0]
+    assert f"**{top[0]}** led with {top[1]:,}" in answer.text
+    answer = ask(planner, demo_path(), "top 3 customers by revenue")
+    assert all(row[0] in answer.text for row in first_table(answer).rows)
+
+
+def test_schema_questions() -> None:
+    planner = Planner(today=DEMO_TODAY)
+    answer = ask(planner, demo_path(), "what tables are there?")
+    assert [r[0] for r in first_table(answer).rows] == ["customers", "order_items", "orders", "products"]
+    assert "**orders** (50,000 rows)" in answer.text
+    answer = ask(planner, demo_path(), "describe orders")
+    rows = {r[0]: r for r in first_table(answer).rows}
+    assert rows["customer_id"][4] == "customers.id" and "cancelled" in str(rows["status"][5])
+    answer = ask(planner, demo_path(), "what columns does products have")
+    assert [r[0] for r in first_table(answer).rows] == ["id", "name", "category", "price"]
+    answer = ask(Planner(), library_path(), "describe the loans table")
+    assert "late_fee" in answer.text and first_table(answer).title == "Columns of loans"
+
+
+DECLINED = [
+    "what's the weather tomorrow",
+    "revenue by color",
+    "how many unicorns were sold last month",
+    "average of the thing",
+    "top 5 customers",
+    "tell me a joke",
+]
+
+
+@pytest.mark.parametrize("question", DECLINED)
+def test_unanswerable_questions_are_declined_with_examples(question: str) -> None:
+    planner = Planner(today=DEMO_TODAY)
+    answer = ask(planner, demo_path(), question)
+    assert answer.visualizations == [], answer.text
+    assert "customers" in answer.text and "- " in answer.text  # the tables, then example questions
+    assert answer.state and answer.state["kind"] == "unanswerable"
+
+
+def test_help_examples_are_themselves_answerable() -> None:
+    from trellis_jupyter.local.planner.describe import example_questions
+    from trellis_jupyter.local.planner.schema import load_schema
+
+    for path, today in ((demo_path(), DEMO_TODAY), (library_path(), LIBRARY_TODAY)):
+        examples = example_questions(load_schema(path))
+        assert len(examples) >= 2
+        for question in examples:
+            answer = ask(Planner(today=today), path, question)
+            assert answer.visualizations, (question, answer.text)
+
+
+def test_a_follow_up_after_a_declined_question_uses_the_last_good_plan() -> None:
+    planner = Planner(today=DEMO_TODAY)
+    first = ask(planner, demo_path(), "revenue by region")
+    second = ask(planner, demo_path(), "revenue by color", [Turn("revenue by region", first.state)])
+    history = [Turn("revenue by region", first.state), Turn("revenue by color", second.state)]
+    third = ask(planner, demo_path(), "only the West", history)
+    check_answer(
+        demo_path(), third,
+        f"SELECT c.region, {REVENUE} FROM {BY_CUSTOMER} WHERE c.region = 'West' GROUP BY c.region", False,
+    )  # fmt: skip
+
+
+def test_bad_sql_passthrough_raises_query_error() -> None:
+    with pytest.raises(QueryError):
+        ask(Planner(), demo_path(), "SELECT nope FROM orders")
+
+
+def test_a_write_is_refused_by_the_read_only_runner_not_planned() -> None:
+    # "delete ..." is not a SELECT, so it is read as a question, and declined.
+    answer = ask(Planner(), demo_path(), "delete from orders")
+    assert answer.visualizations == [] and answer.state and answer.state["kind"] == "unanswerable"
+
+
+def test_planner_is_safe_across_threads() -> None:
+    planner = Planner(today=DEMO_TODAY)
+    questions = ["orders by status", "how many customers are there", "revenue by year", "describe products"] * 3
+    path = library_path(), demo_path()
+
+    def one(question: str) -> str:
+        answer = planner.answer(question, database=_db(path[1]), history=[], run_query=make_run_query(path[1]))
+        return str(first_table(answer).rows)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(one, questions))
+    assert results[:4] == results[4:8] == results[8:]
+
+
+def _db(path: str):  # type: ignore[no-untyped-def]
+    from tests.planner_helpers import database
+
+    return database("demo", path)
