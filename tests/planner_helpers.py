@@ -49,14 +49,14 @@ def rows_of(path: str, sql: str) -> list[list[Any]]:
         con.close()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def demo_path() -> str:
     """The demo database built once per test run, for DEMO_TODAY."""
     folder = tempfile.mkdtemp(prefix="trellis-demo-")
     return ensure_demo_database(str(Path(folder) / "demo.sqlite3"), today=DEMO_TODAY)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def library_path() -> str:
     """A second database of another domain: a lending library (authors, books, members, loans)."""
     folder = tempfile.mkdtemp(prefix="trellis-library-")
@@ -82,7 +82,14 @@ def library_path() -> str:
     authors = [(i, f"Author {chr(64 + i)}{i}", countries[i % 5]) for i in range(1, 21)]
     genres = ["Fantasy", "Mystery", "Science Fiction", "Romance", "History", "Poetry"]
     books = [
-        (i, f"Book {i:03d}", rng.randint(1, 20), rng.choice(genres), rng.randint(1950, 2024), rng.randint(90, 900))
+        (
+            i,
+            f"Book {i:03d}",
+            rng.randint(1, 20),
+            rng.choice(genres),
+            rng.randint(1950, 2024),
+            rng.randint(90, 900),
+        )
         for i in range(1, 301)
     ]
     cities = ["Springfield", "Riverton", "Lakeside", "Hillview"]
@@ -92,7 +99,8 @@ def library_path() -> str:
     for i in range(1, 101):
         joined = LIBRARY_TODAY - dt.timedelta(days=rng.randint(30, 1500))
         members.append(
-            (i, first[i % 10], last[(i // 10) % 10], rng.choice(cities), rng.choice(["standard", "student", "senior"]),
+            (i, first[i % 10], last[(i // 10) % 10], rng.choice(cities),
+             rng.choice(["standard", "student", "senior"]),
              joined.isoformat())
         )  # fmt: skip
     loans = []
@@ -116,10 +124,10 @@ def database(name: str, path: str) -> DatabaseInfo:
     return DatabaseInfo(name=name, path=path, integration_id=f"{name}-id")
 
 
-def ask(
-    planner: Planner, path: str, question: str, history: Sequence[Turn] = ()
-) -> PlannedAnswer:
-    return planner.answer(question, database=database("db", path), history=list(history), run_query=make_run_query(path))
+def ask(planner: Planner, path: str, question: str, history: Sequence[Turn] = ()) -> PlannedAnswer:
+    return planner.answer(
+        question, database=database("db", path), history=list(history), run_query=make_run_query(path)
+    )
 
 
 def first_table(answer: PlannedAnswer) -> Table:
@@ -144,7 +152,10 @@ def same_rows(got: list[list[Any]], expected: list[list[Any]], ordered: bool) ->
     if not ordered:
         key = lambda row: [(str(type(c).__name__ == "NoneType"), str(c)) for c in row[:-1]]  # noqa: E731
         got, expected = sorted(got, key=key), sorted(expected, key=key)
-    return all(len(g) == len(e) and all(_same_cell(x, y) for x, y in zip(g, e)) for g, e in zip(got, expected))
+    return all(
+        len(g) == len(e) and all(_same_cell(x, y) for x, y in zip(g, e, strict=True))
+        for g, e in zip(got, expected, strict=True)
+    )
 
 
 def check_answer(path: str, answer: PlannedAnswer, expected_sql: str, ordered: bool) -> Table:
@@ -156,5 +167,7 @@ def check_answer(path: str, answer: PlannedAnswer, expected_sql: str, ordered: b
         f"\nplanner SQL:\n{table.sql}\nrows: {table.rows[:5]}\nexpected: {expected[:5]}"
     )
     assert table.truncated == (len(expected) > ROW_CAP)
-    assert table.sql and len(table.id) == 10 and table.id.isalnum()
+    assert table.sql
+    assert len(table.id) == 10
+    assert table.id.isalnum()
     return table

@@ -24,15 +24,31 @@ def test_tables_rows_and_window() -> None:
     assert demo_build_date(path) == DEMO_TODAY
     assert rows_of(path, "SELECT COUNT(*) FROM orders") == [[DEMO_ORDERS]]
     first, last = rows_of(path, "SELECT MIN(order_date), MAX(order_date) FROM orders")[0]
-    assert first == "2023-06-01" and last == DEMO_TODAY.isoformat()
+    assert first == "2023-06-01"
+    assert last == DEMO_TODAY.isoformat()
     # "last month", "this month" and "this year" always have data.
-    for start, end in (("2025-05-01", "2025-06-01"), ("2025-06-01", "2025-07-01"), ("2025-01-01", "2026-01-01")):
-        count = rows_of(path, f"SELECT COUNT(*) FROM orders WHERE order_date >= '{start}' AND order_date < '{end}'")
+    for start, end in (
+        ("2025-05-01", "2025-06-01"),
+        ("2025-06-01", "2025-07-01"),
+        ("2025-01-01", "2026-01-01"),
+    ):
+        count = rows_of(
+            path, f"SELECT COUNT(*) FROM orders WHERE order_date >= '{start}' AND order_date < '{end}'"
+        )
         assert count[0][0] > 500
-    assert {r[0] for r in rows_of(path, "SELECT DISTINCT region FROM customers")} == {"North", "South", "East", "West"}
+    assert {r[0] for r in rows_of(path, "SELECT DISTINCT region FROM customers")} == {
+        "North",
+        "South",
+        "East",
+        "West",
+    }
     assert {r[0] for r in rows_of(path, "SELECT DISTINCT segment FROM customers")} == {
         "Consumer", "Corporate", "Small Business"}  # fmt: skip
-    assert {r[0] for r in rows_of(path, "SELECT DISTINCT status FROM orders")} >= {"completed", "cancelled", "returned"}
+    assert {r[0] for r in rows_of(path, "SELECT DISTINCT status FROM orders")} >= {
+        "completed",
+        "cancelled",
+        "returned",
+    }
     assert rows_of(path, "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id "
                          "WHERE o.order_date < c.signup_date") == [[0]]  # fmt: skip
 
@@ -40,11 +56,18 @@ def test_tables_rows_and_window() -> None:
 def test_foreign_keys_and_indexes_are_declared() -> None:
     con = sqlite3.connect(f"file:{demo_path()}?mode=ro", uri=True)
     try:
-        refs = {(t, r[3], r[2]) for t in ("orders", "order_items") for r in con.execute(f"PRAGMA foreign_key_list({t})")}
+        refs = {
+            (t, r[3], r[2])
+            for t in ("orders", "order_items")
+            for r in con.execute(f"PRAGMA foreign_key_list({t})")
+        }
         assert refs == {("orders", "customer_id", "customers"), ("order_items", "order_id", "orders"),
                         ("order_items", "product_id", "products")}  # fmt: skip
         assert con.execute("PRAGMA foreign_key_check").fetchall() == []
-        indexed = {r[0] for r in con.execute("SELECT tbl_name || '.' || name FROM sqlite_master WHERE type = 'index'")}
+        indexed = {
+            r[0]
+            for r in con.execute("SELECT tbl_name || '.' || name FROM sqlite_master WHERE type = 'index'")
+        }
         assert {"orders.idx_orders_order_date", "order_items.idx_order_items_order_id"} <= indexed
     finally:
         con.close()
@@ -76,7 +99,8 @@ def test_reused_within_the_month_and_rebuilt_in_a_new_one(tmp_path: Path) -> Non
     ensure_demo_database(str(target), today=dt.date(2025, 4, 2), orders=300)
     assert demo_build_date(path) == dt.date(2025, 4, 2)
     first, last = rows_of(path, "SELECT MIN(order_date), MAX(order_date) FROM orders")[0]
-    assert "2023-04-01" <= first < "2023-05-01" and "2025-03-15" < last <= "2025-04-02"
+    assert "2023-04-01" <= first < "2023-05-01"
+    assert "2025-03-15" < last <= "2025-04-02"
     assert [p.name for p in target.parent.iterdir()] == ["demo.sqlite3"]  # no temp file left behind
 
 
@@ -92,4 +116,5 @@ def test_a_broken_file_is_replaced(tmp_path: Path) -> None:
 def test_default_path_follows_xdg_cache_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert default_demo_path().parent == tmp_path / "trellis-jupyter"
-    assert default_demo_path().name.startswith("demo-") and default_demo_path().suffix == ".sqlite3"
+    assert default_demo_path().name.startswith("demo-")
+    assert default_demo_path().suffix == ".sqlite3"

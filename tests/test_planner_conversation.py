@@ -1,5 +1,6 @@
 """Follow-up chains, charts, schema questions, declines, state across a restart, and threads."""
 
+# ruff: noqa: E501 - tables of hand-written SQL read best one case per line
 from __future__ import annotations
 
 import json
@@ -101,7 +102,9 @@ LIBRARY_CHAIN: list[tuple[str, str, bool, str | None]] = [
 ]  # fmt: skip
 
 
-def _run_chain(path: str, planner: Planner, chain: list[tuple[str, str, bool, str | None]], restart: bool) -> None:
+def _run_chain(
+    path: str, planner: Planner, chain: list[tuple[str, str, bool, str | None]], restart: bool
+) -> None:
     history: list[Turn] = []
     for question, sql, ordered, chart_type in chain:
         if restart:
@@ -121,7 +124,9 @@ def test_demo_follow_up_chain(name: str) -> None:
 
 
 def test_follow_ups_survive_a_restart() -> None:
-    _run_chain(demo_path(), Planner(today=DEMO_TODAY), CHAINS["region-month-east-pie-lastyear-average"], restart=True)
+    _run_chain(
+        demo_path(), Planner(today=DEMO_TODAY), CHAINS["region-month-east-pie-lastyear-average"], restart=True
+    )
 
 
 def test_library_follow_up_chain() -> None:
@@ -137,19 +142,34 @@ def test_charts_have_the_asked_type_points_and_axis_labels() -> None:
     assert (chart.x_axis_label, chart.y_axis_label) == ("Region", "Revenue")
     assert [p["label"] for p in chart.values] == [r[0] for r in table.rows]
     assert [p["value"] for p in chart.values] == [r[1] for r in table.rows]
-    assert len(chart.id) == 10 and chart.id.isalnum() and chart.id != table.id
+    assert len(chart.id) == 10
+    assert chart.id.isalnum()
+    assert chart.id != table.id
 
     pie = charts(ask(planner, demo_path(), "customers by segment as a pie chart"))[0]
-    assert pie.chart_type == "pie" and {p["text"] for p in pie.values} == {"Consumer", "Corporate", "Small Business"}
-    assert pie.x_axis_label is None and all("label" not in p for p in pie.values)
+    assert pie.chart_type == "pie"
+    assert {p["text"] for p in pie.values} == {
+        "Consumer",
+        "Corporate",
+        "Small Business",
+    }
+    assert pie.x_axis_label is None
+    assert all("label" not in p for p in pie.values)
 
     stacked = charts(ask(planner, demo_path(), "stacked bar chart of orders by region and segment"))[0]
-    assert stacked.chart_type == "stacked_bar" and set(stacked.series) == {"Consumer", "Corporate", "Small Business"}
+    assert stacked.chart_type == "stacked_bar"
+    assert set(stacked.series) == {
+        "Consumer",
+        "Corporate",
+        "Small Business",
+    }
     assert (stacked.x_axis_label, stacked.y_axis_label) == ("Region", "Orders")
 
     lines = charts(ask(planner, demo_path(), "line chart of monthly orders by region this year"))[0]
-    assert lines.chart_type == "line" and set(lines.series) == {"North", "South", "East", "West"}
-    assert lines.x_axis_label == "Month" and len(lines.values) == 6 * 4  # January to June, four regions
+    assert lines.chart_type == "line"
+    assert set(lines.series) == {"North", "South", "East", "West"}
+    assert lines.x_axis_label == "Month"
+    assert len(lines.values) == 6 * 4
 
 
 def test_single_numbers_and_lists_get_no_chart_unless_asked() -> None:
@@ -157,7 +177,8 @@ def test_single_numbers_and_lists_get_no_chart_unless_asked() -> None:
     assert charts(ask(planner, demo_path(), "total revenue this year")) == []
     assert charts(ask(planner, demo_path(), "the 10 most recent orders")) == []
     answer = ask(planner, demo_path(), "pie chart of total revenue")
-    assert charts(answer) == [] and "chart needs a grouping" in answer.text
+    assert charts(answer) == []
+    assert "chart needs a grouping" in answer.text
 
 
 def test_answer_text_states_the_result() -> None:
@@ -179,11 +200,13 @@ def test_schema_questions() -> None:
     assert "**orders** (50,000 rows)" in answer.text
     answer = ask(planner, demo_path(), "describe orders")
     rows = {r[0]: r for r in first_table(answer).rows}
-    assert rows["customer_id"][4] == "customers.id" and "cancelled" in str(rows["status"][5])
+    assert rows["customer_id"][4] == "customers.id"
+    assert "cancelled" in str(rows["status"][5])
     answer = ask(planner, demo_path(), "what columns does products have")
     assert [r[0] for r in first_table(answer).rows] == ["id", "name", "category", "price"]
     answer = ask(Planner(), library_path(), "describe the loans table")
-    assert "late_fee" in answer.text and first_table(answer).title == "Columns of loans"
+    assert "late_fee" in answer.text
+    assert first_table(answer).title == "Columns of loans"
 
 
 DECLINED = [
@@ -201,8 +224,10 @@ def test_unanswerable_questions_are_declined_with_examples(question: str) -> Non
     planner = Planner(today=DEMO_TODAY)
     answer = ask(planner, demo_path(), question)
     assert answer.visualizations == [], answer.text
-    assert "customers" in answer.text and "- " in answer.text  # the tables, then example questions
-    assert answer.state and answer.state["kind"] == "unanswerable"
+    assert "customers" in answer.text
+    assert "- " in answer.text
+    assert answer.state
+    assert answer.state["kind"] == "unanswerable"
 
 
 def test_help_examples_are_themselves_answerable() -> None:
@@ -237,16 +262,25 @@ def test_bad_sql_passthrough_raises_query_error() -> None:
 def test_a_write_is_refused_by_the_read_only_runner_not_planned() -> None:
     # "delete ..." is not a SELECT, so it is read as a question, and declined.
     answer = ask(Planner(), demo_path(), "delete from orders")
-    assert answer.visualizations == [] and answer.state and answer.state["kind"] == "unanswerable"
+    assert answer.visualizations == []
+    assert answer.state
+    assert answer.state["kind"] == "unanswerable"
 
 
 def test_planner_is_safe_across_threads() -> None:
     planner = Planner(today=DEMO_TODAY)
-    questions = ["orders by status", "how many customers are there", "revenue by year", "describe products"] * 3
+    questions = [
+        "orders by status",
+        "how many customers are there",
+        "revenue by year",
+        "describe products",
+    ] * 3
     path = library_path(), demo_path()
 
     def one(question: str) -> str:
-        answer = planner.answer(question, database=_db(path[1]), history=[], run_query=make_run_query(path[1]))
+        answer = planner.answer(
+            question, database=_db(path[1]), history=[], run_query=make_run_query(path[1])
+        )
         return str(first_table(answer).rows)
 
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -27,7 +27,13 @@ from pathlib import Path
 
 from trellis_jupyter._version import __version__
 
-__all__ = ["DEMO_ORDERS", "build_demo_database", "default_demo_path", "demo_build_date", "ensure_demo_database"]
+__all__ = [
+    "DEMO_ORDERS",
+    "build_demo_database",
+    "default_demo_path",
+    "demo_build_date",
+    "ensure_demo_database",
+]
 
 DEMO_ORDERS = 50_000
 _CUSTOMERS = 2_000
@@ -43,36 +49,84 @@ _STATUS_WEIGHTS = [0.70, 0.12, 0.05, 0.08, 0.05]
 
 # (category, [(product name, price)]): prices are list prices; order lines may carry a discount.
 _CATALOG: list[tuple[str, list[tuple[str, float]]]] = [
-    ("Electronics", [
-        ("Laptop Pro 14", 1299.0), ("Laptop Air 13", 999.0), ("Wireless Mouse", 29.99),
-        ("Mechanical Keyboard", 89.0), ("27-inch Monitor", 279.0), ("USB-C Hub", 45.5),
-        ("Noise-Cancelling Headphones", 249.0), ("Webcam HD", 69.0), ("Tablet 10", 399.0),
-        ("Smartphone X", 799.0), ("Portable SSD 1TB", 119.0), ("Bluetooth Speaker", 59.0),
-    ]),
-    ("Furniture", [
-        ("Ergonomic Chair", 349.0), ("Standing Desk", 549.0), ("Bookcase", 159.0),
-        ("Filing Cabinet", 189.0), ("Conference Table", 899.0), ("Desk Lamp", 39.0),
-        ("Office Sofa", 749.0), ("Monitor Arm", 99.0),
-    ]),
-    ("Office Supplies", [
-        ("Copy Paper Box", 42.0), ("Ballpoint Pens (12)", 8.5), ("Stapler", 14.0),
-        ("Sticky Notes", 6.25), ("Binder Set", 18.0), ("Whiteboard Markers", 11.0),
-        ("Printer Toner", 79.0), ("Desk Organizer", 24.0), ("Envelopes (100)", 12.0),
-        ("Notebook A5", 5.5),
-    ]),
-    ("Clothing", [
-        ("Company Hoodie", 49.0), ("Polo Shirt", 29.0), ("Rain Jacket", 119.0),
-        ("Baseball Cap", 19.0), ("Running Shoes", 99.0), ("Wool Socks", 12.0),
-        ("Fleece Vest", 69.0),
-    ]),
-    ("Kitchen", [
-        ("Coffee Maker", 129.0), ("Electric Kettle", 45.0), ("Water Bottle", 22.0),
-        ("Espresso Cups (4)", 28.0), ("Lunch Box", 18.5), ("Blender", 89.0),
-    ]),
-    ("Books", [
-        ("SQL for Analysts", 39.0), ("Data Visualization Guide", 45.0), ("Python Basics", 35.0),
-        ("Management Handbook", 29.0), ("Statistics Primer", 42.0),
-    ]),
+    (
+        "Electronics",
+        [
+            ("Laptop Pro 14", 1299.0),
+            ("Laptop Air 13", 999.0),
+            ("Wireless Mouse", 29.99),
+            ("Mechanical Keyboard", 89.0),
+            ("27-inch Monitor", 279.0),
+            ("USB-C Hub", 45.5),
+            ("Noise-Cancelling Headphones", 249.0),
+            ("Webcam HD", 69.0),
+            ("Tablet 10", 399.0),
+            ("Smartphone X", 799.0),
+            ("Portable SSD 1TB", 119.0),
+            ("Bluetooth Speaker", 59.0),
+        ],
+    ),
+    (
+        "Furniture",
+        [
+            ("Ergonomic Chair", 349.0),
+            ("Standing Desk", 549.0),
+            ("Bookcase", 159.0),
+            ("Filing Cabinet", 189.0),
+            ("Conference Table", 899.0),
+            ("Desk Lamp", 39.0),
+            ("Office Sofa", 749.0),
+            ("Monitor Arm", 99.0),
+        ],
+    ),
+    (
+        "Office Supplies",
+        [
+            ("Copy Paper Box", 42.0),
+            ("Ballpoint Pens (12)", 8.5),
+            ("Stapler", 14.0),
+            ("Sticky Notes", 6.25),
+            ("Binder Set", 18.0),
+            ("Whiteboard Markers", 11.0),
+            ("Printer Toner", 79.0),
+            ("Desk Organizer", 24.0),
+            ("Envelopes (100)", 12.0),
+            ("Notebook A5", 5.5),
+        ],
+    ),
+    (
+        "Clothing",
+        [
+            ("Company Hoodie", 49.0),
+            ("Polo Shirt", 29.0),
+            ("Rain Jacket", 119.0),
+            ("Baseball Cap", 19.0),
+            ("Running Shoes", 99.0),
+            ("Wool Socks", 12.0),
+            ("Fleece Vest", 69.0),
+        ],
+    ),
+    (
+        "Kitchen",
+        [
+            ("Coffee Maker", 129.0),
+            ("Electric Kettle", 45.0),
+            ("Water Bottle", 22.0),
+            ("Espresso Cups (4)", 28.0),
+            ("Lunch Box", 18.5),
+            ("Blender", 89.0),
+        ],
+    ),
+    (
+        "Books",
+        [
+            ("SQL for Analysts", 39.0),
+            ("Data Visualization Guide", 45.0),
+            ("Python Basics", 35.0),
+            ("Management Handbook", 29.0),
+            ("Statistics Primer", 42.0),
+        ],
+    ),
 ]
 
 _FIRST_NAMES = (  # noqa: SIM905 - a word list reads better as one string
@@ -226,7 +280,7 @@ def build_demo_database(path: str, today: dt.date, *, orders: int = DEMO_ORDERS)
         for name, price in catalog:
             products.append((len(products) + 1, name, category, price))
             # Cheap items sell more often than expensive ones.
-            popularity.append(rng.uniform(0.5, 1.5) / (price ** 0.35))
+            popularity.append(rng.uniform(0.5, 1.5) / (price**0.35))
     product_cum: list[float] = []
     acc = 0.0
     for value in popularity:

@@ -45,7 +45,9 @@ __all__ = ["Planner", "new_id"]
 
 STATE_VERSION = 1
 _ALPHABET = string.ascii_lowercase + string.digits
-_SQL_START = re.compile(r"^\s*(?:select\b|with\s+(?:recursive\s+)?[A-Za-z_\"][\w\"]*\s*(?:\([^)]*\)\s*)?as\s*\()", re.I | re.S)
+_SQL_START = re.compile(
+    r"^\s*(?:select\b|with\s+(?:recursive\s+)?[A-Za-z_\"][\w\"]*\s*(?:\([^)]*\)\s*)?as\s*\()", re.I | re.S
+)
 
 
 def new_id() -> str:
@@ -57,7 +59,9 @@ def looks_like_sql(text: str) -> bool:
     """A SELECT or WITH query, as opposed to a question that happens to start with "select"."""
     if not _SQL_START.match(text):
         return False
-    return bool(re.search(r"\bfrom\b|^\s*select\s+[\d'(*]|\bas\s*\(", text, re.I)) and not text.rstrip().endswith("?")
+    return bool(
+        re.search(r"\bfrom\b|^\s*select\s+[\d'(*]|\bas\s*\(", text, re.I)
+    ) and not text.rstrip().endswith("?")
 
 
 class Planner:
@@ -94,7 +98,11 @@ class Planner:
         parsed: Parsed | None = None
         try:
             parsed = parse(text, schema, self.today())
-            plan = merge(schema, previous, parsed) if previous and is_followup(parsed, previous) else build_plan(schema, parsed)
+            plan = (
+                merge(schema, previous, parsed)
+                if previous and is_followup(parsed, previous)
+                else build_plan(schema, parsed)
+            )
         except Unanswerable as exc:
             state: dict[str, Any] = {"version": STATE_VERSION, "kind": "unanswerable", "question": text}
             if previous is not None:
@@ -102,7 +110,9 @@ class Planner:
             return PlannedAnswer(text=help_text(str(exc), parsed, schema), state=state)
         return self.run_plan(schema, plan, run_query, question=text)
 
-    def run_plan(self, schema: Schema, plan: Plan, run_query: RunQuery, *, question: str = "") -> PlannedAnswer:
+    def run_plan(
+        self, schema: Schema, plan: Plan, run_query: RunQuery, *, question: str = ""
+    ) -> PlannedAnswer:
         """Run a plan's SQL and phrase the result (also used by tests and benchmarks)."""
         sql = to_sql(schema, plan)
         result = run_query(sql)
@@ -145,7 +155,9 @@ class Planner:
             text += f" Showing the first {len(result.rows):,}."
         if result.row_count == 1 and len(result.headers) == 1:
             text = f"The query returned **{result.rows[0][0]}** ({result.headers[0]})."
-        return PlannedAnswer(text=text, visualizations=[table], state={"version": STATE_VERSION, "kind": "sql", "sql": sql})
+        return PlannedAnswer(
+            text=text, visualizations=[table], state={"version": STATE_VERSION, "kind": "sql", "sql": sql}
+        )
 
     def _schema_answer(self, schema: Schema, request: tuple[str, str | None]) -> PlannedAnswer:
         kind, name = request
@@ -153,7 +165,11 @@ class Planner:
             text, table = describe_answer(schema, name, new_id())
         else:
             text, table = tables_answer(schema, new_id())
-        return PlannedAnswer(text=text, visualizations=[table], state={"version": STATE_VERSION, "kind": "schema", "table": name})
+        return PlannedAnswer(
+            text=text,
+            visualizations=[table],
+            state={"version": STATE_VERSION, "kind": "schema", "table": name},
+        )
 
 
 def _previous_plan(history: Sequence[Turn], schema: Schema) -> Plan | None:
@@ -166,8 +182,14 @@ def _previous_plan(history: Sequence[Turn], schema: Schema) -> Plan | None:
             plan = Plan.from_state(dict(state["plan"]))
         except (TypeError, ValueError, KeyError):
             return None
-        refs = [plan.table, *(g.split(".")[0] for g in plan.groups), *(f.column.split(".")[0] for f in plan.filters)]
-        if all(ref in schema.tables for ref in refs) and (plan.measure is None or schema.measure(plan.measure)):
+        refs = [
+            plan.table,
+            *(g.split(".")[0] for g in plan.groups),
+            *(f.column.split(".")[0] for f in plan.filters),
+        ]
+        if all(ref in schema.tables for ref in refs) and (
+            plan.measure is None or schema.measure(plan.measure)
+        ):
             return plan
         return None
     return None

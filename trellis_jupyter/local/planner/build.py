@@ -65,7 +65,9 @@ def fix_filters(schema: Schema, parsed: Parsed, base: str) -> list[Filter]:
     for index, f in enumerate(parsed.filters):
         options = parsed.filter_options.get(index)
         if options and len(options) > 1:
-            reachable = [(len(path), c) for c in options if (path := schema.join_path(base, c.table)) is not None]
+            reachable = [
+                (len(path), c) for c in options if (path := schema.join_path(base, c.table)) is not None
+            ]
             if reachable:
                 f = Filter(min(reachable, key=lambda pair: pair[0])[1].key, f.op, f.values)
         fixed.append(f)
@@ -98,7 +100,10 @@ def apply_common(schema: Schema, plan: Plan, parsed: Parsed) -> None:
     if (plan.grain or plan.start or plan.end) and not plan.date:
         plan.date = choose_date(schema, plan.table, parsed.entities)
         if plan.date is None:
-            raise Unanswerable(f"I found no date column connected to {plan.table}, so I cannot use a date range or a time grain.")
+            raise Unanswerable(
+                f"I found no date column connected to {plan.table}, "
+                "so I cannot use a date range or a time grain."
+            )
     if parsed.chart:
         plan.chart = parsed.chart
     elif parsed.chart_asked and not plan.chart:
@@ -141,18 +146,26 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
         if parsed.order and not groups:
             target = next((e for e in entities if e != table), entities[0] if entities else None)
             if target is None:
-                raise Unanswerable(f"I understood a ranking by {measure.name}, but not of what (for example customers or products).")
+                raise Unanswerable(
+                    f"I understood a ranking by {measure.name}, "
+                    "but not of what (for example customers or products)."
+                )
             groups = [f"{target}.{LABEL}"]
         if any(g == f"{table}.{LABEL}" for g in groups) and agg != "count":
             plan.agg = "sum"  # one row per group: the value itself
-    elif measure is None and parsed.order and len(groups) == 1 and groups[0].endswith(LABEL) and entities and (
-        groups[0].split(".")[0] not in entities
+    elif (
+        measure is None
+        and parsed.order
+        and len(groups) == 1
+        and groups[0].endswith(LABEL)
+        and entities
+        and (groups[0].split(".")[0] not in entities)
     ):
         # "top 3 authors by loans": count the rows of the "by" table for each row of the ranked one.
         table = groups[0].split(".")[0]
         plan = Plan(kind="aggregate", table=table, measure=None, agg="count")
         groups = [f"{entities[0]}.{LABEL}"]
-    elif parsed.agg == "count" and entities or entities and (groups or parsed.grain or parsed.over_time):
+    elif (parsed.agg == "count" and entities) or (entities and (groups or parsed.grain or parsed.over_time)):
         table = entities[0]
         plan = Plan(kind="aggregate", table=table, measure=None, agg="count")
         if parsed.order and not groups:
@@ -161,7 +174,9 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
                 plan.table = entities[1]
                 groups = [f"{table}.{LABEL}"]
             else:
-                raise Unanswerable(f"I understood a ranking of {table}, but not by what (a number to rank them by).")
+                raise Unanswerable(
+                    f"I understood a ranking of {table}, but not by what (a number to rank them by)."
+                )
     elif entities and (parsed.listing or parsed.recent or parsed.filters or parsed.limit or not parsed.agg):
         table = entities[0]
         plan = Plan(kind="list", table=table, limit=parsed.limit)
@@ -174,11 +189,17 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
             plan.sort = sort.key
         plan.order = parsed.recent or parsed.order or ("desc" if plan.sort else None)
         if plan.sort is None and parsed.order and not parsed.recent:
-            raise Unanswerable(f"I understood a ranking of {table}, but not by what (a number to rank them by).")
+            raise Unanswerable(
+                f"I understood a ranking of {table}, but not by what (a number to rank them by)."
+            )
     elif parsed.agg and parsed.agg != "count" and not measure:
-        raise Unanswerable(f"I understood that you want the {_agg_word(parsed.agg)} of something, but not of which column.")
+        raise Unanswerable(
+            f"I understood that you want the {_agg_word(parsed.agg)} of something, but not of which column."
+        )
     else:
-        raise Unanswerable("I could not find a table, a measure or a column of this database in that question.")
+        raise Unanswerable(
+            "I could not find a table, a measure or a column of this database in that question."
+        )
     plan.groups = groups
     plan.filters = fix_filters(schema, parsed, plan.table)
     if plan.kind == "aggregate":
@@ -200,7 +221,9 @@ def _check_joins(schema: Schema, plan: Plan) -> None:
     for ref in refs:
         table = ref.split(".", 1)[0]
         if schema.join_path(plan.table, table) is None:
-            raise Unanswerable(f"{table} is not linked to {plan.table} by a foreign key, so I cannot combine them.")
+            raise Unanswerable(
+                f"{table} is not linked to {plan.table} by a foreign key, so I cannot combine them."
+            )
 
 
 def _agg_word(agg: str) -> str:

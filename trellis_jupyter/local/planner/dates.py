@@ -42,9 +42,16 @@ _NUMBER_WORDS = {
 _UNIT = r"(day|week|month|quarter|year)s?"
 # A single point in time: an ISO date, "march 5 2025", "march 2025", "q3 2025", "march", "2025".
 _POINT = (
-    r"(?:\d{4}-\d{2}-\d{2}|\d{4}-\d{2}|" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|"
-    + r"\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r"\s+\d{4}|"
-    + _MONTH + r"\s+\d{4}|q[1-4]\s+\d{4}|q[1-4]|" + _MONTH + r"|(?:19|20)\d{2})"
+    r"(?:\d{4}-\d{2}-\d{2}|\d{4}-\d{2}|"
+    + _MONTH
+    + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}|"
+    + r"\d{1,2}(?:st|nd|rd|th)?\s+"
+    + _MONTH
+    + r"\s+\d{4}|"
+    + _MONTH
+    + r"\s+\d{4}|q[1-4]\s+\d{4}|q[1-4]|"
+    + _MONTH
+    + r"|(?:19|20)\d{2})"
 )
 
 
@@ -139,8 +146,10 @@ def _count(word: str) -> int:
 def find_range(text: str, today: dt.date) -> DateRange | None:
     """The first date range named in ``text`` (lower-case), or None."""
     rules: list[tuple[str, object]] = [
-        (r"\b(?:between|from)\s+(" + _POINT + r")\s+(?:and|to|until|through|-)\s+(" + _POINT + r")\b", "between"),
-        (r"\b(?:in\s+)?the\s+(?:last|past|previous)\s+(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+" + _UNIT + r"\b",
+        (r"\b(?:between|from)\s+(" + _POINT + r")\s+(?:and|to|until|through|-)\s+(" + _POINT + r")\b",
+         "between"),
+        (r"\b(?:in\s+)?the\s+(?:last|past|previous)\s+(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+"
+         + _UNIT + r"\b",
          "rolling"),
         (r"\b(?:last|past|previous)\s+(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+" + _UNIT + r"\b", "rolling"),
         (r"\b(year|month|quarter|week)[\s-]to[\s-]date\b|\b(ytd|mtd|qtd)\b", "todate"),
@@ -163,7 +172,9 @@ def find_range(text: str, today: dt.date) -> DateRange | None:
     return best[1] if best else None
 
 
-def _resolve(kind: object, m: re.Match[str], today: dt.date) -> tuple[dt.date | None, dt.date | None, str] | None:
+def _resolve(
+    kind: object, m: re.Match[str], today: dt.date
+) -> tuple[dt.date | None, dt.date | None, str] | None:
     phrase = m.group(0).strip()
     if kind == "between":
         first, second = _point(m[1], today), _point(m[2], today)
@@ -187,7 +198,7 @@ def _resolve(kind: object, m: re.Match[str], today: dt.date) -> tuple[dt.date | 
         day = today + dt.timedelta(days={"today": 0, "yesterday": -1, "tomorrow": 1}[m[1]])
         return day, day + dt.timedelta(days=1), m[1]
     if kind in ("since", "before", "point"):
-        # A bare month or year after "for" / "of" / "on" may just be a word ("for may" is rare; "of 2025" is not).
+        # "may" is a month only after "in" / "during" ("orders that may ..." is not a date).
         period = _point(m[1], today)
         if period is None:
             return None

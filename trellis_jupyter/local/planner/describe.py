@@ -16,15 +16,17 @@ from trellis_jupyter.local.planner.resolve import money_measure, resolve_table
 from trellis_jupyter.local.planner.schema import Schema, TableInfo
 from trellis_jupyter.local.planner.text import pretty_range
 
-__all__ = ["example_questions", "help_text", "schema_request", "tables_answer", "describe_answer"]
+__all__ = ["describe_answer", "example_questions", "help_text", "schema_request", "tables_answer"]
 
 _TABLES = re.compile(
-    r"\b(what|which|list|show|name)\b.*\btables\b|\btables (are|do|does|exist)|\b(database|db) (schema|structure)\b"
+    r"\b(what|which|list|show|name)\b.*\btables\b|\btables (are|do|does|exist)"
+    r"|\b(database|db) (schema|structure)\b"
     r"|^(schema|tables)$|\bwhat('s| is) in (the|this) (database|db)\b"
 )
 _DESCRIBE = re.compile(
     r"^(?:describe|explain|schema of|structure of)\s+(?:the\s+)?(?:table\s+)?([a-z0-9_ ]+?)(?:\s+table)?$"
-    r"|\b(?:columns?|fields?)\s+(?:of|in|does|do|are in|for)\s+(?:the\s+)?(?:table\s+)?([a-z0-9_]+(?: [a-z0-9_]+)?)"
+    r"|\b(?:columns?|fields?)\s+(?:of|in|does|do|are in|for)\s+(?:the\s+)?(?:table\s+)?"
+    r"([a-z0-9_]+(?: [a-z0-9_]+)?)"
     r"|\bwhat(?:'s| is) in (?:the\s+)?(?:table\s+)?([a-z0-9_]+)"
 )
 
@@ -57,7 +59,12 @@ def tables_answer(schema: Schema, table_id: str) -> tuple[str, Table]:
         lines.append(f"- **{info.name}** ({info.row_count:,} rows): {_column_summary(info)}")
         rows.append([info.name, info.row_count, _column_summary(info)])
     table = Table(
-        id=table_id, headers=["table", "rows", "columns"], rows=rows, title="Tables", row_count=len(rows), truncated=False
+        id=table_id,
+        headers=["table", "rows", "columns"],
+        rows=rows,
+        title="Tables",
+        row_count=len(rows),
+        truncated=False,
     )
     return "\n".join(lines), table
 
@@ -95,7 +102,8 @@ def example_questions(schema: Schema) -> list[str]:
         categories = [
             c
             for c in schema.columns()
-            if 2 <= len(c.values) <= 12 and schema.join_path(measure.table, c.table) is not None
+            if 2 <= len(c.values) <= 12
+            and schema.join_path(measure.table, c.table) is not None
             and not any(c.table == m.table and c.name == m.header for m in schema.measures)
         ]
         categories.sort(key=lambda c: len(schema.join_path(measure.table, c.table) or []))
@@ -105,7 +113,9 @@ def example_questions(schema: Schema) -> list[str]:
         named = [
             t
             for t in schema.tables.values()
-            if t.name != measure.table and t.label_name != (t.pk or "rowid") and schema.join_path(measure.table, t.name)
+            if t.name != measure.table
+            and t.label_name != (t.pk or "rowid")
+            and schema.join_path(measure.table, t.name)
         ]
         if named:
             examples.append(f"Top 5 {named[0].name.replace('_', ' ')} by {measure.name}")
@@ -120,11 +130,23 @@ def understood(parsed: Parsed) -> list[str]:
     if parsed.measure is not None:
         parts.append(f"the measure *{parsed.measure.name}*")
     if parsed.entities:
-        parts.append("the table" + ("s " if len(parsed.entities) > 1 else " ") + ", ".join(f"*{e}*" for e in parsed.entities))
+        parts.append(
+            "the table"
+            + ("s " if len(parsed.entities) > 1 else " ")
+            + ", ".join(f"*{e}*" for e in parsed.entities)
+        )
     if parsed.groups:
-        parts.append("grouping by " + ", ".join(g.split(".")[1].replace("@label", singular(g.split(".")[0])) for g in parsed.groups))
+        parts.append(
+            "grouping by "
+            + ", ".join(g.split(".")[1].replace("@label", singular(g.split(".")[0])) for g in parsed.groups)
+        )
     if parsed.filters:
-        parts.append("the filter " + ", ".join(f"{f.column.split('.')[1]} {f.op} {', '.join(map(str, f.values))}" for f in parsed.filters))
+        parts.append(
+            "the filter "
+            + ", ".join(
+                f"{f.column.split('.')[1]} {f.op} {', '.join(map(str, f.values))}" for f in parsed.filters
+            )
+        )
     if parsed.range is not None:
         parts.append(f"the dates *{pretty_range(parsed.range.label)}*")
     if parsed.grain:

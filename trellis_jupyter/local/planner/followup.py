@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import copy
 
-from trellis_jupyter.local.planner.build import Unanswerable, _dated_parent, apply_common, choose_date, fix_filters
+from trellis_jupyter.local.planner.build import (
+    Unanswerable,
+    _dated_parent,
+    apply_common,
+    choose_date,
+    fix_filters,
+)
 from trellis_jupyter.local.planner.parse import Parsed
 from trellis_jupyter.local.planner.plan import LABEL, Plan
 from trellis_jupyter.local.planner.schema import Schema
@@ -59,13 +65,17 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
         elif plan.measure is None:
             raise Unanswerable(
                 f"The previous answer counted {plan.table}; I do not know what to take the "
-                f"{ {'sum': 'total', 'avg': 'average', 'min': 'minimum', 'max': 'maximum'}[parsed.agg]} of. "
-                "Name a number column, for example \"the average price\"."
+                f"{ {'sum': 'total', 'avg': 'average', 'min': 'minimum', 'max': 'maximum'}[parsed.agg] } of. "
+                'Name a number column, for example "the average price".'
             )
         else:
             plan.agg = parsed.agg
             measure = schema.measure(plan.measure)
-            plan.per = _dated_parent(schema, plan.table) if parsed.agg == "avg" and measure and measure.derived else None
+            plan.per = (
+                _dated_parent(schema, plan.table)
+                if parsed.agg == "avg" and measure and measure.derived
+                else None
+            )
         if plan.kind == "list":
             plan.kind = "aggregate"
     if parsed.groups:

@@ -31,27 +31,35 @@ __all__ = [
     "words_of",
 ]
 
+
+def _words(text: str) -> frozenset[str]:
+    """A word list written as one string."""
+    return frozenset(text.split())
+
+
 # Column-name words that mark a column as money, a unit price or a count of units.
-MONEY_HINTS = frozenset(
-    "price cost amount revenue sales total salary wage pay fee fees balance income value spend "
-    "budget profit payment paid charge fine".split()
+MONEY_HINTS = _words(
+    "price cost amount revenue sales total salary wage pay fee fees balance income value spend budget "
+    "profit payment paid charge fine"
 )
 PRICE_HINTS = frozenset({"price", "cost", "rate"})
 QUANTITY_HINTS = frozenset({"quantity", "qty", "units", "count", "copies"})
 # Numeric columns that read better averaged than summed when no aggregate is named.
-AVG_DEFAULT_HINTS = frozenset("price rate age score rating percent pct ratio year years tenure".split())
+AVG_DEFAULT_HINTS = _words("price rate age score rating percent pct ratio year years tenure")
 # Which text column names a row (for "top 5 customers"), in order of preference.
 LABEL_NAMES = ("name", "title", "full_name", "label", "description", "email", "code")
 # Date columns more likely to be "the" date of a row, in order of preference.
 DATE_PREFERENCE = ("date", "created", "placed", "ordered", "start", "started", "hired", "joined", "signup")
 
 # Words for a derived amount (quantity * price) or, failing that, a money column.
-MONEY_WORDS = frozenset(
-    "revenue revenues sales sale turnover income money earnings spend spent spending amount value "
-    "worth gmv billing billings".split()
+MONEY_WORDS = _words(
+    "revenue revenues sales sale turnover income money earnings spend spent spending amount value worth "
+    "gmv billing billings"
 )
 # Words for the quantity column ("units sold", "the least sold products").
-QUANTITY_WORDS = frozenset({"sold", "selling", "seller", "sellers", "units", "quantity", "quantities", "qty", "volume"})
+QUANTITY_WORDS = frozenset(
+    {"sold", "selling", "seller", "sellers", "units", "quantity", "quantities", "qty", "volume"}
+)
 # Adjectives that rank rows by their price: word -> sort direction.
 PRICE_ADJECTIVES = {"expensive": "desc", "pricey": "desc", "priciest": "desc", "costly": "desc",
                     "cheap": "asc", "cheapest": "asc", "inexpensive": "asc", "affordable": "asc"}  # fmt: skip
@@ -131,22 +139,20 @@ CHART_WORDS = {
 }
 
 # Words that carry no meaning for the planner once the meaningful ones are taken out.
-STOPWORDS = frozenset(
-    """
-    a an the of in on at to for from with without by per each every and or vs versus is are was were be
-    been being do does did done have has had what which who whom whose how many much show me give get
-    list display tell find please can could would you i we our my us let lets see view all any there
-    their its it this that these those as into about across over under within during than then also
-    just only now please thanks thank hi hello some number numbers amount count up down make made
-    placed place put sold bought purchased ordered order made happened happen were total value values
-    data table tables record records row rows entries entry chart graph plot visualize visualise
-    visualization diagram broken break split grouped group breakdown where when whats what's
-    it's kind kinds type types overall so far recorded registered signed created got go goes went
-    currently current most least top bottom best worst recent latest newest oldest first earliest
-    result results report summary summarize summarise compare comparison distribution breakdown
-    instead same again too also like use using via times time come comes came live lives living
-    located based belong belongs did does doing ones one
-    """.split()
+STOPWORDS = _words(
+    "a an the of in on at to for from with without by per each every and or vs versus is are was were be "
+    "been being do does did done have has had what which who whom whose how many much show me give get "
+    "list display tell find please can could would you i we our my us let lets see view all any there "
+    "their its it this that these those as into about across over under within during than then also just "
+    "only now please thanks thank hi hello some number numbers amount count up down make made placed "
+    "place put sold bought purchased ordered order made happened happen were total value values data "
+    "table tables record records row rows entries entry chart graph plot visualize visualise "
+    "visualization diagram broken break split grouped group breakdown where when whats what's it's kind "
+    "kinds type types overall so far recorded registered signed created got go goes went currently "
+    "current most least top bottom best worst recent latest newest oldest first earliest result results "
+    "report summary summarize summarise compare comparison distribution breakdown instead same again too "
+    "also like use using via times time come comes came live lives living located based belong belongs "
+    "did does doing ones one"
 )
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
@@ -167,7 +173,7 @@ def singular(word: str) -> str:
 
 def tokens(text: str) -> list[str]:
     """Lower-cased words of a question, possessives dropped ("customer's" -> "customer")."""
-    found = _WORD.findall(text.lower().replace("’", "'"))
+    found = _WORD.findall(text.lower().replace("\u2019", "'"))
     return [w[:-2] if w.endswith("'s") else w for w in found]
 
 

@@ -35,7 +35,8 @@ _NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "sev
             "nine": 9, "ten": 10, "twenty": 20, "fifty": 50, "hundred": 100}  # fmt: skip
 _DESC = {"top", "best", "highest", "largest", "biggest", "most", "greatest"}
 _ASC = {"bottom", "worst", "lowest", "smallest", "least", "fewest"}
-_GROUP_CUES = (("broken", "down", "by"), ("grouped", "by"), ("split", "by"), ("for", "each"), ("for", "every"),
+_GROUP_CUES = (("broken", "down", "by"), ("grouped", "by"), ("split", "by"), ("for", "each"),
+               ("for", "every"),
                ("in", "each"), ("in", "every"), ("by",), ("per",), ("across",), ("each",))  # fmt: skip
 _COMPARE = {"over": ">", "above": ">", "more than": ">", "greater than": ">", "at least": ">=", "under": "<",
             "below": "<", "less than": "<", "at most": "<=", "exactly": "=", "equal to": "="}  # fmt: skip
@@ -131,7 +132,10 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
     _values(w, p, schema)
     _groups(w, p, schema)
     _measures_and_tables(w, p, schema)
-    p.listing = bool(re.match(r"(show|list|display|give|get|find|which|what are|who|see)\b", text)) or p.recent is not None
+    p.listing = (
+        bool(re.match(r"(show|list|display|give|get|find|which|what are|who|see)\b", text))
+        or p.recent is not None
+    )
     if w.words and w.words[0] == "which" and (p.groups or p.entities):
         p.which = True
     for i, word in enumerate(w.words):
@@ -150,13 +154,22 @@ def _chart(w: _Words, p: Parsed) -> None:
         elif word == "stacked" and w.free(i):
             p.chart = "stacked_bar"
             w.take(i, 2 if nxt in ("bar", "bars", "column", "columns") else 1)
-        elif word in ("pie", "donut", "doughnut", "histogram") and w.free(i):
+        elif (word in ("pie", "donut", "doughnut", "histogram") and w.free(i)) or (
+            word in ("bar", "bars", "line", "area", "column") and is_chart_noun and w.free(i)
+        ):
             p.chart = CHART_WORDS[word]
             w.take(i)
-        elif word in ("bar", "bars", "line", "area", "column") and is_chart_noun and w.free(i):
-            p.chart = CHART_WORDS[word]
-            w.take(i)
-        elif word in ("chart", "charts", "graph", "plot", "diagram", "visualize", "visualise", "plotted", "graphed"):
+        elif word in (
+            "chart",
+            "charts",
+            "graph",
+            "plot",
+            "diagram",
+            "visualize",
+            "visualise",
+            "plotted",
+            "graphed",
+        ):
             p.chart_asked = True
             w.take(i)
     if p.chart:
@@ -171,7 +184,11 @@ def _grain(w: _Words, p: Parsed, schema: Schema) -> None:
         if word in ("daily", "weekly", "monthly", "quarterly", "yearly", "annual", "annually"):
             p.grain = GRAIN_WORDS[word]
             w.take(i)
-        elif word in GRAIN_WORDS and prev in ("by", "per", "each", "every", "a", "over", "and") and w.free(i - 1):
+        elif (
+            word in GRAIN_WORDS
+            and prev in ("by", "per", "each", "every", "a", "over", "and")
+            and w.free(i - 1)
+        ):
             if word == "date" and not any(t.date for t in schema.tables.values()):
                 continue
             p.grain = GRAIN_WORDS[word]
@@ -221,7 +238,7 @@ def _top(w: _Words, p: Parsed) -> None:
                 p.limit = n_before
             elif word in ("top", "bottom"):
                 p.limit = 10
-            elif word in ("most", "least", "fewest") or word == "best" and nxt.startswith("sell"):
+            elif word in ("most", "least", "fewest") or (word == "best" and nxt.startswith("sell")):
                 pass  # "the most orders", "best selling": an order without a count
             else:
                 continue  # "highest price": an aggregate, read later
@@ -237,7 +254,7 @@ def _aggregates(w: _Words, p: Parsed) -> None:
         if word == "how" and nxt in ("many", "much") and w.free(i + 1):
             p.agg = p.agg or ("count" if nxt == "many" else "sum")
             w.take(i, 2)
-        elif word == "number" and nxt == "of" or word == "count" and nxt == "of":
+        elif (word == "number" and nxt == "of") or (word == "count" and nxt == "of"):
             p.agg = "count"
             w.take(i, 2)
         elif word in AGG_WORDS:
@@ -276,7 +293,9 @@ def _values(w: _Words, p: Parsed, schema: Schema) -> None:
                 key = (*key[:-1], singular(key[-1]))  # "students" for the value "student"
             if not w.free(i, size) or key not in index:
                 continue
-            if size == 1 and (key[0] in MONEY_WORDS and money_here or resolve_table(schema, key, fuzzy=False)):
+            if size == 1 and (
+                (key[0] in MONEY_WORDS and money_here) or resolve_table(schema, key, fuzzy=False)
+            ):
                 continue  # "sales" is a measure here, "orders" a table
             columns = list(dict.fromkeys(index[key]))
             # The column may be named beside its value: "East region", "status cancelled".
@@ -336,7 +355,13 @@ def _groups(w: _Words, p: Parsed, schema: Schema) -> None:
     i = 0
     while i < len(w.words):
         cue = next((c for c in _GROUP_CUES if w.find(c, i) == i), None)
-        if cue is None and w.at(i) == "and" and w.free(i) and not w.free(i - 1) and w.at(i - 1) in GRAIN_WORDS:
+        if (
+            cue is None
+            and w.at(i) == "and"
+            and w.free(i)
+            and not w.free(i - 1)
+            and w.at(i - 1) in GRAIN_WORDS
+        ):
             cue = ("and",)  # "by month and region"
         if cue is None:
             i += 1
@@ -405,7 +430,9 @@ def _measures_and_tables(w: _Words, p: Parsed, schema: Schema) -> None:
             if table is not None:
                 if table not in p.entities:
                     p.entities.append(table)
-                    p.singular_entity = p.singular_entity or (len(p.entities) == 1 and singular(words[-1]) == words[-1])
+                    p.singular_entity = p.singular_entity or (
+                        len(p.entities) == 1 and singular(words[-1]) == words[-1]
+                    )
                 w.take(i, size)
                 continue
             if size == 1 and words[0] in PRICE_ADJECTIVES:
@@ -436,7 +463,9 @@ def _measures_and_tables(w: _Words, p: Parsed, schema: Schema) -> None:
     for i, word in enumerate(w.words):
         if word in PRICE_ADJECTIVES and w.free(i):
             # "the most expensive product", "the 3 cheapest products": rank by a price column.
-            prices = [m for m in schema.measures if set(m.header.lower().split("_")) & PRICE_HINTS and not m.derived]
+            prices = [
+                m for m in schema.measures if set(m.header.lower().split("_")) & PRICE_HINTS and not m.derived
+            ]
             prices.sort(key=lambda m: 0 if m.table in p.entities else 1)
             if prices:
                 p.measure = p.measure or prices[0]

@@ -83,7 +83,8 @@ def bucket(grain: str, column_sql: str) -> str:
     if grain == "month":
         return f"strftime('%Y-%m', {column_sql})"
     if grain == "quarter":
-        return f"strftime('%Y', {column_sql}) || '-Q' || ((CAST(strftime('%m', {column_sql}) AS INTEGER) + 2) / 3)"
+        month = f"CAST(strftime('%m', {column_sql}) AS INTEGER)"
+        return f"strftime('%Y', {column_sql}) || '-Q' || (({month} + 2) / 3)"
     return f"strftime('%Y', {column_sql})"
 
 
@@ -102,7 +103,11 @@ def measure_header(plan: Plan, measure: Measure | None) -> str:
     if measure is None:
         return plan.table
     if plan.agg == "avg" and plan.per:
-        return f"average_{singular(plan.per)}_value" if measure.money else f"{measure.header}_per_{singular(plan.per)}"
+        return (
+            f"average_{singular(plan.per)}_value"
+            if measure.money
+            else f"{measure.header}_per_{singular(plan.per)}"
+        )
     if plan.agg == "sum":
         return measure.header
     if plan.agg == "count":
@@ -177,7 +182,8 @@ def _from(plan: Plan, joins: list[Join]) -> str:
     parts = [f"FROM {quote(plan.table)}"]
     for j in joins:
         parts.append(
-            f"JOIN {quote(j.right)} ON {quote(j.right)}.{quote(j.right_col)} = {quote(j.left)}.{quote(j.left_col)}"
+            f"JOIN {quote(j.right)} ON {quote(j.right)}.{quote(j.right_col)} "
+            f"= {quote(j.left)}.{quote(j.left_col)}"
         )
     return "\n".join(parts)
 
@@ -194,7 +200,8 @@ def to_sql(schema: Schema, plan: Plan) -> str:
         if plan.sort:
             direction = "ASC" if plan.order == "asc" else "DESC"
             key = quote(base.pk) if base.pk else "rowid"
-            sql += f"\nORDER BY {column_of(schema, plan.sort).sql} {direction}, {quote(plan.table)}.{key} {direction}"
+            sort = column_of(schema, plan.sort).sql
+            sql += f"\nORDER BY {sort} {direction}, {quote(plan.table)}.{key} {direction}"
         if plan.limit:
             sql += f"\nLIMIT {plan.limit}"
         return sql

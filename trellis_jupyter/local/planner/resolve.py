@@ -57,7 +57,11 @@ def _rank(schema: Schema, columns: list[Column], prefer: Sequence[str]) -> list[
 
 
 def resolve_column(
-    schema: Schema, words: Sequence[str], prefer: Sequence[str] = (), kinds: Sequence[str] = (), fuzzy: bool = True
+    schema: Schema,
+    words: Sequence[str],
+    prefer: Sequence[str] = (),
+    kinds: Sequence[str] = (),
+    fuzzy: bool = True,
 ) -> Column | None:
     """The column these words name, alone or after their table's name ("product category")."""
     found = _resolve_column(schema, _norm(words), prefer, kinds, fuzzy)

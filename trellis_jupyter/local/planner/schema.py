@@ -36,14 +36,20 @@ from trellis_jupyter.local.planner.lexicon import (
 
 __all__ = ["Column", "Join", "Measure", "Schema", "TableInfo", "load_schema", "quote"]
 
+
+def _words(text: str) -> frozenset[str]:
+    """A word list written as one string."""
+    return frozenset(text.split())
+
+
 _MAX_VALUES = 60  # a text column with more distinct values than this is not a "category"
 _MAX_VALUE_LENGTH = 40
 _SAMPLE_ROWS = 200_000  # bound the distinct scan on big tables
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?")
 _SIMPLE_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SQL_WORDS = frozenset(
-    "select from where group order by limit join on as and or not in is null table index values "
-    "case when then else end having distinct union all left right inner outer cross natural".split()
+_SQL_WORDS = _words(
+    "select from where group order by limit join on as and or not in is null table index values case when "
+    "then else end having distinct union all left right inner outer cross natural"
 )
 
 

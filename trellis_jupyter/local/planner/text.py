@@ -16,8 +16,11 @@ from trellis_jupyter.local.planner.schema import Measure, Schema
 
 __all__ = ["describe_measure", "fmt", "humanize", "result_text", "title"]
 
-_MONTH_NAMES = ("January February March April May June July August September October November "
-                "December").split()  # fmt: skip
+_MONTHS_TEXT = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+)
+_MONTH_WORDS = frozenset(_MONTHS_TEXT.split())
 
 
 def humanize(header: str) -> str:
@@ -44,7 +47,7 @@ def pretty_range(label: str | None) -> str:
         return ""
     words = []
     for word in label.split():
-        if word.lower() in {m.lower() for m in _MONTH_NAMES} or word in ("jan", "feb", "mar", "apr", "jun", "jul"):
+        if word.lower() in _MONTH_WORDS:
             word = word.capitalize()
         elif word[:1] == "q" and word[1:].isdigit():
             word = word.upper()
@@ -74,7 +77,9 @@ def describe_measure(schema: Schema, plan: Plan) -> str:
 def _filter_text(f: Filter) -> str:
     column = f.column.split(".", 1)[1].replace("_", " ")
     values = " or ".join(str(v) for v in f.values)
-    op = {"=": "", "!=": "not ", ">": "over ", ">=": "at least ", "<": "under ", "<=": "at most "}.get(f.op, "")
+    op = {"=": "", "!=": "not ", ">": "over ", ">=": "at least ", "<": "under ", "<=": "at most "}.get(
+        f.op, ""
+    )
     return f"{column} {op}{values}"
 
 
@@ -85,7 +90,11 @@ def conditions(plan: Plan) -> str:
         parts.append("with " + " and ".join(_filter_text(f) for f in plan.filters))
     if plan.range_label:
         date_table = (plan.date or plan.table).split(".", 1)[0]
-        lead = f"with {date_table.replace('_', ' ')} " if plan.kind == "aggregate" and date_table != plan.table and not plan.measure else ""
+        lead = (
+            f"with {date_table.replace('_', ' ')} "
+            if plan.kind == "aggregate" and date_table != plan.table and not plan.measure
+            else ""
+        )
         parts.append(lead + pretty_range(plan.range_label))
     return (" " + " ".join(parts)) if parts else ""
 
@@ -106,8 +115,18 @@ def title(schema: Schema, plan: Plan) -> str:
     return head + conditions(plan)
 
 
+def label(row: Sequence[Any]) -> str:
+    """A result row's group columns as one label: "2025-03 / East"."""
+    return " / ".join(str(c) for c in row[:-1])
+
+
 def result_text(
-    schema: Schema, plan: Plan, headers: Sequence[str], rows: Sequence[Sequence[Any]], row_count: int, truncated: bool
+    schema: Schema,
+    plan: Plan,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    row_count: int,
+    truncated: bool,
 ) -> str:
     """One or two sentences stating the result."""
     measure: Measure | None = schema.measure(plan.measure) if plan.measure else None
@@ -142,7 +161,6 @@ def result_text(
         return f"No rows matched{where or ' the question'}, so there is no {what} to show."
     values = [r[-1] for r in rows]
     numbers = [v for v in values if isinstance(v, (int, float))]
-    label = lambda r: " / ".join(str(c) for c in r[:-1])  # noqa: E731 - small and local
     if plan.grain and len(plan.groups) == 0:
         best = max(rows, key=lambda r: r[-1] if r[-1] is not None else float("-inf"))
         worst = min(rows, key=lambda r: r[-1] if r[-1] is not None else float("inf"))
@@ -159,7 +177,8 @@ def result_text(
         joined = ", ".join(listed[:-1]) + (" and " if len(listed) > 1 else "") + listed[-1]
         head = title(schema, plan)
         if plan.limit == 1 and len(rows) == 1:
-            return f"{label(rows[0])} had the {'highest' if plan.order != 'asc' else 'lowest'} {what}{where}: **{fmt(rows[0][-1], money)}**."
+            rank = "highest" if plan.order != "asc" else "lowest"
+            return f"{label(rows[0])} had the {rank} {what}{where}: **{fmt(rows[0][-1], money)}**."
         return f"{head}: {joined}."
     ordered = sorted(rows, key=lambda r: r[-1] if r[-1] is not None else float("-inf"), reverse=True)
     text = f"{title(schema, plan)}: **{label(ordered[0])}** led with {fmt(ordered[0][-1], money)}"
