@@ -34,7 +34,8 @@ def test_notebook_runs_clean(notebook: Path, tmp_path: Path) -> None:
         and o.get("name") == "stderr"
         and "Error" in "".join(o.get("text", ""))
     ]
-    assert run.html is not None and run.html.stat().st_size > 10_000
+    assert run.html is not None
+    assert run.html.stat().st_size > 10_000
     charts = [o for o in outs if "application/vnd.vegalite.v5+json" in o.get("data", {})]
     if notebook.stem in ("quickstart", "dataframes_and_charts"):
         assert charts, "no chart was shown"
@@ -52,4 +53,5 @@ def test_notebook_runs_clean(notebook: Path, tmp_path: Path) -> None:
         assert {"bar", "bar_horizontal", "stacked_bar", "line", "area", "pie", "donut"} <= kinds
     if notebook.stem == "quickstart":
         text = json.dumps(outs)
-        assert "chat_" in text and "East" in text
+        assert "chat_" in text
+        assert "East" in text

@@ -29,7 +29,8 @@ def test_readme_first_screen_has_exactly_the_two_commands_ci_runs() -> None:
     commands = readme_commands()
     assert commands == ["make demo", "make test"]
     first_screen = (ROOT / "README.md").read_text(encoding="utf-8").split("\n---", 1)[0]
-    assert "make demo" in first_screen and "make test" in first_screen
+    assert "make demo" in first_screen
+    assert "make test" in first_screen
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
     for command in commands:
         assert command in ci, f".ci/run does not run the README's {command!r}"
@@ -65,7 +66,8 @@ def test_wheel_carries_the_bundle_and_no_tests_or_notebooks(wheel: Path) -> None
     assert not [n for n in names if n.startswith(("tests/", "notebooks/", "js/", "benchmarks/"))]
     bundle = zipfile.ZipFile(wheel).read("trellis_jupyter/static/widget.js").decode()
     # Nothing is fetched from a CDN at run time.
-    assert "cdn.jsdelivr.net" not in bundle and "unpkg.com" not in bundle
+    assert "cdn.jsdelivr.net" not in bundle
+    assert "unpkg.com" not in bundle
 
 
 def test_wheel_installs_and_shows_a_widget_without_node(wheel: Path, tmp_path: Path) -> None:
@@ -88,7 +90,8 @@ def test_wheel_installs_and_shows_a_widget_without_node(wheel: Path, tmp_path: P
     script = """
 import json, sys
 import trellis_jupyter
-heavy = sorted(m for m in ("starlette", "uvicorn", "altair", "anywidget", "pandas", "websockets") if m in sys.modules)
+HEAVY = ("starlette", "uvicorn", "altair", "anywidget", "pandas", "websockets")
+heavy = sorted(m for m in HEAVY if m in sys.modules)
 from trellis_jupyter import ChatWidget
 w = ChatWidget()
 bundle = w._repr_mimebundle_()
