@@ -26,6 +26,7 @@ __all__ = [
     "QUANTITY_WORDS",
     "STOPWORDS",
     "close_match",
+    "plural",
     "singular",
     "tokens",
     "words_of",
@@ -169,6 +170,15 @@ def singular(word: str) -> str:
     if word.endswith("s") and not word.endswith(("ss", "us", "is")):
         return word[:-1]
     return word
+
+
+def plural(word: str) -> str:
+    """A crude plural for messages: category -> categories, status -> statuses, region -> regions."""
+    if word.endswith("y") and word[-2:-1] not in ("a", "e", "o", "u"):
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    return word + "s"
 
 
 def tokens(text: str) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from trellis_jupyter.local.planner.lexicon import singular
+from trellis_jupyter.local.planner.lexicon import plural, singular
 from trellis_jupyter.local.planner.plan import AGG_LABELS, LABEL, Filter, Plan, measure_header
 from trellis_jupyter.local.planner.schema import Measure, Schema
 
@@ -107,7 +107,9 @@ def title(schema: Schema, plan: Plan) -> str:
     head = humanize(describe_measure(schema, plan))
     if plan.limit and plan.groups:
         word = "Top" if plan.order != "asc" else "Bottom"
-        head = f"{word} {plan.limit} {_group_word(plan.groups[0])}s by {describe_measure(schema, plan)}"
+        head = (
+            f"{word} {plan.limit} {plural(_group_word(plan.groups[0]))} by {describe_measure(schema, plan)}"
+        )
         groups = groups[1:] if not plan.grain else [plan.grain]
         groups = [g for g in groups if g != _group_word(plan.groups[0])]
     if groups:
@@ -181,12 +183,20 @@ def result_text(
             return f"{label(rows[0])} had the {rank} {what}{where}: **{fmt(rows[0][-1], money)}**."
         return f"{head}: {joined}."
     ordered = sorted(rows, key=lambda r: r[-1] if r[-1] is not None else float("-inf"), reverse=True)
-    text = f"{title(schema, plan)}: **{label(ordered[0])}** led with {fmt(ordered[0][-1], money)}"
+    lead = f"{title(schema, plan)}: "
+    if len(plan.groups) == 1 and not truncated and plan.agg in ("sum", "count") and not plan.distinct:
+        # Groups of one column split the whole, so their sum is the total ("There were 4,112 orders ...").
+        total = round(sum(numbers), 2) if money else sum(numbers)
+        if measure is None:
+            lead = f"There were {fmt(total)} {plan.table.replace('_', ' ')}{where}; "
+        else:
+            lead = f"The {what}{where} was {fmt(total, money)}; "
+    text = f"{lead}**{label(ordered[0])}** led with {fmt(ordered[0][-1], money)}"
     if len(ordered) > 2:
         text += f", followed by {label(ordered[1])} ({fmt(ordered[1][-1], money)})"
     if len(ordered) > 1:
         text += f"; {label(ordered[-1])} was lowest with {fmt(ordered[-1][-1], money)}"
     text += "."
     if len(ordered) > 3 and len(plan.groups) == 1 and not plan.grain:
-        text += f" ({fmt(row_count)} {_group_word(plan.groups[0])}s in all.)"
+        text += f" ({fmt(row_count)} {plural(_group_word(plan.groups[0]))} in all.)"
     return text
