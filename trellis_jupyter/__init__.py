@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
 from .errors import (
-    APIError,
     AnswerError,
+    APIError,
     AuthenticationError,
     BadRequestError,
     ConfigurationError,

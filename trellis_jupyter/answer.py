@@ -173,7 +173,12 @@ class Answer:
     # -- display ---------------------------------------------------------------------------------
 
     def __repr__(self) -> str:
-        state = "interrupted" if self.interrupted else "error" if self.error else "complete" if self.complete else "streaming"
+        if self.interrupted:
+            state = "interrupted"
+        elif self.error is not None:
+            state = "error"
+        else:
+            state = "complete" if self.complete else "streaming"
         text = self.text
         preview = text if len(text) <= 60 else text[:57] + "..."
         return (

@@ -179,7 +179,9 @@ class UnknownVisualization:
 
 VisualizationPayload = Union[Table, Chart, UnknownVisualization]
 
-_TABLE_KEYS = frozenset({"id", "type", "title", "headers", "columns", "rows", "sql", "row_count", "truncated"})
+_TABLE_KEYS = frozenset(
+    {"id", "type", "title", "headers", "columns", "rows", "sql", "row_count", "truncated"}
+)
 _CHART_KEYS = frozenset({"id", "type", "chart_type", "title", "data"})
 
 
@@ -497,13 +499,17 @@ def _build(name: str, data: Mapping[str, Any]) -> Event:
         return Visualization(payload=parse_visualization(data))
     if name == "message":
         content = data.get("content", "")
-        return Message(content=str(content) if content is not None else "", message_id=_opt_str(data.get("id")))
+        return Message(
+            content=str(content) if content is not None else "", message_id=_opt_str(data.get("id"))
+        )
     if name == "error":
         return _error_event(data)
     if name == "heartbeat":
         return Heartbeat(timestamp=_opt_str(data.get("timestamp")))
     if name == "interrupted":
-        return Interrupted(status=str(data.get("status", "interrupted")), chat_id=_opt_str(data.get("chat_id")))
+        return Interrupted(
+            status=str(data.get("status", "interrupted")), chat_id=_opt_str(data.get("chat_id"))
+        )
     if name == "deleted":
         return Deleted(message_id=str(data.get("message_id", "")))
     if name == "authenticated":
@@ -543,10 +549,14 @@ def parse_event(name: str, data: str | bytes | Mapping[str, Any] | None) -> Even
         else:
             try:
                 data = json.loads(data)
-            except ValueError as exc:
+            except json.JSONDecodeError as exc:
                 if name not in _KNOWN:
                     return UnknownEvent(event=name, data=data)
                 raise MalformedEventError(name, f"its data is not valid JSON ({exc.msg})") from None
+            except UnicodeDecodeError:
+                if name not in _KNOWN:
+                    return UnknownEvent(event=name, data=data)
+                raise MalformedEventError(name, "its data is not UTF-8 text") from None
     if data is None:
         data = {}
     if not isinstance(data, Mapping):

@@ -40,7 +40,7 @@ def _import_nb() -> tuple[Any, Any, Any]:
         import nbformat
     except ImportError:
         raise ConfigurationError(
-            "Running notebooks needs nbclient and nbconvert: pip install \"trellis-jupyter[notebooks]\"."
+            'Running notebooks needs nbclient and nbconvert: pip install "trellis-jupyter[notebooks]".'
         ) from None
     return nbformat, nbclient, nbconvert
 

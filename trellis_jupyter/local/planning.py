@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..events import Cell, Chart, Table
+from trellis_jupyter.events import Cell, Chart, Table
 
 __all__ = ["DatabaseInfo", "PlannedAnswer", "Planner", "QueryError", "QueryResult", "RunQuery", "Turn"]
 
