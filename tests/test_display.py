@@ -131,7 +131,7 @@ def test_tables_and_charts_get_their_own_outputs() -> None:
     assert len(new_outputs) == 2
     table, chart = new_outputs
     plain = table["data"]["text/plain"]
-    assert "3 of 2000 rows shown" in plain
+    assert "(3 of 2,000 rows)" in plain
     assert "SELECT id, name FROM people" in plain
     assert "name 2" in plain
     assert "name 3" not in plain
@@ -180,15 +180,15 @@ def test_text_mode_streams_text_then_tables(capsys: pytest.CaptureFixture[str]) 
     live.finish(answer)
     out = capsys.readouterr().out
     assert shell.display_pub.calls == []  # nothing through the display system in a terminal
-    assert out.index("Thinking…") < out.index("Two words.") < out.index("2 of 2000 rows shown")
+    assert out.index("Thinking…") < out.index("Two words.") < out.index("(2 of 2,000 rows)")
     assert out.count("Two words.") == 1  # the final message does not repeat the streamed text
-    assert "[bar chart: By region, 2 points; bind it with --chart NAME]" in out
+    assert "[bar chart: By region (2 points)] (bind it with --chart NAME)" in out
 
 
 def test_table_text_shows_all_rows_when_few() -> None:
     table = Table(id="x", headers=["a"], rows=[[1], [2]], sql=None)
     text = table_text(table, 10)
-    assert text.endswith("2 rows")
+    assert text.endswith("(2 rows)")
     assert "SQL" not in text
 
 
@@ -253,7 +253,7 @@ def test_ctrl_c_closes_the_stream_and_keeps_the_partial_answer(client: Trellis) 
     kept = f"the partial answer is kept in _trellis (chat {answer.chat_id} continues)."
     assert caught.value._render_traceback_() == [f"KeyboardInterrupt: Interrupted: {kept}"]
     final = shell.display_pub.calls[-1]
-    assert final["data"]["text/plain"].endswith("[interrupted]")
+    assert final["data"]["text/plain"].endswith("Interrupted: the answer above is partial.")
     assert final["metadata"]["trellis"]["interrupted"] is True
     # The chat is usable at once: the next question in it is answered.
     follow_up = client.chats.stream("customers by region", chat_id=answer.chat_id)
@@ -269,4 +269,4 @@ def test_server_error_event_raises_one_sentence_and_shows_the_partial(client: Tr
     assert error.answer is not None
     assert error.answer.chat_id
     assert "\n" not in str(error)
-    assert shell.display_pub.calls[-1]["data"]["text/plain"].endswith("[stopped by an error QUERY_FAILED]")
+    assert shell.display_pub.calls[-1]["data"]["text/plain"].count("Error [QUERY_FAILED]") == 1

@@ -244,7 +244,7 @@ def test_quiet_shows_nothing_and_still_binds(
 def test_rows_option_limits_table_rows(connected: InteractiveShell) -> None:
     run(connected, "%%trellis -n 2\nhow many customers")
     table = next(c for c in publisher(connected).calls if "Customers" in c["data"].get("text/plain", ""))
-    assert "2 of 2000 rows shown" in table["data"]["text/plain"]
+    assert "(2 of 2,000 rows)" in table["data"]["text/plain"]
     assert "SELECT id, name FROM customers" in table["data"]["text/plain"]
 
 
@@ -409,22 +409,29 @@ def test_connect_resolves_integration_names_and_refuses_unknown_ones(
     assert "Traceback" not in out
 
 
-def test_websocket_transport_is_accepted(
-    connected: InteractiveShell, capsys: pytest.CaptureFixture[str]
-) -> None:
-    run(connected, "%trellis connect --transport websocket")
-    run(connected, "%%trellis\na brief answer")
-    assert connected.user_ns["_trellis"].text == BRIEF_TEXT
-    err = capsys.readouterr().err
-    assert err == "" or "answers stream over SSE" in err
+def test_websocket_transport_streams_the_same_chat(connected: InteractiveShell, server: Any) -> None:
+    run(connected, "%%trellis\ncustomers by region")
+    chat_id = connected.user_ns["_trellis"].chat_id
+    run(connected, "%config Trellis.transport = 'websocket'")
+    run(connected, "%%trellis -o ans\na long answer")
+    session = get_session()
+    assert session.conversation.transport == "websocket"
+    assert connected.user_ns["ans"].text == LONG_TEXT
+    assert connected.user_ns["ans"].chat_id == chat_id  # the chat carried over to the socket
+    updates = [c for c in publisher(connected).calls if c["update"] and "word" in c["data"]["text/plain"]]
+    assert len(updates) >= 3
+    run(connected, "%trellis connect --transport sse")
+    assert session.settings.transport == "sse"
 
 
 # --- Ctrl-C and errors --------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
 def test_ctrl_c_mid_answer_keeps_the_partial_answer_and_the_chat(
-    connected: InteractiveShell, server: Any, capsys: pytest.CaptureFixture[str]
+    connected: InteractiveShell, server: Any, capsys: pytest.CaptureFixture[str], transport: str
 ) -> None:
+    run(connected, f"%config Trellis.transport = {transport!r}")
     run(connected, "%%trellis\ncustomers by region")
     chat_id = connected.user_ns["_trellis"].chat_id
     timers: list[threading.Timer] = []
@@ -449,7 +456,8 @@ def test_ctrl_c_mid_answer_keeps_the_partial_answer_and_the_chat(
     assert partial.chat_id == chat_id
     assert LONG_TEXT.startswith(partial.text)
     assert len(partial.text) < len(LONG_TEXT)
-    assert publisher(connected).calls[-1]["data"]["text/plain"].endswith("[interrupted]")
+    shown = publisher(connected).calls[-1]["data"]["text/plain"]
+    assert shown.endswith("Interrupted: the answer above is partial.")
 
     run(connected, "%%trellis\ncustomers by region")  # the next question works, in the same chat
     after = connected.user_ns["_trellis"]
@@ -513,7 +521,7 @@ def test_server_error_event_is_one_sentence_with_its_code(
     ans = connected.user_ns["ans"]
     assert ans.error is not None
     assert ans.chat_id is not None
-    assert publisher(connected).calls[-1]["data"]["text/plain"].endswith("[stopped by an error QUERY_FAILED]")
+    assert publisher(connected).calls[-1]["data"]["text/plain"].count("Error [QUERY_FAILED]") == 1
     run(connected, "%%trellis\na brief answer")  # and the chat goes on
     assert connected.user_ns["_trellis"].chat_id == ans.chat_id
 
@@ -559,6 +567,6 @@ def test_terminal_ipython_gets_plain_text(
     out = capsys.readouterr().out
     answer = connected.user_ns["_trellis"]
     assert out.index("Asking Trellis…") < out.index(answer.text) < out.index("Customers by region")
-    assert "\n4 rows" not in out
-    assert "2 of 4 rows shown" in out
-    assert "[bar chart: Customers by region, 4 points; bind it with --chart NAME]" in out
+    assert "(4 rows)" not in out
+    assert "(2 of 4 rows)" in out
+    assert "[bar chart: Customers by region (4 points)] (bind it with --chart NAME)" in out

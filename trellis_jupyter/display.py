@@ -18,13 +18,13 @@ it runs closes the stream at once, shows the partial answer marked as interrupte
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
+from .answer import Answer
 from .errors import MalformedEventError, TrellisError
 from .events import (
     Chart,
@@ -39,10 +39,17 @@ from .events import (
 )
 from .stream import answer_error
 
-if TYPE_CHECKING:
-    from .answer import Answer
-
-__all__ = ["Interrupted", "LiveAnswer", "is_rich", "show_stream", "status_label", "table_text"]
+__all__ = [
+    "Interrupted",
+    "LiveAnswer",
+    "chart_bundle",
+    "is_rich",
+    "show_stream",
+    "status_label",
+    "table_bundle",
+    "table_text",
+    "text_bundle",
+]
 
 _STATUS_LABELS = {
     "starting": "Starting",
@@ -93,28 +100,17 @@ class Interrupted(KeyboardInterrupt):
 
 def table_text(table: Table, rows: int) -> str:
     """A table as plain text: its first ``rows`` rows, the total row count and the SQL."""
-    from .convert import table_to_dataframe
+    from .render import table_text as preview
 
-    head = dataclasses.replace(table, rows=table.rows[: max(rows, 0)])
-    lines = []
-    if table.title:
-        lines.append(table.title)
-    lines.append(table_to_dataframe(head).to_string(index=False) if head.rows else "(no rows shown)")
-    lines.append(_row_footer(table, len(head.rows)))
-    if table.sql:
-        lines.append(f"SQL: {table.sql}")
-    return "\n".join(lines)
+    text = preview(table, max_rows=rows)
+    return f"{text}\nSQL: {table.sql}" if table.sql else text
 
 
 def table_bundle(table: Table, rows: int) -> dict[str, Any]:
     """A table's display bundle: HTML (first ``rows`` rows, row count, SQL) and the same as text."""
-    bundle: dict[str, Any] = {"text/plain": table_text(table, rows)}
-    try:
-        from .render import table_html
-    except ImportError:  # pragma: no cover - render.py lands separately
-        return bundle
-    bundle["text/html"] = table_html(table, max_rows=rows)
-    return bundle
+    from .render import table_html
+
+    return {"text/plain": table_text(table, rows), "text/html": table_html(table, max_rows=rows)}
 
 
 def chart_bundle(chart: Chart, format: Callable[[Any], Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -127,12 +123,23 @@ def chart_bundle(chart: Chart, format: Callable[[Any], Any]) -> tuple[dict[str, 
     return dict(data), dict(metadata or {})
 
 
-def _row_footer(table: Table, shown: int) -> str:
-    total = table.total_rows
-    noun = "row" if total == 1 else "rows"
-    if shown >= total:
-        return f"{total} {noun}"
-    return f"{shown} of {total} {noun} shown"
+def text_bundle(answer: Answer) -> dict[str, Any]:
+    """The answer's text alone (plain, markdown, sanitized HTML), with a line when it is partial.
+
+    Tables and charts have outputs of their own, so they are left out here.
+    """
+    from .render import answer_mimebundle
+
+    view = Answer(answer.question)
+    if answer.complete:
+        view.feed(Message(answer.text, answer.message_id))
+    else:
+        view.feed(TextDelta(answer.text))
+        if answer.error is not None:
+            view.feed(answer.error)
+        else:  # stopped, or the stream ended without its final message
+            view.mark_interrupted()
+    return answer_mimebundle(view)
 
 
 def _ids(answer: Answer) -> dict[str, Any]:
@@ -243,7 +250,7 @@ class LiveAnswer:
             return
         self.start()
         if self.rich:
-            self._update(self._final_bundle(answer, note), answer)
+            self._update(text_bundle(answer), answer)
             return
         text = answer.text
         if text.startswith(self._written):
@@ -266,24 +273,19 @@ class LiveAnswer:
 
     @staticmethod
     def _waiting_bundle(status: str | None) -> dict[str, Any]:
+        from .render import status_html
+
         label = status_label(status) + "…"
-        return {"text/plain": label, "text/markdown": f"*{label}*"}
+        return {"text/plain": label, "text/html": status_html(label)}
 
     def _streaming_bundle(self, answer: Answer) -> dict[str, Any]:
+        from .sanitize import markdown_to_html
+
         text = answer.text
         if not text:
             return self._waiting_bundle(answer.status)
         # A block cursor says "more is coming" without a second output.
-        return {"text/plain": text + " ▌", "text/markdown": text + " ▌"}
-
-    @staticmethod
-    def _final_bundle(answer: Answer, note: str | None) -> dict[str, Any]:
-        text = answer.text
-        if note:
-            if text:
-                return {"text/plain": f"{text}\n\n[{note}]", "text/markdown": f"{text}\n\n*[{note}]*"}
-            return {"text/plain": f"[{note}]", "text/markdown": f"*[{note}]*"}
-        return {"text/plain": text, "text/markdown": text}
+        return {"text/plain": text + " ▌", "text/html": markdown_to_html(text + " ▌")}
 
     def _visualization(self, payload: VisualizationPayload, answer: Answer) -> None:
         if not self.rich:
@@ -315,9 +317,9 @@ class LiveAnswer:
         if isinstance(payload, Table):
             return table_text(payload, self.rows)
         if isinstance(payload, Chart):
-            title = f": {payload.title}" if payload.title else ""
-            points = len(payload.values)
-            return f"[{payload.chart_type} chart{title}, {points} points; bind it with --chart NAME]"
+            from .render import chart_text
+
+            return f"{chart_text(payload)} (bind it with --chart NAME)"
         assert isinstance(payload, UnknownVisualization)
         return "[a visualization this version cannot show]"
 

@@ -10,13 +10,11 @@ with the shell, whose trait help texts are what ``%trellis help`` prints.
 
 from __future__ import annotations
 
-import inspect
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, validate
+from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
 from .errors import ConfigurationError
@@ -40,7 +38,6 @@ class Trellis(Configurable):
     ).tag(config=True)
     transport = Enum(
         ["sse", "websocket"],
-        default_value="sse",
         help="How answers stream: 'sse' (an HTTP request per question) or 'websocket' (a socket per chat).",
     ).tag(config=True)
     coalesce_interval = Float(
@@ -65,6 +62,15 @@ class Trellis(Configurable):
     local_pace = Float(
         0.01, help="Seconds between text deltas of the local server (0: as fast as it can)."
     ).tag(config=True)
+
+    @default("transport")
+    def _transport_default(self) -> str:
+        from ._wsproto import resolve_transport
+
+        try:
+            return resolve_transport(None)  # TRELLIS_TRANSPORT, else "sse"
+        except ConfigurationError:
+            return "sse"
 
     @validate("display_rows")
     def _check_rows(self, proposal: Any) -> int:
@@ -104,14 +110,12 @@ class Session:
         self._state: ChatState | None = None
         self._integrations: list[dict[str, Any]] | None = None
         self._resolved: dict[str, str] = {}
-        self._transport_warned = False
         self.settings.observe(self._transport_changed, "transport")
         self.settings.observe(self._offline_charts_changed, "offline_charts")
 
     def _transport_changed(self, change: Any) -> None:
         # The next question uses the new transport; the chat (its state) carries over.
-        self._conversation = None
-        self._transport_warned = False
+        self._drop_conversation()
 
     @staticmethod
     def _offline_charts_changed(change: Any) -> None:
@@ -175,17 +179,13 @@ class Session:
     def _new_conversation(self) -> Conversation:
         from .conversation import Conversation
 
-        transport = self.settings.transport
-        if transport != "sse":
-            if "transport" in inspect.signature(Conversation).parameters:
-                return Conversation(self.client, state=self.state, transport=transport)
-            if not self._transport_warned:
-                self._transport_warned = True
-                print(
-                    f"The {transport} transport is not available in this version; answers stream over SSE.",
-                    file=sys.stderr,
-                )
-        return Conversation(self.client, state=self.state)
+        return Conversation(self.client, state=self.state, transport=self.settings.transport)
+
+    def _drop_conversation(self) -> None:
+        # A WebSocket conversation holds a socket: close it (the chat itself is kept).
+        conversation, self._conversation = self._conversation, None
+        if conversation is not None:
+            conversation.close()
 
     # -- connecting ---------------------------------------------------------------------------
 
@@ -231,7 +231,6 @@ class Session:
             self.settings.model = model
         if transport is not None:
             self.settings.transport = transport
-        self._conversation = None
         self.state.reset()  # a chat id of another server means nothing here
         self.last_answer = None
 
@@ -352,7 +351,7 @@ class Session:
     # -- lifetime -----------------------------------------------------------------------------
 
     def _close_clients(self) -> None:
-        self._conversation = None
+        self._drop_conversation()
         client, self._client = self._client, None
         if client is not None:
             client.close()
