@@ -7,11 +7,8 @@ output in :mod:`.display`. ``%load_ext trellis_jupyter`` calls :func:`load_ipyth
 from __future__ import annotations
 
 import argparse
-import importlib
 import keyword
 import re
-import sys
-import threading
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn
 
@@ -237,8 +234,6 @@ class TrellisMagics(Magics):
 
     def _show(self, stream: Any, args: argparse.Namespace) -> None:
         settings = self.session.settings
-        if not args.quiet:
-            _prewarm_charts()
         live = LiveAnswer(
             self.shell,
             rows=args.rows if args.rows is not None else settings.display_rows,
@@ -436,30 +431,6 @@ class TrellisMagics(Magics):
         if chat_id is None:
             raise UsageError(f"No chat to {action}: ask a question first, or %trellis use ID.")
         return chat_id
-
-
-def _prewarm_charts() -> None:
-    """Import Altair in the background while the server thinks, the first time only.
-
-    Importing Altair can take seconds (its JSON-schema stack builds parsers at import time); done
-    while the status line shows, the first chart appears as soon as it arrives. Python's import
-    lock makes the main thread wait for the same import if it needs Altair first.
-    """
-    if "altair" in sys.modules or _PREWARM:
-        return
-    thread = threading.Thread(target=_import_quietly, args=("trellis_jupyter.charts",), daemon=True)
-    _PREWARM.append(thread)
-    thread.start()
-
-
-_PREWARM: list[threading.Thread] = []
-
-
-def _import_quietly(name: str) -> None:
-    try:
-        importlib.import_module(name)
-    except Exception:  # the display imports it again and reports a real failure there
-        pass
 
 
 def _indent(text: str, first: str) -> str:
