@@ -292,3 +292,25 @@ def _db(path: str):  # type: ignore[no-untyped-def]
     from tests.planner_helpers import database
 
     return database("demo", path)
+
+
+def test_a_question_that_looks_like_sql_is_still_answered() -> None:
+    answer = ask(Planner(today=DEMO_TODAY), demo_path(), "select customers from the west")
+    check_answer(demo_path(), answer, "SELECT * FROM customers WHERE region = 'West'", False)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_sql", "ordered"),
+    [
+        ("which customers spent the most",
+         f"SELECT c.name, {REVENUE} r FROM {BY_CUSTOMER} GROUP BY c.id ORDER BY r DESC LIMIT 10", True),
+        ("what are the order statuses", "SELECT status, COUNT(*) FROM orders GROUP BY status", False),
+        ("how many orders per customer last week",
+         "SELECT c.name, COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id "
+         "WHERE o.order_date >= '2025-06-09' AND o.order_date < '2025-06-16' GROUP BY c.id", False),
+        ("what is the average order value",
+         f"SELECT {REVENUE} * 1.0 / COUNT(DISTINCT o.id) FROM {ITEMS}", False),
+    ],
+)  # fmt: skip
+def test_more_wordings(question: str, expected_sql: str, ordered: bool) -> None:
+    check_answer(demo_path(), ask(Planner(today=DEMO_TODAY), demo_path(), question), expected_sql, ordered)

@@ -89,8 +89,15 @@ class Planner:
         if looks_like_sql(text):
             try:
                 return self._passthrough(text.rstrip().rstrip(";"), run_query)
-            except QueryError:
-                raise
+            except QueryError as exc:
+                # "select customers from the west" reads as SQL but is a question: answer it if we can.
+                if exc.code != "QUERY_FAILED":
+                    raise
+                try:
+                    plan = build_plan(schema, parse(text, schema, self.today()))
+                except Unanswerable:
+                    raise exc from None
+                return self.run_plan(schema, plan, run_query, question=text)
         request = schema_request(text, schema)
         if request is not None:
             return self._schema_answer(schema, request)

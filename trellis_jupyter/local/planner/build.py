@@ -125,6 +125,8 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
             entities = [parsed.date_column.table]
         elif parsed.filters:
             entities = [parsed.filters[0].column.split(".", 1)[0]]
+        elif parsed.groups and not parsed.groups[0].endswith(LABEL):
+            entities = [parsed.groups[0].split(".", 1)[0]]  # "what are the order statuses"
     groups = list(parsed.groups)
     if parsed.distinct is not None and measure is None:
         base = entities[0] if entities else parsed.distinct.table
@@ -205,7 +207,9 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
     if plan.kind == "aggregate":
         plan.order = parsed.order
         plan.limit = parsed.limit
-        if plan.limit is None and parsed.order and (parsed.which or parsed.singular_entity):
+        if plan.limit is None and parsed.order and parsed.which_many:
+            plan.limit = 10  # "which customers spent the most"
+        elif plan.limit is None and parsed.order and (parsed.which or parsed.singular_entity):
             plan.limit = 1  # "which region has the most orders", "the most expensive product"
         elif plan.limit is None and parsed.order and groups and groups[0].endswith(LABEL):
             plan.limit = 10

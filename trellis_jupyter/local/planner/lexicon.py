@@ -153,7 +153,7 @@ STOPWORDS = _words(
     "current most least top bottom best worst recent latest newest oldest first earliest result results "
     "report summary summarize summarise compare comparison distribution breakdown instead same again too "
     "also like use using via times time come comes came live lives living located based belong belongs "
-    "did does doing ones one"
+    "did does doing ones one select pick fetch return"
 )
 
 _WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")

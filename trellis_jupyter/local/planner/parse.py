@@ -67,6 +67,8 @@ class Parsed:
     per: str | None = None
     entities: list[str] = field(default_factory=list)  # tables named, in order
     which: bool = False  # "which region ..."
+    which_many: bool = False  # "which customers ..." (plural: a top 10, not a top 1)
+    listing_cue: bool = False  # starts with "show", "list", "what are" ...
     unknown: list[str] = field(default_factory=list)
     unresolved_group: str | None = None
     cue: bool = False  # starts like a follow-up ("now", "what about", "only" ...)
@@ -131,13 +133,15 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
     _numeric_filters(w, p, schema)
     _values(w, p, schema)
     _groups(w, p, schema)
-    _measures_and_tables(w, p, schema)
-    p.listing = (
-        bool(re.match(r"(show|list|display|give|get|find|which|what are|who|see)\b", text))
-        or p.recent is not None
+    p.listing_cue = bool(
+        re.match(r"(show|list|display|give|get|find|which|what are|who|see|select|fetch)\b", text)
     )
+    _measures_and_tables(w, p, schema)
+    p.listing = p.listing_cue or p.recent is not None
     if w.words and w.words[0] == "which" and (p.groups or p.entities):
         p.which = True
+    if p.which and len(w.words) > 1 and singular(w.words[1]) != w.words[1]:
+        p.which_many = True
     for i, word in enumerate(w.words):
         if not w.used[i] and word not in STOPWORDS and not word.isdigit() and word not in _NUMBERS:
             p.unknown.append(word)
@@ -445,7 +449,7 @@ def _measures_and_tables(w: _Words, p: Parsed, schema: Schema) -> None:
                 w.take(i, size)
                 continue
             column = resolve_column(schema, words, prefer + p.entities, fuzzy=size == 1)
-            if column is not None and column.values and p.order and not p.groups:
+            if column is not None and column.values and (p.order or p.listing_cue) and not p.groups:
                 p.groups.append(column.key)  # "top 3 categories by revenue"
                 w.take(i, size)
             elif column is not None and column.values and p.agg == "count" and p.distinct is None:
