@@ -1,7 +1,8 @@
 """Visualization payloads as pandas DataFrames and Altair charts (pure functions, no I/O).
 
-Tables: the frame is built column-wise (``zip(*rows)``), and each column's type is read from the
-set of Python types of its cells, which costs one C-level pass. A column becomes a typed column
+Tables: the rows become one 2-D object array in a C-level pass, and each column's type is read by
+``pandas.api.types.infer_dtype`` (another C-level pass); dates are checked on all cells at once as
+code points before pandas parses them with an explicit format. A column becomes a typed column
 only when *every* non-null cell fits:
 
 =========================  ============================================================
@@ -26,11 +27,13 @@ Charts: :func:`chart_to_altair` gives a plain Altair chart with every point inli
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
 from .events import SEGMENT_CHART_TYPES, Chart, Table
 
@@ -39,21 +42,15 @@ if TYPE_CHECKING:
 
 __all__ = ["chart_points", "chart_to_altair", "chart_to_dataframe", "table_to_dataframe", "unique_names"]
 
-_NONE = type(None)
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-
-# Cheap shape checks run on the whole column joined into one string: one regex pass in C instead
-# of a Python call per cell. pandas then parses, and is the authority (it rejects 2024-13-45).
-_DATE = r"\d{4}-\d{2}-\d{2}"
-_TIME = r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?"
-_OFFSET = r"(?:Z|[+-]\d{2}(?::?\d{2})?)"
+_MAX_TICKS = 25
 _SEP = "\x1f"  # unit separator: never part of a date
-_DATE_COLUMN = re.compile(f"{_DATE}(?:{_SEP}{_DATE})*")
-_NAIVE_COLUMN = re.compile(f"{_DATE}(?:{_TIME})?(?:{_SEP}{_DATE}(?:{_TIME})?)*")
-_AWARE_COLUMN = re.compile(f"{_DATE}{_TIME}{_OFFSET}(?:{_SEP}{_DATE}{_TIME}{_OFFSET})*")
-_DATE_ONE = re.compile(_DATE)
-_NAIVE_ONE = re.compile(f"{_DATE}{_TIME}")
-_AWARE_ONE = re.compile(f"{_DATE}{_TIME}{_OFFSET}")
+# Labels of line and area charts that are ISO dates or timestamps make a temporal axis.
+_DATE = r"\d{4}-\d{2}-\d{2}"
+_TIME = r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+_TEMPORAL_LABELS = re.compile(f"{_DATE}(?:{_TIME})?(?:{_SEP}{_DATE}(?:{_TIME})?)*")
+_HAS_OFFSET = re.compile(r".*(?:Z|[+-]\d{2}(?::?\d{2})?)")
+_DASH, _T, _SPACE = ord("-"), ord("T"), ord(" ")
+_DIGIT_POSITIONS = [0, 1, 2, 3, 5, 6, 8, 9]
 
 
 # --- tables -----------------------------------------------------------------------------------
@@ -83,116 +80,127 @@ def unique_names(headers: Sequence[Any]) -> list[str]:
     return out
 
 
+def _object_matrix(rows: list[Any], width: int) -> Any:
+    """Rows as one 2-D object array, short rows padded with None: one C-level pass (the same
+    routine ``pd.DataFrame(rows)`` uses), much faster than ``zip(*rows)`` on wide data."""
+    try:
+        from pandas._libs.lib import to_object_array  # type: ignore[attr-defined]
+
+        return to_object_array(rows, min_width=width)
+    except (ImportError, TypeError):  # a pandas without it, or rows that are not all lists
+        rows = [list(r) for r in rows]
+        longest = max(width, *map(len, rows))
+        matrix = np.empty((len(rows), longest), dtype=object)  # filled with None
+        for i, row in enumerate(rows):
+            matrix[i, : len(row)] = row
+        return matrix
+
+
 def table_to_dataframe(table: Table) -> pd.DataFrame:
     """The table as a DataFrame, column types inferred safely (see the module docstring)."""
     headers = list(table.headers)
-    rows = table.rows
-    width = len(headers)
-    if rows:
-        lengths = set(map(len, rows))
-        if lengths != {width}:
-            # Events parsing aligns rows already; a Table built by hand may still be ragged.
-            width = max(width, *lengths)
-            rows = [list(r) + [None] * (width - len(r)) if len(r) < width else r for r in rows]
-    names = unique_names(headers + [""] * (width - len(headers)))
     frame: pd.DataFrame
-    if not rows:
+    if not table.rows:
+        names = unique_names(headers)
         frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in names}, columns=names)
         return frame
-    columns = list(zip(*rows, strict=True)) if width else []
-    data = {name: _column(cells) for name, cells in zip(names, columns, strict=True)}
-    frame = pd.DataFrame(data, columns=names, copy=False)
+    matrix = _object_matrix(table.rows, len(headers))
+    names = unique_names(headers + [""] * (matrix.shape[1] - len(headers)))
+    columns = matrix.T.copy()  # contiguous columns: each pass below walks memory in order
+    data = {name: _column(columns[j]) for j, name in enumerate(names)}
+    frame = pd.DataFrame(data, columns=names)
     return frame
 
 
-def _column(cells: tuple[Any, ...] | list[Any]) -> Any:
-    """One column's cells as the narrowest array that holds every cell exactly."""
-    kinds = set(map(type, cells))
-    has_null = _NONE in kinds
-    kinds.discard(_NONE)
-    if not kinds:
-        return np.array(cells, dtype=object)  # all null: nothing to infer from
-    if len(kinds) == 1:
-        kind = next(iter(kinds))
-        if kind is str:
-            return _text_column(cells, has_null)
-        if kind is int:
-            return _int_column(cells, has_null)
-        if kind is float:
-            return np.array(cells, dtype=np.float64)  # None becomes NaN
-        if kind is bool:
-            return _bool_column(cells, has_null)
-    elif kinds == {int, float}:
-        try:
-            return np.array(cells, dtype=np.float64)
-        except OverflowError:
-            pass
-    return _object_array(cells)
-
-
-def _object_array(cells: Sequence[Any]) -> Any:
-    # A Series of dtype object: pandas must not re-infer a mixed column (e.g. into str).
-    arr = np.empty(len(cells), dtype=object)
-    arr[:] = cells
-    return pd.Series(arr, dtype=object, copy=False)
-
-
-def _int_column(cells: Sequence[Any], has_null: bool) -> Any:
-    if not has_null:
-        try:
-            return np.array(cells, dtype=np.int64)
-        except OverflowError:
-            return _object_array(cells)  # beyond int64: keep every digit
-    arr = np.array(cells, dtype=object)
-    mask = arr == None  # noqa: E711 - elementwise comparison on an object array
-    arr[mask] = 0
+def _column(col: Any) -> Any:
+    """One column (a 1-D object array) as the narrowest array that holds every cell exactly."""
+    kind = infer_dtype(col, skipna=True)  # C-level; None and NaN are skipped
     try:
-        values = arr.astype(np.int64)
+        if kind == "integer":
+            try:
+                return col.astype(np.int64)  # no null: one pass
+            except TypeError:
+                pass  # a None among the ints
+            mask = pd.isna(col)
+            values = col.copy()
+            values[mask] = 0
+            return pd.arrays.IntegerArray(values.astype(np.int64), mask)
+        if kind in ("floating", "mixed-integer-float"):
+            return col.astype(np.float64)  # None becomes NaN
+        if kind == "boolean":
+            mask = pd.isna(col)
+            if not mask.any():
+                return col.astype(bool)
+            values = col.copy()
+            values[mask] = False
+            return pd.arrays.BooleanArray(values.astype(bool), mask)
+        if kind == "string":
+            return _text_column(col)
     except OverflowError:
-        return _object_array(cells)
-    return pd.arrays.IntegerArray(values, mask)
+        pass  # an int beyond int64 (or a float beyond float64): keep every digit, as object
+    # Mixed or all-null: a Series of dtype object, so pandas does not re-infer it (e.g. as str).
+    return pd.Series(col.copy(), dtype=object)
 
 
-def _bool_column(cells: Sequence[Any], has_null: bool) -> Any:
-    if not has_null:
-        return np.array(cells, dtype=bool)
-    arr = np.array(cells, dtype=object)
-    mask = arr == None  # noqa: E711
-    arr[mask] = False
-    return pd.arrays.BooleanArray(arr.astype(bool), mask)
+def _text_column(col: Any) -> Any:
+    """ISO dates or timestamps when every cell is one, else the text as it came."""
+    first = next(v for v in col if v is not None and v == v)  # infer_dtype saw a string
+    if not (10 <= len(first) <= 40 and first[4] == "-" and first[:4].isdigit()):
+        return col  # the cheap reject: most text columns stop here
+    mask = pd.isna(col)
+    values = col[~mask] if mask.any() else col
+    # Every cell's first 11 characters as code points, checked at once: YYYY-MM-DD, then the end
+    # of the string (NUL padding: a date) or a T / space (a timestamp).
+    codes = np.asarray(values, dtype="U11").view(np.uint32).reshape(len(values), 11)
+    digits = codes[:, _DIGIT_POSITIONS]
+    dashes = (codes[:, 4] == _DASH) & (codes[:, 7] == _DASH)
+    if not (((digits >= 48) & (digits <= 57)).all() and dashes.all()):
+        return col
+    tail = codes[:, 10]
+    if not tail.any():
+        # Every cell is exactly YYYY-MM-DD: numpy's C parser checks the calendar (no 02-30).
+        try:
+            dates = col.astype("datetime64[D]") if values is col else _dates_with_nat(col, mask)
+            return dates.astype("datetime64[s]")
+        except ValueError:
+            return col
+    if not ((tail == 0) | (tail == _T) | (tail == _SPACE)).all():
+        return col
+    parsed = _to_datetime(col, "ISO8601")
+    return col if parsed is None else parsed
 
 
-def _text_column(cells: Sequence[Any], has_null: bool) -> Any:
-    first = next(c for c in cells if c is not None) if has_null else cells[0]
-    parsed = _parse_datetimes(cells, first, has_null) if 10 <= len(first) <= 40 else None
-    if parsed is not None:
-        return parsed
-    return np.array(cells, dtype=object)  # pandas gives it its text dtype
+def _dates_with_nat(col: Any, mask: Any) -> Any:
+    values = col.copy()
+    values[mask] = "NaT"
+    return values.astype("datetime64[D]")
 
 
-def _parse_datetimes(cells: Sequence[Any], first: str, has_null: bool) -> Any:
-    """ISO dates or timestamps when every cell is one, else ``None`` (the column stays text)."""
-    if _DATE_ONE.fullmatch(first):
-        kind = "date"
-    elif _AWARE_ONE.fullmatch(first):
-        kind = "aware"
-    elif _NAIVE_ONE.fullmatch(first):
-        kind = "naive"
-    else:
-        return None
-    values = [c for c in cells if c is not None] if has_null else cells
-    joined = _SEP.join(values)
-    if kind == "date" and not _DATE_COLUMN.fullmatch(joined):
-        kind = "naive"  # dates mixed with naive timestamps are still one naive column
-    if kind == "naive" and not _NAIVE_COLUMN.fullmatch(joined):
-        return None
-    if kind == "aware" and not _AWARE_COLUMN.fullmatch(joined):
-        return None
-    fmt = "%Y-%m-%d" if kind == "date" else "ISO8601"
-    try:
-        return pd.to_datetime(np.array(cells, dtype=object), format=fmt, utc=kind == "aware")
-    except (ValueError, OverflowError):
-        return None  # e.g. 2024-02-30, or a year out of range: the text is kept as it came
+def _to_datetime(col: Any, fmt: str) -> Any:
+    """Parsed datetimes (tz-aware ones in UTC), or ``None`` when a cell does not parse."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas 2 warns on mixed offsets: handled below
+        try:
+            parsed = pd.to_datetime(col, format=fmt)
+        except ValueError:
+            parsed = None  # a bad date (2024-02-30), or mixed offsets (pandas 3)
+        except OverflowError:
+            return None
+        if parsed is not None and isinstance(parsed.dtype, pd.DatetimeTZDtype):
+            return parsed.tz_convert("UTC")
+        if parsed is not None and parsed.dtype.kind == "M":
+            return parsed
+        if fmt != "ISO8601":
+            return None
+        # Several offsets: one UTC column, but only if every cell has an offset (a naive cell
+        # has no defined instant, so the column stays text).
+        values = col[~pd.isna(col)]
+        if not all(map(_HAS_OFFSET.fullmatch, values)):
+            return None
+        try:
+            return pd.to_datetime(col, format=fmt, utc=True)
+        except (ValueError, OverflowError):
+            return None
 
 
 # --- charts -----------------------------------------------------------------------------------
@@ -252,10 +260,7 @@ def chart_to_dataframe(chart: Chart) -> pd.DataFrame:
 
 
 def _temporal(labels: list[str]) -> bool:
-    if not labels or not all(labels):
-        return False
-    joined = _SEP.join(labels)
-    return bool(_DATE_COLUMN.fullmatch(joined) or _NAIVE_COLUMN.fullmatch(joined))
+    return bool(labels) and all(labels) and bool(_TEMPORAL_LABELS.fullmatch(_SEP.join(labels)))
 
 
 def chart_to_altair(chart: Chart) -> altair.Chart:
@@ -345,5 +350,4 @@ def chart_to_altair(chart: Chart) -> altair.Chart:
     return final
 
 
-_MAX_TICKS = 25
 _KNOWN_TYPES = frozenset({"bar", "bar_horizontal", "stacked_bar", "line", "area", "pie", "donut"})
