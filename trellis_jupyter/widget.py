@@ -27,8 +27,11 @@ How it works (the front end is ``js/``, bundled into ``static/``):
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import itertools
 import logging
+import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -129,6 +132,7 @@ class ChatWidget(anywidget.AnyWidget):
         self._tasks: set[asyncio.Future[Any]] = set()
         self._load_state()
         self.on_msg(self._on_command)
+        _warm_up()
 
     # -- the conversation -----------------------------------------------------------------------
 
@@ -335,12 +339,18 @@ class ChatWidget(anywidget.AnyWidget):
         entry_id = entry["id"]
         deltas = DeltaBatcher(self.send, entry_id, lambda: self._index_of(entry_id), self.delta_interval)
         error: str | None = None
+        preparing: set[asyncio.Future[None]] = set()
         try:
             async with stream:
                 async for event in stream:
                     if isinstance(event, Visualization):
-                        await self._prepare(event.payload)
-                    self._on_event(event, turn, entry["id"], deltas, stream)
+                        # Built in a thread while the text keeps streaming; shown when ready.
+                        preparing.add(
+                            asyncio.ensure_future(self._show(event.payload, entry_id, deltas, stream))
+                        )
+                    self._on_event(event, turn, entry_id, deltas)
+            if preparing:
+                await asyncio.wait(preparing)
         except asyncio.CancelledError:
             stream.answer.mark_interrupted()
             if not self._stopping:
@@ -351,6 +361,8 @@ class ChatWidget(anywidget.AnyWidget):
         except TrellisError as exc:
             error = str(exc)
         finally:
+            for task in preparing:
+                task.cancel()
             deltas.close()
             index = self._index_of(entry["id"])
             if index >= 0:  # gone after New chat
@@ -360,29 +372,30 @@ class ChatWidget(anywidget.AnyWidget):
         self._answered(stream.answer)
         return stream.answer
 
-    def _on_event(
-        self, event: Any, turn: _Turn, entry_id: str, deltas: DeltaBatcher, stream: AsyncAnswerStream
-    ) -> None:
+    def _on_event(self, event: Any, turn: _Turn, entry_id: str, deltas: DeltaBatcher) -> None:
         if isinstance(event, TextDelta):
             if not deltas.started:
                 self.status = "streaming"
             deltas.add(event.content)
         elif isinstance(event, Processing):
             self.status = event.status
-        elif isinstance(event, Visualization):
-            deltas.flush()  # the state write below must not run ahead of the text sent
-            visualizations = [self._payload(v) for v in stream.answer.visualizations]
-            self._update(entry_id, text=deltas.sent, visualizations=visualizations)
         elif isinstance(event, ChatMetadata):
             self.chat_id = event.chat_id
             self._update(turn.user_id, message_id=event.user_message_id)
 
-    async def _prepare(self, viz: VisualizationPayload) -> None:
-        """Build a visualization's browser payload in a thread: a chart's spec takes Altair (whose
-        first import alone can take seconds), and the kernel's loop must stay free meanwhile."""
+    async def _show(
+        self, viz: VisualizationPayload, entry_id: str, deltas: DeltaBatcher, stream: AsyncAnswerStream
+    ) -> None:
+        """Build a visualization's browser payload in a thread (a chart's spec needs Altair, whose
+        first import alone can take seconds; the kernel's loop must stay free), then show it."""
         if id(viz) not in self._payloads:
             data = await asyncio.to_thread(browser_payload, viz)
             self._payloads[id(viz)] = (viz, data)
+        if self._index_of(entry_id) < 0:
+            return
+        deltas.flush()  # the state write below must not run ahead of the text sent
+        ready = [self._payloads[id(v)][1] for v in stream.answer.visualizations if id(v) in self._payloads]
+        self._update(entry_id, text=deltas.sent, visualizations=ready)
 
     def _payload(self, viz: VisualizationPayload) -> dict[str, Any]:
         cached = self._payloads.get(id(viz))
@@ -488,3 +501,20 @@ class ChatWidget(anywidget.AnyWidget):
 
     def __repr__(self) -> str:
         return f"<ChatWidget chat_id={self.chat_id!r} answers={len(self._answers)} busy={self.busy}>"
+
+
+_warming: list[threading.Thread] = []
+
+
+def _warm_up() -> None:
+    """Import Altair in the background once: the first chart need not wait for it."""
+    if not _warming:
+        thread = threading.Thread(target=_import_charts, name="trellis-widget-warm-up", daemon=True)
+        _warming.append(thread)
+        thread.start()
+
+
+def _import_charts() -> None:
+    with contextlib.suppress(Exception):
+        importlib.import_module("trellis_jupyter.convert")
+        importlib.import_module("trellis_jupyter.charts")

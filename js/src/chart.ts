@@ -39,6 +39,7 @@ export async function renderChart(el: HTMLElement, spec: Record<string, unknown>
       renderer: "svg",
       mode: "vega-lite",
       theme: isDarkTheme() ? "dark" : undefined,
+      config: { background: "transparent" }, // the widget's own background shows through
       defaultStyle: false,
       loader: offlineLoader(),
       ast: true,

@@ -43,6 +43,25 @@ function button(label: string, cls: string, onClick: () => void, aria?: string):
   return b;
 }
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+const THUMB_PATH =
+  "M2 10h3v10H2zM7 20h9.3a2 2 0 0 0 2-1.6l1.6-7A2 2 0 0 0 18 9h-5l.8-4.2A1.8 1.8 0 0 0 10.5 4L7 10z";
+
+/** A thumbs-up icon (down: the same, turned over), drawn inline: no icon font, no network. */
+function thumbIcon(down: boolean): SVGSVGElement {
+  const svg = document.createElementNS(SVG_NS, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("width", "14");
+  svg.setAttribute("height", "14");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(SVG_NS, "path");
+  path.setAttribute("d", THUMB_PATH);
+  path.setAttribute("fill", "currentColor");
+  if (down) path.setAttribute("transform", "rotate(180 12 12)");
+  svg.append(path);
+  return svg;
+}
+
 interface EntryView {
   root: HTMLElement;
   body: HTMLElement;
@@ -50,6 +69,8 @@ interface EntryView {
   footer: HTMLElement;
   bodySig: string;
   vizSig: string;
+  /** Finalizers of the Vega views drawn in this entry (released when it redraws). */
+  charts: Array<() => void>;
   footerSig: string;
 }
 
@@ -68,7 +89,7 @@ export class ChatView {
   private noteFor = new Map<string, "positive" | "negative">();
   private noteForms = new Map<string, HTMLElement>();
   private stick = true;
-  private finalizers: Array<() => void> = [];
+  private themeObserver: MutationObserver | null = null;
   private listeners: Array<[string, (...args: any[]) => void]> = [];
 
   constructor(
@@ -119,14 +140,19 @@ export class ChatView {
     this.listen("change:error", () => this.renderControls());
     this.listen("change:chat_id", () => this.renderControls());
     this.listen("msg:custom", (msg: unknown) => this.onMessage(msg));
+    // Charts take the theme's colours when drawn: redraw them when JupyterLab switches theme.
+    if (typeof MutationObserver !== "undefined" && document.body) {
+      this.themeObserver = new MutationObserver(() => this.redrawCharts());
+      this.themeObserver.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light"] });
+    }
     this.renderTranscript();
   }
 
   dispose(): void {
     for (const [event, cb] of this.listeners) this.model.off(event, cb);
-    for (const finalize of this.finalizers) finalize();
+    for (const view of this.entries.values()) this.releaseCharts(view);
+    this.themeObserver?.disconnect();
     this.listeners = [];
-    this.finalizers = [];
   }
 
   private listen(event: string, cb: (...args: any[]) => void): void {
@@ -189,7 +215,12 @@ export class ChatView {
     this.sendButton.textContent = busy ? "Queue" : "Send";
     this.sendButton.setAttribute("aria-label", busy ? "Queue question" : "Send question");
     this.log.setAttribute("aria-busy", busy ? "true" : "false");
-    this.statusLine.textContent = busy ? statusText(this.model.get("status") || "streaming") : "";
+    const status = String(this.model.get("status") || "");
+    this.statusLine.textContent = busy ? statusText(status || "streaming") : "";
+    // The "waiting" line of an answer with no text yet follows the kernel's latest status.
+    for (const line of Array.from(this.log.querySelectorAll(".tj-processing"))) {
+      line.textContent = statusText(status || "starting");
+    }
     this.errorLine.textContent = String(this.model.get("error") ?? "");
     const chatId = this.model.get("chat_id");
     this.chatLabel.textContent = chatId ? String(chatId) : "";
@@ -215,6 +246,7 @@ export class ChatView {
     });
     for (const [id, view] of this.entries) {
       if (!seen.has(id)) {
+        this.releaseCharts(view);
         view.root.remove();
         this.entries.delete(id);
         this.live.forget(id);
@@ -236,7 +268,7 @@ export class ChatView {
     const viz = el("div", "tj-viz");
     const footer = el("div", "tj-footer");
     root.append(role, body, viz, footer);
-    return { root, body, viz, footer, bodySig: "", vizSig: "", footerSig: "" };
+    return { root, body, viz, footer, bodySig: "", vizSig: "", footerSig: "", charts: [] };
   }
 
   private updateEntry(view: EntryView, entry: Entry, opts: { editable: boolean }): void {
@@ -279,13 +311,19 @@ export class ChatView {
     setMarkdown(md, text);
     const parts: HTMLElement[] = [md];
     if (streaming && !text) {
-      const waiting = el("div", "tj-processing", statusText(processing || "starting"));
+      const waiting = el("div", "tj-processing", statusText(this.model.get("status") || processing || "starting"));
       parts.unshift(waiting);
     }
     view.body.replaceChildren(...parts);
   }
 
+  private releaseCharts(view: EntryView): void {
+    for (const finalize of view.charts) finalize();
+    view.charts = [];
+  }
+
   private drawVisualizations(view: EntryView, visualizations: Visualization[]): void {
+    this.releaseCharts(view);
     const pageSize = Number(this.model.get("page_size")) || 10;
     const nodes = visualizations.map((viz) => {
       if (viz.type === "table") return renderTable(viz as TablePayload, pageSize);
@@ -294,7 +332,7 @@ export class ChatView {
         const target = el("div", "tj-chart");
         box.append(target);
         void renderChart(target, viz.spec).then((result) => {
-          if (result) this.finalizers.push(() => result.finalize());
+          if (result) view.charts.push(() => result.finalize());
         });
       } else {
         const title = viz.title ? `: ${String(viz.title)}` : "";
@@ -322,17 +360,19 @@ export class ChatView {
   }
 
   private feedbackControls(entry: Entry): HTMLElement[] {
-    const make = (value: "positive" | "negative", label: string, aria: string) => {
-      const b = button(label, `tj-small tj-thumb tj-${value}`, () => {
+    const make = (value: "positive" | "negative", aria: string) => {
+      const b = button("", `tj-small tj-thumb tj-${value}`, () => {
         this.command({ type: "feedback", id: entry.id, value });
         this.noteFor.set(entry.id, value);
         this.renderTranscript();
         this.noteForms.get(entry.id)?.querySelector("input")?.focus();
       }, aria);
       b.setAttribute("aria-pressed", entry.feedback === value ? "true" : "false");
+      b.title = aria;
+      b.append(thumbIcon(value === "negative"));
       return b;
     };
-    const out: HTMLElement[] = [make("positive", "👍", "Good answer"), make("negative", "👎", "Bad answer")];
+    const out: HTMLElement[] = [make("positive", "Good answer"), make("negative", "Bad answer")];
     const noteValue = this.noteFor.get(entry.id);
     if (noteValue) out.push(this.noteForm(entry.id));
     return out;
@@ -370,6 +410,13 @@ export class ChatView {
     form.append(input, button("Send note", "tj-small tj-send-note", submit, "Send the feedback note"));
     this.noteForms.set(id, form);
     return form;
+  }
+
+  private redrawCharts(): void {
+    for (const view of this.entries.values()) {
+      if (view.charts.length) view.vizSig = "";
+    }
+    this.renderTranscript();
   }
 
   private startEdit(id: string): void {

@@ -46,6 +46,8 @@ describe("ChatView", () => {
     model.set("transcript", [user("u1", "q"), assistant("a1", "", { status: "streaming", processing: "thinking", message_id: null })]);
     expect(q(".tj-processing").textContent).toBe("Thinking…");
     expect(q(".tj-status").textContent).toBe("Thinking…");
+    model.set("status", "analyzing");
+    expect(q(".tj-processing").textContent).toBe("Analyzing…");
     model.message({ type: "delta", id: "a1", index: 1, start: 0, text: "There were " });
     model.message({ type: "delta", id: "a1", index: 1, start: 11, text: "**42** orders" });
     const body = el.querySelectorAll("article")[1];
@@ -156,5 +158,28 @@ describe("ChatView", () => {
     cleanup!();
     cleanup = undefined;
     expect(model.listenerCount()).toBe(0);
+  });
+
+  it("draws charts, and draws them again when the theme changes", async () => {
+    const spec = {
+      data: { values: [{ label: "East", value: 3 }] },
+      mark: "bar",
+      encoding: { x: { field: "label", type: "nominal" }, y: { field: "value", type: "quantitative" } },
+    };
+    const { el } = mount({
+      transcript: [user("u1", "q"), assistant("a1", "chart", { visualizations: [{ id: "c1", type: "chart", spec }] })],
+    });
+    const firstSvg = async () => {
+      for (let i = 0; i < 100 && !el.querySelector(".tj-chart svg"); i++) await new Promise((r) => setTimeout(r, 10));
+      return el.querySelector(".tj-chart svg");
+    };
+    const before = await firstSvg();
+    expect(before).not.toBeNull();
+    document.body.dataset.jpThemeLight = "false";
+    await new Promise((r) => setTimeout(r, 0)); // the MutationObserver runs
+    const after = await firstSvg();
+    expect(after).not.toBeNull();
+    expect(after).not.toBe(before);
+    delete document.body.dataset.jpThemeLight;
   });
 });
