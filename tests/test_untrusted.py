@@ -253,6 +253,6 @@ def test_magic_outputs_render_hostile_content_as_text(shell: InteractiveShell) -
 
 
 def test_markdown_checker_catches_what_it_must() -> None:
-    """The checker itself: raw hostile markdown through Jupyter's renderer is caught (so a pass means something)."""
+    """The checker itself catches raw hostile markdown through Jupyter's renderer (a pass means something)."""
     for bad in (SCRIPT, IMG, SVG, LINK_HTML, html.unescape(ENTITY)):
         assert inspect_html(jupyter_markdown(f"text {bad}")).found, bad
