@@ -314,3 +314,25 @@ def test_a_question_that_looks_like_sql_is_still_answered() -> None:
 )  # fmt: skip
 def test_more_wordings(question: str, expected_sql: str, ordered: bool) -> None:
     check_answer(demo_path(), ask(Planner(today=DEMO_TODAY), demo_path(), question), expected_sql, ordered)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected_sql"),
+    [
+        ("how many orders not in the east",
+         "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.region <> 'East'"),
+        ("how many orders excluding cancelled and returned",
+         "SELECT COUNT(*) FROM orders WHERE status NOT IN ('cancelled', 'returned')"),
+        ("how many orders in the east or west last month",
+         "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.region IN ('East', 'West') "
+         "AND o.order_date >= '2025-05-01' AND o.order_date < '2025-06-01'"),
+    ],
+)  # fmt: skip
+def test_negated_and_alternative_values(question: str, expected_sql: str) -> None:
+    check_answer(demo_path(), ask(Planner(today=DEMO_TODAY), demo_path(), question), expected_sql, False)
+
+
+def test_two_date_ranges_are_declined_not_half_answered() -> None:
+    answer = ask(Planner(today=DEMO_TODAY), demo_path(), "revenue last month vs this month")
+    assert answer.visualizations == []
+    assert "one date range at a time" in answer.text

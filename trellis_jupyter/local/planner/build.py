@@ -110,13 +110,23 @@ def apply_common(schema: Schema, plan: Plan, parsed: Parsed) -> None:
         plan.chart = "auto"
 
 
-def build_plan(schema: Schema, parsed: Parsed) -> Plan:
-    """A new plan for a question that stands alone."""
+def check_understood(parsed: Parsed) -> None:
+    """Raise :class:`Unanswerable` when part of the question was not understood."""
+    if parsed.second_range and parsed.range is not None:
+        raise Unanswerable(
+            "I can use one date range at a time, and found two "
+            f"({parsed.range.label}, {parsed.second_range}); ask for each, or for the same by month to compare them."
+        )
     if parsed.unresolved_group:
         raise Unanswerable(f'I could not find anything called "{parsed.unresolved_group}" to group by.')
     if parsed.unknown:
         quoted = ", ".join(f'"{word}"' for word in parsed.unknown[:4])
         raise Unanswerable(f"I could not match {quoted} to a table, a column or a value in this database.")
+
+
+def build_plan(schema: Schema, parsed: Parsed) -> Plan:
+    """A new plan for a question that stands alone."""
+    check_understood(parsed)
     measure = parsed.measure
     entities = [e for e in parsed.entities if e != parsed.measure_entity]
     if not entities and measure is None and parsed.distinct is None:

@@ -14,6 +14,7 @@ from trellis_jupyter.local.planner.build import (
     Unanswerable,
     _dated_parent,
     apply_common,
+    check_understood,
     choose_date,
     fix_filters,
 )
@@ -37,11 +38,7 @@ def is_followup(parsed: Parsed, previous: Plan | None) -> bool:
 
 def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
     """The previous plan with this follow-up's changes."""
-    if parsed.unresolved_group:
-        raise Unanswerable(f'I could not find anything called "{parsed.unresolved_group}" to group by.')
-    if parsed.unknown:
-        quoted = ", ".join(f'"{word}"' for word in parsed.unknown[:4])
-        raise Unanswerable(f"I could not match {quoted} to a table, a column or a value in this database.")
+    check_understood(parsed)
     plan = copy.deepcopy(previous)
     changed = False
     if parsed.measure is not None:

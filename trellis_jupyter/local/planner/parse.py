@@ -68,6 +68,7 @@ class Parsed:
     entities: list[str] = field(default_factory=list)  # tables named, in order
     which: bool = False  # "which region ..."
     which_many: bool = False  # "which customers ..." (plural: a top 10, not a top 1)
+    second_range: str | None = None
     listing_cue: bool = False  # starts with "show", "list", "what are" ...
     unknown: list[str] = field(default_factory=list)
     unresolved_group: str | None = None
@@ -127,6 +128,12 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
     if found is not None:
         p.range = found
         w.text_span(found.span)
+        rest = " ".join(
+            word if free else "_" for word, free in zip(w.words, [not u for u in w.used], strict=True)
+        )
+        second = find_range(rest, today)
+        if second is not None:
+            p.second_range = second.label  # "last month vs this month": one range at a time
     _grain(w, p, schema)
     _top(w, p)
     _aggregates(w, p)
@@ -310,9 +317,30 @@ def _values(w: _Words, p: Parsed, schema: Schema) -> None:
                     columns = named
                     w.take(j)
                     break
-            negate = w.at(i - 1) in _NEGATE or (w.at(i - 1) == "the" and w.at(i - 2) in _NEGATE)
-            if negate:
-                w.take(i - 1 if w.at(i - 1) in _NEGATE else i - 2, 2 if w.at(i - 1) == "the" else 1)
+            negate = False
+            for j in range(i - 1, max(i - 4, -1), -1):  # "not in the East", "excluding cancelled"
+                if w.at(j) in _NEGATE:
+                    negate = True
+                    w.take(j)
+                    break
+                if w.at(j) not in (
+                    "the",
+                    "in",
+                    "from",
+                    "for",
+                    "of",
+                    "with",
+                    "a",
+                    "an",
+                    "by",
+                    "are",
+                    "is",
+                    "were",
+                ):
+                    break
+            previous = p.filters[-1] if p.filters else None
+            if previous and w.at(i - 1) in ("and", "or", "nor") and previous.column == columns[0].key:
+                negate = negate or previous.op == "!="  # "excluding cancelled and returned"
             value = _original(schema, columns[0], key)
             op = "!=" if negate else "="
             same = next((f for f in p.filters if f.column == columns[0].key and f.op == op), None)

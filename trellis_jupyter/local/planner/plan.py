@@ -167,6 +167,8 @@ def _where(schema: Schema, plan: Plan) -> list[str]:
         column = column_of(schema, f.column).sql
         if f.op == "in" or (f.op == "=" and len(f.values) > 1):
             clauses.append(f"{column} IN ({', '.join(literal(v) for v in f.values)})")
+        elif f.op == "!=" and len(f.values) > 1:
+            clauses.append(f"{column} NOT IN ({', '.join(literal(v) for v in f.values)})")
         else:
             clauses.append(f"{column} {f.op} {literal(f.values[0])}")
     if plan.date and (plan.start or plan.end):

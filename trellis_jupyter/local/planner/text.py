@@ -76,7 +76,7 @@ def describe_measure(schema: Schema, plan: Plan) -> str:
 
 def _filter_text(f: Filter) -> str:
     column = f.column.split(".", 1)[1].replace("_", " ")
-    values = " or ".join(str(v) for v in f.values)
+    values = (" and " if f.op == "!=" else " or ").join(str(v) for v in f.values)
     op = {"=": "", "!=": "not ", ">": "over ", ">=": "at least ", "<": "under ", "<=": "at most "}.get(
         f.op, ""
     )
