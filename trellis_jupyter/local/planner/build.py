@@ -115,7 +115,8 @@ def check_understood(parsed: Parsed) -> None:
     if parsed.second_range and parsed.range is not None:
         raise Unanswerable(
             "I can use one date range at a time, and found two "
-            f"({parsed.range.label}, {parsed.second_range}); ask for each, or for the same by month to compare them."
+            f"({parsed.range.label}, {parsed.second_range}); "
+            "ask for each, or for the same by month to compare them."
         )
     if parsed.unresolved_group:
         raise Unanswerable(f'I could not find anything called "{parsed.unresolved_group}" to group by.')
