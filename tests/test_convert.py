@@ -327,7 +327,7 @@ def test_unknown_chart_type_falls_back_to_bar_without_warnings() -> None:
         warnings.simplefilter("error")
         spec = spec_of(chart("radar", AXIS_POINTS))
     assert spec["mark"]["type"] == "bar"
-    assert spec["usermeta"]["trellis"]["chart_type"] == "bar"
+    assert spec["name"] == "trellis_bar"
 
 
 def test_segment_points_on_an_axis_chart_and_vice_versa_still_draw() -> None:

@@ -143,12 +143,27 @@ def _v5_param(param: Any) -> Any:
 # --- keeping display bundles small ------------------------------------------------------------
 
 
+NAME_PREFIX = "trellis_"
+
+
+def trellis_chart_type(spec: Mapping[str, Any]) -> str | None:
+    """The ``chart_type`` of a chart made by :func:`~trellis_jupyter.convert.chart_to_altair`, found
+    in its ``name`` (``trellis_bar``...), also when it was layered; ``None`` for other charts.
+
+    ``name`` rather than ``usermeta``: a unit inside a layer may carry a name, not usermeta.
+    """
+    views = [spec, *(v for key in _VIEW_LISTS for v in spec.get(key) or [] if isinstance(v, Mapping))]
+    for view in views:
+        name = view.get("name")
+        if isinstance(name, str) and name.startswith(NAME_PREFIX):
+            return name[len(NAME_PREFIX) :]
+    return None
+
+
 def reduce_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     """The spec with its inline data cut to the display limits (module docstring); a note is added
     to the subtitle when anything was cut. Specs within the limits come back unchanged."""
-    meta = spec.get("usermeta")
-    trellis = meta.get("trellis") if isinstance(meta, Mapping) else None
-    chart_type = trellis.get("chart_type") if isinstance(trellis, Mapping) else None
+    chart_type = trellis_chart_type(spec)
     out = dict(spec)
     notes: list[str] = []
     data = out.get("data")
@@ -322,9 +337,7 @@ def _count_points(spec: Mapping[str, Any]) -> int | None:
 
 def describe_spec(spec: Mapping[str, Any]) -> str:
     """A one-line description of a chart spec, for ``text/plain``."""
-    meta = spec.get("usermeta")
-    trellis = meta.get("trellis") if isinstance(meta, Mapping) else None
-    kind = trellis.get("chart_type") if isinstance(trellis, Mapping) else None
+    kind = trellis_chart_type(spec)
     if kind is None:
         mark = spec.get("mark")
         kind = mark.get("type") if isinstance(mark, Mapping) else mark if isinstance(mark, str) else "layered"

@@ -341,7 +341,8 @@ def chart_to_altair(chart: Chart) -> altair.Chart:
                 enc["color"] = series_color
                 enc["order"] = alt.Order("order:Q")
             result = base.mark_bar().encode(**enc)
-    props: dict[str, Any] = {"usermeta": {"trellis": {"chart_type": chart_type, "id": chart.id}}}
+    # The name tells the display bundle how to cut a large chart (charts.trellis_chart_type).
+    props: dict[str, Any] = {"name": f"trellis_{chart_type}"}
     if chart.title:
         props["title"] = chart.title
     if wide:
