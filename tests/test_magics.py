@@ -570,3 +570,52 @@ def test_terminal_ipython_gets_plain_text(
     assert "(4 rows)" not in out
     assert "(2 of 4 rows)" in out
     assert "[bar chart: Customers by region (4 points)] (bind it with --chart NAME)" in out
+
+
+# --- the smoke notebook, executed headless in a real kernel ----------------------------------------
+
+
+def test_smoke_notebook_runs_headless_with_readable_outputs() -> None:
+    import json
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    path = Path(__file__).parent.parent / "notebooks" / "magic_smoke.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=180, kernel_name="python3").execute()
+    nbformat.validate(nb)
+    code = {cell.source.splitlines()[0]: cell for cell in nb.cells if cell.cell_type == "code"}
+
+    def outputs(first_line: str) -> list[Any]:
+        return list(code[first_line].get("outputs", []))
+
+    def printed(first_line: str) -> str:
+        return "".join(o["text"] for o in outputs(first_line) if o["output_type"] == "stream")
+
+    answer, table, chart = outputs("%%trellis -o orders --df by_region --chart bars")
+    ids = answer["metadata"]["trellis"]
+    assert ids["chat_id"].startswith("chat_")
+    assert ids["message_id"]
+    # The saved text is the final answer (the streaming updates were applied in place).
+    assert "orders last month" in answer["data"]["text/markdown"]
+    assert "Asking Trellis" not in answer["data"]["text/plain"]
+    assert "<table" in table["data"]["text/html"]
+    assert "SQL" in table["data"]["text/html"]
+    assert "application/vnd.vegalite.v5+json" in chart["data"]
+    assert chart["data"]["image/svg+xml"].startswith("<svg")  # readable without a kernel
+
+    follow_up = outputs("%%trellis -o east")[0]
+    assert follow_up["metadata"]["trellis"]["chat_id"] == ids["chat_id"]
+    assert printed("import altair as alt").startswith("same chat; 4 regions")
+    assert outputs("%%trellis -q -o west") == []
+    assert printed("print(west.question)") == "only the West region\nTrue True\n"
+    assert ids["chat_id"] in printed("%trellis status")
+    (error,) = outputs("%trellis use chat_doesnotexist")
+    assert error["ename"] == "NotFoundError"
+    assert error["traceback"] == [
+        "NotFoundError: Chat chat_doesnotexist was not found: it may have been deleted; start a new chat."
+    ]
+    saved = json.dumps(nb)
+    assert "tj-local-" not in saved  # the local server's API key
+    assert "eyJ" not in saved  # no JWT
