@@ -11,7 +11,8 @@ How a question is answered (one module each):
 * ``schema``   — tables, columns, keys, short text values and measures, cached per file;
 * ``lexicon``  — the small word lists (money, quantities, aggregates, grains, charts, fillers);
 * ``dates``    — "last month", "in 2025", "since March", "between X and Y", "the last 30 days";
-* ``parse``    — which plan pieces a question names, and which words it leaves unexplained;
+* ``parse`` / ``match`` — which plan pieces a question names (from its words, then from the
+  data: values, columns, tables), and which words it leaves unexplained;
 * ``build`` / ``followup`` — a new :class:`~.plan.Plan`, or the previous plan changed;
 * ``plan``     — the plan as JSON-able state, and its SQL (joins along foreign keys);
 * ``text`` / ``charts`` / ``describe`` — the answer's words, its chart, schema answers and help.

@@ -1,0 +1,87 @@
+"""A question's words while it is being read, and the plan pieces found in them so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trellis_jupyter.local.planner.dates import DateRange
+from trellis_jupyter.local.planner.plan import Filter
+from trellis_jupyter.local.planner.schema import Column, Measure
+
+__all__ = ["NUMBERS", "Parsed", "Words", "number"]
+
+NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+           "nine": 9, "ten": 10, "twenty": 20, "fifty": 50, "hundred": 100}  # fmt: skip
+
+
+@dataclass
+class Parsed:
+    words: list[str]
+    chart: str | None = None
+    chart_asked: bool = False
+    range: DateRange | None = None
+    grain: str | None = None
+    over_time: bool = False
+    agg: str | None = None
+    order: str | None = None
+    limit: int | None = None
+    recent: str | None = None  # "desc" for most recent / latest, "asc" for oldest / earliest
+    listing: bool = False
+    filters: list[Filter] = field(default_factory=list)
+    filter_options: dict[int, list[Column]] = field(default_factory=dict)  # filter index -> candidates
+    groups: list[str] = field(default_factory=list)
+    add_group: bool = False  # "and by segment", "split by segment": add rather than replace
+    measure: Measure | None = None
+    measure_entity: str | None = None  # "order value": the table named inside the measure phrase
+    per: str | None = None
+    entities: list[str] = field(default_factory=list)  # tables named, in order
+    which: bool = False  # "which region ..."
+    which_many: bool = False  # "which customers ..." (plural: a top 10, not a top 1)
+    second_range: str | None = None
+    listing_cue: bool = False  # starts with "show", "list", "what are" ...
+    unknown: list[str] = field(default_factory=list)
+    unresolved_group: str | None = None
+    cue: bool = False  # starts like a follow-up ("now", "what about", "only" ...)
+    sort: Column | None = None
+    date_column: Column | None = None
+    distinct: Column | None = None  # "how many categories": count the distinct values of a column
+    singular_entity: bool = False  # "the most expensive product" (one) vs "products"
+    understood: list[str] = field(default_factory=list)
+
+
+class Words:
+    """The question's words with a mask of those already understood."""
+
+    def __init__(self, words: list[str]) -> None:
+        self.words = words
+        self.used = [False] * len(words)
+
+    def free(self, i: int, n: int = 1) -> bool:
+        return i + n <= len(self.words) and not any(self.used[i : i + n])
+
+    def take(self, i: int, n: int = 1) -> None:
+        for k in range(i, min(i + n, len(self.words))):
+            self.used[k] = True
+
+    def at(self, i: int) -> str:
+        return self.words[i] if 0 <= i < len(self.words) else ""
+
+    def find(self, seq: tuple[str, ...], start: int = 0) -> int:
+        for i in range(start, len(self.words) - len(seq) + 1):
+            if tuple(self.words[i : i + len(seq)]) == seq and self.free(i, len(seq)):
+                return i
+        return -1
+
+    def text_span(self, span: tuple[int, int]) -> None:
+        """Take the words lying in a character span of ``" ".join(words)``."""
+        pos = 0
+        for i, word in enumerate(self.words):
+            if pos >= span[0] and pos + len(word) <= span[1]:
+                self.used[i] = True
+            pos += len(word) + 1
+
+
+def number(word: str) -> int | None:
+    if word.isdigit():
+        return int(word)
+    return NUMBERS.get(word)
