@@ -297,10 +297,11 @@ async def test_state_survives_reload_and_holds_no_secret(server: Any, client: As
     assert "leads with" in state
     assert '"sql"' in state
     assert '"spec"' in state
-    token = client._auth.token if hasattr(client, "_auth") else None  # whatever the client holds
-    for secret in (server.api_key, token):
-        if secret:
-            assert secret not in state
+    held = client._tokens._token  # the JWT the client got for these questions
+    assert held is not None
+    token = held.get_secret_value()
+    for secret in (server.api_key, token, token.split(".")[1]):
+        assert secret not in state
     assert server.api_key not in repr(w)
 
 
