@@ -113,6 +113,31 @@ def test_substitute_names_an_undefined_variable() -> None:
         substitute("how about {{nope}}?", {})
 
 
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("%%trellis\n   \n", "The cell has no question"),
+        ("%%trellis --new --chat chat_x\nq", "--new and --chat contradict each other"),
+        ("%%trellis -n -3\nq", "the number of rows must be 0 or more"),
+        ("%%trellis --df class\nq", "'class' is not a Python variable name"),
+        ("%trellis feedback sideways", "invalid choice: 'sideways'"),
+        ("%trellis frobnicate", "invalid choice: 'frobnicate'"),
+        ("%trellis connect --db x.sqlite", "--db only goes with --local"),
+        ("%trellis rename", "the following arguments are required: TITLE"),
+    ],
+)
+def test_bad_input_is_one_usage_line(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], source: str, message: str
+) -> None:
+    from IPython.core.error import UsageError
+
+    error, out = failing(shell, source, capsys)
+    assert isinstance(error, UsageError)
+    assert message in str(error)
+    assert "Traceback" not in out
+    assert publisher(shell).calls == []
+
+
 # --- loading -------------------------------------------------------------------------------------
 
 

@@ -215,7 +215,7 @@ class TrellisMagics(Magics):
             raise UsageError("The cell has no question: write it on the lines below %%trellis.")
         if args.new:
             self.session.new_chat()
-        elif args.chat:
+        elif args.chat and args.chat != self.session.chat_id:
             self.session.use_chat(args.chat)
         self._show(self.session.stream(question, integration=args.integration, model=args.model), args)
 
@@ -262,6 +262,11 @@ class TrellisMagics(Magics):
             namespace[args.df] = answer.df
             if namespace[args.df] is None and not args.quiet:
                 print(f"This answer has no table: {args.df} is None.")
+        if answer.charts and self.session.settings.offline_charts:
+            # Altair is loaded now: let the user's own charts render offline too (charts.py).
+            from .charts import enable_offline_charts
+
+            enable_offline_charts()
         if args.chart:
             namespace[args.chart] = answer.chart
             if namespace[args.chart] is None and not args.quiet:
