@@ -46,9 +46,11 @@ __all__ = [
     "disable_offline_charts",
     "enable_offline_charts",
     "offline_charts_enabled",
+    "reduce_spec",
     "spec_to_svg",
     "svg_data_uri",
     "to_v5_spec",
+    "trellis_chart_type",
 ]
 
 log = logging.getLogger(__name__)
