@@ -124,7 +124,7 @@ async def _async_turn(conversation: Any, question: str) -> tuple[Answer, Trellis
 @pytest.mark.parametrize("scenario", params(ALL))
 def test_sync_client_survives(scenario: Scenario, server: Any, proxy: FaultProxy, upstream: Trellis) -> None:
     """Sync client: sentence, partial answer + chat id kept, next question works, nothing stored twice."""
-    first, second = f"long answer please [{scenario.id} sync 1]", f"long answer please [{scenario.id} sync 2]"
+    first, second = (f"long answer please [{scenario.id} sync {n}]" for n in (1, 2))
     with Trellis(**_options(server, proxy, scenario)) as client:
         conversation = client.conversation(transport=scenario.transport)
         try:
