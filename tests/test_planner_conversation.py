@@ -78,6 +78,14 @@ CHAINS: dict[str, list[tuple[str, str, bool, str | None]]] = {
          "WHERE o.status = 'cancelled' AND o.order_date >= '2025-05-01' AND o.order_date < '2025-06-01' "
          "GROUP BY c.region, c.segment", False, "donut"),
     ],
+    # A time series of a one-month range has one point: "now by month" widens it to all the data.
+    "last-month-then-by-month": [
+        ("how many orders did we get last month, by region?",
+         "SELECT c.region, COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id "
+         "WHERE o.order_date >= '2025-05-01' AND o.order_date < '2025-06-01' GROUP BY c.region", False, "bar"),
+        ("now by month",
+         "SELECT strftime('%Y-%m', order_date) m, COUNT(*) FROM orders GROUP BY m ORDER BY m", True, "line"),
+    ],
 }  # fmt: skip
 
 LIBRARY_CHAIN: list[tuple[str, str, bool, str | None]] = [
@@ -191,6 +199,11 @@ def test_answer_text_states_the_result() -> None:
     assert f"**{top[0]}** led with {top[1]:,}" in answer.text
     answer = ask(planner, demo_path(), "top 3 customers by revenue")
     assert all(row[0] in answer.text for row in first_table(answer).rows)
+    # A series with a single bucket is stated as one number, not as "1 months from X to X".
+    answer = ask(planner, demo_path(), "orders per month last month")
+    (month, count) = first_table(answer).rows[0]
+    assert f"**{count:,}**, all in {month}" in answer.text
+    assert "1 months" not in answer.text
 
 
 def test_schema_questions() -> None:

@@ -9,6 +9,7 @@ plan comes from the stored ``Turn.state``, so this works after a server restart 
 from __future__ import annotations
 
 import copy
+from datetime import date
 
 from trellis_jupyter.local.planner.build import (
     Unanswerable,
@@ -34,6 +35,17 @@ def is_followup(parsed: Parsed, previous: Plan | None) -> bool:
     if parsed.cue and not (parsed.measure is not None and parsed.entities) and not parsed.listing:
         return previous.kind == "aggregate"
     return False
+
+
+_GRAIN_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
+
+
+def _within_one(start: str | None, end: str | None, grain: str | None) -> bool:
+    """True when the range [start, end) fits in one bucket of ``grain`` (a one-point series)."""
+    if not (start and end and grain in _GRAIN_DAYS):
+        return False
+    days = (date.fromisoformat(end[:10]) - date.fromisoformat(start[:10])).days
+    return days <= _GRAIN_DAYS[grain]
 
 
 def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
@@ -95,6 +107,10 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
         plan.order = None if not parsed.order else plan.order
         plan.limit = None if not parsed.limit else plan.limit
         plan.grain = parsed.grain
+        if parsed.range is None and _within_one(plan.start, plan.end, plan.grain):
+            # "now by month" after "... last month": a series of one bucket says nothing, so the
+            # inherited range is dropped and the series covers all the data.
+            plan.start = plan.end = plan.range_label = None
         changed = True
     if parsed.filters:
         for new in fix_filters(schema, parsed, plan.table):

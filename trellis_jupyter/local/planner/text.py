@@ -163,6 +163,8 @@ def result_text(
         return f"No rows matched{where or ' the question'}, so there is no {what} to show."
     values = [r[-1] for r in rows]
     numbers = [v for v in values if isinstance(v, (int, float))]
+    if plan.grain and len(plan.groups) == 0 and len(rows) == 1:
+        return f"{humanize(what)}{where}: **{fmt(rows[0][-1], money)}**, all in {label(rows[0])}."
     if plan.grain and len(plan.groups) == 0:
         best = max(rows, key=lambda r: r[-1] if r[-1] is not None else float("-inf"))
         worst = min(rows, key=lambda r: r[-1] if r[-1] is not None else float("inf"))
