@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from trellis_jupyter.charts import trellis_chart_type
 from trellis_jupyter.notebooks import run_notebook
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
@@ -43,13 +44,7 @@ def test_notebook_runs_clean(notebook: Path, tmp_path: Path) -> None:
         html = run.html.read_text()
         assert html.count("<img") + html.count("<svg") >= len(charts)
     if notebook.stem == "dataframes_and_charts":
-        kinds = {
-            o["data"]["application/vnd.vegalite.v5+json"]
-            .get("usermeta", {})
-            .get("trellis", {})
-            .get("chart_type")
-            for o in charts
-        }
+        kinds = {trellis_chart_type(o["data"]["application/vnd.vegalite.v5+json"]) for o in charts}
         assert {"bar", "bar_horizontal", "stacked_bar", "line", "area", "pie", "donut"} <= kinds
     if notebook.stem == "quickstart":
         text = json.dumps(outs)
