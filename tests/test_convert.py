@@ -357,3 +357,18 @@ def test_derived_charts_keep_the_data() -> None:
     spec = derived.to_dict()
     assert spec["width"] == 600
     assert len(data_of(spec)) == 3
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[1, 2], [1, None], [1.5, None, 2], [True, False], [True, None], ["a", None], ["2024-01-02"], [1, "x"],
+     [None, None], [2**70]],
+)
+def test_the_portable_path_types_columns_like_the_fast_path(values: list[Any]) -> None:
+    from trellis_jupyter import convert
+
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    fast, portable = pd.Series(convert._column(arr)), pd.Series(convert._column_by_kind(arr))
+    assert fast.dtype == portable.dtype
+    assert fast.isna().tolist() == portable.isna().tolist()

@@ -106,7 +106,7 @@ def table_to_dataframe(table: Table) -> pd.DataFrame:
         return frame
     matrix = _object_matrix(table.rows, len(headers))
     names = unique_names(headers + [""] * (matrix.shape[1] - len(headers)))
-    columns = matrix.T.copy()  # contiguous columns: each pass below walks memory in order
+    columns = matrix.T  # strided views, as pd.DataFrame(rows) uses them
     data = {name: _column(columns[j]) for j, name in enumerate(names)}
     frame = pd.DataFrame(data, columns=names)
     return frame
@@ -114,6 +114,27 @@ def table_to_dataframe(table: Table) -> pd.DataFrame:
 
 def _column(col: Any) -> Any:
     """One column (a 1-D object array) as the narrowest array that holds every cell exactly."""
+    try:
+        # pandas' own single C pass over the cells (what pd.DataFrame(rows) runs per column):
+        # ints, floats and bools come back as nullable arrays, anything else as object.
+        from pandas._libs.lib import maybe_convert_objects  # type: ignore[attr-defined]
+
+        converted = maybe_convert_objects(col, convert_to_nullable_dtype=True)
+    except (ImportError, TypeError):  # a pandas whose private API moved: the portable path
+        return _column_by_kind(col)
+    if converted.dtype == object:
+        if infer_dtype(col, skipna=True) == "string":
+            return _text_column(col)
+        return pd.Series(col.copy(), dtype=object)  # mixed, all null, or ints beyond 64 bits
+    if isinstance(converted, pd.arrays.FloatingArray):
+        return converted.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not converted.isna().any():  # no null: plain int64 / bool instead of Int64 / boolean
+        return converted.to_numpy(dtype=converted.dtype.numpy_dtype)
+    return converted
+
+
+def _column_by_kind(col: Any) -> Any:
+    """:func:`_column` with public pandas API only (a few more passes over the cells)."""
     kind = infer_dtype(col, skipna=True)  # C-level; None and NaN are skipped
     try:
         if kind == "integer":
