@@ -124,6 +124,7 @@ def test_substitute_names_an_undefined_variable() -> None:
         ("%trellis frobnicate", "invalid choice: 'frobnicate'"),
         ("%trellis connect --db x.sqlite", "--db only goes with --local"),
         ("%trellis rename", "the following arguments are required: TITLE"),
+        ("%trellis feedback down --note don't like it", "A quote in the options is not closed"),
     ],
 )
 def test_bad_input_is_one_usage_line(
@@ -357,19 +358,19 @@ def test_rename_feedback_edit_and_delete(connected: InteractiveShell, server: An
     run(connected, "%%trellis\ncustomers by region")
     first = connected.user_ns["_trellis"]
     chat_id = first.chat_id
-    run(connected, "%trellis rename Regional split")
+    run(connected, """%trellis rename Bob's "regional" split""")
     run(connected, "%trellis feedback down --note 'too short'")
     with server_client(server) as client:
         chat = client.chats.get(chat_id)
-        assert chat["title"] == "Regional split"
+        assert chat["title"] == """Bob's "regional" split"""  # free text, kept as typed
         assert chat["messages"][1]["metadata"]["feedback"] == "negative"
 
-        run(connected, "%trellis edit -o ans 'a brief answer instead?'")
+        run(connected, '%trellis edit -o ans "What\'s a brief answer instead?"')
         edited = connected.user_ns["ans"]
         assert edited.chat_id == chat_id
         assert edited.text == BRIEF_TEXT
         messages = client.chats.get(chat_id)["messages"]
-        assert [m["content"] for m in messages] == ["a brief answer instead?", BRIEF_TEXT]
+        assert [m["content"] for m in messages] == ["What's a brief answer instead?", BRIEF_TEXT]
         run(connected, "%trellis feedback up")
         assert client.chats.get(chat_id)["messages"][1]["metadata"]["feedback"] == "positive"
 

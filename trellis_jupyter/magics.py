@@ -63,6 +63,51 @@ class _Parser(argparse.ArgumentParser):
         raise _Exit
 
 
+_FREE_TEXT = frozenset({"edit", "rename"})  # commands whose last argument is free text
+_FLAGS = frozenset({"-q", "--quiet", "-h", "--help"})  # options of those that take no value
+
+
+def _tokens(line: str, namespace: Mapping[str, Any]) -> list[str]:
+    """Shell-like words of a magic line, each with its ``{{name}}`` references replaced."""
+    try:
+        words = arg_split(line, posix=True)
+    except ValueError:
+        raise UsageError(
+            "A quote in the options is not closed: put text with an apostrophe in double quotes."
+        ) from None
+    return [substitute(word, namespace) for word in words]
+
+
+def _take_value(text: str) -> tuple[str, str]:
+    """One option value from the start of ``text`` (quoted or up to a space), and the rest."""
+    if text[:1] in ("'", '"'):
+        end = text.find(text[0], 1)
+        if end > 0:
+            return text[1:end], text[end + 1 :].lstrip()
+    value, _, rest = text.partition(" ")
+    return value, rest.lstrip()
+
+
+def _leading_options(text: str, flags: frozenset[str]) -> tuple[list[str], str]:
+    """Split ``-o NAME -q the free text`` into option words and the free text, kept as typed."""
+    words: list[str] = []
+    rest = text.strip()
+    while rest.startswith("-") and rest != "-":
+        option, rest = _take_value(rest)
+        words.append(option)
+        if option not in flags and "=" not in option and rest:
+            value, rest = _take_value(rest)
+            words.append(value)
+    return words, rest
+
+
+def _unquote(text: str) -> str:
+    # "How many?" in quotes: the quotes only kept IPython from reading a trailing '?' as help.
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in ("'", '"'):
+        return text[1:-1]
+    return text
+
+
 def _name(value: str) -> str:
     if not value.isidentifier() or keyword.iskeyword(value):
         raise argparse.ArgumentTypeError(f"{value!r} is not a Python variable name")
@@ -196,11 +241,10 @@ class TrellisMagics(Magics):
 
         Run ``%trellis help`` for every option and the ``%config Trellis`` settings.
         """
-        tokens = [substitute(token, self._namespace) for token in arg_split(line, posix=True)]
         try:
             if cell is None:
-                return self._command(tokens)
-            return self._ask(tokens, cell)
+                return self._command(line)
+            return self._ask(_tokens(line, self._namespace), cell)
         except _Exit:
             return None
 
@@ -223,7 +267,7 @@ class TrellisMagics(Magics):
         conversation = self.session.conversation
         if not conversation.answers:
             raise UsageError("There is no question to edit yet: ask one with %%trellis first.")
-        question = " ".join(args.question).strip()  # {{name}} was replaced in the line already
+        question = " ".join(args.question).strip()
         if not question:
             question = conversation.answers[-1].question or ""
         if not question:
@@ -274,11 +318,19 @@ class TrellisMagics(Magics):
 
     # -- commands -----------------------------------------------------------------------------
 
-    def _command(self, tokens: Sequence[str]) -> Any:
-        if not tokens:
+    def _command(self, line: str) -> Any:
+        command, _, rest = line.strip().partition(" ")
+        if not command:
             print(help_text())
             return None
-        args = _line_parser().parse_args(tokens)
+        if command in _FREE_TEXT:
+            # A question or a title is text, not shell words: "What's new" keeps its apostrophe.
+            options, text = _leading_options(rest, _FLAGS)
+            tokens = [command, *(substitute(t, self._namespace) for t in options)]
+            text = substitute(_unquote(text), self._namespace)
+            args = _line_parser().parse_args([*tokens, "--", text] if text else tokens)
+        else:
+            args = _line_parser().parse_args(_tokens(line, self._namespace))
         handler = getattr(self, f"_cmd_{args.command}")
         return handler(args)
 
