@@ -263,3 +263,27 @@ def test_canary_check_finds_a_planted_leak() -> None:
     ev.secret("aaa.bbb.ccc")
     ev.add(f"DEBUG sent Authorization: Bearer x.y.ccc and {CANARY}")
     assert len(ev.leaks([])) == 2
+
+
+def test_store_file_keeping_the_key_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The chat store keeps the API key and the JWT signing secret: only its owner may read it."""
+    import os
+    import stat
+
+    from trellis_jupyter.local import serve_in_background
+    from trellis_jupyter.local.store import default_store_path
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    folder = Path(default_store_path()).parent
+    assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0, oct(folder.stat().st_mode)
+    store = tmp_path / "store.sqlite"
+    srv = serve_in_background(store=str(store))
+    try:
+        Trellis(base_url=srv.base_url, api_key=srv.api_key, email=srv.email).models()
+        files = [p for p in tmp_path.iterdir() if p.name.startswith("store.sqlite")]
+        assert len(files) >= 2  # the database and its WAL
+        for path in files:
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+            assert mode & 0o077 == 0, f"{path.name} {oct(mode)}"
+    finally:
+        srv.stop()
