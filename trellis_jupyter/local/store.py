@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import sqlite3
+import stat
 import threading
 import uuid
 from collections.abc import Iterable, Sequence
@@ -60,7 +61,7 @@ def default_store_path() -> str:
     """Where ``trellis-jupyter serve`` keeps chats by default: the user's cache directory."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(base, "trellis-jupyter")
-    os.makedirs(folder, exist_ok=True)
+    os.makedirs(folder, mode=0o700, exist_ok=True)  # the store keeps the API key: owner only
     return os.path.join(folder, "chats.sqlite")
 
 
@@ -72,6 +73,20 @@ def utc_now() -> str:
 def new_id(prefix: str) -> str:
     """``chat_<hex>`` / ``msg_<hex>``: 24 random hex digits after the prefix."""
     return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def _make_private(path: str) -> None:
+    """Create (or tighten) the store file as owner-only: it keeps the API key and the JWT secret.
+
+    SQLite creates the ``-wal`` and ``-shm`` files with the database file's permissions.
+    """
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & 0o077 and os.stat(path).st_uid == getattr(os, "getuid", lambda: -1)():
+            os.chmod(path, mode & 0o700)
+    except OSError:
+        pass  # sqlite3.connect reports an unusable path in its own words
 
 
 class StoreError(Exception):
@@ -125,6 +140,8 @@ class Store:
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
         self._lock = threading.RLock()
+        if path != ":memory:":
+            _make_private(path)
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA foreign_keys = ON")
         if path != ":memory:":
