@@ -149,6 +149,19 @@ def test_connect_local_starts_and_close_stops_the_server(session: Session) -> No
         httpx.get(server.base_url + "/v1/models", timeout=2)
 
 
+def test_connecting_elsewhere_stops_the_local_server(session: Session, env: Any) -> None:
+    session.settings.local_store = ":memory:"
+    first = session.connect_local()
+    second = session.connect_local()  # a second local server replaces the first
+    with pytest.raises(httpx.TransportError):
+        httpx.get(first.base_url + "/v1/models", timeout=2)
+    session.connect()  # the environment's server (conftest's local_server)
+    assert session.local_server is None
+    assert session.integration_id() == env.integration_id
+    with pytest.raises(httpx.TransportError):
+        httpx.get(second.base_url + "/v1/models", timeout=2)
+
+
 def test_connect_local_refuses_a_missing_database(session: Session, tmp_path: Any) -> None:
     with pytest.raises(ConfigurationError, match=r"No SQLite file at .*: give --db the path"):
         session.connect_local(str(tmp_path / "nope.sqlite"))

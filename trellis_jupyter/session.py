@@ -198,11 +198,14 @@ class Session:
         integration: str | None = None,
         model: str | None = None,
         transport: str | None = None,
+        _server: LocalServer | None = None,
     ) -> None:
         """Point the kernel at a server (credentials from the environment unless given).
 
         The new client is built and the server checked (its integrations listed, ``integration``
         resolved) before anything is replaced, so a failed connect leaves the old one in place.
+        A local server started earlier is stopped once the new connection works (``_server`` is
+        the one :meth:`connect_local` just started).
         """
         from .client import Trellis as Client
 
@@ -233,6 +236,9 @@ class Session:
             self.settings.transport = transport
         self.state.reset()  # a chat id of another server means nothing here
         self.last_answer = None
+        old, self.local_server = self.local_server, _server
+        if old is not None and old is not _server:
+            old.stop()
 
     def connect_local(
         self,
@@ -263,6 +269,7 @@ class Session:
                 integration=integration,
                 model=model,
                 transport=transport,
+                _server=server,
             )
         except BaseException:
             server.stop()
@@ -271,9 +278,6 @@ class Session:
             # The local server's databases are the only ones there: default to its first.
             self.settings.integration = None
             self._resolved = {}
-        old, self.local_server = self.local_server, server
-        if old is not None:
-            old.stop()
         return server
 
     # -- integrations and per-question options ------------------------------------------------
