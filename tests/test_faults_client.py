@@ -145,6 +145,7 @@ def test_sync_client_survives(scenario: Scenario, server: Any, proxy: FaultProxy
             conversation.close()
 
 
+@pytest.mark.slow  # the async twin of the matrix above; the widget covers the async path in the fast run
 @pytest.mark.anyio
 @pytest.mark.parametrize("scenario", params(SOME))
 async def test_async_client_survives(
