@@ -144,7 +144,7 @@ def scenarios() -> list[Scenario]:
             ConnectionLostError,
             r"went silent before the answer was complete",
             partial=True,
-            client={"timeout": 2.0},  # margin for a loaded CI machine,
+            client={"timeout": 2.0},  # margin for a loaded CI machine
         ),
         Scenario(
             "sse-malformed-json",
