@@ -14,7 +14,6 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .charts import chart_mimebundle, describe_spec, svg_data_uri
 from .events import Chart, Table
 from .sanitize import escape, escape_markdown, markdown_to_html
 
@@ -167,8 +166,18 @@ def chart_text(chart: Chart) -> str:
     return "".join(parts)
 
 
+def chart_mimebundle(chart: Chart | Any) -> dict[str, Any]:
+    """See :func:`trellis_jupyter.charts.chart_mimebundle` (imported here on first use)."""
+    from .charts import chart_mimebundle as bundle_of
+
+    return bundle_of(chart)
+
+
 def chart_html(chart: Chart | Any) -> str:
     """The chart as a static ``<img>`` (a ``data:`` URI of its offline SVG); a caption if no image."""
+    # charts.py imports Altair, which can take seconds: a text-only answer must not wait for it.
+    from .charts import describe_spec, svg_data_uri
+
     bundle = chart_mimebundle(chart)
     svg = bundle.get("image/svg+xml")
     alt_text = chart_text(chart) if isinstance(chart, Chart) else describe_spec(bundle[next(iter(bundle))])
