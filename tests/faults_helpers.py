@@ -283,14 +283,8 @@ def scenarios() -> list[Scenario]:
 ALL = scenarios()
 BY_ID = {s.id: s for s in ALL}
 
-# Known bugs in other modules, each to flip to a pass once fixed (strict xfail).
-BUG_WS_CLOSE_LOSES_ANSWER = (
-    "BUG: stream.py AnswerStream.__next__/__anext__ attach the partial answer only to TransportError and "
-    "MalformedEventError; the AuthenticationError (4001) or ConflictError (4429) that websocket.py raises "
-    "for a close mid-turn passes through with error.answer None (chat id lost from the error) and the "
-    "answer not marked interrupted"
-)
-KNOWN_BUGS: dict[str, str] = {"ws-4001": BUG_WS_CLOSE_LOSES_ANSWER}
+# Known bugs, each a strict xfail that flips to a pass once fixed (none open now).
+KNOWN_BUGS: dict[str, str] = {}
 
 
 def params(items: Sequence[Scenario], bugs: dict[str, str] | None = None) -> list[Any]:

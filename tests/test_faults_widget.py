@@ -22,11 +22,6 @@ from trellis_jupyter.widget import ChatWidget
 
 pytestmark = pytest.mark.anyio
 
-BUG_WIDGET_MALFORMED = (
-    "BUG: widget.py _run_turn ends the turn on any TrellisError from `async for event in stream`, so one "
-    "malformed event (MalformedEventError, after which the stream is documented to go on) stops the answer: "
-    "the rest is lost and the server sees a disconnect (the magic skips the event and completes)"
-)
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +45,7 @@ def proxy(server: Any) -> Iterator[FaultProxy]:
         yield p
 
 
-@pytest.mark.parametrize("scenario", params(SOME, bugs={"sse-malformed-json": BUG_WIDGET_MALFORMED}))
+@pytest.mark.parametrize("scenario", params(SOME))
 async def test_widget_survives(scenario: Scenario, server: Any, proxy: FaultProxy, upstream: Trellis) -> None:
     """ChatWidget: entry error sentence, partial text, chat id kept, next question works, no double."""
     first, second = (f"long answer please [{scenario.id} widget {n}]" for n in (1, 2))

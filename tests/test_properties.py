@@ -292,13 +292,8 @@ error_payloads = st.fixed_dictionaries(
     },
 )
 
-BUG_RETRY_AFTER = (
-    "BUG: events._retry_after keeps inf/nan from a RATE_LIMIT event's retry_after_seconds (JSON 1e400, NaN), "
-    "then stream.answer_error does round(inf) -> OverflowError / round(nan) -> ValueError"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_RETRY_AFTER)
 @SETTINGS
 @given(data=error_payloads)
 @example(data={"error": "slow down", "code": "RATE_LIMIT", "retry_after_seconds": float("inf")})
@@ -311,7 +306,6 @@ def test_any_error_event_gives_one_sentence(data: dict[str, Any]) -> None:
     assert "\n" not in str(error)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_RETRY_AFTER)
 @pytest.mark.parametrize("value", ["1e400", "-1e400", "NaN"])
 def test_error_event_with_a_wild_retry_after(value: str) -> None:
     """The cases hypothesis finds for the property above, kept readable: still one sentence."""
@@ -321,13 +315,8 @@ def test_error_event_with_a_wild_retry_after(value: str) -> None:
     assert "Rate limited" in str(answer_error(answer))
 
 
-BUG_RETRY_AFTER_HEADER = (
-    "BUG: _http.parse_retry_after('inf' or '1e400') returns inf and error_from_response's _seconds() does "
-    "round(inf) -> OverflowError on a 429 (tests/test_properties.py::test_429_with_any_retry_after)"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_RETRY_AFTER_HEADER)
 @SETTINGS
 @given(
     value=st.one_of(
@@ -350,13 +339,8 @@ def test_429_with_any_retry_after(value: str) -> None:
     assert "Rate limited" in str(error)
 
 
-BUG_DEEP_JSON = (
-    "BUG: JSON nested deeper than the recursion limit raises RecursionError (not MalformedEventError) from "
-    "events.parse_event (json.loads), streaming.to_event (_scan) and _wsproto.decode_frame (json.loads)"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_DEEP_JSON)
 @pytest.mark.parametrize("where", ["parse_event", "to_event", "decode_frame"])
 def test_deeply_nested_json_is_a_malformed_event(where: str) -> None:
     """A hostile server's 100,000-deep JSON array is a malformed event, not a RecursionError."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import email.utils
 import json as jsonlib
 import logging
+import math
 import random
 import time
 from collections.abc import Mapping
@@ -48,9 +49,11 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

@@ -106,6 +106,8 @@ def decode_frame(raw: str | bytes) -> Event:
         frame = json.loads(raw)
     except ValueError as exc:
         raise MalformedEventError("frame", f"it is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise MalformedEventError("frame", "it is nested too deeply") from None
     if not isinstance(frame, dict) or not isinstance(frame.get("event"), str):
         raise MalformedEventError("frame", "it is not an object with an 'event' name")
     name, data = frame["event"], frame.get("data")

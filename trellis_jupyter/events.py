@@ -12,6 +12,7 @@ older API generations parse too: ``chat_metadata`` with only ``id``, ``error`` w
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Union
@@ -468,9 +469,11 @@ def _opt_str(value: Any) -> str | None:
 def _retry_after(data: Mapping[str, Any]) -> float | None:
     value = data.get("retry_after_seconds", data.get("retry_after"))
     try:
-        return float(value) if value is not None else None
+        seconds = float(value) if value is not None else None
     except (TypeError, ValueError):
         return None
+    # JSON allows 1e400 (inf) and Python's json reads NaN: neither is a wait anyone can honour.
+    return max(0.0, seconds) if seconds is not None and math.isfinite(seconds) else None
 
 
 def _error_event(data: Mapping[str, Any]) -> ErrorEvent:
@@ -559,6 +562,8 @@ def parse_event(name: str, data: str | bytes | Mapping[str, Any] | None) -> Even
                 if name not in _KNOWN:
                     return UnknownEvent(event=name, data=data)
                 raise MalformedEventError(name, "its data is not UTF-8 text") from None
+            except RecursionError:
+                raise MalformedEventError(name, "its data is nested too deeply") from None
     if data is None:
         data = {}
     if not isinstance(data, Mapping):

@@ -135,6 +135,12 @@ class _StreamState:
         self.answer.mark_interrupted()
         return error
 
+    def _ended(self, exc: TrellisError) -> TrellisError:
+        """The transport refused to go on: mark the answer, and hand it over inside the error."""
+        exc.answer = self.answer
+        self.answer.mark_interrupted()
+        return exc
+
     def _malformed(self, exc: MalformedEventError) -> MalformedEventError:
         return MalformedEventError(exc.event, exc.reason, position=exc.position, answer=self.answer)
 
@@ -204,6 +210,10 @@ class AnswerStream(_StreamState):
         except TransportError as exc:
             self._close_events()
             raise self._lost(exc) from exc
+        except TrellisError as exc:
+            # A refusal mid-turn (WebSocket close 4001, 4429): the turn is over, its answer kept.
+            self._close_events()
+            raise self._ended(exc) from None
         self.answer.feed(event)
         return event
 
@@ -298,6 +308,9 @@ class AsyncAnswerStream(_StreamState):
         except TransportError as exc:
             await self._close_events()
             raise self._lost(exc) from exc
+        except TrellisError as exc:
+            await self._close_events()
+            raise self._ended(exc) from None
         self.answer.feed(event)
         return event
 

@@ -43,8 +43,8 @@ def to_event(name: str, data: str) -> Event:
     """One decoded SSE event as a typed event: ``parse_event`` with a fast path for text deltas."""
     try:
         obj, end = _scan(data, 0)
-    except (StopIteration, ValueError):
-        return parse_event(name, data)
+    except (StopIteration, ValueError, RecursionError):
+        return parse_event(name, data)  # the slow path names the problem (or parses it after all)
     if end != len(data):
         return parse_event(name, data)
     if name == "text_delta" and type(obj) is dict:

@@ -42,7 +42,7 @@ import anywidget
 import traitlets
 
 from .answer import Answer
-from .errors import TrellisError
+from .errors import MalformedEventError, TrellisError
 from .events import ChatMetadata, Processing, TextDelta, Visualization, VisualizationPayload
 from .widget_wire import DeltaBatcher, browser_payload
 
@@ -342,7 +342,19 @@ class ChatWidget(anywidget.AnyWidget):
         preparing: set[asyncio.Future[None]] = set()
         try:
             async with stream:
-                async for event in stream:
+                while True:
+                    try:
+                        event = await stream.__anext__()
+                    except StopAsyncIteration:
+                        break
+                    except MalformedEventError as exc:
+                        # One unreadable event must not cost the rest of the answer: the stream
+                        # stays usable, so say so and read on (as the magic does).
+                        log.warning("%s", exc)
+                        self.error = (
+                            f"An event from the server could not be read and was skipped ({exc.event})."
+                        )
+                        continue
                     if isinstance(event, Visualization):
                         # Built in a thread while the text keeps streaming; shown when ready.
                         preparing.add(
