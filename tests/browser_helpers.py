@@ -54,6 +54,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Network off but loopback: every other host goes to a proxy on the discard port, which refuses.
+# ``<-loopback>`` drops chromium's implicit loopback bypass, then loopback is bypassed by name.
+LOOPBACK_ONLY_ARGS = ["--proxy-server=127.0.0.1:9", "--proxy-bypass-list=<-loopback>;127.0.0.1;localhost"]
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -216,12 +219,19 @@ class PageLog:
 
 
 @contextlib.contextmanager
-def browser_page(viewport: tuple[int, int] = (1280, 1000)) -> Iterator[tuple[Any, PageLog]]:
-    """A fresh chromium page (Playwright, Debian's chromium) and its :class:`PageLog`."""
+def browser_page(
+    viewport: tuple[int, int] = (1280, 1000), args: Sequence[str] = ()
+) -> Iterator[tuple[Any, PageLog]]:
+    """A fresh chromium page (Playwright, Debian's chromium) and its :class:`PageLog`.
+
+    ``args`` are extra chromium flags, e.g. :data:`LOOPBACK_ONLY_ARGS` for a browser with no network.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *args], headless=True
+        )
         try:
             context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
             page = context.new_page()

@@ -299,7 +299,9 @@ def _svg_cached(spec_json: str) -> str | None:
     except ImportError:
         return None
     svg: str = vl_convert.vegalite_to_svg(
-        spec_json, vl_version=VL_CONVERT_VERSION, allowed_base_urls=[]  # data is inline: no fetching
+        spec_json,
+        vl_version=VL_CONVERT_VERSION,
+        allowed_base_urls=[],  # data is inline: no fetching
     )
     return svg
 

@@ -317,14 +317,11 @@ def chart_to_altair(chart: Chart) -> altair.Chart:
         tooltip.append(alt.Tooltip("series:N", title="Series"))
     if segment:
         tooltip += [alt.Tooltip("text:N", title=label_title), alt.Tooltip("value:Q", title=value_title)]
-        result = (
-            base.mark_arc(innerRadius=60 if chart_type == "donut" else 0)
-            .encode(
-                theta=alt.Theta("value:Q", stack=True, title=value_title),
-                color=alt.Color("text:N", sort=None, title=label_title),
-                order=alt.Order("order:Q"),
-                tooltip=tooltip,
-            )
+        result = base.mark_arc(innerRadius=60 if chart_type == "donut" else 0).encode(
+            theta=alt.Theta("value:Q", stack=True, title=value_title),
+            color=alt.Color("text:N", sort=None, title=label_title),
+            order=alt.Order("order:Q"),
+            tooltip=tooltip,
         )
     else:
         labels = [p["label"] for p in points]

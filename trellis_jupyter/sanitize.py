@@ -168,8 +168,10 @@ def markdown_to_html(text: str) -> str:
                 items.append(f"<li>{_inline(m.group(2))}</li>")
                 i += 1
                 # A lazy continuation line belongs to the item above.
-                while i < len(lines) and lines[i].startswith(("  ", "\t")) and not (
-                    _BULLET.match(lines[i]) or _NUMBERED.match(lines[i])
+                while (
+                    i < len(lines)
+                    and lines[i].startswith(("  ", "\t"))
+                    and not (_BULLET.match(lines[i]) or _NUMBERED.match(lines[i]))
                 ):
                     items[-1] = items[-1][: -len("</li>")] + " " + _inline(lines[i].strip()) + "</li>"
                     i += 1
