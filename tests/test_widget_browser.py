@@ -23,7 +23,7 @@ from browser_helpers import (
     skip_without_browser,
     wait_until_executed,
 )
-from widget_helpers import EVIL_IMG, EVIL_SCRIPT, start_server
+from widget_helpers import EVIL_ENTITY, EVIL_IMG, EVIL_SCRIPT, start_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
@@ -153,6 +153,9 @@ def test_hostile_answer_executes_nothing_and_shows_the_text(page: Any) -> None:
     assert EVIL_SCRIPT in md.inner_text()
     assert EVIL_IMG in md.inner_text()
     assert reply.locator(".tj-table td").first.inner_text() == EVIL_SCRIPT
+    # An entity in a cell is shown as typed; in markdown it is decoded to text, never to markup.
+    assert EVIL_ENTITY in reply.locator(".tj-table").inner_text()
+    assert "onerror=\"window.__trellis_pwned = 'entity'\">" in md.inner_text()
     assert EVIL_SCRIPT in reply.locator(".tj-chart svg").text_content()
     danger = page.evaluate(
         """() => {

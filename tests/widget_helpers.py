@@ -17,6 +17,8 @@ from trellis_jupyter.local.planning import DatabaseInfo, PlannedAnswer, RunQuery
 EVIL_SCRIPT = "<script>window.__trellis_pwned = 'script'</script>"
 EVIL_IMG = "<img src=x onerror=\"window.__trellis_pwned = 'img'\">"
 EVIL_LINK = "javascript:window.__trellis_pwned='link'"
+# HTML entities: decoded to text by markdown, shown literally in a cell, never turned into markup.
+EVIL_ENTITY = "&lt;img src=x onerror=\"window.__trellis_pwned = 'entity'\"&gt;"
 REGION_SQL = (
     "SELECT c.region AS region, COUNT(*) AS orders FROM orders o "
     "JOIN customers c ON c.id = o.customer_id GROUP BY c.region ORDER BY orders DESC"
@@ -50,13 +52,16 @@ class ScriptedPlanner:
             return PlannedAnswer(text=long_text())
         if "evil" in q:
             return PlannedAnswer(
-                text=f"Careful: {EVIL_SCRIPT} and {EVIL_IMG} and [a link]({EVIL_LINK}) are just text.",
+                text=(
+                    f"Careful: {EVIL_SCRIPT} and {EVIL_IMG} and [a link]({EVIL_LINK}) and {EVIL_ENTITY} "
+                    "are just text."
+                ),
                 visualizations=[
                     Table(
                         id="",
                         title=EVIL_SCRIPT,
                         headers=["name", EVIL_IMG],
-                        rows=[[EVIL_SCRIPT, EVIL_IMG], [EVIL_LINK, 1]],
+                        rows=[[EVIL_SCRIPT, EVIL_IMG], [EVIL_LINK, 1], [EVIL_ENTITY, 2]],
                         sql=f"SELECT '{EVIL_SCRIPT}'",
                     ),
                     Chart(
