@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -31,3 +32,36 @@ def local_server() -> Iterator[object]:
         yield server
     finally:
         server.stop()
+
+
+# --- the fault suite (tests/test_faults_*.py): a server with the fault planner, behind a proxy ---
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Any]:
+    """A local server with the fault suite's scripted planner, one per test module."""
+    from faults_helpers import start_server
+
+    srv = start_server()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def upstream(server: Any) -> Iterator[Any]:
+    """A client straight to the server (no proxy), to read what the server stored."""
+    from trellis_jupyter.client import Trellis
+
+    with Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email) as c:
+        yield c
+
+
+@pytest.fixture
+def proxy(server: Any) -> Iterator[Any]:
+    """A fresh fault proxy in front of the server, per test."""
+    from faults import FaultProxy
+
+    with FaultProxy(server.base_url) as p:
+        yield p

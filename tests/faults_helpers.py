@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from faults import Cut, EndBefore, FaultProxy, Inject, Reply, Stall, WSClose, WSDrop, sse
 
 from trellis_jupyter.errors import (
@@ -289,7 +290,6 @@ KNOWN_BUGS: dict[str, str] = {}
 
 def params(items: Sequence[Scenario], bugs: dict[str, str] | None = None) -> list[Any]:
     """``pytest.param`` per scenario, id = scenario id, known bugs as strict xfails."""
-    import pytest
 
     bugs = KNOWN_BUGS if bugs is None else bugs
     return [

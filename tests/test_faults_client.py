@@ -9,39 +9,25 @@ often as it received it (never twice: nothing non-idempotent is replayed).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from faults import FaultProxy, Reply
-from faults_helpers import ALL, LONG_WORDS, SOME, Scenario, check_server, long_text, params, start_server
+from faults_helpers import (  # noqa: F401 - shared fixtures
+    ALL,
+    LONG_WORDS,
+    SOME,
+    Scenario,
+    check_server,
+    long_text,
+    params,
+    start_server,
+)
 
 from trellis_jupyter.answer import Answer
 from trellis_jupyter.client import AsyncTrellis, Trellis
 from trellis_jupyter.errors import MalformedEventError, RateLimitError, ServerError, TrellisError
 from trellis_jupyter.events import TextDelta, UnknownEvent
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Any]:
-    srv = start_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture
-def proxy(server: Any) -> Iterator[FaultProxy]:
-    with FaultProxy(server.base_url) as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def upstream(server: Any) -> Iterator[Trellis]:
-    """A client straight to the server (no proxy), to read what the server stored."""
-    with Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email) as c:
-        yield c
 
 
 def _options(server: Any, proxy: FaultProxy, scenario: Scenario) -> dict[str, Any]:

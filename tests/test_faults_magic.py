@@ -14,32 +14,18 @@ from typing import Any
 
 import pytest
 from faults import FaultProxy
-from faults_helpers import SOME, Scenario, check_server, long_text, params, start_server
+from faults_helpers import (  # noqa: F401 - shared fixtures
+    SOME,
+    Scenario,
+    check_server,
+    long_text,
+    params,
+    start_server,
+)
 from IPython.core.interactiveshell import InteractiveShell
 from magic_helpers import RecordingPublisher
 
 from trellis_jupyter.client import Trellis
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Any]:
-    srv = start_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def upstream(server: Any) -> Iterator[Trellis]:
-    with Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email) as c:
-        yield c
-
-
-@pytest.fixture
-def proxy(server: Any) -> Iterator[FaultProxy]:
-    with FaultProxy(server.base_url) as p:
-        yield p
 
 
 @pytest.fixture

@@ -9,39 +9,23 @@ again and works (the WebSocket's "401 once then success"); a close 4429 after th
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from faults import FaultProxy, WSClose, WSDrop
-from faults_helpers import BY_ID, check_server, error_payload, long_text, start_server
+from faults_helpers import (  # noqa: F401 - shared fixtures
+    BY_ID,
+    check_server,
+    error_payload,
+    long_text,
+    start_server,
+)
 
 from trellis_jupyter.client import AsyncTrellis, Trellis
 from trellis_jupyter.errors import AuthenticationError, ConflictError, ConnectionLostError
 
 WS = r"/v1/chats/ws"
 AUTH = r"/v1/authenticate"
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[Any]:
-    srv = start_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
-@pytest.fixture(scope="module")
-def upstream(server: Any) -> Iterator[Trellis]:
-    with Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email) as c:
-        yield c
-
-
-@pytest.fixture
-def proxy(server: Any) -> Iterator[FaultProxy]:
-    with FaultProxy(server.base_url) as p:
-        yield p
 
 
 def _client(server: Any, proxy: FaultProxy) -> Trellis:
