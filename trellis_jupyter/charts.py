@@ -89,6 +89,7 @@ def to_v5_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of an Altair 6 (Vega-Lite 6) spec that Vega-Lite 5 reads: v5 ``$schema``, v6-only
     properties dropped. Data values are shared with the input, not copied."""
     out = _v5_view(spec)
+    _unique_view_names(out, set())
     out["$schema"] = V5_SCHEMA
     config = out.get("config")
     if isinstance(config, Mapping):
@@ -125,6 +126,29 @@ def _v5_view(view: Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(out.get("spec"), Mapping):  # facet and repeat
         out["spec"] = _v5_view(out["spec"])
     return out
+
+
+def _unique_view_names(view: dict[str, Any], seen: set[str]) -> None:
+    """Give views that share a ``name`` distinct ones, in place (``view`` is a fresh copy).
+
+    Vega-Lite names a view's data sets after its ``name``, so two views of one name (a trellis
+    chart layered on itself: ``chart + chart.mark_text()``) make Vega fail with "Duplicate data
+    set name" and draw nothing. The first keeps its name; later ones get ``_2``, ``_3``...
+    """
+    name = view.get("name")
+    if isinstance(name, str):
+        unique, n = name, 1
+        while unique in seen:
+            n += 1
+            unique = f"{name}_{n}"
+        seen.add(unique)
+        view["name"] = unique
+    for key in _VIEW_LISTS:
+        for child in view.get(key) or []:
+            if isinstance(child, dict):
+                _unique_view_names(child, seen)
+    if isinstance(view.get("spec"), dict):
+        _unique_view_names(view["spec"], seen)
 
 
 def _v5_param(param: Any) -> Any:
