@@ -40,6 +40,7 @@ CELLS: dict[str, str] = {
     "answer": "by_region",
     "chart": "by_region.chart",
     "wider": "by_region.chart.properties(width=600)",
+    "layered": "by_region.chart + by_region.chart.mark_text(dy=-6).encode(text='value:Q')",
     "query": (
         "from trellis_jupyter import Trellis\n"
         "from trellis_jupyter.answer import Answer\n"
@@ -64,8 +65,8 @@ CELLS: dict[str, str] = {
     "magic_after": "%%trellis -o by_segment\nnumber of customers in each segment as a donut chart",
     "renderer_after": "alt.renderers.active",
 }
-CHART_CELLS = ["magic", "answer", "chart", "wider", "big_answer", "big_chart", "big_wider"]
-MAX_NOTEBOOK_BYTES = 2_500_000  # the whole saved notebook, seven charts and a 20,000-point one
+CHART_CELLS = ["magic", "answer", "chart", "wider", "layered", "big_answer", "big_chart", "big_wider"]
+MAX_NOTEBOOK_BYTES = 2_500_000  # the whole saved notebook, eight charts, three of 20,000 points
 MAX_OUTPUT_BYTES = 700_000  # one chart output (spec + SVG): 20,000 points as JSON alone are ~0.8 MB
 
 
@@ -142,7 +143,7 @@ def test_every_cell_ran_without_an_error(executed: nbformat.NotebookNode) -> Non
 
 
 def test_each_chart_output_has_a_native_v5_spec_and_a_static_svg(executed: nbformat.NotebookNode) -> None:
-    for name in ["magic", "chart", "wider", "big_chart", "big_wider"]:
+    for name in ["magic", "chart", "wider", "layered", "big_chart", "big_wider"]:
         outputs = _chart_outputs(_cell(executed, name))
         assert len(outputs) == 1, name
         data = outputs[0]["data"]
@@ -151,6 +152,9 @@ def test_each_chart_output_has_a_native_v5_spec_and_a_static_svg(executed: nbfor
         assert data["text/plain"], name
     wider = _cell(executed, "wider").outputs[0]["data"][VEGALITE_V5]
     assert wider["width"] == 600
+    # A layer of a trellis chart on itself: its views' names (data set names in Vega) stay distinct.
+    names = [view.get("name") for view in _cell(executed, "layered").outputs[0]["data"][VEGALITE_V5]["layer"]]
+    assert len(set(names)) == len(names) == 2, names
 
 
 def test_a_20000_point_chart_is_cut_for_display_but_not_in_python(executed: nbformat.NotebookNode) -> None:
