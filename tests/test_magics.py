@@ -607,7 +607,7 @@ def test_smoke_notebook_runs_headless_with_readable_outputs() -> None:
     import nbformat
     from nbclient import NotebookClient
 
-    path = Path(__file__).parent.parent / "notebooks" / "magic_smoke.ipynb"
+    path = Path(__file__).parent / "notebooks" / "magic_smoke.ipynb"
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=180, kernel_name="python3").execute()
     nbformat.validate(nb)
