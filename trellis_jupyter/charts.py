@@ -21,7 +21,9 @@ How it touches Altair charts:
 Large charts: the display bundle embeds at most :data:`MAX_LINE_POINTS` points for line and area
 charts (min/max per bucket, so peaks survive), :data:`MAX_BARS` bars, and :data:`MAX_SLICES` pie
 slices (the rest summed into one "Other" slice), and at most :data:`MAX_ROWS` rows of any other
-inline dataset; the title's subtitle says what was cut. The chart object itself keeps every point.
+inline dataset of a trellis chart; the title's subtitle says what was cut. The chart object itself
+keeps every point. The user's own charts (shown by the ``trellis`` renderer) are never cut: Altair's
+own row limit (MaxRowsError) applies to them as before, and lifting it is the user's choice.
 """
 
 from __future__ import annotations
@@ -261,7 +263,7 @@ def _reduce_values(values: list[Any], chart_type: str | None) -> tuple[list[Any]
         total = sum(v.get("value") or 0.0 for v in rest if isinstance(v, Mapping))
         other = {"text": f"Other ({len(rest):,} more)", "value": total, "order": n}
         return [*head, other], f"{MAX_SLICES - 1} of {n:,} slices shown, the rest as Other"
-    if n > MAX_ROWS:
+    if chart_type is not None and n > MAX_ROWS:  # a chart of the user's own: their data, uncut
         step = -(-n // MAX_ROWS)
         return values[::step], f"every {step}th of {n:,} rows drawn"
     return values, ""
