@@ -337,3 +337,29 @@ def test_ask_outside_an_event_loop_says_what_to_do(sync_client: Trellis, server:
     with pytest.raises(RuntimeError, match="running event loop"):
         w.ask("hello")
     assert w.transcript == []
+
+
+async def test_commands_from_a_kernel_subshell_run_on_the_widgets_loop(client: AsyncTrellis) -> None:
+    """JupyterLab 4.4+ may deliver the browser's messages on a kernel subshell: a thread with its
+    own event loop. A question sent from there must still be answered on the widget's loop (the
+    chat's HTTP client belongs to it), and the next one too."""
+    import threading
+
+    w = ChatWidget(client=client)
+    first = await w.ask("Orders by region?")
+    assert first.complete
+
+    def subshell() -> None:
+        async def deliver() -> None:
+            w._on_command(w, {"type": "send", "text": "A second question from a subshell"}, [])
+
+        asyncio.run(deliver())
+
+    thread = threading.Thread(target=subshell, name="subshell-test")
+    thread.start()
+    await asyncio.to_thread(thread.join)
+    await until(lambda: len(w.answers) == 2 and w.answers[-1].done and not w.busy)
+    second = w.answers[-1]
+    assert second.complete, (second.status, second.error, w.error)
+    assert second.chat_id == first.chat_id
+    assert [e["status"] for e in w.transcript if e["role"] == "assistant"] == ["done", "done"]

@@ -53,7 +53,8 @@ RECORDER = """() => {
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Any]:
-    srv = start_server(pace=0.01)
+    # Long answers stream for ~16 s: time enough, on a loaded machine, to see them stream and stop them.
+    srv = start_server(pace=0.04)
     try:
         yield srv
     finally:

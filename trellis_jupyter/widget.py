@@ -130,6 +130,12 @@ class ChatWidget(anywidget.AnyWidget):
         self._current: asyncio.Task[Answer] | None = None
         self._stopping = False
         self._tasks: set[asyncio.Future[Any]] = set()
+        # The loop the chat's tasks and client live on: the kernel's main loop when the widget is
+        # made in a cell, else the one of the first question.
+        try:
+            self._loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            self._loop = None
         self._load_state()
         self.on_msg(self._on_command)
         _warm_up()
@@ -286,6 +292,8 @@ class ChatWidget(anywidget.AnyWidget):
                 "ChatWidget.ask needs a running event loop (a Jupyter kernel has one); "
                 "in a script, use `await conversation.ask(...)` instead."
             ) from None
+        if self._loop is None or self._loop.is_closed():
+            self._loop = loop
         user = self._user_entry(text, "queued")
         self._entries.append(user)
         turn = _Turn(text, user["id"], loop.create_future(), edit_of, options)
@@ -458,6 +466,20 @@ class ChatWidget(anywidget.AnyWidget):
     def _on_command(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
             return
+        home = self._loop
+        if home is not None and not home.is_closed():
+            try:
+                here: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+            except RuntimeError:
+                here = None
+            if here is not home:
+                # JupyterLab 4.4+ may deliver widget messages on a kernel subshell, a thread with
+                # its own event loop; the chat's client and tasks belong to the kernel's main loop.
+                home.call_soon_threadsafe(self._command, content)
+                return
+        self._command(content)
+
+    def _command(self, content: dict[str, Any]) -> None:
         kind = content.get("type")
         try:
             self.error = ""
