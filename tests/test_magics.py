@@ -164,6 +164,35 @@ def test_load_unload_and_reload(shell: InteractiveShell, capsys: pytest.CaptureF
     assert get_session().settings.display_rows == 3  # the kernel's session outlived the reload
 
 
+@pytest.mark.parametrize("chosen", [None, "json"])
+def test_the_users_own_altair_chart_displays_offline_unless_they_chose_a_renderer(
+    shell: InteractiveShell, chosen: str | None
+) -> None:
+    """After %load_ext, the first Altair chart shown switches Altair's default renderer to the
+    offline one (Vega-Lite v5 + a static SVG, no CDN); a renderer the user chose is kept."""
+    import altair as alt
+    import pandas as pd
+
+    from trellis_jupyter.charts import disable_offline_charts
+
+    before = alt.renderers.active
+    alt.renderers.enable(chosen or "default")
+    try:
+        chart = alt.Chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]})).mark_line().encode(x="x", y="y")
+        data, _ = shell.display_formatter.format(chart)
+        if chosen is None:
+            assert alt.renderers.active == "trellis"
+            assert data["application/vnd.vegalite.v5+json"]["$schema"].endswith("v5.json")
+            assert data["image/svg+xml"].startswith("<svg")
+        else:
+            assert alt.renderers.active == "json"
+            assert "application/vnd.vegalite.v5+json" not in data
+            assert "application/json" in data
+    finally:
+        disable_offline_charts()
+        alt.renderers.enable(before)
+
+
 def test_help_documents_commands_and_settings(
     shell: InteractiveShell, capsys: pytest.CaptureFixture[str]
 ) -> None:

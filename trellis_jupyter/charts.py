@@ -420,7 +420,9 @@ class TrellisChart(alt.Chart):
         return chart_mimebundle(self)
 
 
-def _renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, Any]:
+def offline_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, Any]:
+    """The ``trellis`` Altair renderer: Vega-Lite v5 plus a static SVG, no network (also declared
+    as an entry point, so ``alt.renderers.enable("trellis")`` works before anything else ran)."""
     return chart_mimebundle(spec)
 
 
@@ -434,7 +436,7 @@ def enable_offline_charts(force: bool = False) -> bool:
     one (or when ``force``). Returns whether the ``trellis`` renderer is active afterwards."""
     _state["offline"] = True
     if RENDERER_NAME not in alt.renderers.names():
-        alt.renderers.register(RENDERER_NAME, _renderer)
+        alt.renderers.register(RENDERER_NAME, offline_renderer)
     active = alt.renderers.active
     if active == RENDERER_NAME:
         return True

@@ -310,6 +310,23 @@ def load_ipython_extension(ipython: Any) -> None:
     # Settings from ipython_config.py (c.Trellis.display_rows = 20) apply from the start.
     settings.update_config(ipython.config)
     ipython.register_magics(TrellisMagics(ipython, session))
+    formatter = ipython.display_formatter.mimebundle_formatter
+    for module in _ALTAIR_API:
+        formatter.for_type_by_name(module, "TopLevelMixin", _altair_bundle)
+
+
+# Altair's chart base class, by name: registering by name imports nothing (Altair takes seconds).
+_ALTAIR_API = ("altair.vegalite.v6.api", "altair.vegalite.v5.api")
+
+
+def _altair_bundle(chart: Any) -> Any:
+    """Any Altair chart's display: the first one switches to the offline ``trellis`` renderer when
+    the user kept Altair's default (Trellis.offline_charts), so their own charts need no CDN."""
+    if get_session().settings.offline_charts:
+        from .charts import enable_offline_charts
+
+        enable_offline_charts()
+    return chart._repr_mimebundle_(include=None, exclude=None)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
@@ -318,6 +335,9 @@ def unload_ipython_extension(ipython: Any) -> None:
     for kind in ("line", "cell"):
         manager.magics[kind].pop("trellis", None)
     manager.registry.pop(TrellisMagics.__name__, None)
+    formatter = ipython.display_formatter.mimebundle_formatter
+    for module in _ALTAIR_API:
+        formatter.pop(f"{module}.TopLevelMixin", None)
     settings = get_session().settings
     if settings in ipython.configurables:
         ipython.configurables.remove(settings)
