@@ -209,7 +209,8 @@ class TrellisMagics(Magics):
             print(f"{mark} {chat.get('id')}  {str(chat.get('timestamp') or '')[:19]:19}  {title}")
         total, number = page.get("total"), page.get("page", args.page)
         more = f"; %trellis chats --page {number + 1} for more" if page.get("has_more") else ""
-        print(f"(page {number}, {total} chats in all{more}; %trellis use ID continues one)")
+        noun = "chat" if total == 1 else "chats"
+        print(f"(page {number}, {total} {noun} in all{more}; %trellis use ID continues one)")
 
     def _cmd_use(self, args: argparse.Namespace) -> None:
         answers = self.session.use_chat(args.chat_id)
