@@ -112,6 +112,7 @@ class JupyterLab:
             "--LabApp.news_url=",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.expose_app_in_browser=True",
+            "--JupyterNotebookApp.expose_app_in_browser=True",  # Notebook 7 at /notebooks/NAME
         ]  # fmt: skip
         self._log_file = open(self.log_path, "wb")  # noqa: SIM115 - closed in stop()
         self._proc = subprocess.Popen(
@@ -242,9 +243,12 @@ def browser_page(
             browser.close()
 
 
-def open_notebook(page: Any, lab: JupyterLab, name: str, timeout: float = 60.0) -> None:
-    """Open a notebook and wait until its kernel is connected and idle."""
-    page.goto(lab.url(name), timeout=timeout * 1000)
+def open_notebook(
+    page: Any, lab: JupyterLab, name: str, timeout: float = 60.0, *, notebook7: bool = False
+) -> None:
+    """Open a notebook (in JupyterLab, or in Notebook 7's UI) and wait until its kernel is idle."""
+    url = f"{lab.base_url}/notebooks/{name}?token={lab.token}" if notebook7 else lab.url(name)
+    page.goto(url, timeout=timeout * 1000)
     page.wait_for_function(
         """(name) => {
             const app = window.jupyterapp;

@@ -335,3 +335,24 @@ def test_widget_draws_charts_from_its_bundle_without_network(browser: Browser) -
     screenshot(b.page, "charts-widget", b.page.locator(".tj-chat"))
     assert b.script_errors() == []
     assert b.guard.refused == []
+
+
+def test_widget_works_in_notebook7(browser: Browser) -> None:
+    """The same widget notebook in Notebook 7's UI: the widget renders, answers a question with a
+    drawn chart, and nothing leaves loopback."""
+    b = browser
+    b.reset()
+    open_notebook(b.page, b.lab, WIDGET, notebook7=True)
+    run_all_cells(b.page)
+    box = b.page.locator(".tj-chat textarea").first
+    box.wait_for(timeout=60_000)
+    box.fill("revenue by product category as a pie chart")
+    box.press("Enter")
+    reply = b.page.locator(".tj-chat article.tj-assistant").last
+    reply.and_(b.page.locator("[data-status='done']")).wait_for(timeout=60_000)
+    reply.locator(".tj-chart svg").first.wait_for(timeout=30_000)
+    assert "Electronics" in reply.locator(".tj-md").inner_text()
+    assert reply.locator(".tj-chart .mark-arc path").count() >= 4  # one slice per category
+    screenshot(b.page, "widget-notebook7", b.page.locator(".tj-chat"))
+    assert b.script_errors() == []
+    assert b.guard.refused == []
