@@ -28,7 +28,7 @@ def readme_commands() -> list[str]:
 def test_readme_first_screen_has_exactly_the_two_commands_ci_runs() -> None:
     commands = readme_commands()
     assert commands == ["make demo", "make test"]
-    first_screen = (ROOT / "README.md").read_text(encoding="utf-8").split("\n---", 1)[0]
+    first_screen = (ROOT / "README.md").read_text(encoding="utf-8").split("\n---\n", 1)[0]
     assert "make demo" in first_screen
     assert "make test" in first_screen
     ci = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
