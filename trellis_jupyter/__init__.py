@@ -91,7 +91,3 @@ def unload_ipython_extension(ipython: Any) -> None:
     from .magics import unload_ipython_extension as unload
 
     unload(ipython)
-
-
-def _jupyter_labextension_paths() -> list[dict[str, str]]:  # pragma: no cover - anywidget ships its own
-    return []
