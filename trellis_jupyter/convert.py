@@ -168,20 +168,26 @@ def _text_column(col: Any) -> Any:
     first = next(v for v in col if v is not None and v == v)  # infer_dtype saw a string
     if not (10 <= len(first) <= 40 and first[4] == "-" and first[:4].isdigit()):
         return col  # the cheap reject: most text columns stop here
-    mask = pd.isna(col)
-    values = col[~mask] if mask.any() else col
     # Every cell's first 11 characters as code points, checked at once: YYYY-MM-DD, then the end
-    # of the string (NUL padding: a date) or a T / space (a timestamp).
-    codes = np.asarray(values, dtype="U11").view(np.uint32).reshape(len(values), 11)
-    digits = codes[:, _DIGIT_POSITIONS]
-    dashes = (codes[:, 4] == _DASH) & (codes[:, 7] == _DASH)
-    if not (((digits >= 48) & (digits <= 57)).all() and dashes.all()):
-        return col
+    # of the string (NUL padding: a date) or a T / space (a timestamp). The common case has no
+    # null, so it is tried first: a None or NaN reads as "None" / "nan" and fails the check, and
+    # only then are nulls looked for (a pass over the cells that most date columns never need).
+    mask = None
+    values = col
+    codes = _iso_prefix_codes(values)
+    if codes is None:
+        mask = pd.isna(col)
+        if not mask.any():
+            return col
+        values = col[~mask]
+        codes = _iso_prefix_codes(values)
+        if codes is None:
+            return col
     tail = codes[:, 10]
     if not tail.any():
         # Every cell is exactly YYYY-MM-DD: numpy's C parser checks the calendar (no 02-30).
         try:
-            dates = col.astype("datetime64[D]") if values is col else _dates_with_nat(col, mask)
+            dates = col.astype("datetime64[D]") if mask is None else _dates_with_nat(col, mask)
             return dates.astype("datetime64[s]")
         except ValueError:
             return col
@@ -189,6 +195,16 @@ def _text_column(col: Any) -> Any:
         return col
     parsed = _to_datetime(col, "ISO8601")
     return col if parsed is None else parsed
+
+
+def _iso_prefix_codes(values: Any) -> Any:
+    """The first 11 code points of every cell (an (n, 11) array) when each starts YYYY-MM-DD."""
+    codes = np.asarray(values, dtype="U11").view(np.uint32).reshape(len(values), 11)
+    digits = codes[:, _DIGIT_POSITIONS]
+    dashes = (codes[:, 4] == _DASH) & (codes[:, 7] == _DASH)
+    if not (((digits >= 48) & (digits <= 57)).all() and dashes.all()):
+        return None
+    return codes
 
 
 def _dates_with_nat(col: Any, mask: Any) -> Any:
