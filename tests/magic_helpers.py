@@ -8,10 +8,12 @@ answered with real SQL over the real demo database, but with answers the tests c
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from IPython.core.displaypub import DisplayPublisher
+from IPython.core.interactiveshell import InteractiveShell
 
 from trellis_jupyter.events import Chart, Table
 from trellis_jupyter.local.planning import DatabaseInfo, PlannedAnswer, RunQuery, Turn
@@ -99,3 +101,28 @@ class RecordingPublisher(DisplayPublisher):
     def dump(self) -> str:
         """Everything published, as one string (for "no secret anywhere" checks)."""
         return json.dumps(self.calls, default=str)
+
+
+@contextmanager
+def extension_shell(
+    monkeypatch: Any, env: Mapping[str, str] | None = None, names: Sequence[str] = ()
+) -> Iterator[InteractiveShell]:
+    """The InteractiveShell with trellis_jupyter loaded on a fresh kernel session (in-memory chat
+    store), its displays recorded by a :class:`RecordingPublisher` (``shell.display_pub``), and
+    ``env`` (e.g. a server's TRELLIS_* variables) set; unloaded and reset after, ``names`` and
+    ``_trellis`` dropped from the user namespace."""
+    from trellis_jupyter.session import reset_session
+
+    shell = InteractiveShell.instance()
+    monkeypatch.setattr(shell, "display_pub", RecordingPublisher(shell=shell))
+    for name, value in (env or {}).items():
+        monkeypatch.setenv(name, value)
+    reset_session().settings.local_store = ":memory:"
+    shell.extension_manager.load_extension("trellis_jupyter")
+    try:
+        yield shell
+    finally:
+        shell.extension_manager.unload_extension("trellis_jupyter")
+        reset_session()
+        for name in ("_trellis", *names):
+            shell.user_ns.pop(name, None)

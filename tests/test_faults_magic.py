@@ -23,25 +23,15 @@ from faults_helpers import (  # noqa: F401 - shared fixtures
     start_server,
 )
 from IPython.core.interactiveshell import InteractiveShell
-from magic_helpers import RecordingPublisher
+from magic_helpers import RecordingPublisher, extension_shell
 
 from trellis_jupyter.client import Trellis
 
 
 @pytest.fixture
 def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
-    from trellis_jupyter.session import reset_session
-
-    sh = InteractiveShell.instance()
-    monkeypatch.setattr(sh, "display_pub", RecordingPublisher(shell=sh))
-    reset_session().settings.local_store = ":memory:"
-    sh.extension_manager.load_extension("trellis_jupyter")
-    try:
+    with extension_shell(monkeypatch) as sh:
         yield sh
-    finally:
-        sh.extension_manager.unload_extension("trellis_jupyter")
-        reset_session()
-        sh.user_ns.pop("_trellis", None)
 
 
 def _connect(server: Any, proxy: FaultProxy, scenario: Scenario) -> Any:

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
-from magic_helpers import BRIEF_TEXT, LONG_TEXT, RecordingPublisher, ScriptedPlanner
+from magic_helpers import BRIEF_TEXT, LONG_TEXT, RecordingPublisher, ScriptedPlanner, extension_shell
 
 from trellis_jupyter.answer import Answer
 from trellis_jupyter.client import Trellis
 from trellis_jupyter.magics import substitute
-from trellis_jupyter.session import get_session, reset_session
+from trellis_jupyter.session import get_session
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +35,8 @@ def server() -> Iterator[Any]:
 @pytest.fixture
 def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
     """The InteractiveShell with the extension loaded on a fresh session, displays recorded."""
-    sh = InteractiveShell.instance()
-    monkeypatch.setattr(sh, "display_pub", RecordingPublisher(shell=sh))
-    reset_session().settings.local_store = ":memory:"
-    sh.extension_manager.load_extension("trellis_jupyter")
-    try:
+    with extension_shell(monkeypatch, names=("ans", "frame", "ch", "region", "quiet_answer")) as sh:
         yield sh
-    finally:
-        sh.extension_manager.unload_extension("trellis_jupyter")
-        reset_session()
-        for name in ("_trellis", "ans", "frame", "ch", "region", "quiet_answer"):
-            sh.user_ns.pop(name, None)
 
 
 @pytest.fixture

@@ -28,6 +28,7 @@ from trellis_jupyter._wsproto import decode_frame
 from trellis_jupyter.answer import Answer
 from trellis_jupyter.errors import MalformedEventError, TrellisError
 from trellis_jupyter.events import (
+    KNOWN_EVENTS,
     ChatMetadata,
     ErrorEvent,
     Event,
@@ -44,19 +45,7 @@ from trellis_jupyter.stream import AnswerStream, answer_error
 from trellis_jupyter.streaming import SSEEvents, to_event
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-KNOWN = [
-    "chat_metadata",
-    "processing",
-    "text_delta",
-    "visualization",
-    "message",
-    "error",
-    "heartbeat",
-    "interrupted",
-    "deleted",
-    "authenticated",
-    "pong",
-]
+KNOWN = sorted(KNOWN_EVENTS)
 
 # Text that stresses framing: line separators other than \n, multi-byte UTF-8, JSON escapes.
 tricky_text = st.text(
@@ -293,7 +282,6 @@ error_payloads = st.fixed_dictionaries(
 )
 
 
-
 @SETTINGS
 @given(data=error_payloads)
 @example(data={"error": "slow down", "code": "RATE_LIMIT", "retry_after_seconds": float("inf")})
@@ -313,8 +301,6 @@ def test_error_event_with_a_wild_retry_after(value: str) -> None:
     data = f'{{"error": "slow down", "code": "RATE_LIMIT", "retry_after_seconds": {value}}}'
     answer.feed(parse_event("error", data))
     assert "Rate limited" in str(answer_error(answer))
-
-
 
 
 @SETTINGS
@@ -337,8 +323,6 @@ def test_429_with_any_retry_after(value: str) -> None:
     error = error_from_response(res)
     assert isinstance(error, RateLimitError)
     assert "Rate limited" in str(error)
-
-
 
 
 @pytest.mark.parametrize("where", ["parse_event", "to_event", "decode_frame"])

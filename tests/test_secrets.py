@@ -25,8 +25,7 @@ import nbformat
 import pytest
 from faults import FaultProxy, Reply
 from faults_helpers import FaultPlanner
-from IPython.core.interactiveshell import InteractiveShell
-from magic_helpers import RecordingPublisher
+from magic_helpers import RecordingPublisher, extension_shell
 
 from trellis_jupyter.client import AsyncTrellis, Trellis
 from trellis_jupyter.errors import TrellisError
@@ -180,16 +179,11 @@ def _widget_session(server: Any, ev: Evidence) -> dict[str, Any]:
 def _magic_session(
     server: Any, ev: Evidence, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> list[dict[str, Any]]:
-    from trellis_jupyter.session import get_session, reset_session
+    from trellis_jupyter.session import get_session
 
-    shell = InteractiveShell.instance()
-    publisher = RecordingPublisher(shell=shell)
-    monkeypatch.setattr(shell, "display_pub", publisher)
-    for name, value in server.env.items():
-        monkeypatch.setenv(name, value)
-    reset_session().settings.local_store = ":memory:"
-    shell.extension_manager.load_extension("trellis_jupyter")
-    try:
+    with extension_shell(monkeypatch, server.env, names=("kept",)) as shell:
+        publisher = shell.display_pub
+        assert isinstance(publisher, RecordingPublisher)
         for cell in (
             "%%trellis -o kept\nlong answer please (magic)",
             "%trellis status",
@@ -208,11 +202,6 @@ def _magic_session(
         ev.secret(token.get_secret_value() if token is not None else None)
         printed = capsys.readouterr()
         ev.add(printed.out, printed.err)
-    finally:
-        shell.extension_manager.unload_extension("trellis_jupyter")
-        reset_session()
-        shell.user_ns.pop("kept", None)
-        shell.user_ns.pop("_trellis", None)
     return publisher.calls
 
 

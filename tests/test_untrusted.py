@@ -28,7 +28,7 @@ from typing import Any
 import mistune
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from magic_helpers import RecordingPublisher
+from magic_helpers import RecordingPublisher, extension_shell
 
 from trellis_jupyter.client import Trellis
 from trellis_jupyter.events import Chart, Table
@@ -216,21 +216,8 @@ def test_widget_static_transcript_is_text(answer: Any) -> None:
 
 @pytest.fixture
 def shell(monkeypatch: pytest.MonkeyPatch, server: Any) -> Iterator[InteractiveShell]:
-    from trellis_jupyter.session import reset_session
-
-    sh = InteractiveShell.instance()
-    publisher = RecordingPublisher(shell=sh)
-    monkeypatch.setattr(sh, "display_pub", publisher)
-    for name, value in server.env.items():
-        monkeypatch.setenv(name, value)
-    reset_session().settings.local_store = ":memory:"
-    sh.extension_manager.load_extension("trellis_jupyter")
-    try:
+    with extension_shell(monkeypatch, server.env) as sh:
         yield sh
-    finally:
-        sh.extension_manager.unload_extension("trellis_jupyter")
-        reset_session()
-        sh.user_ns.pop("_trellis", None)
 
 
 def test_magic_outputs_render_hostile_content_as_text(shell: InteractiveShell) -> None:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AXIS_CHART_TYPES",
     "CHART_TYPES",
+    "KNOWN_EVENTS",
     "SEGMENT_CHART_TYPES",
     "Authenticated",
     "Chart",
@@ -524,7 +525,8 @@ def _build(name: str, data: Mapping[str, Any]) -> Event:
     return UnknownEvent(event=name, data=dict(data))
 
 
-_KNOWN = frozenset(
+# Every event name of the protocol (the rest become UnknownEvent).
+KNOWN_EVENTS: frozenset[str] = frozenset(
     {
         "chat_metadata",
         "processing",
@@ -555,11 +557,11 @@ def parse_event(name: str, data: str | bytes | Mapping[str, Any] | None) -> Even
             try:
                 data = json.loads(data)
             except json.JSONDecodeError as exc:
-                if name not in _KNOWN:
+                if name not in KNOWN_EVENTS:
                     return UnknownEvent(event=name, data=data)
                 raise MalformedEventError(name, f"its data is not valid JSON ({exc.msg})") from None
             except UnicodeDecodeError:
-                if name not in _KNOWN:
+                if name not in KNOWN_EVENTS:
                     return UnknownEvent(event=name, data=data)
                 raise MalformedEventError(name, "its data is not UTF-8 text") from None
             except RecursionError:
@@ -567,7 +569,7 @@ def parse_event(name: str, data: str | bytes | Mapping[str, Any] | None) -> Even
     if data is None:
         data = {}
     if not isinstance(data, Mapping):
-        if name not in _KNOWN:
+        if name not in KNOWN_EVENTS:
             return UnknownEvent(event=name, data=data)
         raise MalformedEventError(name, f"its data is a JSON {type(data).__name__}, not an object")
     try:

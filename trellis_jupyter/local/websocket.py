@@ -162,13 +162,19 @@ class Connection:
     def _busy(self) -> bool:
         return self.turn is not None and not self.turn.done()
 
+    async def _refuse_if_busy(self) -> bool:
+        """One turn at a time per socket: a send or edit during a turn gets TURN_IN_PROGRESS."""
+        if not self._busy():
+            return False
+        await self.fail(
+            "A turn is already running on this socket: wait for its message, or interrupt it.",
+            "TURN_IN_PROGRESS",
+        )
+        return True
+
     async def send_message(self, frame: dict[str, Any]) -> None:
         assert self.principal is not None
-        if self._busy():
-            await self.fail(
-                "A turn is already running on this socket: wait for its message, or interrupt it.",
-                "TURN_IN_PROGRESS",
-            )
+        if await self._refuse_if_busy():
             return
         wait = self.ctx.socket_send_limiter.hit(id(self))
         if wait is None:
@@ -182,11 +188,7 @@ class Connection:
 
     async def edit_message(self, frame: dict[str, Any]) -> None:
         assert self.principal is not None
-        if self._busy():
-            await self.fail(
-                "A turn is already running on this socket: wait for its message, or interrupt it.",
-                "TURN_IN_PROGRESS",
-            )
+        if await self._refuse_if_busy():
             return
         chat_id, message_id = _ids(frame)
         self.start_turn(prepare_turn(self.ctx, self.principal, frame, edit=(chat_id, message_id)))
