@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .answer import Answer
     from .client import AsyncTrellis, Trellis
     from .conversation import AsyncConversation, Conversation
+    from .uploads import SavedQuery, Upload
     from .widget import ChatWidget
 
 __all__ = [
@@ -53,11 +54,13 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "SavedQuery",
     "ServerError",
     "TimeoutError",
     "TransportError",
     "Trellis",
     "TrellisError",
+    "Upload",
     "__version__",
     "load_ipython_extension",
     "unload_ipython_extension",
@@ -70,6 +73,8 @@ _LAZY = {
     "Conversation": ".conversation",
     "AsyncConversation": ".conversation",
     "ChatWidget": ".widget",
+    "SavedQuery": ".uploads",
+    "Upload": ".uploads",
 }
 
 

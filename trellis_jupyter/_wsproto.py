@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -44,6 +44,7 @@ from .events import (
     TextDelta,
     parse_event,
 )
+from .uploads import turn_extras
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -337,14 +338,19 @@ class SocketState(Generic[S]):
         model: str | None = None,
         *,
         title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
         on_open: Hook | None = None,
         on_end: Hook | None = None,
     ) -> S:
         """Ask a question; the frame goes out when the stream is entered or first iterated.
 
         Returns the same stream object as the SSE transport (``AnswerStream`` / ``AsyncAnswerStream``).
+        ``upload_ids``, ``saved_query_id`` and ``parameters`` as in ``client.chats.stream``.
         """
         fields = {"message": message, "chat_id": chat_id, "title": title}
+        fields.update(turn_extras(upload_ids, saved_query_id, parameters))
         return self._new_stream(
             "send_message", self._defaults(fields, integration_id, model), on_open, on_end
         )
