@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import errors
 from ._version import __version__
 from .errors import (
     AnswerError,
@@ -23,8 +24,8 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RequestTimeoutError,
     ServerError,
-    TimeoutError,
     TransportError,
     TrellisError,
 )
@@ -53,8 +54,8 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestTimeoutError",
     "ServerError",
-    "TimeoutError",
     "TransportError",
     "Trellis",
     "TrellisError",
@@ -74,6 +75,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
+    if name == "TimeoutError":  # deprecated alias of RequestTimeoutError: errors.__getattr__ warns
+        return errors.__getattr__(name)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'trellis_jupyter' has no attribute {name!r}")

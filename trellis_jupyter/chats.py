@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
 from .errors import APIError, ConfigurationError
 from .stream import AnswerStream, AsyncAnswerStream, Hook
-from .streaming import AsyncSSEEvents, SSEEvents
 
 if TYPE_CHECKING:
     from .client import AsyncTrellis, Trellis
