@@ -23,7 +23,7 @@ from tests.planner_helpers import database, make_run_query
 from tests.planner_questions import Question
 from trellis_jupyter.events import Chart, Table
 from trellis_jupyter.local.planner import Planner
-from trellis_jupyter.local.planning import PlannedAnswer, Turn
+from trellis_jupyter.local.planner_protocol import PastTurn, PlannedAnswer
 
 # Words by which an answer says it left part of the question out (then it is not a confident answer).
 CAVEATS = ("i ignored", "i did not use", "i could not use", "not used:")
@@ -112,13 +112,13 @@ def gold_rows(path: str, sql: str) -> list[list[Any]]:
 
 def ask_all(planner: Planner, path: str, turns: Sequence[str]) -> PlannedAnswer:
     """Each turn of a sequence asked in one chat, as the server would (state through JSON)."""
-    history: list[Turn] = []
+    history: list[PastTurn] = []
     answer: PlannedAnswer | None = None
     for question in turns:
         answer = planner.answer(
             question, database=database("db", path), history=list(history), run_query=make_run_query(path)
         )
-        history.append(Turn(question, json.loads(json.dumps(answer.state))))
+        history.append(PastTurn(question, json.loads(json.dumps(answer.state))))
     assert answer is not None
     return answer
 
