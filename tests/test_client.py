@@ -383,3 +383,21 @@ def test_a_bad_token_without_a_key_is_one_clear_sentence() -> None:
     assert str(caught.value) == (
         "Trellis rejected the token (401): it is invalid or expired; check TRELLIS_API_KEY / TRELLIS_TOKEN and try again."  # noqa: E501
     )
+
+
+def test_timeout_error_is_renamed_and_the_old_name_warns() -> None:
+    import builtins
+
+    import trellis_jupyter
+    from trellis_jupyter import errors
+
+    assert issubclass(errors.RequestTimeoutError, builtins.TimeoutError)
+    with pytest.warns(DeprecationWarning, match="RequestTimeoutError"):
+        assert trellis_jupyter.TimeoutError is errors.RequestTimeoutError
+    with pytest.warns(DeprecationWarning, match="next release"):
+        assert errors.TimeoutError is errors.RequestTimeoutError
+    # A star import no longer shadows the builtin.
+    namespace: dict[str, object] = {}
+    exec("from trellis_jupyter import *", namespace)
+    assert "TimeoutError" not in namespace
+    assert namespace["RequestTimeoutError"] is errors.RequestTimeoutError

@@ -224,7 +224,7 @@ def transport_error(exc: Exception, base_url: str, timeout: float) -> errors.Tra
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         return errors.ConnectError(f"Could not reach Trellis at {base_url}: is the server running?")
     if isinstance(exc, httpx.TimeoutException):
-        return errors.TimeoutError(
+        return errors.RequestTimeoutError(
             f"Trellis at {base_url} did not answer within {timeout:g} s: try again, "
             "or pass a larger timeout=."
         )

@@ -194,7 +194,7 @@ def error_from_event(event: ErrorEvent) -> TrellisError:
     return AnswerError(text, retryable=event.retryable, retry_after=event.retry_after, **kwargs)
 
 
-class Turn:
+class SocketTurn:
     """One turn on a socket: what its answer stream reads, until a final event or a stop."""
 
     def __init__(self, answer: Answer) -> None:

@@ -7,15 +7,17 @@ itself creates the chat (remembered per client, so the probe happens once).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
 from .errors import APIError, ConfigurationError
 from .stream import AnswerStream, AsyncAnswerStream, Hook
-from .streaming import AsyncSSEEvents, SSEEvents
-from .uploads import Upload, turn_extras, upload_parts
+from .types import Upload
+from .uploads import turn_extras, upload_parts
 
 if TYPE_CHECKING:
     from .client import AsyncTrellis, Trellis
@@ -69,9 +71,9 @@ Uploads = list[Upload]  # an alias: ``list`` is a method name in the classes bel
 
 
 def _uploads(body: Any, chat_id: str | None) -> Uploads:
-    body = body if isinstance(body, dict) else {}
-    cid = body.get("chat_id", chat_id)
-    return [Upload.from_data(u, cid) for u in body.get("uploads") or [] if isinstance(u, dict)]
+    uploads = Upload.list_from_data(body)
+    # An answer without its chat id still names the chat asked about.
+    return [u if u.chat_id else dataclasses.replace(u, chat_id=chat_id) for u in uploads]
 
 
 def _edit_body(content: str, integration_id: str | None, model: str | None) -> dict[str, Any]:

@@ -16,7 +16,7 @@
     conversation = client.conversation()     # a chat that starts on first use
 
 A stream without ``chat_id`` starts a new chat (see :mod:`trellis_jupyter.chats`). Every
-``import httpx`` stays in the client layer (this module, _http.py and streaming.py).
+``import httpx`` stays in the client layer (this module, _http.py and _sse.py).
 """
 
 from __future__ import annotations

@@ -27,7 +27,7 @@ from .stream import AnswerStream, AsyncAnswerStream, AsyncEventSource, EventSour
 if TYPE_CHECKING:
     from .chats import AsyncChats, Chats
     from .client import AsyncTrellis, Trellis
-    from .uploads import Upload
+    from .types import Upload
     from .websocket import AsyncChatSocket, ChatSocket
 
 __all__ = ["AsyncConversation", "ChatState", "Conversation"]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from .errors import ConfigurationError
-from .uploads import SavedQuery
+from .types import SavedQuery
 
 if TYPE_CHECKING:
     from .client import AsyncTrellis, Trellis
@@ -55,8 +55,7 @@ def _fields(
 
 
 def _queries(body: Any) -> list[SavedQuery]:
-    items = body.get("queries") if isinstance(body, dict) else body
-    return [SavedQuery.from_data(q) for q in items or [] if isinstance(q, dict)]
+    return SavedQuery.list_from_data(body)
 
 
 def _one(body: Any) -> SavedQuery:

@@ -10,7 +10,7 @@
 :class:`AnswerStream` and :class:`AsyncAnswerStream` know nothing of HTTP: they take an *opener*,
 a function that sends the request and returns an event source (anything with ``__next__`` and
 ``close()``, or ``__anext__`` and ``aclose()``). The SSE transport passes one that returns
-:class:`~trellis_jupyter.streaming.SSEEvents`; the WebSocket transport can pass its own.
+:class:`~trellis_jupyter._sse.SSEEvents`; the WebSocket transport can pass its own.
 
 What happens at the end:
 
@@ -29,10 +29,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Protocol
 
+from ._sse import lost_connection
 from .answer import Answer
 from .errors import AnswerError, ConnectionLostError, MalformedEventError, TransportError, TrellisError
 from .events import Event, Message, TextDelta
-from .streaming import lost_connection
 
 __all__ = ["AnswerStream", "AsyncAnswerStream", "AsyncEventSource", "EventSource", "answer_error"]
 

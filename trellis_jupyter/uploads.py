@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,6 @@ __all__ = [
     "MAX_FILES",
     "MAX_FILE_BYTES",
     "MIME_TYPES",
-    "SavedQuery",
-    "Upload",
     "turn_extras",
     "upload_parts",
 ]
@@ -44,82 +41,6 @@ MIME_TYPES = {
 }
 
 Part = tuple[str, bytes, str]
-
-
-def _str(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file uploaded to a chat. ``tables`` (local server): the tables a CSV or XLSX became."""
-
-    id: str
-    filename: str
-    mime_type: str | None = None
-    file_size: int | None = None
-    upload_type: str | None = None
-    created_at: str | None = None
-    message_id: str | None = None
-    presigned_url: str | None = field(default=None, repr=False)
-    chat_id: str | None = None
-    tables: tuple[str, ...] = ()
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any], chat_id: str | None = None) -> Upload:
-        size = data.get("file_size")
-        tables = data.get("tables")
-        return cls(
-            id=str(data.get("id", "")),
-            filename=str(data.get("filename", "")),
-            mime_type=_str(data.get("mime_type")),
-            file_size=int(size) if isinstance(size, (int, float)) else None,
-            upload_type=_str(data.get("upload_type")),
-            created_at=_str(data.get("created_at")),
-            message_id=_str(data.get("message_id")),
-            presigned_url=_str(data.get("presigned_url")),
-            chat_id=_str(data.get("chat_id", chat_id)),
-            tables=tuple(str(t) for t in tables) if isinstance(tables, list) else (),
-        )
-
-
-@dataclass(frozen=True)
-class SavedQuery:
-    """A saved query: a prompt, and optionally SQL with ``{{name}}`` placeholders (``parameters``)."""
-
-    id: str
-    title: str
-    prompt: str
-    sql: str | None = None
-    description: str | None = None
-    keywords: tuple[str, ...] = ()
-    parameters: tuple[str, ...] = ()
-    organization_id: str | None = None
-    last_updated_by: str | None = None
-    last_updated_by_name: str | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
-
-    @classmethod
-    def from_data(cls, data: Mapping[str, Any]) -> SavedQuery:
-        def strings(value: Any) -> tuple[str, ...]:
-            return tuple(str(v) for v in value) if isinstance(value, list) else ()
-
-        return cls(
-            id=str(data.get("id", "")),
-            title=str(data.get("title", "")),
-            # v1 called the prompt ``query``
-            prompt=str(data.get("prompt", data.get("query", "")) or ""),
-            sql=_str(data.get("sql")),
-            description=_str(data.get("description")),
-            keywords=strings(data.get("keywords")),
-            parameters=strings(data.get("parameters")),
-            organization_id=_str(data.get("organization_id")),
-            last_updated_by=_str(data.get("last_updated_by")),
-            last_updated_by_name=_str(data.get("last_updated_by_name")),
-            created_at=_str(data.get("created_at")),
-            updated_at=_str(data.get("updated_at")),
-        )
 
 
 def _is_dataframe(value: Any) -> bool:

@@ -32,8 +32,14 @@ from typing import TYPE_CHECKING, Any, Union
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from . import _wsproto as proto
-from .errors import AuthenticationError, ConfigurationError, ConnectError, TransportError, TrellisError
-from .errors import TimeoutError as WaitTimeout
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectError,
+    RequestTimeoutError,
+    TransportError,
+    TrellisError,
+)
 from .events import Event
 from .stream import AnswerStream, AsyncAnswerStream, Hook
 
@@ -72,7 +78,9 @@ def _open_error(exc: BaseException, url: str) -> TrellisError:
     if isinstance(exc, InvalidURI):
         return ConfigurationError(f"The WebSocket URL {url!r} is not valid: check the base URL.")
     if isinstance(exc, (builtins.TimeoutError, asyncio.TimeoutError)):
-        return WaitTimeout(f"The WebSocket at {url} did not open in time; check the server and try again.")
+        return RequestTimeoutError(
+            f"The WebSocket at {url} did not open in time; check the server and try again."
+        )
     if isinstance(exc, InvalidHandshake):
         return TransportError(f"The WebSocket upgrade at {url} failed ({exc}); check the base URL.")
     return ConnectError(
@@ -88,7 +96,7 @@ _OPEN_ERRORS = (OSError, InvalidHandshake, InvalidURI, builtins.TimeoutError, as
 _WAIT_TIMEOUT = "The server did not answer on the WebSocket in time; try again."
 
 
-class _TurnEvents(proto.Turn):
+class _TurnEvents(proto.SocketTurn):
     def __init__(self, socket: ChatSocket, answer: Answer) -> None:
         super().__init__(answer)
         self._socket = socket
@@ -107,7 +115,7 @@ class _TurnEvents(proto.Turn):
             self._socket._stop_turn(self)
 
 
-class _AsyncTurnEvents(proto.Turn):
+class _AsyncTurnEvents(proto.SocketTurn):
     def __init__(self, socket: AsyncChatSocket, answer: Answer) -> None:
         super().__init__(answer)
         self._socket = socket
@@ -289,7 +297,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
         try:
             self.interrupt()
             self._pump(lambda: not self._router.turn_open, DRAIN_TIMEOUT)
-        except WaitTimeout:
+        except RequestTimeoutError:
             self._drop()  # the server did not confirm: the next question starts on a fresh connection
         except TrellisError:
             pass  # connection lost meanwhile: the next question reconnects
@@ -315,7 +323,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
                         raise TransportError("This WebSocket is not connected: reconnect and try again.")
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
-                        raise WaitTimeout(_WAIT_TIMEOUT)
+                        raise RequestTimeoutError(_WAIT_TIMEOUT)
                     if not self._reading:
                         self._reading = True
                         conn = self._conn
@@ -495,7 +503,7 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
         try:
             await self.interrupt()
             await self._pump(lambda: not self._router.turn_open, DRAIN_TIMEOUT)
-        except WaitTimeout:
+        except RequestTimeoutError:
             await self._drop()
         except TrellisError:
             pass
@@ -513,7 +521,7 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
         try:
             await asyncio.wait_for(self._pump_until(done), timeout)
         except asyncio.TimeoutError:
-            raise WaitTimeout(_WAIT_TIMEOUT) from None
+            raise RequestTimeoutError(_WAIT_TIMEOUT) from None
 
     async def _pump_until(self, done: Callable[[], bool]) -> None:
         while not done():

@@ -20,11 +20,11 @@ from starlette.routing import Route, WebSocketRoute
 
 from . import query_routes, upload_routes
 from .context import DEFAULT_MODEL, MODELS, Principal, ServerContext
-from .sse import EventStreamResponse
+from .sse_response import EventStreamResponse
 from .store import ChatRow
 from .turns import create_chat, prepare_turn
-from .websocket import websocket_endpoint
 from .wire import ApiError, new_debug_id
+from .ws_endpoint import websocket_endpoint
 
 __all__ = ["build_app"]
 

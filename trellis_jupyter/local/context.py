@@ -16,7 +16,7 @@ from typing import Any
 
 from . import tokens
 from .limits import RateLimiter
-from .planning import DatabaseInfo, Planner
+from .planner_protocol import DatabaseInfo, Planner
 from .settings import Settings
 from .sqlrun import QueryRunner
 from .store import Store

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from trellis_jupyter.events import Cell
 
-from .planning import QueryError, QueryResult
+from .planner_protocol import QueryError, QueryResult
 
 __all__ = ["QueryRunner"]
 

@@ -18,7 +18,7 @@ from typing import Any
 from trellis_jupyter.events import Table
 
 from .context import Principal, ServerContext
-from .planning import PlannedAnswer, QueryResult
+from .planner_protocol import PlannedAnswer, QueryResult
 from .savedsql import PlaceholderError, bind_sql, parameters_of
 from .store import UploadRow
 from .wire import ApiError

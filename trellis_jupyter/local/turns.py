@@ -35,7 +35,7 @@ from trellis_jupyter.events import (
 )
 
 from .context import DEFAULT_MODEL, MODEL_IDS, Principal, ServerContext
-from .planning import DatabaseInfo, PlannedAnswer, QueryError, QueryResult, Turn
+from .planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, QueryError, QueryResult
 from .store import StoreError, UploadRow
 from .turn_extras import SavedRun, attachment_notes, decline_text, saved_answer, saved_run, upload_question
 from .upload_routes import upload_info
@@ -168,7 +168,7 @@ def _with_id(payload: Table | Chart) -> Table | Chart:
     return dataclasses.replace(payload, id="".join(secrets.choice(_ALPHANUMERIC) for _ in range(10)))
 
 
-def _history(ctx: ServerContext, chat_id: str, before: str) -> list[Turn]:
+def _history(ctx: ServerContext, chat_id: str, before: str) -> list[PastTurn]:
     turns: list[list[Any]] = []
     for row in ctx.store.messages(chat_id):
         if row.id == before:
@@ -177,10 +177,10 @@ def _history(ctx: ServerContext, chat_id: str, before: str) -> list[Turn]:
             turns.append([row.content, None])
         elif turns and turns[-1][1] is None:
             turns[-1][1] = row.metadata.get("plan")
-    return [Turn(question=q, state=s) for q, s in turns]
+    return [PastTurn(question=q, state=s) for q, s in turns]
 
 
-async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[Turn], emit: Emit) -> PlannedAnswer:
+async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[PastTurn], emit: Emit) -> PlannedAnswer:
     """Run the planner in a worker thread, emitting ``analyzing`` when its first query starts."""
     loop = asyncio.get_running_loop()
     statuses: asyncio.Queue[str] = asyncio.Queue()

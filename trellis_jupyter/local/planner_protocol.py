@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from trellis_jupyter.events import Cell, Chart, Table
 
-__all__ = ["DatabaseInfo", "PlannedAnswer", "Planner", "QueryError", "QueryResult", "RunQuery", "Turn"]
+__all__ = ["DatabaseInfo", "PastTurn", "PlannedAnswer", "Planner", "QueryError", "QueryResult", "RunQuery"]
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ RunQuery = Callable[[str], QueryResult]
 
 
 @dataclass(frozen=True)
-class Turn:
+class PastTurn:
     """An earlier turn of the same chat, oldest first: its question and the plan state kept."""
 
     question: str
@@ -65,7 +65,7 @@ class PlannedAnswer:
     """The planner's answer: markdown text, visualizations in order, and a JSON-able plan state.
 
     ``state`` is stored with the assistant message (so follow-ups survive a restart) and handed
-    back in ``Turn.state`` for later questions of the chat.
+    back in ``PastTurn.state`` for later questions of the chat.
     """
 
     text: str
@@ -79,7 +79,7 @@ class Planner(Protocol):
         question: str,
         *,
         database: DatabaseInfo,
-        history: Sequence[Turn],
+        history: Sequence[PastTurn],
         run_query: RunQuery,
     ) -> PlannedAnswer:
         """Answer one question. Raises ``QueryError`` (from ``run_query``) when the SQL fails."""
