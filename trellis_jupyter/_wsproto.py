@@ -261,10 +261,11 @@ def handshake_error(status: int) -> TrellisError:
     )
 
 
-S = TypeVar("S")
+S = TypeVar("S")  # the stream type of a twin (AnswerStream, AsyncAnswerStream)
+P = TypeVar("P")  # and its opener type (Opener, AsyncOpener)
 
 
-class SocketState(Generic[S]):
+class SocketState(Generic[S, P]):
     """What the socket twins share, with no I/O: settings, the router, the turn backlog, the loss record."""
 
     def __init__(
@@ -329,6 +330,31 @@ class SocketState(Generic[S]):
 
     # -- turns -------------------------------------------------------------------------------------
 
+    def send_opener(
+        self,
+        message: str,
+        chat_id: str | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        title: str | None = None,
+    ) -> P:
+        """The opener of a question: calling it sends the frame (a chat is started first if needed)."""
+        fields = {"message": message, "chat_id": chat_id, "title": title}
+        return self._opener("send_message", self._defaults(fields, integration_id, model))
+
+    def edit_opener(
+        self,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        integration_id: str | None = None,
+        model: str | None = None,
+    ) -> P:
+        """The opener of an edit: calling it sends the ``edit_message`` frame."""
+        fields = {"chat_id": chat_id, "message_id": message_id, "content": content}
+        return self._opener("edit_message", self._defaults(fields, integration_id, model))
+
     def stream(
         self,
         message: str,
@@ -344,10 +370,8 @@ class SocketState(Generic[S]):
 
         Returns the same stream object as the SSE transport (``AnswerStream`` / ``AsyncAnswerStream``).
         """
-        fields = {"message": message, "chat_id": chat_id, "title": title}
-        return self._new_stream(
-            "send_message", self._defaults(fields, integration_id, model), on_open, on_end
-        )
+        opener = self.send_opener(message, chat_id, integration_id, model, title=title)
+        return self._new_stream(opener, message, on_open, on_end)
 
     def edit(
         self,
@@ -361,12 +385,13 @@ class SocketState(Generic[S]):
         on_end: Hook | None = None,
     ) -> S:
         """Edit a user message and stream the new answer (later messages are deleted first)."""
-        fields = {"chat_id": chat_id, "message_id": message_id, "content": content}
-        return self._new_stream(
-            "edit_message", self._defaults(fields, integration_id, model), on_open, on_end
-        )
+        opener = self.edit_opener(chat_id, message_id, content, integration_id, model)
+        return self._new_stream(opener, content, on_open, on_end)
 
-    def _new_stream(self, name: str, fields: dict[str, Any], on_open: Hook | None, on_end: Hook | None) -> S:
+    def _opener(self, name: str, fields: dict[str, Any]) -> P:
+        raise NotImplementedError
+
+    def _new_stream(self, opener: P, question: str, on_open: Hook | None, on_end: Hook | None) -> S:
         raise NotImplementedError
 
     def _defaults(

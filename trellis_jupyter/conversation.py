@@ -19,10 +19,16 @@ from typing import TYPE_CHECKING, Any
 
 from .answer import Answer
 from .errors import ConfigurationError
-from .stream import AnswerStream, AsyncAnswerStream, AsyncEventSource, EventSource
+from .stream import (
+    AnswerStream,
+    AsyncAnswerStream,
+    AsyncEventSource,
+    AsyncTurnStreams,
+    EventSource,
+    TurnStreams,
+)
 
 if TYPE_CHECKING:
-    from .chats import AsyncChats, Chats
     from .client import AsyncTrellis, Trellis
     from .websocket import AsyncChatSocket, ChatSocket
 
@@ -161,7 +167,7 @@ class Conversation(_Common):
         self.client = client
 
     @property
-    def _streams(self) -> Chats | ChatSocket:
+    def _streams(self) -> TurnStreams:
         """What ``stream`` and ``edit`` go through: ``client.chats`` (SSE), or this conversation's socket."""
         if self.transport == "sse":
             return self.client.chats
@@ -169,7 +175,8 @@ class Conversation(_Common):
             from .websocket import client_socket
 
             self._socket = client_socket(self.client)  # connects on the first question
-        return self._socket  # type: ignore[no-any-return]
+        socket: ChatSocket = self._socket  # typed, so mypy checks it is a TurnStreams
+        return socket
 
     def close(self) -> None:
         """Close this conversation's WebSocket, if it opened one (the chat itself is kept)."""
@@ -206,14 +213,14 @@ class Conversation(_Common):
             if target[0] is None:  # a resumed chat: its last question is on the server
                 target[0] = self._last_user_message_on_server()
             assert target[0] is not None
-            inner = self._streams.edit(
+            open_edit = self._streams.edit_opener(
                 chat_id,
                 target[0],
                 content,
                 integration_id=options.get("integration_id") or state.integration_id,
                 model=options.get("model") or state.model,
             )
-            return inner._opener(answer)
+            return open_edit(answer)
 
         return AnswerStream(
             opener,
@@ -285,14 +292,15 @@ class AsyncConversation(_Common):
         self.client = client
 
     @property
-    def _streams(self) -> AsyncChats | AsyncChatSocket:
+    def _streams(self) -> AsyncTurnStreams:
         if self.transport == "sse":
             return self.client.chats
         if self._socket is None:
             from .websocket import async_client_socket
 
             self._socket = async_client_socket(self.client)
-        return self._socket  # type: ignore[no-any-return]
+        socket: AsyncChatSocket = self._socket
+        return socket
 
     async def aclose(self) -> None:
         """Close this conversation's WebSocket, if it opened one (the chat itself is kept)."""
@@ -326,14 +334,14 @@ class AsyncConversation(_Common):
             if target[0] is None:
                 target[0] = await self._last_user_message_on_server()
             assert target[0] is not None
-            inner = self._streams.edit(
+            open_edit = self._streams.edit_opener(
                 chat_id,
                 target[0],
                 content,
                 integration_id=options.get("integration_id") or state.integration_id,
                 model=options.get("model") or state.model,
             )
-            return await inner._opener(answer)
+            return await open_edit(answer)
 
         return AsyncAnswerStream(
             opener,
