@@ -24,7 +24,7 @@ import httpx
 
 from . import errors
 from ._version import __version__
-from .auth import TokenManager
+from .auth import AsyncAuth, Auth, TokenManager
 from .config import Settings
 
 __all__ = ["AsyncHTTP", "SyncHTTP", "error_from_response", "parse_retry_after", "transport_error"]
@@ -317,6 +317,7 @@ class SyncHTTP(_Core):
         super().__init__(settings, tokens)
         self._owns_client = client is None
         self.client = client or httpx.Client(timeout=self._timeout(), headers={"User-Agent": USER_AGENT})
+        self.auth = Auth(tokens, self._authenticate)
         self.sleep = time.sleep
 
     def close(self) -> None:
@@ -344,7 +345,7 @@ class SyncHTTP(_Core):
         while True:
             token = None
             if not (context and context.get("authenticating")):
-                token = self.tokens.token(self._authenticate)
+                token = self.auth.token()
                 headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
             request = self.client.build_request(
@@ -458,6 +459,7 @@ class AsyncHTTP(_Core):
         super().__init__(settings, tokens)
         self._owns_client = client is None
         self.client = client or httpx.AsyncClient(timeout=self._timeout(), headers={"User-Agent": USER_AGENT})
+        self.auth = AsyncAuth(tokens, self._authenticate)
         import anyio
 
         self.sleep = anyio.sleep
@@ -486,7 +488,7 @@ class AsyncHTTP(_Core):
         while True:
             token = None
             if not (context and context.get("authenticating")):
-                token = await self.tokens.atoken(self._authenticate)
+                token = await self.auth.token()
                 headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
             request = self.client.build_request(

@@ -84,7 +84,6 @@ class _Base:
         )
         s = self.settings
         self._tokens = TokenManager(api_key=s.api_key, email=s.email, token=s.token)
-        self._implicit_chats = False  # set once the server showed it has no create endpoint
 
     @property
     def base_url(self) -> str:
@@ -115,6 +114,8 @@ class Trellis(_Base):
     ) -> None:
         super().__init__(base_url, api_key, email, token, integration_id, model, timeout, max_retries)
         self._http = SyncHTTP(self.settings, self._tokens, http_client)
+        self.auth = self._http.auth
+        """The credentials: ``auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
         self.chats = Chats(self)
         self.queries = Queries(self)
 
@@ -185,6 +186,8 @@ class AsyncTrellis(_Base):
     ) -> None:
         super().__init__(base_url, api_key, email, token, integration_id, model, timeout, max_retries)
         self._http = AsyncHTTP(self.settings, self._tokens, http_client)
+        self.auth = self._http.auth
+        """The credentials: ``await auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
         self.chats = AsyncChats(self)
         self.queries = AsyncQueries(self)
 

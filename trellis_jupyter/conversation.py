@@ -22,10 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 from .answer import Answer
 from .errors import ConfigurationError
-from .stream import AnswerStream, AsyncAnswerStream, AsyncEventSource, EventSource
+from .stream import (
+    AnswerStream,
+    AsyncAnswerStream,
+    AsyncEventSource,
+    AsyncTurnStreams,
+    EventSource,
+    TurnStreams,
+)
 
 if TYPE_CHECKING:
-    from .chats import AsyncChats, Chats
     from .client import AsyncTrellis, Trellis
     from .types import Upload
     from .websocket import AsyncChatSocket, ChatSocket
@@ -168,7 +174,7 @@ class Conversation(_Common):
         self.client = client
 
     @property
-    def _streams(self) -> Chats | ChatSocket:
+    def _streams(self) -> TurnStreams:
         """What ``stream`` and ``edit`` go through: ``client.chats`` (SSE), or this conversation's socket."""
         if self.transport == "sse":
             return self.client.chats
@@ -176,7 +182,8 @@ class Conversation(_Common):
             from .websocket import client_socket
 
             self._socket = client_socket(self.client)  # connects on the first question
-        return self._socket  # type: ignore[no-any-return]
+        socket: ChatSocket = self._socket  # typed, so mypy checks it is a TurnStreams
+        return socket
 
     def close(self) -> None:
         """Close this conversation's WebSocket, if it opened one (the chat itself is kept)."""
@@ -219,7 +226,7 @@ class Conversation(_Common):
         """Upload files to this chat (starting it now if it has not started)."""
         state = self.state
         if state.chat_id is None:
-            state.chat_id = self.client.chats._start(None, state.integration_id)
+            state.chat_id = self.client.chats.start(None, state.integration_id)
             if state.chat_id is None:
                 raise ConfigurationError(NO_CHAT_FOR_UPLOADS)
         return self.client.chats.upload(state.chat_id, files)
@@ -245,14 +252,14 @@ class Conversation(_Common):
             if target[0] is None:  # a resumed chat: its last question is on the server
                 target[0] = self._last_user_message_on_server()
             assert target[0] is not None
-            inner = self._streams.edit(
+            open_edit = self._streams.edit_opener(
                 chat_id,
                 target[0],
                 content,
                 integration_id=options.get("integration_id") or state.integration_id,
                 model=options.get("model") or state.model,
             )
-            return inner._opener(answer)
+            return open_edit(answer)
 
         return AnswerStream(
             opener,
@@ -324,14 +331,15 @@ class AsyncConversation(_Common):
         self.client = client
 
     @property
-    def _streams(self) -> AsyncChats | AsyncChatSocket:
+    def _streams(self) -> AsyncTurnStreams:
         if self.transport == "sse":
             return self.client.chats
         if self._socket is None:
             from .websocket import async_client_socket
 
             self._socket = async_client_socket(self.client)
-        return self._socket  # type: ignore[no-any-return]
+        socket: AsyncChatSocket = self._socket
+        return socket
 
     async def aclose(self) -> None:
         """Close this conversation's WebSocket, if it opened one (the chat itself is kept)."""
@@ -375,7 +383,7 @@ class AsyncConversation(_Common):
         """Upload files to this chat (starting it now if it has not started)."""
         state = self.state
         if state.chat_id is None:
-            state.chat_id = await self.client.chats._start(None, state.integration_id)
+            state.chat_id = await self.client.chats.start(None, state.integration_id)
             if state.chat_id is None:
                 raise ConfigurationError(NO_CHAT_FOR_UPLOADS)
         return await self.client.chats.upload(state.chat_id, files)
@@ -394,14 +402,14 @@ class AsyncConversation(_Common):
             if target[0] is None:
                 target[0] = await self._last_user_message_on_server()
             assert target[0] is not None
-            inner = self._streams.edit(
+            open_edit = self._streams.edit_opener(
                 chat_id,
                 target[0],
                 content,
                 integration_id=options.get("integration_id") or state.integration_id,
                 model=options.get("model") or state.model,
             )
-            return await inner._opener(answer)
+            return await open_edit(answer)
 
         return AsyncAnswerStream(
             opener,
