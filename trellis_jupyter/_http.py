@@ -204,6 +204,16 @@ def _not_found_message(code: str | None, context: Context, said: str, response: 
         )
     if code == "CHAT_NOT_FOUND" or (code is None and chat_id):
         return f"Chat {chat_id} was not found: it may have been deleted; start a new chat."
+    if code == "UPLOAD_NOT_FOUND" or (code is None and context.get("upload_id")):
+        return (
+            f"Upload {context.get('upload_id')} was not found: it may have been deleted; "
+            "list the chat's with client.chats.uploads(chat_id)."
+        )
+    if code == "QUERY_NOT_FOUND" or (code is None and context.get("query_id")):
+        return (
+            f"Saved query {context.get('query_id')} was not found: it may have been deleted; "
+            "list them with client.queries.list()."
+        )
     return (
         f"Trellis has no {response.request.url.path} ({said}): check TRELLIS_BASE_URL and the ids you passed."
     )
@@ -325,6 +335,8 @@ class SyncHTTP(_Core):
         idempotent: bool,
         context: Context | None,
         stream: bool = False,
+        files: Any = None,
+        data: Any = None,
     ) -> httpx.Response:
         """One request with the retry rule; returns a 2xx response or raises."""
         url = self.base_url + path
@@ -336,7 +348,9 @@ class SyncHTTP(_Core):
                 token = self.auth.token()
                 headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
-            request = self.client.build_request(method, url, json=json, params=params, headers=headers)
+            request = self.client.build_request(
+                method, url, json=json, params=params, headers=headers, files=files, data=data
+            )
             try:
                 response = self.client.send(request, stream=stream)
             except httpx.RequestError as exc:
@@ -397,10 +411,20 @@ class SyncHTTP(_Core):
         params: Any = None,
         idempotent: bool = True,
         context: Context | None = None,
+        files: Any = None,
+        data: Any = None,
     ) -> Any:
         """Send one REST call; returns the decoded JSON body (``None`` when empty)."""
         response = self._send(
-            method, path, json=json, params=params, headers={}, idempotent=idempotent, context=context
+            method,
+            path,
+            json=json,
+            params=params,
+            headers={},
+            idempotent=idempotent,
+            context=context,
+            files=files,
+            data=data,
         )
         return self._decode(response)
 
@@ -455,6 +479,8 @@ class AsyncHTTP(_Core):
         idempotent: bool,
         context: Context | None,
         stream: bool = False,
+        files: Any = None,
+        data: Any = None,
     ) -> httpx.Response:
         url = self.base_url + path
         attempt = 0
@@ -465,7 +491,9 @@ class AsyncHTTP(_Core):
                 token = await self.auth.token()
                 headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
-            request = self.client.build_request(method, url, json=json, params=params, headers=headers)
+            request = self.client.build_request(
+                method, url, json=json, params=params, headers=headers, files=files, data=data
+            )
             try:
                 response = await self.client.send(request, stream=stream)
             except httpx.RequestError as exc:
@@ -526,9 +554,19 @@ class AsyncHTTP(_Core):
         params: Any = None,
         idempotent: bool = True,
         context: Context | None = None,
+        files: Any = None,
+        data: Any = None,
     ) -> Any:
         response = await self._send(
-            method, path, json=json, params=params, headers={}, idempotent=idempotent, context=context
+            method,
+            path,
+            json=json,
+            params=params,
+            headers={},
+            idempotent=idempotent,
+            context=context,
+            files=files,
+            data=data,
         )
         return self._decode(response)
 

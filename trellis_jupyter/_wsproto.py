@@ -18,7 +18,7 @@ import json
 import logging
 import os
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -46,6 +46,7 @@ from .events import (
     event_name,
     parse_event,
 )
+from .uploads import turn_extras
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -339,9 +340,13 @@ class SocketState(Generic[S, P]):
         model: str | None = None,
         *,
         title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> P:
         """The opener of a question: calling it sends the frame (a chat is started first if needed)."""
         fields = {"message": message, "chat_id": chat_id, "title": title}
+        fields.update(turn_extras(upload_ids, saved_query_id, parameters))
         return self._opener("send_message", self._defaults(fields, integration_id, model))
 
     def edit_opener(
@@ -364,14 +369,27 @@ class SocketState(Generic[S, P]):
         model: str | None = None,
         *,
         title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
         on_open: Hook | None = None,
         on_end: Hook | None = None,
     ) -> S:
         """Ask a question; the frame goes out when the stream is entered or first iterated.
 
         Returns the same stream object as the SSE transport (``AnswerStream`` / ``AsyncAnswerStream``).
+        ``upload_ids``, ``saved_query_id`` and ``parameters`` as in ``client.chats.stream``.
         """
-        opener = self.send_opener(message, chat_id, integration_id, model, title=title)
+        opener = self.send_opener(
+            message,
+            chat_id,
+            integration_id,
+            model,
+            title=title,
+            upload_ids=upload_ids,
+            saved_query_id=saved_query_id,
+            parameters=parameters,
+        )
         return self._new_stream(opener, message, on_open, on_end)
 
     def edit(

@@ -8,7 +8,8 @@ is that step on its own, for other transports (the WebSocket starts its chats wi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+import dataclasses
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -16,6 +17,8 @@ from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
 from .errors import APIError, ConfigurationError
 from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
+from .types import Upload
+from .uploads import turn_extras, upload_parts
 
 if TYPE_CHECKING:
     from .client import AsyncTrellis, Trellis
@@ -43,7 +46,12 @@ def _chat_page(body: Any, page: int) -> dict[str, Any]:
 
 
 def _send_body(
-    message: str, chat_id: str | None, integration_id: str | None, model: str | None, title: str | None
+    message: str,
+    chat_id: str | None,
+    integration_id: str | None,
+    model: str | None,
+    title: str | None,
+    extras: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     if not isinstance(message, str) or not message.strip():
         raise ConfigurationError("The question is empty: type a question to ask.")
@@ -56,7 +64,17 @@ def _send_body(
     ):
         if value is not None:
             body[key] = value
+    body.update(extras or {})
     return body
+
+
+Uploads = list[Upload]  # an alias: ``list`` is a method name in the classes below
+
+
+def _uploads(body: Any, chat_id: str | None) -> Uploads:
+    uploads = Upload.list_from_data(body)
+    # An answer without its chat id still names the chat asked about.
+    return [u if u.chat_id else dataclasses.replace(u, chat_id=chat_id) for u in uploads]
 
 
 def _edit_body(content: str, integration_id: str | None, model: str | None) -> dict[str, Any]:
@@ -161,6 +179,28 @@ class Chats:
             or {}
         )
 
+    def upload(self, chat_id: str, files: Any) -> Uploads:
+        """Upload files to a chat (see :mod:`trellis_jupyter.uploads` for what a file may be)."""
+        parts = upload_parts(files)
+        body = self._http.request(
+            "POST",
+            "/v1/chats/uploads",
+            files=[("files", part) for part in parts],
+            data={"chat_id": chat_id},
+            idempotent=False,
+            context={"chat_id": chat_id},
+        )
+        return _uploads(body, chat_id)
+
+    def uploads(self, chat_id: str) -> Uploads:
+        """The chat's uploads, oldest first."""
+        body = self._http.request("GET", f"/v1/chats/{_id(chat_id)}/uploads", context={"chat_id": chat_id})
+        return _uploads(body, chat_id)
+
+    def delete_upload(self, upload_id: str) -> None:
+        """Delete an upload (irreversible); a table it became is gone from the chat too."""
+        self._http.request("DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context={"upload_id": upload_id})
+
     def start(self, title: str | None = None, integration_id: str | None = None) -> str | None:
         """Start a chat for a first question: its id, or ``None`` when the send itself must create it.
 
@@ -184,10 +224,15 @@ class Chats:
         integration_id: str | None = None,
         model: str | None = None,
         title: str | None = None,
+        *,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> Opener:
         """The opener of a question (checked now, sent when the opener is called)."""
         s = self._client.settings
         integration_id, model = integration_id or s.integration_id, model or s.model
+        extras = turn_extras(upload_ids, saved_query_id, parameters)
         _send_body(message, chat_id, integration_id, model, title)  # fail early, before any request
 
         def opener(answer: Answer) -> SSEEvents:
@@ -195,7 +240,7 @@ class Chats:
             if cid is None:
                 cid = self.start(title, integration_id)
                 answer.chat_id = cid
-            body = _send_body(message, cid, integration_id, model, title if cid is None else None)
+            body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
             context = {"chat_id": cid, "integration_id": integration_id}
             return SSEEvents(self._http.open_stream("POST", "/v1/chats", json=body, context=context))
 
@@ -229,11 +274,28 @@ class Chats:
         model: str | None = None,
         title: str | None = None,
         *,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
         on_open: Hook | None = None,
         on_end: Hook | None = None,
     ) -> AnswerStream:
-        """Ask ``message`` (in ``chat_id``, or a new chat); use as ``with ... as stream:``."""
-        opener = self.send_opener(message, chat_id, integration_id, model, title)
+        """Ask ``message`` (in ``chat_id``, or a new chat); use as ``with ... as stream:``.
+
+        ``upload_ids`` attach this chat's uploads to the question; ``saved_query_id`` runs that
+        saved query (its SQL, with ``parameters`` for its ``{{name}}`` placeholders) instead of
+        asking the model, ``message`` being only the text shown in the chat.
+        """
+        opener = self.send_opener(
+            message,
+            chat_id,
+            integration_id,
+            model,
+            title,
+            upload_ids=upload_ids,
+            saved_query_id=saved_query_id,
+            parameters=parameters,
+        )
         return AnswerStream(opener, question=message, on_open=on_open, on_end=on_end)
 
     def edit(
@@ -327,6 +389,29 @@ class AsyncChats:
             or {}
         )
 
+    async def upload(self, chat_id: str, files: Any) -> Uploads:
+        parts = upload_parts(files)
+        body = await self._http.request(
+            "POST",
+            "/v1/chats/uploads",
+            files=[("files", part) for part in parts],
+            data={"chat_id": chat_id},
+            idempotent=False,
+            context={"chat_id": chat_id},
+        )
+        return _uploads(body, chat_id)
+
+    async def uploads(self, chat_id: str) -> Uploads:
+        body = await self._http.request(
+            "GET", f"/v1/chats/{_id(chat_id)}/uploads", context={"chat_id": chat_id}
+        )
+        return _uploads(body, chat_id)
+
+    async def delete_upload(self, upload_id: str) -> None:
+        await self._http.request(
+            "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context={"upload_id": upload_id}
+        )
+
     async def start(self, title: str | None = None, integration_id: str | None = None) -> str | None:
         """The async twin of :meth:`Chats.start`."""
         if self._implicit_chats:
@@ -346,9 +431,14 @@ class AsyncChats:
         integration_id: str | None = None,
         model: str | None = None,
         title: str | None = None,
+        *,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> AsyncOpener:
         s = self._client.settings
         integration_id, model = integration_id or s.integration_id, model or s.model
+        extras = turn_extras(upload_ids, saved_query_id, parameters)
         _send_body(message, chat_id, integration_id, model, title)
 
         async def opener(answer: Answer) -> AsyncSSEEvents:
@@ -356,7 +446,7 @@ class AsyncChats:
             if cid is None:
                 cid = await self.start(title, integration_id)
                 answer.chat_id = cid
-            body = _send_body(message, cid, integration_id, model, title if cid is None else None)
+            body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
             context = {"chat_id": cid, "integration_id": integration_id}
             return AsyncSSEEvents(
                 await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
@@ -391,11 +481,23 @@ class AsyncChats:
         model: str | None = None,
         title: str | None = None,
         *,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
         on_open: Hook | None = None,
         on_end: Hook | None = None,
     ) -> AsyncAnswerStream:
         """Ask ``message``; use as ``async with ... as stream:``."""
-        opener = self.send_opener(message, chat_id, integration_id, model, title)
+        opener = self.send_opener(
+            message,
+            chat_id,
+            integration_id,
+            model,
+            title,
+            upload_ids=upload_ids,
+            saved_query_id=saved_query_id,
+            parameters=parameters,
+        )
         return AsyncAnswerStream(opener, question=message, on_open=on_open, on_end=on_end)
 
     def edit(

@@ -9,6 +9,10 @@
     client.chats.delete_message(chat_id, message_id); client.chats.feedback(message_id, "positive")
     with client.chats.stream("How many orders last month?") as stream: ...
     with client.chats.edit(chat_id, message_id, "...and by region?") as stream: ...
+    client.chats.upload(chat_id, ["targets.csv", df]); client.chats.uploads(chat_id)
+    client.chats.delete_upload(upload_id)
+    client.queries.list(); client.queries.get(id); client.queries.create(title=..., prompt=..., sql=...)
+    client.queries.update(id, sql=...); client.queries.delete(id)
     conversation = client.conversation()     # a chat that starts on first use
 
 A stream without ``chat_id`` starts a new chat (see :mod:`trellis_jupyter.chats`). Every
@@ -26,6 +30,7 @@ from ._http import AsyncHTTP, SyncHTTP
 from .auth import Secret, TokenManager
 from .chats import AsyncChats, Chats
 from .config import Settings
+from .queries import AsyncQueries, Queries
 
 if TYPE_CHECKING:
     from .conversation import AsyncConversation, Conversation
@@ -112,6 +117,7 @@ class Trellis(_Base):
         self.auth = self._http.auth
         """The credentials: ``auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
         self.chats = Chats(self)
+        self.queries = Queries(self)
 
     def models(self) -> dict[str, Any]:
         """``{"models": [{"model_id", "display_name", "description"}, ...], "default": ...}``."""
@@ -183,6 +189,7 @@ class AsyncTrellis(_Base):
         self.auth = self._http.auth
         """The credentials: ``await auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
         self.chats = AsyncChats(self)
+        self.queries = AsyncQueries(self)
 
     async def models(self) -> dict[str, Any]:
         return _models(await self._http.request("GET", "/v1/models"))

@@ -25,9 +25,9 @@ What happens at the end:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from ._sse import lost_connection
 from .answer import Answer
@@ -84,6 +84,9 @@ class TurnStreams(Protocol):
         model: str | None = None,
         *,
         title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> Opener: ...
 
     def edit_opener(
@@ -103,6 +106,9 @@ class TurnStreams(Protocol):
         model: str | None = None,
         *,
         title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
         on_open: Hook | None = None,
         on_end: Hook | None = None,
     ) -> AnswerStream: ...
@@ -131,6 +137,9 @@ class AsyncTurnStreams(Protocol):
         model: str | None = None,
         *,
         title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> AsyncOpener: ...
 
     def edit_opener(
@@ -150,6 +159,9 @@ class AsyncTurnStreams(Protocol):
         model: str | None = None,
         *,
         title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
         on_open: Hook | None = None,
         on_end: Hook | None = None,
     ) -> AsyncAnswerStream: ...
