@@ -15,6 +15,7 @@ rules live in one place:
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -42,6 +43,7 @@ from .events import (
     Message,
     Pong,
     TextDelta,
+    event_name,
     parse_event,
 )
 from .uploads import turn_extras
@@ -62,6 +64,8 @@ __all__ = [
     "resolve_transport",
     "ws_url",
 ]
+
+logger = logging.getLogger("trellis_jupyter.websocket")
 
 #: Largest frame accepted: a table of a few hundred thousand cells fits with room to spare.
 MAX_FRAME_BYTES = 64 * 1024 * 1024
@@ -130,10 +134,8 @@ class Router:
         self.pending_interrupts = 0
         self.pongs = 0
         self.heartbeats = 0
-        self.last_heartbeat: Heartbeat | None = None
         self.deleted: deque[str] = deque()
         self.idle_errors: deque[ErrorEvent] = deque()
-        self.stray: list[Event] = []  # events that came with no turn running (kept for debugging)
 
     def start_turn(self) -> None:
         self.turn_open = True
@@ -146,7 +148,6 @@ class Router:
             return event  # the hot path
         if isinstance(event, Heartbeat):
             self.heartbeats += 1
-            self.last_heartbeat = event
             return None
         if isinstance(event, Pong):
             self.pongs += 1
@@ -172,12 +173,12 @@ class Router:
             return self._end(event)
         if self.turn_open:
             return event
-        self.stray.append(event)
+        logger.debug("dropped a %s event that came with no turn running", event_name(event))
         return None
 
     def _end(self, event: Event) -> Event | None:
         if not self.turn_open:
-            self.stray.append(event)
+            logger.debug("dropped a %s event that came with no turn running", event_name(event))
             return None
         self.turn_open = False
         return event
@@ -290,7 +291,7 @@ class SocketState(Generic[S, P]):
         self._lost: tuple[int | None, str] | None = None  # (close code, reason) once the server closed
         self._closed = False  # closed by us
         self._conn: Any = None
-        self._current: Any = None  # the stream whose turn is running, if any
+        self._current: Any = None  # the SocketTurn of the last turn sent (running while .running)
 
     def __repr__(self) -> str:
         state = (

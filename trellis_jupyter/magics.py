@@ -18,7 +18,7 @@ from .errors import TrellisError
 from .magic_args import ParserExit, help_text, parse_cell_options, parse_command, substitute
 from .session import Session, get_session
 
-__all__ = ["TrellisMagics", "load_ipython_extension", "substitute", "unload_ipython_extension"]
+__all__ = ["TrellisMagics", "load_ipython_extension", "unload_ipython_extension"]
 
 
 @magics_class

@@ -15,8 +15,6 @@ import asyncio
 import dataclasses
 import logging
 import re
-import secrets
-import string
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -32,6 +30,8 @@ from trellis_jupyter.events import (
     Table,
     TextDelta,
     Visualization,
+    is_visualization_id,
+    new_visualization_id,
 )
 
 from .context import DEFAULT_MODEL, MODEL_IDS, Principal, ServerContext
@@ -47,8 +47,6 @@ logger = logging.getLogger("trellis_jupyter.local")
 
 Emit = Callable[[Event], Awaitable[None]]
 
-_VIZ_ID = re.compile(r"^[A-Za-z0-9]{10}$")
-_ALPHANUMERIC = string.ascii_lowercase + string.digits
 _CHUNK = re.compile(r"\S+\s*|\s+")
 
 
@@ -163,9 +161,9 @@ def prepare_turn(
 
 def _with_id(payload: Table | Chart) -> Table | Chart:
     # Every visualization carries a 10-character alphanumeric id, whatever the planner gave.
-    if _VIZ_ID.match(payload.id or ""):
+    if is_visualization_id(payload.id):
         return payload
-    return dataclasses.replace(payload, id="".join(secrets.choice(_ALPHANUMERIC) for _ in range(10)))
+    return dataclasses.replace(payload, id=new_visualization_id())
 
 
 def _history(ctx: ServerContext, chat_id: str, before: str) -> list[PastTurn]:
