@@ -18,6 +18,7 @@ from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, default, vali
 from traitlets.config import Configurable
 
 from .errors import ConfigurationError
+from .scrub import redact_url
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -132,7 +133,7 @@ class Session:
             charts.disable_offline_charts()
 
     def __repr__(self) -> str:
-        return f"<trellis Session base_url={self.base_url!r} chat_id={self.chat_id!r}>"
+        return f"<trellis Session base_url={redact_url(self.base_url)!r} chat_id={self.chat_id!r}>"
 
     # -- clients ------------------------------------------------------------------------------
 
