@@ -30,10 +30,10 @@ from ._http import AsyncHTTP, SyncHTTP
 from .auth import Secret, TokenManager
 from .chats import AsyncChats, Chats
 from .config import Settings
+from .conversation import AsyncConversation, Conversation
 from .queries import AsyncQueries, Queries
 
 if TYPE_CHECKING:
-    from .conversation import AsyncConversation, Conversation
     from .websocket import AsyncChatSocket, ChatSocket
 
 __all__ = ["AsyncChats", "AsyncTrellis", "Chats", "Trellis"]
@@ -140,8 +140,6 @@ class Trellis(_Base):
 
         ``transport``: ``"sse"`` or ``"websocket"`` (default: ``TRELLIS_TRANSPORT``, else SSE).
         """
-        from .conversation import Conversation
-
         return Conversation(
             self, chat_id=chat_id, integration_id=integration_id, model=model, transport=transport
         )
@@ -206,8 +204,6 @@ class AsyncTrellis(_Base):
         model: str | None = None,
         transport: str | None = None,
     ) -> AsyncConversation:
-        from .conversation import AsyncConversation
-
         return AsyncConversation(
             self, chat_id=chat_id, integration_id=integration_id, model=model, transport=transport
         )
