@@ -32,6 +32,7 @@ from .chats import AsyncChats, Chats
 from .config import Settings
 from .conversation import AsyncConversation, Conversation
 from .queries import AsyncQueries, Queries
+from .scrub import redact_url
 
 if TYPE_CHECKING:
     from .websocket import AsyncChatSocket, ChatSocket
@@ -56,7 +57,8 @@ def _repr(client: Trellis | AsyncTrellis) -> str:
     s = client.settings
     auth = "api key" if s.api_key is not None else "token" if s.token is not None else "none"
     return (
-        f"<{type(client).__name__} base_url={s.base_url!r} integration_id={s.integration_id!r} auth={auth}>"
+        f"<{type(client).__name__} base_url={redact_url(s.base_url)!r} "
+        f"integration_id={s.integration_id!r} auth={auth}>"
     )
 
 

@@ -19,6 +19,7 @@ from traitlets.config import Configurable
 
 from ._wsproto import resolve_transport
 from .errors import ConfigurationError
+from .scrub import redact_url
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -131,7 +132,7 @@ class Session:
             charts.disable_offline_charts()
 
     def __repr__(self) -> str:
-        return f"<trellis Session base_url={self.base_url!r} chat_id={self.chat_id!r}>"
+        return f"<trellis Session base_url={redact_url(self.base_url)!r} chat_id={self.chat_id!r}>"
 
     # -- clients ------------------------------------------------------------------------------
 
