@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
+from ._wsproto import resolve_transport
 from .errors import ConfigurationError
 from .scrub import redact_url
 
@@ -66,8 +67,6 @@ class MagicSettings(Configurable):
 
     @default("transport")
     def _transport_default(self) -> str:
-        from ._wsproto import resolve_transport
-
         try:
             return resolve_transport(None)  # TRELLIS_TRANSPORT, else "sse"
         except ConfigurationError:
