@@ -43,7 +43,7 @@ import traitlets
 
 from .answer import Answer
 from .errors import MalformedEventError, TrellisError
-from .events import ChatMetadata, Processing, TextDelta, Visualization, VisualizationPayload
+from .events import ChatMetadata, Processing, Table, TextDelta, Visualization, VisualizationPayload
 from .widget_wire import DeltaBatcher, browser_payload
 
 if TYPE_CHECKING:
@@ -492,6 +492,8 @@ class ChatWidget(anywidget.AnyWidget):
                 self.new_chat()
             elif kind == "edit":
                 self.edit(str(content.get("text") or ""))
+            elif kind == "table_rows":
+                self._send_rows(str(content.get("entry")), content.get("index"), content.get("request"))
             elif kind == "feedback":
                 note = content.get("note")
                 self._spawn(
@@ -499,6 +501,16 @@ class ChatWidget(anywidget.AnyWidget):
                 )
         except (ValueError, RuntimeError, TrellisError) as exc:
             self.error = str(exc)
+
+    def _send_rows(self, entry_id: str, index: Any, request: Any) -> None:
+        """Every row of one table of an answer (Download CSV of a table cut for the browser)."""
+        answer = self._answers.get(entry_id)
+        rows = None
+        if answer is not None and isinstance(index, int) and 0 <= index < len(answer.visualizations):
+            viz = answer.visualizations[index]
+            if isinstance(viz, Table):
+                rows = viz.rows
+        self.send({"type": "table_rows", "request": request, "rows": rows})
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
