@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from .answer import Answer
     from .client import AsyncTrellis, Trellis
     from .conversation import AsyncConversation, Conversation
+    from .types import SavedQuery, Upload
     from .widget import ChatWidget
 
 __all__ = [
@@ -55,10 +56,12 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "RequestTimeoutError",
+    "SavedQuery",
     "ServerError",
     "TransportError",
     "Trellis",
     "TrellisError",
+    "Upload",
     "__version__",
     "load_ipython_extension",
     "unload_ipython_extension",
@@ -71,6 +74,8 @@ _LAZY = {
     "Conversation": ".conversation",
     "AsyncConversation": ".conversation",
     "ChatWidget": ".widget",
+    "SavedQuery": ".types",
+    "Upload": ".types",
 }
 
 

@@ -25,16 +25,26 @@ What happens at the end:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from ._sse import lost_connection
 from .answer import Answer
 from .errors import AnswerError, ConnectionLostError, MalformedEventError, TransportError, TrellisError
 from .events import Event, Message, TextDelta
 
-__all__ = ["AnswerStream", "AsyncAnswerStream", "AsyncEventSource", "EventSource", "answer_error"]
+__all__ = [
+    "AnswerStream",
+    "AsyncAnswerStream",
+    "AsyncEventSource",
+    "AsyncOpener",
+    "AsyncTurnStreams",
+    "EventSource",
+    "Opener",
+    "TurnStreams",
+    "answer_error",
+]
 
 
 class EventSource(Protocol):
@@ -56,6 +66,65 @@ class AsyncEventSource(Protocol):
 Opener = Callable[[Answer], EventSource]
 AsyncOpener = Callable[[Answer], Awaitable[AsyncEventSource]]
 Hook = Callable[[Answer], None]
+
+
+class TurnStreams(Protocol):
+    """Something that streams a turn: ``client.chats`` (SSE) and a WebSocket (``ChatSocket``).
+
+    ``send_opener`` / ``edit_opener`` give the opener of a question or an edit (the arguments are
+    checked at once; nothing is sent until the opener is called), so a caller can compose it with
+    work of its own and wrap it in an :class:`AnswerStream`, as both transports' ``stream`` and
+    ``edit`` do.
+    """
+
+    def send_opener(
+        self,
+        message: str,
+        chat_id: str | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> Opener: ...
+
+    def edit_opener(
+        self,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        integration_id: str | None = None,
+        model: str | None = None,
+    ) -> Opener: ...
+
+
+class AsyncTurnStreams(Protocol):
+    """The async twin of :class:`TurnStreams`: ``AsyncTrellis.chats`` and an ``AsyncChatSocket``."""
+
+    def send_opener(
+        self,
+        message: str,
+        chat_id: str | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> AsyncOpener: ...
+
+    def edit_opener(
+        self,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        integration_id: str | None = None,
+        model: str | None = None,
+    ) -> AsyncOpener: ...
+
 
 _ADVICE = {
     "UNANSWERABLE": "try rephrasing the question",

@@ -69,6 +69,7 @@ class Upload:
     message_id: str | None = None
     chat_id: str | None = None
     presigned_url: str | None = field(default=None, repr=False)
+    tables: tuple[str, ...] = ()  # the local server: the tables a CSV or XLSX upload became
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -84,6 +85,7 @@ class Upload:
             message_id=_str(data.get("message_id")),
             chat_id=_str(data.get("chat_id", chat_id)),
             presigned_url=_str(data.get("presigned_url")),
+            tables=_strings(data.get("tables")),
             raw=dict(data),
         )
 
@@ -113,6 +115,9 @@ class SavedQuery:
     parameters: tuple[str, ...] = ()
     created_at: str | None = None
     updated_at: str | None = None
+    organization_id: str | None = None
+    last_updated_by: str | None = None  # member id of the last editor (the creator at first)
+    last_updated_by_name: str | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -128,6 +133,9 @@ class SavedQuery:
             parameters=_strings(data.get("parameters")),
             created_at=_str(data.get("created_at")),
             updated_at=_str(data.get("updated_at")),
+            organization_id=_str(data.get("organization_id")),
+            last_updated_by=_str(data.get("last_updated_by")),
+            last_updated_by_name=_str(data.get("last_updated_by_name")),
             raw=dict(data),
         )
 

@@ -41,7 +41,8 @@ from .errors import (
     TrellisError,
 )
 from .events import Event
-from .stream import AnswerStream, AsyncAnswerStream, Hook
+from .scrub import redact_url, scrub_error, url_secrets
+from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -72,7 +73,11 @@ _wire_logger.addFilter(_RedactAuthorization())
 
 
 def _open_error(exc: BaseException, url: str) -> TrellisError:
-    """The error for a connection that could not be opened."""
+    """The error for a connection that could not be opened (a ``user:password@`` never shown)."""
+    return scrub_error(_open_error_of(exc, redact_url(url)), url_secrets(url))
+
+
+def _open_error_of(exc: BaseException, url: str) -> TrellisError:
     if isinstance(exc, InvalidStatus):
         return proto.handshake_error(exc.response.status_code)
     if isinstance(exc, InvalidURI):
@@ -134,7 +139,7 @@ class _AsyncTurnEvents(proto.SocketTurn):
             await self._socket._stop_turn(self)
 
 
-class ChatSocket(proto.SocketState[AnswerStream]):
+class ChatSocket(proto.SocketState[AnswerStream, Opener]):
     """A sync WebSocket to ``/v1/chats/ws``; ``interrupt()`` and ``ping()`` are safe from any thread."""
 
     def __init__(
@@ -211,16 +216,13 @@ class ChatSocket(proto.SocketState[AnswerStream]):
 
     # -- actions ---------------------------------------------------------------------------------
 
+    def _opener(self, name: str, fields: dict[str, Any]) -> Opener:
+        return lambda answer: self._open_turn(name, fields, answer)
+
     def _new_stream(
-        self, name: str, fields: dict[str, Any], on_open: Hook | None, on_end: Hook | None
+        self, opener: Opener, question: str, on_open: Hook | None, on_end: Hook | None
     ) -> AnswerStream:
-        question = fields.get("message") or fields.get("content")
-        return AnswerStream(
-            lambda answer: self._open_turn(name, fields, answer),
-            question=question,
-            on_open=on_open,
-            on_end=on_end,
-        )
+        return AnswerStream(opener, question=question, on_open=on_open, on_end=on_end)
 
     def ask(self, message: str, chat_id: str | None = None, **options: Any) -> Answer:
         """Ask and wait for the whole answer (raises :class:`~trellis_jupyter.errors.AnswerError`)."""
@@ -345,7 +347,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
                     self._cond.notify_all()
 
 
-class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
+class AsyncChatSocket(proto.SocketState[AsyncAnswerStream, AsyncOpener]):
     """An asyncio WebSocket to ``/v1/chats/ws``; ``await interrupt()`` works from any task."""
 
     def __init__(
@@ -423,16 +425,13 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    def _opener(self, name: str, fields: dict[str, Any]) -> AsyncOpener:
+        return lambda answer: self._open_turn(name, fields, answer)
+
     def _new_stream(
-        self, name: str, fields: dict[str, Any], on_open: Hook | None, on_end: Hook | None
+        self, opener: AsyncOpener, question: str, on_open: Hook | None, on_end: Hook | None
     ) -> AsyncAnswerStream:
-        question = fields.get("message") or fields.get("content")
-        return AsyncAnswerStream(
-            lambda answer: self._open_turn(name, fields, answer),
-            question=question,
-            on_open=on_open,
-            on_end=on_end,
-        )
+        return AsyncAnswerStream(opener, question=question, on_open=on_open, on_end=on_end)
 
     async def ask(self, message: str, chat_id: str | None = None, **options: Any) -> Answer:
         """Ask and wait for the whole answer (raises :class:`~trellis_jupyter.errors.AnswerError`)."""
@@ -554,9 +553,9 @@ def client_socket(client: Trellis, *, heartbeat: bool = False) -> ChatSocket:
     s = client.settings
     return ChatSocket(
         s.base_url,
-        lambda: client._tokens.token(client._http._authenticate),
-        start_chat=client.chats._start,
-        on_rejected=client._tokens.invalidate,
+        client.auth.token,
+        start_chat=client.chats.start,
+        on_rejected=client.auth.invalidate,
         heartbeat=heartbeat,
         integration_id=s.integration_id,
         model=s.model,
@@ -569,9 +568,9 @@ def async_client_socket(client: AsyncTrellis, *, heartbeat: bool = False) -> Asy
     s = client.settings
     return AsyncChatSocket(
         s.base_url,
-        lambda: client._tokens.atoken(client._http._authenticate),
-        start_chat=client.chats._start,
-        on_rejected=client._tokens.invalidate,
+        client.auth.token,
+        start_chat=client.chats.start,
+        on_rejected=client.auth.invalidate,
         heartbeat=heartbeat,
         integration_id=s.integration_id,
         model=s.model,

@@ -25,6 +25,9 @@ class DatabaseInfo:
     name: str
     path: str
     integration_id: str
+    # The chat's upload database (its CSV/XLSX tables), attached as ``uploads`` to every query of
+    # that chat's turns: its tables read by their plain names, like the database's own.
+    attached: str | None = None
 
 
 @dataclass(frozen=True)

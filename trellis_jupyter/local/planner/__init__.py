@@ -86,7 +86,7 @@ class Planner:
         self, question: str, *, database: DatabaseInfo, history: Sequence[PastTurn], run_query: RunQuery
     ) -> PlannedAnswer:
         text = question.strip()
-        schema = load_schema(database.path)
+        schema = load_schema(database.path, database.attached)
         if looks_like_sql(text):
             try:
                 return self._passthrough(text.rstrip().rstrip(";"), run_query)

@@ -207,7 +207,7 @@ def _value_index(schema: Schema, values: dict[str, list[Column]]) -> dict[tuple[
     for value, columns in values.items():  # built once per schema (Schema.derived)
         value_words = tuple(tokens(value))
         if not value_words:
-            continue
+            continue  # a value with no word in it ("日本", "-"): nothing a question can name
         index.setdefault(value_words, []).extend(columns)
         index.setdefault((*value_words[:-1], singular(value_words[-1])), []).extend(columns)
     return index

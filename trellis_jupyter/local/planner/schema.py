@@ -198,20 +198,24 @@ class Schema:
 
 # --- loading ----------------------------------------------------------------------------------
 
-_cache: dict[str, tuple[tuple[int, int], Schema]] = {}
+_cache: dict[str, tuple[tuple[int, ...], Schema]] = {}
 _cache_lock = threading.RLock()
 
 
-def load_schema(path: str) -> Schema:
-    """The schema of the SQLite file at ``path``, cached until the file changes."""
+def load_schema(path: str, attached: str | None = None) -> Schema:
+    """The schema of ``path`` and of a chat's ``attached`` uploads, cached until a file changes."""
     stat = os.stat(path)
-    stamp = (stat.st_mtime_ns, stat.st_size)
+    stamp: tuple[int, ...] = (stat.st_mtime_ns, stat.st_size)
+    if attached is not None:
+        extra = os.stat(attached)
+        stamp += (extra.st_mtime_ns, extra.st_size)
+    key = path if attached is None else f"{path}\0{attached}"
     with _cache_lock:
-        cached = _cache.get(path)
+        cached = _cache.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        schema = _introspect(path)
-        _cache[path] = (stamp, schema)
+        schema = _introspect(path, attached)
+        _cache[key] = (stamp, schema)
         return schema
 
 
@@ -229,18 +233,27 @@ def _kind(decl: str, name: str, sample: list[object]) -> str:
     return "text"
 
 
-def _introspect(path: str) -> Schema:
+def _introspect(path: str, attached: str | None = None) -> Schema:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     try:
-        found = con.execute(
-            "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')"
-            " AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        ).fetchall()
+        masters = ["sqlite_master"]
+        if attached is not None:
+            # Upload tables are read by their plain names (the query runner attaches them the same way).
+            con.execute("ATTACH DATABASE ? AS uploads", (f"file:{attached}?mode=ro",))
+            masters.append("uploads.sqlite_master")
+        found = [
+            (str(r[0]), str(r[1]))
+            for master in masters
+            for r in con.execute(
+                f"SELECT name, type FROM {master} WHERE type IN ('table', 'view')"
+                " AND name NOT LIKE 'sqlite_%' ORDER BY name"
+            )
+        ]
         # Views repeat their tables' rows under other names and have no foreign keys: a question
         # matched to a view ("Invoices", "Alphabetical list of products") would be answered over the
         # wrong rows. They are read only when the database has no tables at all.
-        names = [str(n) for n, kind in found if kind == "table"] or [str(n) for n, _ in found]
-        views = tuple(str(n) for n, kind in found if kind == "view" and str(n) not in names)
+        names = [n for n, kind in found if kind == "table"] or [n for n, _ in found]
+        views = tuple(n for n, kind in found if kind == "view" and n not in names)
         tables = {name: _table(con, name) for name in names}
         discounts = _fraction_discounts(con, tables)
     finally:
