@@ -91,6 +91,11 @@ class LocalServer:
         return token
 
     @property
+    def requests(self) -> int:
+        """HTTP requests and WebSocket connections received since the server started."""
+        return self._ctx.requests
+
+    @property
     def active_turns(self) -> int:
         """Turns being answered right now (a turn ends with its message, an error or a cancel)."""
         return self._ctx.active_turns
@@ -150,6 +155,7 @@ def serve_in_background(
     key = api_key or chat_store.meta("api_key", "tj-local-" + secrets.token_urlsafe(24))
     ctx = ServerContext(databases=databases, store=chat_store, api_key=key, settings=options)
     from .app import build_app
+    from .conn import guarded_protocol
 
     config = uvicorn.Config(
         build_app(ctx),
@@ -159,6 +165,8 @@ def serve_in_background(
         access_log=False,  # request lines could carry secrets one day; never log them
         lifespan="off",
         ws="websockets-sansio",
+        ws_max_size=options.max_frame_bytes,  # a larger frame closes the socket with 1009
+        http=guarded_protocol(options.header_timeout),  # h11, closing silent or slow request heads
         timeout_graceful_shutdown=1,
         timeout_keep_alive=30,
     )
