@@ -226,6 +226,27 @@ async def test_a_thumb_then_its_note_shows_the_note_and_a_second_click_changes_i
     assert messages[reply["message_id"]]["metadata"]["feedback"] == "negative"
 
 
+async def test_a_sync_client_works_end_to_end(server: Any, sync_client: Trellis) -> None:
+    w = ChatWidget(client=sync_client)
+    answer = await w.ask("Orders by region?")
+    assert answer.complete
+    assert "leads with" in answer.text
+    assert w.transcript[1]["status"] == "done"
+    # The chat is on the server the sync client talks to, with the same credentials.
+    messages = sync_client.chats.get(w.chat_id)["messages"]
+    assert [m["content"] for m in messages if m["role"] == "user"] == ["Orders by region?"]
+    twin = w._owned_client
+    assert twin is not None
+    assert twin.settings == sync_client.settings
+    w.close()
+    await until(lambda: not w._tasks)
+
+
+def test_a_client_that_is_not_one_is_refused_at_construction() -> None:
+    with pytest.raises(TypeError, match="takes a Trellis or AsyncTrellis client, not str"):
+        ChatWidget(client="http://localhost:8000")  # type: ignore[arg-type]
+
+
 async def test_table_rows_are_sent_whole_for_a_table_cut_for_the_browser(client: AsyncTrellis) -> None:
     from trellis_jupyter import widget_wire
     from trellis_jupyter.events import Table
