@@ -209,7 +209,7 @@ class Conversation(_Common):
         ids = list(upload_ids or [])
         if files is not None:
             ids += [u.id for u in self.upload(files)]
-        return self._streams.stream(
+        opener = self._streams.send_opener(
             question,
             chat_id=state.chat_id,
             integration_id=integration_id or state.integration_id,
@@ -217,9 +217,8 @@ class Conversation(_Common):
             upload_ids=ids or None,
             saved_query_id=saved_query_id,
             parameters=parameters,
-            on_open=state.record,
-            on_end=state.settle,
         )
+        return AnswerStream(opener, question=question, on_open=state.record, on_end=state.settle)
 
     def upload(self, files: Any) -> list[Upload]:
         """Upload files to this chat (starting it now if it has not started)."""
@@ -358,7 +357,7 @@ class AsyncConversation(_Common):
     ) -> AsyncAnswerStream:
         """Ask, streaming (to attach new files, ``await upload(files)`` first, or use :meth:`ask`)."""
         state = self.state
-        return self._streams.stream(
+        opener = self._streams.send_opener(
             question,
             chat_id=state.chat_id,
             integration_id=integration_id or state.integration_id,
@@ -366,9 +365,8 @@ class AsyncConversation(_Common):
             upload_ids=upload_ids,
             saved_query_id=saved_query_id,
             parameters=parameters,
-            on_open=state.record,
-            on_end=state.settle,
         )
+        return AsyncAnswerStream(opener, question=question, on_open=state.record, on_end=state.settle)
 
     async def ask(self, question: str, *, files: Any = None, **options: Any) -> Answer:
         """Ask and wait for the whole answer; ``files`` are uploaded to this chat and attached first."""
