@@ -15,6 +15,7 @@ from trellis_jupyter.local.planner.build import (
     Unanswerable,
     _dated_parent,
     apply_common,
+    check_honoured,
     check_understood,
     choose_date,
     fix_filters,
@@ -59,7 +60,12 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
         if parsed.measure.table != plan.table:
             plan.table = parsed.measure.table
             plan.date = None
-        plan.agg = parsed.agg if parsed.agg and parsed.agg != "count" else parsed.measure.default_agg
+        if parsed.agg and parsed.agg != "count":
+            plan.agg = parsed.agg
+        elif previous.measure is not None and previous.agg in ("avg", "min", "max"):
+            plan.agg = previous.agg  # "average length by rating" then "what about the replacement cost?"
+        else:
+            plan.agg = parsed.measure.default_agg
         plan.per = None
         changed = True
     elif parsed.entities:
@@ -138,4 +144,6 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
     if parsed.grain is None and parsed.over_time:
         plan.grain = None
     apply_common(schema, plan, parsed)
+    plan.notes = list(parsed.notes)
+    check_honoured(schema, parsed, plan)
     return plan

@@ -76,6 +76,8 @@ def describe_measure(schema: Schema, plan: Plan) -> str:
 
 def _filter_text(f: Filter) -> str:
     column = f.column.split(".", 1)[1].replace("_", " ")
+    if f.op in ("is null", "not null"):
+        return f"no {column}" if f.op == "is null" else f"a {column}"
     values = (" and " if f.op == "!=" else " or ").join(str(v) for v in f.values)
     op = {"=": "", "!=": "not ", ">": "over ", ">=": "at least ", "<": "under ", "<=": "at most "}.get(
         f.op, ""
@@ -88,6 +90,11 @@ def conditions(plan: Plan) -> str:
     parts = []
     if plan.filters:
         parts.append("with " + " and ".join(_filter_text(f) for f in plan.filters))
+    if plan.parent and plan.parent_filters:
+        column = plan.parent.split(".", 1)[1].replace("_", " ")
+        parts.append(
+            f"whose {column} is the one with " + " and ".join(_filter_text(f) for f in plan.parent_filters)
+        )
     if plan.range_label:
         date_table = (plan.date or plan.table).split(".", 1)[0]
         lead = (
