@@ -32,6 +32,7 @@ import httpx
 from httpx_sse import ServerSentEvent
 from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
+from ._error_text import LOST, SILENT
 from ._wsproto import MAX_FRAME_BYTES
 from .errors import ConnectionLostError, EventTooLargeError, MalformedEventError
 from .events import Event, TextDelta, parse_event
@@ -40,11 +41,6 @@ __all__ = ["MAX_EVENT_BYTES", "AsyncSSEEvents", "SSEEvents", "lost_connection", 
 
 #: Largest SSE line or event read (in characters): the same limit as one WebSocket frame.
 MAX_EVENT_BYTES = MAX_FRAME_BYTES
-
-LOST = (
-    "The connection dropped before the answer was complete; the partial answer and chat id are kept. "
-    "Ask again to continue."
-)
 
 
 # The C scanner behind json.loads, called directly: json.loads spends most of its time on a small
@@ -72,10 +68,7 @@ def to_event(name: str, data: str) -> Event:
 def lost_connection(exc: BaseException | None = None) -> ConnectionLostError:
     """The error for a stream cut before its end (``exc`` says how, when known)."""
     if isinstance(exc, httpx.TimeoutException):
-        return ConnectionLostError(
-            "Trellis went silent before the answer was complete; the partial answer and chat id are kept. "
-            "Ask again to continue."
-        )
+        return ConnectionLostError(SILENT)
     return ConnectionLostError(LOST)
 
 

@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from types import TracebackType
 from typing import Any, Protocol
 
+from ._error_text import answer_failed
 from ._sse import lost_connection
 from .answer import Answer
 from .errors import AnswerError, ConnectionLostError, MalformedEventError, TransportError, TrellisError
@@ -126,39 +127,12 @@ class AsyncTurnStreams(Protocol):
     ) -> AsyncOpener: ...
 
 
-_ADVICE = {
-    "UNANSWERABLE": "try rephrasing the question",
-    "QUERY_FAILED": "try rephrasing the question",
-    "QUERY_TIMEOUT": "ask for less data, e.g. a narrower time range",
-    "CHAT_NOT_FOUND": "it may have been deleted; start a new chat",
-    "MESSAGE_NOT_FOUND": "reload the chat's history and try again",
-    "INTEGRATION_NOT_FOUND": "pick an id from client.integrations() or set TRELLIS_INTEGRATION_ID",
-    "UNAUTHORIZED": "check TRELLIS_API_KEY / TRELLIS_TOKEN and try again",
-    "TURN_IN_PROGRESS": "wait for the current answer to finish, then ask again",
-}
-
-
 def answer_error(answer: Answer) -> AnswerError:
     """The error for an answer that ended with the server's ``error`` event."""
     error = answer.error
     assert error is not None
-    if error.code == "RATE_LIMIT":
-        wait = error.retry_after
-        message = (
-            f"Rate limited: wait {max(1, round(wait + 0.49))} s and ask again."
-            if wait is not None
-            else "Rate limited by Trellis: wait a minute and ask again."
-        )
-    else:
-        text = " ".join((error.error or "the server reported an error").split()).rstrip(".")
-        advice = _ADVICE.get(error.code or "")
-        if advice is None:
-            advice = "ask again in a moment" if error.retryable else "ask again, or rephrase the question"
-            if error.debug_id:
-                advice += f" (debug id {error.debug_id})"
-        message = f"Trellis could not answer: {text}; {advice}."
     return AnswerError(
-        message,
+        answer_failed(error),
         detail=error.error,
         code=error.code,
         debug_id=error.debug_id,
