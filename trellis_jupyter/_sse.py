@@ -116,11 +116,16 @@ class _Decoder:
         return self._ready.popleft() if self._ready else None
 
 
-def _shut(response: httpx.Response) -> None:
-    """Shut the response's socket down, so that a read blocked in another thread returns now."""
+def _socket(response: httpx.Response) -> socket.socket | None:
     stream: Any = response.extensions.get("network_stream")
     sock = stream.get_extra_info("socket") if stream is not None else None
-    if isinstance(sock, socket.socket):
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _shut(response: httpx.Response) -> None:
+    """Shut the response's socket down, so that a read blocked in another thread returns now."""
+    sock = _socket(response)
+    if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
 
@@ -214,12 +219,18 @@ class SSEEvents:
             self._release()
 
     def _release(self) -> None:
+        # Only one thread gets here, and none is reading: the connection is never reused, so its
+        # socket is shut and closed outright (the server sees the stream end at once).
+        sock = _socket(self._response)
+        _shut(self._response)
         with contextlib.suppress(RuntimeError, ValueError, httpx.HTTPError):
             close = getattr(self._text, "close", None)
             if close is not None:
                 close()
         with contextlib.suppress(RuntimeError, ValueError, httpx.HTTPError, OSError):
             self._response.close()
+        if sock is not None:
+            sock.close()
 
 
 class AsyncSSEEvents:
