@@ -152,6 +152,7 @@ class _StreamState:
         self._on_end = on_end
         self._opened = False
         self._finished = False
+        self._closing = False  # close() was called (maybe from another thread): never reopen
 
     def _opening_failed(self, exc: TrellisError) -> None:
         # The chat may exist already (created before the send failed): keep it with the error.
@@ -238,7 +239,7 @@ class AnswerStream(_StreamState):
     def __next__(self) -> Event:
         events = self._events
         if events is None:
-            if self._finished:
+            if self._finished or self._closing:
                 raise StopIteration
             events = self._open()
         try:
@@ -283,7 +284,11 @@ class AnswerStream(_StreamState):
         return self._final()
 
     def close(self) -> None:
-        """End the HTTP stream at once; an unfinished answer is marked interrupted."""
+        """End the HTTP stream at once; an unfinished answer is marked interrupted.
+
+        Safe from any thread, also while another thread iterates: that iteration stops at once.
+        """
+        self._closing = True
         if not self.answer.done and self._opened:
             self.answer.mark_interrupted()
         self._close_events()
@@ -336,7 +341,7 @@ class AsyncAnswerStream(_StreamState):
     async def __anext__(self) -> Event:
         events = self._events
         if events is None:
-            if self._finished:
+            if self._finished or self._closing:
                 raise StopAsyncIteration
             events = await self._open()
         try:
@@ -384,6 +389,7 @@ class AsyncAnswerStream(_StreamState):
 
     async def aclose(self) -> None:
         """End the HTTP stream at once; an unfinished answer is marked interrupted."""
+        self._closing = True
         if not self.answer.done and self._opened:
             self.answer.mark_interrupted()
         await self._close_events()

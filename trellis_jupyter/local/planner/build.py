@@ -180,7 +180,13 @@ def _build(schema: Schema, parsed: Parsed) -> Plan:
                 entities.append(measure.table)
     several = next((f for f in parsed.filters if f.op == "=" and len(f.values) > 1), None)
     if parsed.compare and several is not None and several.column not in parsed.groups:
-        parsed.groups.append(several.column)  # "G or PG", "Germany versus the USA": one row each
+        # "G or PG", "Germany versus the USA": one row each; "Mike versus Jon" (a part of a person's
+        # name): one row per person.
+        table, name = several.column.split(".", 1)
+        info = schema.tables[table]
+        column = info.column(name)
+        part_of_label = column is not None and column.sql in info.label_sql and column.sql != info.label_sql
+        parsed.groups.append(f"{table}.{LABEL}" if part_of_label else several.column)
         if measure is None and parsed.agg is None:
             parsed.agg = "count"
     if (

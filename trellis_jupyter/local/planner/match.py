@@ -162,12 +162,15 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
             continue
         if note:
             p.notes.append(note)
+        if unit and value != float(amount):
+            shown = int(value) if float(value).is_integer() else round(value, 6)
+            p.notes.append(f"{amount} {unit} is {shown} in {column.name}")
         number = int(value) if float(value).is_integer() and "." not in amount else value
         p.filters.append(Filter(column.key, op, [number]))
         w.text_span((start, end))
 
 
-_LENGTH_ORDER = ("length", "runtime", "milliseconds", "duration", "seconds", "minutes", "hours", "ms")
+_LENGTH_ORDER = ("length", "runtime", "millisecond", "duration", "second", "minute", "hour", "ms")
 
 
 def length_column(schema: Schema, tables: list[str]) -> Column | None:
@@ -530,7 +533,9 @@ def match_measures_and_tables(w: Words, p: Parsed, schema: Schema) -> None:
             if not w.free(i, size):
                 continue
             words = w.words[i : i + size]
-            if size > 1 and any(x in STOPWORDS and x not in ("order", "value", "in", "on") for x in words):
+            if size > 1 and any(
+                x in STOPWORDS and x not in ("order", "value", "total", "amount", "in", "on") for x in words
+            ):
                 continue
             if size > 1 and (words[0] in STOPWORDS or words[-1] in STOPWORDS) and words[0] != "order":
                 continue
