@@ -1,12 +1,17 @@
 """The HTTP layer under both clients: auth headers, retries, and errors with one sentence each.
 
-Retries (``max_retries``, default 2) follow one rule: a request is sent again only when that cannot
-do anything twice. Idempotent calls (GET, PUT, DELETE, feedback, authenticate) are retried after a
-connection failure or a 408/429/5xx, waiting ``Retry-After`` (seconds or an HTTP date) when the
-server gives it, else an exponential backoff with jitter. Non-idempotent calls (send, edit, create
-chat) are retried only when the request never left (connect failure or pool timeout). Every call,
-send and edit included, is retried once after a 401 with a fresh token: a 401 means the server
-refused the request, so nothing was done.
+Retries follow one rule: a request is sent again only when that cannot do anything twice.
+
+- A refusal (429, or a 503 with ``Retry-After``) means the server did not act, so any call, a
+  send, an edit or a create included, waits ``Retry-After`` (seconds or an HTTP date; else an
+  exponential backoff) and goes again, as long as the total wait stays within ``max_retry_wait``
+  (default 60 s; 0: never wait). Past it, :class:`~trellis_jupyter.errors.RateLimitError` says how
+  long to wait. Answer streams wait out refusals themselves (:mod:`trellis_jupyter.stream`), so
+  that the surfaces can show "Rate limited; retrying in 12 s": they call with ``wait=False``.
+- Idempotent calls (GET, PUT, DELETE, feedback, authenticate) are also retried (``max_retries``,
+  default 2) after a connection failure, a 408 or another 5xx. Non-idempotent calls (send, edit,
+  create chat) are retried then only when the request never left (connect failure, pool timeout).
+- Every call is retried once after a 401 with a fresh token: the server refused, nothing was done.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import email.utils
 import json as jsonlib
 import logging
 import math
-import random
 import time
 from collections.abc import Mapping
 from typing import Any, NoReturn
@@ -23,6 +27,7 @@ from typing import Any, NoReturn
 import httpx
 
 from . import errors
+from ._retry import RetryBudget, backoff, refusal_wait
 from ._version import __version__
 from .auth import TokenManager
 from .config import Settings
@@ -31,10 +36,8 @@ __all__ = ["AsyncHTTP", "SyncHTTP", "error_from_response", "parse_retry_after", 
 
 logger = logging.getLogger("trellis_jupyter.http")
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-MAX_AUTO_WAIT = 20.0  # a longer Retry-After is reported to the caller instead of slept through
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 8.0
+RETRY_STATUSES = frozenset({408, 500, 502, 503, 504})  # idempotent calls only; 429 is a refusal
+MAX_AUTO_WAIT = 20.0  # a longer Retry-After on a 5xx is reported to the caller instead of slept through
 USER_AGENT = f"trellis-jupyter/{__version__}"
 
 Context = Mapping[str, Any]
@@ -175,6 +178,9 @@ def error_from_response(
             errors.ConflictError,
             f"Trellis refused because a limit was reached ({said}); delete old chats and try again.",
         )
+    elif status == 503 and (wait := parse_retry_after(response.headers.get("retry-after"))) is not None:
+        kwargs["retry_after"] = wait
+        cls, message = errors.ServerError, f"Trellis is busy ({said}): wait {_seconds(wait)} s and try again."
     elif status >= 500:
         quote = f", and quote debug id {debug_id} if it repeats" if debug_id else ""
         cls, message = (
@@ -223,12 +229,6 @@ def transport_error(exc: Exception, base_url: str, timeout: float) -> errors.Tra
     )
 
 
-def backoff(attempt: int) -> float:
-    """Seconds before retry number ``attempt`` (0-based): 0.5, 1, 2, ... up to 8, with jitter."""
-    base: float = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
-    return base * (0.75 + random.random() / 2)
-
-
 def _unsent(exc: Exception) -> bool:
     """True when the request surely never reached the server, so even a send may go again."""
     return isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout))
@@ -249,6 +249,7 @@ class _Core:
         self.tokens = tokens
         self.base_url = settings.base_url
         self.max_retries = settings.max_retries
+        self.max_retry_wait = settings.max_retry_wait
 
     def _timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.settings.timeout, connect=min(10.0, self.settings.timeout))
@@ -324,11 +325,13 @@ class SyncHTTP(_Core):
         idempotent: bool,
         context: Context | None,
         stream: bool = False,
+        wait_out: bool = True,
     ) -> httpx.Response:
         """One request with the retry rule; returns a 2xx response or raises."""
         url = self.base_url + path
         attempt = 0
         reauthed = False
+        budget = RetryBudget(self.max_retry_wait) if wait_out else None
         while True:
             token = None
             if not (context and context.get("authenticating")):
@@ -365,9 +368,20 @@ class SyncHTTP(_Core):
                 logger.debug("401 from %s: renewing the token and sending once more", path)
                 reauthed = True
                 continue
+            error = self._error(response, context)
+            if refusal_wait(error) is not None:
+                # Refused, so nothing was done: even a send may go again, after the wait.
+                if budget is None:
+                    raise error  # the caller waits (an answer stream shows the wait)
+                wait = budget.grant(error)
+                if wait is None:
+                    raise budget.exhausted(error)
+                logger.debug("%s from %s: refused, sending again in %.1f s", response.status_code, path, wait)
+                self.sleep(wait)
+                continue
             wait = self._retry_wait(attempt, response, None, idempotent)
             if wait is None:
-                raise self._error(response, context)
+                raise error
             logger.debug("%s from %s: retrying in %.1f s", response.status_code, path, wait)
             self.sleep(wait)
             attempt += 1
@@ -396,17 +410,28 @@ class SyncHTTP(_Core):
         params: Any = None,
         idempotent: bool = True,
         context: Context | None = None,
+        wait_out: bool = True,
     ) -> Any:
         """Send one REST call; returns the decoded JSON body (``None`` when empty)."""
         response = self._send(
-            method, path, json=json, params=params, headers={}, idempotent=idempotent, context=context
+            method,
+            path,
+            json=json,
+            params=params,
+            headers={},
+            idempotent=idempotent,
+            context=context,
+            wait_out=wait_out,
         )
         return self._decode(response)
 
     def open_stream(
         self, method: str, path: str, *, json: Any, context: Context | None = None
     ) -> httpx.Response:
-        """Send a streaming request (never replayed once it may have arrived); returns the open response."""
+        """Send a streaming request (never replayed once it may have arrived); returns the open response.
+
+        A refusal is raised at once: the answer stream waits it out, showing that it waits.
+        """
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
         response = self._send(
             method,
@@ -417,6 +442,7 @@ class SyncHTTP(_Core):
             idempotent=False,
             context=context,
             stream=True,
+            wait_out=False,
         )
         if not _is_event_stream(response):
             response.read()
@@ -453,10 +479,12 @@ class AsyncHTTP(_Core):
         idempotent: bool,
         context: Context | None,
         stream: bool = False,
+        wait_out: bool = True,
     ) -> httpx.Response:
         url = self.base_url + path
         attempt = 0
         reauthed = False
+        budget = RetryBudget(self.max_retry_wait) if wait_out else None
         while True:
             token = None
             if not (context and context.get("authenticating")):
@@ -493,9 +521,20 @@ class AsyncHTTP(_Core):
                 logger.debug("401 from %s: renewing the token and sending once more", path)
                 reauthed = True
                 continue
+            error = self._error(response, context)
+            if refusal_wait(error) is not None:
+                # Refused, so nothing was done: even a send may go again, after the wait.
+                if budget is None:
+                    raise error  # the caller waits (an answer stream shows the wait)
+                wait = budget.grant(error)
+                if wait is None:
+                    raise budget.exhausted(error)
+                logger.debug("%s from %s: refused, sending again in %.1f s", response.status_code, path, wait)
+                await self.sleep(wait)
+                continue
             wait = self._retry_wait(attempt, response, None, idempotent)
             if wait is None:
-                raise self._error(response, context)
+                raise error
             logger.debug("%s from %s: retrying in %.1f s", response.status_code, path, wait)
             await self.sleep(wait)
             attempt += 1
@@ -524,9 +563,17 @@ class AsyncHTTP(_Core):
         params: Any = None,
         idempotent: bool = True,
         context: Context | None = None,
+        wait_out: bool = True,
     ) -> Any:
         response = await self._send(
-            method, path, json=json, params=params, headers={}, idempotent=idempotent, context=context
+            method,
+            path,
+            json=json,
+            params=params,
+            headers={},
+            idempotent=idempotent,
+            context=context,
+            wait_out=wait_out,
         )
         return self._decode(response)
 
@@ -543,6 +590,7 @@ class AsyncHTTP(_Core):
             idempotent=False,
             context=context,
             stream=True,
+            wait_out=False,
         )
         if not _is_event_stream(response):
             await response.aread()

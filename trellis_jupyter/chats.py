@@ -94,11 +94,16 @@ class Chats:
 
     def create(self, title: str | None = None, integration_id: str | None = None) -> dict[str, Any]:
         """Create an empty chat (``POST /v1/chats/create``); returns it, ``id`` included."""
+        return self._create(title, integration_id, wait_out=True)
+
+    def _create(self, title: str | None, integration_id: str | None, *, wait_out: bool) -> dict[str, Any]:
         integration_id = integration_id or self._client.settings.integration_id
         body = {k: v for k, v in (("title", title), ("integration_id", integration_id)) if v is not None}
         context = {"integration_id": integration_id}
         return dict(
-            self._http.request("POST", "/v1/chats/create", json=body, idempotent=False, context=context)
+            self._http.request(
+                "POST", "/v1/chats/create", json=body, idempotent=False, context=context, wait_out=wait_out
+            )
         )
 
     def list(self, page: int = 1) -> dict[str, Any]:
@@ -164,7 +169,8 @@ class Chats:
         if self._client._implicit_chats:
             return None
         try:
-            return str(self.create(title=title, integration_id=integration_id)["id"])
+            # A refusal is raised, not slept through: the answer stream waits, showing that it waits.
+            return str(self._create(title, integration_id, wait_out=False)["id"])
         except APIError as exc:
             if not _create_missing(exc):
                 raise
@@ -188,7 +194,7 @@ class Chats:
         _send_body(message, chat_id, integration_id, model, title)  # fail early, before any request
 
         def opener(answer: Answer) -> SSEEvents:
-            cid = chat_id
+            cid = chat_id or answer.chat_id  # a chat created by an earlier, refused, try is reused
             if cid is None:
                 cid = self._start(title, integration_id)
                 answer.chat_id = cid
@@ -196,7 +202,9 @@ class Chats:
             context = {"chat_id": cid, "integration_id": integration_id}
             return SSEEvents(self._http.open_stream("POST", "/v1/chats", json=body, context=context))
 
-        return AnswerStream(opener, question=message, on_open=on_open, on_end=on_end)
+        return AnswerStream(
+            opener, question=message, on_open=on_open, on_end=on_end, max_retry_wait=s.max_retry_wait
+        )
 
     def edit(
         self,
@@ -219,7 +227,9 @@ class Chats:
             context = {"chat_id": chat_id, "message_id": message_id}
             return SSEEvents(self._http.open_stream("PATCH", path, json=body, context=context))
 
-        return AnswerStream(opener, question=content, on_open=on_open, on_end=on_end)
+        return AnswerStream(
+            opener, question=content, on_open=on_open, on_end=on_end, max_retry_wait=s.max_retry_wait
+        )
 
 
 class AsyncChats:
@@ -230,6 +240,11 @@ class AsyncChats:
         self._http = client._http
 
     async def create(self, title: str | None = None, integration_id: str | None = None) -> dict[str, Any]:
+        return await self._create(title, integration_id, wait_out=True)
+
+    async def _create(
+        self, title: str | None, integration_id: str | None, *, wait_out: bool
+    ) -> dict[str, Any]:
         integration_id = integration_id or self._client.settings.integration_id
         body = {k: v for k, v in (("title", title), ("integration_id", integration_id)) if v is not None}
         return dict(
@@ -239,6 +254,7 @@ class AsyncChats:
                 json=body,
                 idempotent=False,
                 context={"integration_id": integration_id},
+                wait_out=wait_out,
             )
         )
 
@@ -300,7 +316,7 @@ class AsyncChats:
         if self._client._implicit_chats:
             return None
         try:
-            return str((await self.create(title=title, integration_id=integration_id))["id"])
+            return str((await self._create(title, integration_id, wait_out=False))["id"])
         except APIError as exc:
             if not _create_missing(exc):
                 raise
@@ -324,7 +340,7 @@ class AsyncChats:
         _send_body(message, chat_id, integration_id, model, title)
 
         async def opener(answer: Answer) -> AsyncSSEEvents:
-            cid = chat_id
+            cid = chat_id or answer.chat_id  # a chat created by an earlier, refused, try is reused
             if cid is None:
                 cid = await self._start(title, integration_id)
                 answer.chat_id = cid
@@ -334,7 +350,9 @@ class AsyncChats:
                 await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
             )
 
-        return AsyncAnswerStream(opener, question=message, on_open=on_open, on_end=on_end)
+        return AsyncAnswerStream(
+            opener, question=message, on_open=on_open, on_end=on_end, max_retry_wait=s.max_retry_wait
+        )
 
     def edit(
         self,
@@ -356,4 +374,6 @@ class AsyncChats:
             context = {"chat_id": chat_id, "message_id": message_id}
             return AsyncSSEEvents(await self._http.open_stream("PATCH", path, json=body, context=context))
 
-        return AsyncAnswerStream(opener, question=content, on_open=on_open, on_end=on_end)
+        return AsyncAnswerStream(
+            opener, question=content, on_open=on_open, on_end=on_end, max_retry_wait=s.max_retry_wait
+        )

@@ -220,6 +220,7 @@ class Conversation(_Common):
             question=content,
             on_open=lambda a: state.record(a, replaces=target[0]),
             on_end=state.settle,
+            max_retry_wait=self.client.settings.max_retry_wait,
         )
 
     def edit(self, content: str, message_id: str | None = None, **options: Any) -> Answer:
@@ -340,6 +341,7 @@ class AsyncConversation(_Common):
             question=content,
             on_open=lambda a: state.record(a, replaces=target[0]),
             on_end=state.settle,
+            max_retry_wait=self.client.settings.max_retry_wait,
         )
 
     async def edit(self, content: str, message_id: str | None = None, **options: Any) -> Answer:

@@ -212,6 +212,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
             question=question,
             on_open=on_open,
             on_end=on_end,
+            max_retry_wait=self.max_retry_wait,
         )
 
     def ask(self, message: str, chat_id: str | None = None, **options: Any) -> Answer:
@@ -270,9 +271,12 @@ class ChatSocket(proto.SocketState[AnswerStream]):
             # One turn per socket: an abandoned answer is stopped, not left running.
             self._stop_turn(self._current)
         self._ensure_open()
-        if name == "send_message" and fields["chat_id"] is None and self._start_chat is not None:
-            chat_id = self._start_chat(fields["title"], fields["integration_id"])
-            fields = {**fields, "chat_id": chat_id, "title": None if chat_id else fields["title"]}
+        if name == "send_message" and fields["chat_id"] is None:
+            chat_id = answer.chat_id  # created by an earlier try of this question, which was refused
+            if chat_id is None and self._start_chat is not None:
+                chat_id = self._start_chat(fields["title"], fields["integration_id"])
+            if chat_id is not None:
+                fields = {**fields, "chat_id": chat_id, "title": None}
         frame = self._turn_frame(name, fields, answer)
         self._backlog.clear()
         turn = self._current = _TurnEvents(self, answer)
@@ -424,6 +428,7 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
             question=question,
             on_open=on_open,
             on_end=on_end,
+            max_retry_wait=self.max_retry_wait,
         )
 
     async def ask(self, message: str, chat_id: str | None = None, **options: Any) -> Answer:
@@ -477,9 +482,12 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
         if self._turn_running():
             await self._stop_turn(self._current)
         await self._ensure_open()
-        if name == "send_message" and fields["chat_id"] is None and self._start_chat is not None:
-            chat_id = await self._start_chat(fields["title"], fields["integration_id"])
-            fields = {**fields, "chat_id": chat_id, "title": None if chat_id else fields["title"]}
+        if name == "send_message" and fields["chat_id"] is None:
+            chat_id = answer.chat_id  # created by an earlier try of this question, which was refused
+            if chat_id is None and self._start_chat is not None:
+                chat_id = await self._start_chat(fields["title"], fields["integration_id"])
+            if chat_id is not None:
+                fields = {**fields, "chat_id": chat_id, "title": None}
         frame = self._turn_frame(name, fields, answer)
         self._backlog.clear()
         turn = self._current = _AsyncTurnEvents(self, answer)
@@ -553,6 +561,7 @@ def client_socket(client: Trellis, *, heartbeat: bool = False) -> ChatSocket:
         integration_id=s.integration_id,
         model=s.model,
         open_timeout=min(s.timeout, 30.0),
+        max_retry_wait=s.max_retry_wait,
     )
 
 
@@ -568,4 +577,5 @@ def async_client_socket(client: AsyncTrellis, *, heartbeat: bool = False) -> Asy
         integration_id=s.integration_id,
         model=s.model,
         open_timeout=min(s.timeout, 30.0),
+        max_retry_wait=s.max_retry_wait,
     )

@@ -91,7 +91,8 @@ def create_chat(
     """A new chat for the member, within the open-chat cap (409 OPEN_CHAT_CAP beyond it)."""
     if integration_id is not None:
         ctx.database(integration_id)  # 404 when unknown
-    if ctx.store.count_chats(principal.member_id) >= ctx.settings.open_chat_cap:
+    cap = ctx.settings.open_chat_cap
+    if cap and ctx.store.count_chats(principal.member_id) >= cap:
         raise ApiError(
             409,
             f"You already have {ctx.settings.open_chat_cap} open chats: delete one before creating another.",
