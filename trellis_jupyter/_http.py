@@ -29,7 +29,7 @@ import httpx
 from . import errors
 from ._retry import RetryBudget, backoff, refusal_wait
 from ._version import __version__
-from .auth import TokenManager
+from .auth import AsyncAuth, Auth, TokenManager
 from .config import Settings
 
 __all__ = ["AsyncHTTP", "SyncHTTP", "error_from_response", "parse_retry_after", "transport_error"]
@@ -210,6 +210,16 @@ def _not_found_message(code: str | None, context: Context, said: str, response: 
         )
     if code == "CHAT_NOT_FOUND" or (code is None and chat_id):
         return f"Chat {chat_id} was not found: it may have been deleted; start a new chat."
+    if code == "UPLOAD_NOT_FOUND" or (code is None and context.get("upload_id")):
+        return (
+            f"Upload {context.get('upload_id')} was not found: it may have been deleted; "
+            "list the chat's with client.chats.uploads(chat_id)."
+        )
+    if code == "QUERY_NOT_FOUND" or (code is None and context.get("query_id")):
+        return (
+            f"Saved query {context.get('query_id')} was not found: it may have been deleted; "
+            "list them with client.queries.list()."
+        )
     return (
         f"Trellis has no {response.request.url.path} ({said}): check TRELLIS_BASE_URL and the ids you passed."
     )
@@ -220,7 +230,7 @@ def transport_error(exc: Exception, base_url: str, timeout: float) -> errors.Tra
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         return errors.ConnectError(f"Could not reach Trellis at {base_url}: is the server running?")
     if isinstance(exc, httpx.TimeoutException):
-        return errors.TimeoutError(
+        return errors.RequestTimeoutError(
             f"Trellis at {base_url} did not answer within {timeout:g} s: try again, "
             "or pass a larger timeout=."
         )
@@ -308,6 +318,7 @@ class SyncHTTP(_Core):
         super().__init__(settings, tokens)
         self._owns_client = client is None
         self.client = client or httpx.Client(timeout=self._timeout(), headers={"User-Agent": USER_AGENT})
+        self.auth = Auth(tokens, self._authenticate)
         self.sleep = time.sleep
 
     def close(self) -> None:
@@ -326,6 +337,8 @@ class SyncHTTP(_Core):
         context: Context | None,
         stream: bool = False,
         wait_out: bool = True,
+        files: Any = None,
+        data: Any = None,
     ) -> httpx.Response:
         """One request with the retry rule; returns a 2xx response or raises."""
         url = self.base_url + path
@@ -335,10 +348,12 @@ class SyncHTTP(_Core):
         while True:
             token = None
             if not (context and context.get("authenticating")):
-                token = self.tokens.token(self._authenticate)
+                token = self.auth.token()
                 headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
-            request = self.client.build_request(method, url, json=json, params=params, headers=headers)
+            request = self.client.build_request(
+                method, url, json=json, params=params, headers=headers, files=files, data=data
+            )
             try:
                 response = self.client.send(request, stream=stream)
             except httpx.RequestError as exc:
@@ -411,6 +426,8 @@ class SyncHTTP(_Core):
         idempotent: bool = True,
         context: Context | None = None,
         wait_out: bool = True,
+        files: Any = None,
+        data: Any = None,
     ) -> Any:
         """Send one REST call; returns the decoded JSON body (``None`` when empty)."""
         response = self._send(
@@ -422,6 +439,8 @@ class SyncHTTP(_Core):
             idempotent=idempotent,
             context=context,
             wait_out=wait_out,
+            files=files,
+            data=data,
         )
         return self._decode(response)
 
@@ -460,6 +479,7 @@ class AsyncHTTP(_Core):
         super().__init__(settings, tokens)
         self._owns_client = client is None
         self.client = client or httpx.AsyncClient(timeout=self._timeout(), headers={"User-Agent": USER_AGENT})
+        self.auth = AsyncAuth(tokens, self._authenticate)
         import anyio
 
         self.sleep = anyio.sleep
@@ -480,6 +500,8 @@ class AsyncHTTP(_Core):
         context: Context | None,
         stream: bool = False,
         wait_out: bool = True,
+        files: Any = None,
+        data: Any = None,
     ) -> httpx.Response:
         url = self.base_url + path
         attempt = 0
@@ -488,10 +510,12 @@ class AsyncHTTP(_Core):
         while True:
             token = None
             if not (context and context.get("authenticating")):
-                token = await self.tokens.atoken(self._authenticate)
+                token = await self.auth.token()
                 headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
-            request = self.client.build_request(method, url, json=json, params=params, headers=headers)
+            request = self.client.build_request(
+                method, url, json=json, params=params, headers=headers, files=files, data=data
+            )
             try:
                 response = await self.client.send(request, stream=stream)
             except httpx.RequestError as exc:
@@ -564,6 +588,8 @@ class AsyncHTTP(_Core):
         idempotent: bool = True,
         context: Context | None = None,
         wait_out: bool = True,
+        files: Any = None,
+        data: Any = None,
     ) -> Any:
         response = await self._send(
             method,
@@ -574,6 +600,8 @@ class AsyncHTTP(_Core):
             idempotent=idempotent,
             context=context,
             wait_out=wait_out,
+            files=files,
+            data=data,
         )
         return self._decode(response)
 

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from .events import SEGMENT_CHART_TYPES, Chart, Table
+from .events import CHART_TYPES, SEGMENT_CHART_TYPES, Chart, Table
 
 if TYPE_CHECKING:
     import altair
@@ -313,7 +313,7 @@ def chart_to_altair(chart: Chart) -> altair.Chart:
 
     from .charts import TrellisChart
 
-    chart_type = chart.chart_type if chart.chart_type in _KNOWN_TYPES else "bar"
+    chart_type = chart.chart_type if chart.chart_type in CHART_TYPES else "bar"
     segment = chart_type in SEGMENT_CHART_TYPES
     points = chart_points(chart)
     if segment and not chart.is_segment:
@@ -383,6 +383,3 @@ def chart_to_altair(chart: Chart) -> altair.Chart:
         props["width"] = 600
     final: altair.Chart = result.properties(**props)
     return final
-
-
-_KNOWN_TYPES = frozenset({"bar", "bar_horizontal", "stacked_bar", "line", "area", "pie", "donut"})

@@ -14,7 +14,7 @@
     │   └── ServerError             5xx
     ├── TransportError              the connection itself failed
     │   ├── ConnectError            the server could not be reached
-    │   ├── TimeoutError            no answer within the timeout
+    │   ├── RequestTimeoutError     no answer within the timeout
     │   └── ConnectionLostError     the stream was cut before the answer was complete
     ├── MalformedEventError         the server sent an event we cannot read
     └── AnswerError                 the server ended the answer with an ``error`` event
@@ -22,11 +22,15 @@
 Every error has ``detail``, ``code``, ``debug_id`` and ``status_code`` where the server gave them,
 and ``answer``: the partial :class:`~trellis_jupyter.Answer` when the error happened in a stream,
 so that the chat id and the text received so far are never lost. No error ever holds a secret.
+
+``TimeoutError`` is a deprecated alias of :class:`RequestTimeoutError` (it shadowed the builtin on a
+star import); it goes in the next release.
 """
 
 from __future__ import annotations
 
 import builtins
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -45,8 +49,8 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestTimeoutError",
     "ServerError",
-    "TimeoutError",
     "TransportError",
     "TrellisError",
 ]
@@ -146,8 +150,8 @@ class ConnectError(TransportError):
     """The server could not be reached."""
 
 
-class TimeoutError(TransportError, builtins.TimeoutError):
-    """The server did not answer in time."""
+class RequestTimeoutError(TransportError, builtins.TimeoutError):
+    """The server did not answer in time (also a builtin ``TimeoutError``, so either catches it)."""
 
 
 class ConnectionLostError(TransportError):
@@ -198,3 +202,15 @@ class AnswerError(TrellisError):
         self.retryable = retryable
         self.retry_after = retry_after
         self.error_type = error_type
+
+
+def __getattr__(name: str) -> Any:
+    # The deprecated alias warns where it is used, not on import of the package.
+    if name == "TimeoutError":
+        warnings.warn(
+            "trellis_jupyter.TimeoutError is now RequestTimeoutError; the old name goes in the next release.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return RequestTimeoutError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

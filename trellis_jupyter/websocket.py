@@ -32,10 +32,16 @@ from typing import TYPE_CHECKING, Any, Union
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from . import _wsproto as proto
-from .errors import AuthenticationError, ConfigurationError, ConnectError, TransportError, TrellisError
-from .errors import TimeoutError as WaitTimeout
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectError,
+    RequestTimeoutError,
+    TransportError,
+    TrellisError,
+)
 from .events import Event
-from .stream import AnswerStream, AsyncAnswerStream, Hook
+from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -72,12 +78,23 @@ def _open_error(exc: BaseException, url: str) -> TrellisError:
     if isinstance(exc, InvalidURI):
         return ConfigurationError(f"The WebSocket URL {url!r} is not valid: check the base URL.")
     if isinstance(exc, (builtins.TimeoutError, asyncio.TimeoutError)):
-        return WaitTimeout(f"The WebSocket at {url} did not open in time; check the server and try again.")
+        return RequestTimeoutError(
+            f"The WebSocket at {url} did not open in time; check the server and try again."
+        )
     if isinstance(exc, InvalidHandshake):
         return TransportError(f"The WebSocket upgrade at {url} failed ({exc}); check the base URL.")
     return ConnectError(
         f"Cannot reach the Trellis WebSocket at {url} ({exc}); check that the server is running."
     )
+
+
+def _direct_connect(connect: Callable[..., Any]) -> dict[str, Any]:
+    """``legacy=True`` where websockets knows it (17.1+): we manage the connection's lifetime
+    ourselves, not in one ``with`` block, which it otherwise warns about; older versions (13 to
+    17.0) connect directly without the flag, and refuse it."""
+    import inspect
+
+    return {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
 
 
 def _close_args(exc: ConnectionClosed) -> tuple[int | None, str]:
@@ -88,7 +105,7 @@ _OPEN_ERRORS = (OSError, InvalidHandshake, InvalidURI, builtins.TimeoutError, as
 _WAIT_TIMEOUT = "The server did not answer on the WebSocket in time; try again."
 
 
-class _TurnEvents(proto.Turn):
+class _TurnEvents(proto.SocketTurn):
     def __init__(self, socket: ChatSocket, answer: Answer) -> None:
         super().__init__(answer)
         self._socket = socket
@@ -107,7 +124,7 @@ class _TurnEvents(proto.Turn):
             self._socket._stop_turn(self)
 
 
-class _AsyncTurnEvents(proto.Turn):
+class _AsyncTurnEvents(proto.SocketTurn):
     def __init__(self, socket: AsyncChatSocket, answer: Answer) -> None:
         super().__init__(answer)
         self._socket = socket
@@ -126,7 +143,7 @@ class _AsyncTurnEvents(proto.Turn):
             await self._socket._stop_turn(self)
 
 
-class ChatSocket(proto.SocketState[AnswerStream]):
+class ChatSocket(proto.SocketState[AnswerStream, Opener]):
     """A sync WebSocket to ``/v1/chats/ws``; ``interrupt()`` and ``ping()`` are safe from any thread."""
 
     def __init__(
@@ -160,7 +177,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
                 max_size=self.max_size,
                 open_timeout=self.open_timeout,
                 logger=_wire_logger,
-                legacy=True,  # we manage the connection's lifetime ourselves, not in one with block
+                **_direct_connect(connect),
             )
         except _OPEN_ERRORS as exc:
             raise _open_error(exc, self.url) from None
@@ -203,12 +220,14 @@ class ChatSocket(proto.SocketState[AnswerStream]):
 
     # -- actions ---------------------------------------------------------------------------------
 
+    def _opener(self, name: str, fields: dict[str, Any]) -> Opener:
+        return lambda answer: self._open_turn(name, fields, answer)
+
     def _new_stream(
-        self, name: str, fields: dict[str, Any], on_open: Hook | None, on_end: Hook | None
+        self, opener: Opener, question: str, on_open: Hook | None, on_end: Hook | None
     ) -> AnswerStream:
-        question = fields.get("message") or fields.get("content")
         return AnswerStream(
-            lambda answer: self._open_turn(name, fields, answer),
+            opener,
             question=question,
             on_open=on_open,
             on_end=on_end,
@@ -293,7 +312,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
         try:
             self.interrupt()
             self._pump(lambda: not self._router.turn_open, DRAIN_TIMEOUT)
-        except WaitTimeout:
+        except RequestTimeoutError:
             self._drop()  # the server did not confirm: the next question starts on a fresh connection
         except TrellisError:
             pass  # connection lost meanwhile: the next question reconnects
@@ -319,7 +338,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
                         raise TransportError("This WebSocket is not connected: reconnect and try again.")
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
-                        raise WaitTimeout(_WAIT_TIMEOUT)
+                        raise RequestTimeoutError(_WAIT_TIMEOUT)
                     if not self._reading:
                         self._reading = True
                         conn = self._conn
@@ -341,7 +360,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
                     self._cond.notify_all()
 
 
-class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
+class AsyncChatSocket(proto.SocketState[AsyncAnswerStream, AsyncOpener]):
     """An asyncio WebSocket to ``/v1/chats/ws``; ``await interrupt()`` works from any task."""
 
     def __init__(
@@ -419,12 +438,14 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    def _opener(self, name: str, fields: dict[str, Any]) -> AsyncOpener:
+        return lambda answer: self._open_turn(name, fields, answer)
+
     def _new_stream(
-        self, name: str, fields: dict[str, Any], on_open: Hook | None, on_end: Hook | None
+        self, opener: AsyncOpener, question: str, on_open: Hook | None, on_end: Hook | None
     ) -> AsyncAnswerStream:
-        question = fields.get("message") or fields.get("content")
         return AsyncAnswerStream(
-            lambda answer: self._open_turn(name, fields, answer),
+            opener,
             question=question,
             on_open=on_open,
             on_end=on_end,
@@ -503,7 +524,7 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
         try:
             await self.interrupt()
             await self._pump(lambda: not self._router.turn_open, DRAIN_TIMEOUT)
-        except WaitTimeout:
+        except RequestTimeoutError:
             await self._drop()
         except TrellisError:
             pass
@@ -521,7 +542,7 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
         try:
             await asyncio.wait_for(self._pump_until(done), timeout)
         except asyncio.TimeoutError:
-            raise WaitTimeout(_WAIT_TIMEOUT) from None
+            raise RequestTimeoutError(_WAIT_TIMEOUT) from None
 
     async def _pump_until(self, done: Callable[[], bool]) -> None:
         while not done():
@@ -554,9 +575,9 @@ def client_socket(client: Trellis, *, heartbeat: bool = False) -> ChatSocket:
     s = client.settings
     return ChatSocket(
         s.base_url,
-        lambda: client._tokens.token(client._http._authenticate),
-        start_chat=client.chats._start,
-        on_rejected=client._tokens.invalidate,
+        client.auth.token,
+        start_chat=lambda title, integration: client.chats.start(title, integration, wait=False),
+        on_rejected=client.auth.invalidate,
         heartbeat=heartbeat,
         integration_id=s.integration_id,
         model=s.model,
@@ -570,9 +591,9 @@ def async_client_socket(client: AsyncTrellis, *, heartbeat: bool = False) -> Asy
     s = client.settings
     return AsyncChatSocket(
         s.base_url,
-        lambda: client._tokens.atoken(client._http._authenticate),
-        start_chat=client.chats._start,
-        on_rejected=client._tokens.invalidate,
+        client.auth.token,
+        start_chat=lambda title, integration: client.chats.start(title, integration, wait=False),
+        on_rejected=client.auth.invalidate,
         heartbeat=heartbeat,
         integration_id=s.integration_id,
         model=s.model,

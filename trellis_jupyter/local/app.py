@@ -18,12 +18,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from . import query_routes, upload_routes
 from .context import DEFAULT_MODEL, MODELS, Principal, ServerContext
-from .sse import EventStreamResponse
+from .sse_response import EventStreamResponse
 from .store import ChatRow
 from .turns import create_chat, prepare_turn
-from .websocket import websocket_endpoint
 from .wire import ApiError, new_debug_id
+from .ws_endpoint import websocket_endpoint
 
 __all__ = ["build_app"]
 
@@ -287,6 +288,14 @@ def build_app(ctx: ServerContext) -> Starlette:
         Route("/v1/models", models, methods=["GET"]),
         Route("/v1/integrations", integrations, methods=["GET"]),
         Route("/v1/chats/create", create, methods=["POST"]),
+        Route("/v1/chats/uploads", upload_routes.upload, methods=["POST"]),
+        Route("/v1/chats/uploads/{upload_id}", upload_routes.delete_upload, methods=["DELETE"]),
+        Route("/v1/chats/{chat_id}/uploads", upload_routes.list_uploads, methods=["GET"]),
+        Route("/v1/queries", query_routes.list_queries, methods=["GET"]),
+        Route("/v1/queries", query_routes.create_query, methods=["POST"]),
+        Route("/v1/queries/{query_id}", query_routes.get_query, methods=["GET"]),
+        Route("/v1/queries/{query_id}", query_routes.update_query, methods=["PATCH"]),
+        Route("/v1/queries/{query_id}", query_routes.delete_query, methods=["DELETE"]),
         WebSocketRoute("/v1/chats/ws", websocket_endpoint),
         Route("/v1/chats", list_chats, methods=["GET"]),
         Route("/v1/chats", send, methods=["POST"]),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Mapping
@@ -14,7 +16,7 @@ from typing import Any
 
 from . import tokens
 from .limits import RateLimiter
-from .planning import DatabaseInfo, Planner
+from .planner_protocol import DatabaseInfo, Planner
 from .settings import Settings
 from .sqlrun import QueryRunner
 from .store import Store
@@ -86,6 +88,8 @@ class ServerContext:
         self.create_limiter = RateLimiter(settings.create_chat_limits)
         self.token_send_limiter = RateLimiter(settings.token_send_limits)
         self.socket_send_limiter = RateLimiter(settings.ws_send_limits)
+        self.upload_dir, self._own_upload_dir = _upload_dir(store.path)
+        self.upload_lock = threading.Lock()  # one writer at a time for the chats' upload databases
         self.active_turns = 0  # turns running now (read by tests and benchmarks)
         self._sockets: dict[str, int] = {}
         self._sockets_lock = threading.Lock()
@@ -169,6 +173,25 @@ class ServerContext:
             else:
                 self._sockets.pop(jti, None)
 
+    def upload_db(self, chat_id: str) -> str | None:
+        """The chat's upload database (its CSV and XLSX tables), if it has one."""
+        path = os.path.join(self.upload_dir, f"{chat_id}.sqlite")
+        return path if os.path.isfile(path) else None
+
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.store.close()
+        if self._own_upload_dir:
+            shutil.rmtree(self.upload_dir, ignore_errors=True)
+
+
+def _upload_dir(store_path: str) -> tuple[str, bool]:
+    """Where uploads live: beside a file store (kept), or a temporary folder for a memory store."""
+    if store_path == ":memory:":
+        folder = tempfile.mkdtemp(prefix="trellis-uploads-")  # 0700
+        os.makedirs(os.path.join(folder, "files"), mode=0o700)
+        return folder, True
+    folder = os.path.abspath(store_path) + ".uploads"
+    os.makedirs(os.path.join(folder, "files"), mode=0o700, exist_ok=True)
+    os.chmod(folder, 0o700)  # uploads are the members' data: owner only, like the store
+    return folder, False

@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 from trellis_jupyter.events import Cell
 
-from .planning import QueryError, QueryResult
+from .planner_protocol import QueryError, QueryResult
 
 __all__ = ["QueryRunner"]
 
@@ -65,17 +65,33 @@ class QueryRunner:
         self.timeout = timeout
         self.row_cap = row_cap
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, attach: str | None = None) -> sqlite3.Connection:
         if not Path(self.path).is_file():
             raise QueryError(f"The database file {self.path} does not exist.", "QUERY_FAILED")
         uri = f"file:{quote(self.path)}?mode=ro"
         connection = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        if attach is not None:
+            # The chat's uploads, read-only too; attached before the authorizer, which refuses ATTACH.
+            # Plain table names then resolve in the main database first, then in "uploads".
+            attached = f"file:{quote(os.path.abspath(attach))}?mode=ro"
+            connection.execute("ATTACH DATABASE ? AS uploads", (attached,))
         connection.execute("PRAGMA query_only = ON")
         connection.set_authorizer(_authorizer)
         return connection
 
-    def run(self, sql: str, *, cancelled: threading.Event | None = None) -> QueryResult:
-        """Run ``sql``; :class:`QueryError` with code QUERY_FAILED or QUERY_TIMEOUT on failure."""
+    def run(
+        self,
+        sql: str,
+        *,
+        cancelled: threading.Event | None = None,
+        params: dict[str, str] | None = None,
+        attach: str | None = None,
+    ) -> QueryResult:
+        """Run ``sql``; :class:`QueryError` with code QUERY_FAILED or QUERY_TIMEOUT on failure.
+
+        ``params`` are bound to the SQL's ``:name`` parameters; ``attach`` is a chat's upload
+        database, readable as schema ``uploads`` (and by plain table names).
+        """
         sql = sql.strip()
         if not sql:
             raise QueryError("The query is empty.", "QUERY_FAILED")
@@ -90,10 +106,10 @@ class QueryRunner:
                 return 1
             return 0
 
-        connection = self._connect()
+        connection = self._connect(attach)
         try:
             connection.set_progress_handler(progress, _PROGRESS_STEPS)
-            cursor = connection.execute(sql)
+            cursor = connection.execute(sql, params or {})
             headers = [str(d[0]) for d in cursor.description or ()]
             rows = [[_cell(v) for v in row] for row in cursor.fetchmany(self.row_cap)]
             row_count = len(rows)

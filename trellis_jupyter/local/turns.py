@@ -15,8 +15,6 @@ import asyncio
 import dataclasses
 import logging
 import re
-import secrets
-import string
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -32,11 +30,15 @@ from trellis_jupyter.events import (
     Table,
     TextDelta,
     Visualization,
+    is_visualization_id,
+    new_visualization_id,
 )
 
 from .context import DEFAULT_MODEL, MODEL_IDS, Principal, ServerContext
-from .planning import DatabaseInfo, PlannedAnswer, QueryError, QueryResult, Turn
-from .store import StoreError
+from .planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, QueryError, QueryResult
+from .store import StoreError, UploadRow
+from .turn_extras import SavedRun, attachment_notes, decline_text, saved_answer, saved_run, upload_question
+from .upload_routes import upload_info
 from .wire import ApiError, error_event, new_debug_id
 
 __all__ = ["Emit", "TurnSpec", "prepare_turn", "run_turn", "text_chunks"]
@@ -45,8 +47,6 @@ logger = logging.getLogger("trellis_jupyter.local")
 
 Emit = Callable[[Event], Awaitable[None]]
 
-_VIZ_ID = re.compile(r"^[A-Za-z0-9]{10}$")
-_ALPHANUMERIC = string.ascii_lowercase + string.digits
 _CHUNK = re.compile(r"\S+\s*|\s+")
 
 
@@ -59,6 +59,9 @@ class TurnSpec:
     database: DatabaseInfo
     model: str
     replace_from: str | None = None  # the user message an edit replaces
+    uploads: tuple[UploadRow, ...] = ()  # attached to this question (``upload_ids``)
+    saved: SavedRun | None = None  # a saved query to run instead of planning (``saved_query_id``)
+    planner_question: str | None = None  # the question as the planner reads it, when it differs
 
 
 def text_chunks(text: str) -> list[str]:
@@ -145,20 +148,26 @@ def prepare_turn(
             )
         replace_from = message.id
     database = ctx.database(integration_id if integration_id is not None else chat.integration_id)
+    uploads = upload_info(ctx, chat.id, body.get("upload_ids"))
+    saved = saved_run(ctx, principal, body.get("saved_query_id"), body.get("parameters"))
     if chat.integration_id is None:
         # The chat keeps the database of its first turn, so later turns need not repeat it.
         ctx.store.set_chat_integration(chat.id, database.integration_id)
-    return TurnSpec(chat.id, question, database, model, replace_from)
+    attached = ctx.upload_db(chat.id)
+    if attached is not None:
+        database = dataclasses.replace(database, attached=attached)
+    planner_question = upload_question(question, uploads, ctx.store.uploads(chat.id)) if not saved else None
+    return TurnSpec(chat.id, question, database, model, replace_from, tuple(uploads), saved, planner_question)
 
 
 def _with_id(payload: Table | Chart) -> Table | Chart:
     # Every visualization carries a 10-character alphanumeric id, whatever the planner gave.
-    if _VIZ_ID.match(payload.id or ""):
+    if is_visualization_id(payload.id):
         return payload
-    return dataclasses.replace(payload, id="".join(secrets.choice(_ALPHANUMERIC) for _ in range(10)))
+    return dataclasses.replace(payload, id=new_visualization_id())
 
 
-def _history(ctx: ServerContext, chat_id: str, before: str) -> list[Turn]:
+def _history(ctx: ServerContext, chat_id: str, before: str) -> list[PastTurn]:
     turns: list[list[Any]] = []
     for row in ctx.store.messages(chat_id):
         if row.id == before:
@@ -167,25 +176,32 @@ def _history(ctx: ServerContext, chat_id: str, before: str) -> list[Turn]:
             turns.append([row.content, None])
         elif turns and turns[-1][1] is None:
             turns[-1][1] = row.metadata.get("plan")
-    return [Turn(question=q, state=s) for q, s in turns]
+    return [PastTurn(question=q, state=s) for q, s in turns]
 
 
-async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[Turn], emit: Emit) -> PlannedAnswer:
+async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[PastTurn], emit: Emit) -> PlannedAnswer:
     """Run the planner in a worker thread, emitting ``analyzing`` when its first query starts."""
     loop = asyncio.get_running_loop()
     statuses: asyncio.Queue[str] = asyncio.Queue()
     cancelled = threading.Event()
     runner = ctx.runners[spec.database.integration_id]
     announced = threading.Event()
+    attach = spec.database.attached
 
-    def run_query(sql: str) -> QueryResult:
+    def run_query(sql: str, params: dict[str, str] | None = None) -> QueryResult:
         if not announced.is_set():
             announced.set()
             loop.call_soon_threadsafe(statuses.put_nowait, "analyzing")
-        return runner.run(sql, cancelled=cancelled)
+        return runner.run(sql, cancelled=cancelled, params=params, attach=attach)
 
     def work() -> PlannedAnswer:
-        return ctx.planner.answer(spec.question, database=spec.database, history=history, run_query=run_query)
+        if spec.saved is not None and spec.saved.sql is not None:
+            return saved_answer(spec.saved, run_query)
+        declined = decline_text(spec.question, spec.uploads, ctx.store.uploads(spec.chat_id))
+        if declined is not None:
+            return PlannedAnswer(text=declined, state={"version": 1, "kind": "declined"})
+        question = spec.saved.prompt if spec.saved is not None else spec.planner_question or spec.question
+        return ctx.planner.answer(question, database=spec.database, history=history, run_query=run_query)
 
     future = asyncio.wrap_future(ctx.executor.submit(work))
     # An interrupted turn never reads its planner's outcome; read it here so nothing is reported.
@@ -221,9 +237,15 @@ async def _run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
         user_message_id = ctx.store.begin_turn(
             spec.chat_id,
             spec.question,
-            metadata={"integration_id": spec.database.integration_id, "model": spec.model},
+            metadata={
+                "integration_id": spec.database.integration_id,
+                "model": spec.model,
+                **attachment_notes(spec.uploads, spec.saved),
+            },
             replace_from=spec.replace_from,
         )
+        if spec.uploads:
+            ctx.store.link_uploads([u.id for u in spec.uploads], user_message_id)
     except StoreError as exc:
         await emit(error_event(str(exc), exc.code))
         return

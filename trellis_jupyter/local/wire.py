@@ -28,6 +28,8 @@ _ERROR_KINDS: dict[str, tuple[str, bool]] = {
     "CHAT_NOT_FOUND": ("not_found_error", False),
     "MESSAGE_NOT_FOUND": ("not_found_error", False),
     "INTEGRATION_NOT_FOUND": ("not_found_error", False),
+    "UPLOAD_NOT_FOUND": ("not_found_error", False),
+    "QUERY_NOT_FOUND": ("not_found_error", False),
     "INVALID_REQUEST": ("invalid_request_error", False),
     "UNANSWERABLE": ("invalid_request_error", False),
     "QUERY_FAILED": ("query_error", False),
