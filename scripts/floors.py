@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 import sys
-import tomllib
 from pathlib import Path
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the TOML reader pip carries
+    from pip._vendor import tomli as tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 FLOOR = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)$")
@@ -26,7 +30,7 @@ def floors(pyproject: Path) -> dict[str, str]:
         name, _, rest = match.groups()
         lowest = re.search(r">=\s*([0-9][0-9A-Za-z.]*)", rest)
         if lowest is None:
-            raise SystemExit(f"{name} has no '>=' floor in pyproject.toml: give it the lowest version it needs")
+            raise SystemExit(f"{name} has no '>=' floor in pyproject.toml: give the lowest version it needs")
         out[name] = lowest.group(1)
     return out
 

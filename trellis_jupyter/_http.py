@@ -31,6 +31,7 @@ from ._retry import RetryBudget, backoff, refusal_wait
 from ._version import __version__
 from .auth import AsyncAuth, Auth, TokenManager
 from .config import Settings
+from .scrub import redact_url, scrub_error, url_secrets
 
 __all__ = ["AsyncHTTP", "SyncHTTP", "error_from_response", "parse_retry_after", "transport_error"]
 
@@ -113,13 +114,6 @@ def _read_error_body(response: httpx.Response) -> tuple[Any, str | None, str | N
     return detail, text, (str(code) if code else None), (str(debug_id) if debug_id else None)
 
 
-def _scrub(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, "***")
-    return text
-
-
 def _seconds(value: float) -> str:
     return str(max(1, round(value + 0.49)))  # never "wait 0 s"
 
@@ -132,8 +126,6 @@ def error_from_response(
     status = response.status_code
     detail, text, code, debug_id = _read_error_body(response)
     said = f"{status}: {text}" if text else str(status)
-    if isinstance(detail, str):
-        detail = _scrub(detail, secrets)
     kwargs: dict[str, Any] = {"detail": detail, "code": code, "debug_id": debug_id, "status_code": status}
     cls: type[errors.APIError]
     if status == 401:
@@ -146,7 +138,7 @@ def error_from_response(
                 "Trellis rejected the token (401): it is invalid or expired; check TRELLIS_API_KEY / "
                 "TRELLIS_TOKEN and try again."
             )
-        return errors.AuthenticationError(message, **kwargs)
+        return scrub_error(errors.AuthenticationError(message, **kwargs), secrets)
     if status == 429:
         wait = parse_retry_after(response.headers.get("retry-after"))
         message = (
@@ -154,7 +146,7 @@ def error_from_response(
             if wait is not None
             else "Rate limited by Trellis: wait a minute and ask again."
         )
-        return errors.RateLimitError(message, retry_after=wait, **kwargs)
+        return scrub_error(errors.RateLimitError(message, retry_after=wait, **kwargs), secrets)
     if status == 404:
         cls, message = errors.NotFoundError, _not_found_message(code, context, said, response)
     elif status == 400:
@@ -173,6 +165,12 @@ def error_from_response(
             errors.PermissionDeniedError,
             f"Trellis refused the request ({said}); ask an organization admin for access.",
         )
+    elif status == 409 and code == "TURN_IN_PROGRESS":
+        cls, message = (
+            errors.ConflictError,
+            "An answer is already being written in this chat: wait for it to finish (or stop it), "
+            "then ask again.",
+        )
     elif status == 409:
         cls, message = (
             errors.ConflictError,
@@ -189,7 +187,8 @@ def error_from_response(
         )
     else:
         cls, message = errors.APIError, f"Trellis answered {said}; check the request and try again."
-    return cls(_scrub(message, secrets), **kwargs)
+    # Whatever field the server echoed a secret in (detail, code, debug_id, whole or in part).
+    return scrub_error(cls(message, **kwargs), secrets)
 
 
 def _not_found_message(code: str | None, context: Context, said: str, response: httpx.Response) -> str:
@@ -227,6 +226,7 @@ def _not_found_message(code: str | None, context: Context, said: str, response: 
 
 def transport_error(exc: Exception, base_url: str, timeout: float) -> errors.TransportError:
     """The error of the family for a failed connection (httpx's own errors stay the ``__cause__``)."""
+    base_url = redact_url(base_url)  # a user:password@ in the URL is never shown
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         return errors.ConnectError(f"Could not reach Trellis at {base_url}: is the server running?")
     if isinstance(exc, httpx.TimeoutException):
@@ -281,7 +281,7 @@ class _Core:
         return wait if wait <= MAX_AUTO_WAIT else None
 
     def _error(self, response: httpx.Response, context: Context | None) -> errors.APIError:
-        return error_from_response(response, context, self.tokens.secrets)
+        return error_from_response(response, context, self.tokens.secrets + url_secrets(self.base_url))
 
     def _fail(self, exc: Exception) -> NoReturn:
         raise transport_error(exc, self.base_url, self.settings.timeout) from exc

@@ -37,6 +37,8 @@ from typing import Any
 
 import altair as alt
 
+from .events import Chart
+
 __all__ = [
     "MAX_BARS",
     "MAX_LINE_POINTS",
@@ -341,8 +343,6 @@ def svg_data_uri(svg: str) -> str:
 
 
 def _spec_of(chart: Any) -> dict[str, Any]:
-    from .events import Chart
-
     if isinstance(chart, Chart):
         from .convert import chart_to_altair
 

@@ -31,10 +31,11 @@ from ._http import AsyncHTTP, SyncHTTP
 from .auth import Secret, TokenManager
 from .chats import AsyncChats, Chats
 from .config import Settings
+from .conversation import AsyncConversation, Conversation
 from .queries import AsyncQueries, Queries
+from .scrub import redact_url
 
 if TYPE_CHECKING:
-    from .conversation import AsyncConversation, Conversation
     from .websocket import AsyncChatSocket, ChatSocket
 
 __all__ = ["AsyncChats", "AsyncTrellis", "Chats", "Trellis"]
@@ -57,7 +58,8 @@ def _repr(client: Trellis | AsyncTrellis) -> str:
     s = client.settings
     auth = "api key" if s.api_key is not None else "token" if s.token is not None else "none"
     return (
-        f"<{type(client).__name__} base_url={s.base_url!r} integration_id={s.integration_id!r} auth={auth}>"
+        f"<{type(client).__name__} base_url={redact_url(s.base_url)!r} "
+        f"integration_id={s.integration_id!r} auth={auth}>"
     )
 
 
@@ -162,8 +164,6 @@ class Trellis(_Base):
 
         ``transport``: ``"sse"`` or ``"websocket"`` (default: ``TRELLIS_TRANSPORT``, else SSE).
         """
-        from .conversation import Conversation
-
         return Conversation(
             self, chat_id=chat_id, integration_id=integration_id, model=model, transport=transport
         )
@@ -231,8 +231,6 @@ class AsyncTrellis(_Base):
         model: str | None = None,
         transport: str | None = None,
     ) -> AsyncConversation:
-        from .conversation import AsyncConversation
-
         return AsyncConversation(
             self, chat_id=chat_id, integration_id=integration_id, model=model, transport=transport
         )

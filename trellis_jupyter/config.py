@@ -15,6 +15,7 @@ Secrets are held in :class:`~trellis_jupyter.auth.Secret`, so a ``repr`` of the 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from ._retry import DEFAULT_MAX_RETRY_WAIT
 from .auth import Secret
 from .errors import ConfigurationError
+from .scrub import redact_url
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_MAX_RETRY_WAIT", "DEFAULT_TIMEOUT", "Settings"]
 
@@ -92,6 +94,12 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
     max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
+
+    def __repr__(self) -> str:
+        # Written out (not the dataclass's) so that a user:password@ in the base URL never shows.
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        values["base_url"] = redact_url(self.base_url)
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in values.items())})"
 
     @classmethod
     def resolve(

@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._wsproto import resolve_transport
 from .answer import Answer
 from .errors import ConfigurationError
 from .stream import (
@@ -128,8 +129,6 @@ class _Common:
         model: str | None,
         transport: str | None = None,
     ) -> None:
-        from ._wsproto import resolve_transport
-
         self.transport = resolve_transport(transport)  # "sse" or "websocket"
         self._socket: Any = None  # the WebSocket, opened on the first question when transport="websocket"
         self.state = state if state is not None else ChatState()

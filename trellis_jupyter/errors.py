@@ -16,6 +16,7 @@
     │   ├── ConnectError            the server could not be reached
     │   ├── RequestTimeoutError     no answer within the timeout
     │   └── ConnectionLostError     the stream was cut before the answer was complete
+    │       └── EventTooLargeError  the client cut it: one event passed its size limit
     ├── MalformedEventError         the server sent an event we cannot read
     └── AnswerError                 the server ended the answer with an ``error`` event
 
@@ -45,6 +46,7 @@ __all__ = [
     "ConflictError",
     "ConnectError",
     "ConnectionLostError",
+    "EventTooLargeError",
     "MalformedEventError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -156,6 +158,11 @@ class RequestTimeoutError(TransportError, builtins.TimeoutError):
 
 class ConnectionLostError(TransportError):
     """The connection dropped before the answer was complete; ``answer`` holds what arrived."""
+
+
+class EventTooLargeError(ConnectionLostError):
+    """One SSE line or event passed the client's size limit: the stream was stopped, the partial
+    answer kept (a hostile or broken server cannot take the kernel's memory)."""
 
 
 class MalformedEventError(TrellisError):

@@ -16,6 +16,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 from .display import AnswerInterrupted, LiveAnswer, show_stream
 from .errors import TrellisError
 from .magic_args import ParserExit, help_text, parse_cell_options, parse_command, substitute
+from .scrub import redact_url
 from .session import Session, get_session
 
 __all__ = ["TrellisMagics", "load_ipython_extension", "unload_ipython_extension"]
@@ -161,7 +162,7 @@ class TrellisMagics(Magics):
             print(f"Server:      not connected: {error}")
             return
         local = " (local server)" if session.local_server is not None else ""
-        print(f"Server:      {session.base_url}{local}")
+        print(f"Server:      {redact_url(session.base_url)}{local}")
         try:
             integration = session.integration_id()
             label = (

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
+from ._wsproto import resolve_transport
 from .errors import ConfigurationError
+from .scrub import redact_url
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -73,8 +75,6 @@ class MagicSettings(Configurable):
 
     @default("transport")
     def _transport_default(self) -> str:
-        from ._wsproto import resolve_transport
-
         try:
             return resolve_transport(None)  # TRELLIS_TRANSPORT, else "sse"
         except ConfigurationError:
@@ -160,7 +160,7 @@ class Session:
             charts.disable_offline_charts()
 
     def __repr__(self) -> str:
-        return f"<trellis Session base_url={self.base_url!r} chat_id={self.chat_id!r}>"
+        return f"<trellis Session base_url={redact_url(self.base_url)!r} chat_id={self.chat_id!r}>"
 
     # -- clients ------------------------------------------------------------------------------
 

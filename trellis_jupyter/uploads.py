@@ -1,4 +1,4 @@
-"""Chat uploads and saved queries as typed results, and the files a caller may upload.
+"""The files a caller may upload to a chat, and the extra fields a question with uploads sends.
 
 ``client.chats.upload(chat_id, files)`` accepts, for each file:
 

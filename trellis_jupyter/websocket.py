@@ -41,6 +41,7 @@ from .errors import (
     TrellisError,
 )
 from .events import Event
+from .scrub import redact_url, scrub_error, url_secrets
 from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
 
 if TYPE_CHECKING:
@@ -72,7 +73,11 @@ _wire_logger.addFilter(_RedactAuthorization())
 
 
 def _open_error(exc: BaseException, url: str) -> TrellisError:
-    """The error for a connection that could not be opened."""
+    """The error for a connection that could not be opened (a ``user:password@`` never shown)."""
+    return scrub_error(_open_error_of(exc, redact_url(url)), url_secrets(url))
+
+
+def _open_error_of(exc: BaseException, url: str) -> TrellisError:
     if isinstance(exc, InvalidStatus):
         return proto.handshake_error(exc.response.status_code)
     if isinstance(exc, InvalidURI):

@@ -32,6 +32,7 @@ __all__ = [
     "UploadRow",
     "default_store_path",
     "new_id",
+    "private_folder",
     "utc_now",
 ]
 
@@ -89,8 +90,23 @@ def default_store_path() -> str:
     """Where ``trellis-jupyter serve`` keeps chats by default: the user's cache directory."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(base, "trellis-jupyter")
-    os.makedirs(folder, mode=0o700, exist_ok=True)  # the store keeps the API key: owner only
+    private_folder(folder)  # the store keeps the API key: owner only
     return os.path.join(folder, "chats.sqlite")
+
+
+def private_folder(folder: str) -> None:
+    """Create ``folder`` readable by its owner only (0700), or tighten it when it exists already.
+
+    Whoever comes first (the store, or the demo database built before it) makes it 0700, so the
+    order of first use does not matter.
+    """
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    try:
+        st = os.stat(folder)
+        if stat.S_IMODE(st.st_mode) & 0o077 and st.st_uid == getattr(os, "getuid", lambda: -1)():
+            os.chmod(folder, 0o700)
+    except OSError:
+        pass  # not ours to change: the store file itself is still created 0600
 
 
 def utc_now() -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import re
 import threading
@@ -88,12 +89,46 @@ def _default_title(question: str | None) -> str:
     return "Chat " + datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
+def check_title(ctx: ServerContext, title: str) -> None:
+    """400 INVALID_REQUEST for a title longer than the server's cap."""
+    cap = ctx.settings.max_title_chars
+    if len(title) > cap:
+        raise ApiError(
+            400,
+            f"The title is {len(title):,} characters long; the limit is {cap:,}: shorten it.",
+            "INVALID_REQUEST",
+        )
+
+
+def check_question(ctx: ServerContext, question: str) -> None:
+    """400 INVALID_REQUEST for an empty question or one longer than the server's cap."""
+    cap = ctx.settings.max_message_chars
+    if len(question) > cap:
+        raise ApiError(
+            400,
+            f"The message is {len(question):,} characters long; the limit is {cap:,}: shorten it.",
+            "INVALID_REQUEST",
+        )
+    if not question.strip():
+        raise ApiError(400, "The message is empty: write a question.", "INVALID_REQUEST")
+
+
 def create_chat(
     ctx: ServerContext, principal: Principal, title: str | None, integration_id: str | None
 ) -> Any:
-    """A new chat for the member, within the open-chat cap (409 OPEN_CHAT_CAP beyond it)."""
+    """A new chat for the member, within the creation rate limit (429) and the open-chat cap (409).
+
+    Every way of creating a chat comes here, a send without a chat id included.
+    """
+    if title is not None:
+        check_title(ctx, title)
     if integration_id is not None:
         ctx.database(integration_id)  # 404 when unknown
+    wait = ctx.create_limiter.hit(principal.jti)
+    if wait is not None:
+        raise ApiError(
+            429, f"Too many chats created: wait {wait:.0f} s and try again.", "RATE_LIMIT", retry_after=wait
+        )
     cap = ctx.settings.open_chat_cap
     if cap and ctx.store.count_chats(principal.member_id) >= cap:
         raise ApiError(
@@ -119,8 +154,7 @@ def prepare_turn(
     """
     question = _string_field(body, "content" if edit else "message", required=True)
     assert question is not None
-    if not question.strip():
-        raise ApiError(400, "The message is empty: write a question.", "INVALID_REQUEST")
+    check_question(ctx, question)  # before anything is planned, stored or created
     model = _string_field(body, "model", required=False) or DEFAULT_MODEL
     if model not in MODEL_IDS:
         raise ApiError(
@@ -131,8 +165,10 @@ def prepare_turn(
         ctx.database(integration_id)
     chat_id = edit[0] if edit else _string_field(body, "chat_id", required=False)
     if chat_id is None:
-        title = _string_field(body, "title", required=False) or _default_title(question)
-        chat = create_chat(ctx, principal, title, integration_id)
+        title = _string_field(body, "title", required=False)
+        if title is not None:
+            check_title(ctx, title)
+        chat = create_chat(ctx, principal, title or _default_title(question), integration_id)
     else:
         chat = ctx.store.get_chat(principal.member_id, chat_id)
         if chat is None:
@@ -165,6 +201,39 @@ def _with_id(payload: Table | Chart) -> Table | Chart:
     if is_visualization_id(payload.id):
         return payload
     return dataclasses.replace(payload, id=new_visualization_id())
+
+
+def _bounded(ctx: ServerContext, planned: PlannedAnswer) -> PlannedAnswer:
+    """The answer within ``max_turn_bytes``: text cut, then visualizations left out from the end."""
+    budget = ctx.settings.max_turn_bytes
+    text = planned.text
+    if len(text) > budget // 4:
+        text = text[: budget // 4] + "\u2026"
+    used = len(text.encode("utf-8", errors="replace"))
+    kept: list[Table | Chart] = []
+    for payload in planned.visualizations:
+        size = len(json.dumps(payload.to_data(), ensure_ascii=False, default=str))
+        if used + size <= budget:
+            kept.append(payload)
+            used += size
+    if len(kept) == len(planned.visualizations) and text is planned.text:
+        return planned
+    left = len(planned.visualizations) - len(kept)
+    if left:
+        text += (
+            f"\n\n({left} more table(s) or chart(s) left out: the answer passed the server's "
+            f"{budget:,}-byte limit; ask for less data.)"
+        )
+    return dataclasses.replace(planned, text=text, visualizations=kept)
+
+
+def _out_of_range(exc: Exception) -> bool:
+    """A date or number in the question that Python's dates cannot hold (year 10000, 10**12 days)."""
+    if isinstance(exc, OverflowError):
+        return True
+    return isinstance(exc, ValueError) and any(
+        words in str(exc) for words in ("out of range", "year ", "day is out", "must be in")
+    )
 
 
 def _history(ctx: ServerContext, chat_id: str, before: str) -> list[PastTurn]:
@@ -254,7 +323,7 @@ async def _run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
     try:
         history = _history(ctx, spec.chat_id, before=user_message_id)
         await emit(Processing("thinking"))
-        planned = await _plan(ctx, spec, history, emit)
+        planned = _bounded(ctx, await _plan(ctx, spec, history, emit))
         visualizations = [_with_id(v) for v in planned.visualizations]
         for payload in visualizations:
             await emit(Visualization(payload))
@@ -276,7 +345,17 @@ async def _run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
     except StoreError as exc:
         await emit(error_event(str(exc), exc.code))
         return
-    except Exception:
+    except Exception as exc:
+        if _out_of_range(exc):
+            # A guard for the planner's date arithmetic: an odd question, not a server failure.
+            await emit(
+                error_event(
+                    "The question names a date or a period out of range (years 1 to 9999): "
+                    "ask about a narrower period.",
+                    "UNANSWERABLE",
+                )
+            )
+            return
         debug_id = new_debug_id()
         logger.exception("turn failed in chat %s (debug id %s)", spec.chat_id, debug_id)
         await emit(
