@@ -59,6 +59,7 @@ LAYERS: dict[str, int] = {
     "display": 6,
     "magic_args": 6,
     "magics": 6,
+    "magic_data": 6,
     "widget": 6,
     "widget_html": 6,
     "widget_wire": 6,

@@ -284,6 +284,13 @@ def test_server_limits_and_bad_files_give_the_documented_errors(local_server: An
             "UTF-8",
         ),
         ([("files", ("empty.csv", b"", "text/csv"))], chat_id, 400, "INVALID_REQUEST", "is empty"),
+        (
+            [("files", ("wide.csv", ",".join(f"c{i}" for i in range(2001)).encode(), "text/csv"))],
+            chat_id,
+            400,
+            "INVALID_REQUEST",
+            "at most 2000",
+        ),
         ([csv], None, 400, "MISSING_CHAT_ID", "chat_id"),
         ([csv], "chat_000000000000000000000000", 404, "CHAT_NOT_FOUND", "Chat not found"),
     ]

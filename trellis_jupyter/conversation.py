@@ -209,7 +209,7 @@ class Conversation(_Common):
         ids = list(upload_ids or [])
         if files is not None:
             ids += [u.id for u in self.upload(files)]
-        return self._streams.stream(
+        opener = self._streams.send_opener(
             question,
             chat_id=state.chat_id,
             integration_id=integration_id or state.integration_id,
@@ -217,8 +217,13 @@ class Conversation(_Common):
             upload_ids=ids or None,
             saved_query_id=saved_query_id,
             parameters=parameters,
+        )
+        return AnswerStream(
+            opener,
+            question=question,
             on_open=state.record,
             on_end=state.settle,
+            max_retry_wait=self.client.settings.max_retry_wait,
         )
 
     def upload(self, files: Any) -> list[Upload]:
@@ -359,7 +364,7 @@ class AsyncConversation(_Common):
     ) -> AsyncAnswerStream:
         """Ask, streaming (to attach new files, ``await upload(files)`` first, or use :meth:`ask`)."""
         state = self.state
-        return self._streams.stream(
+        opener = self._streams.send_opener(
             question,
             chat_id=state.chat_id,
             integration_id=integration_id or state.integration_id,
@@ -367,8 +372,13 @@ class AsyncConversation(_Common):
             upload_ids=upload_ids,
             saved_query_id=saved_query_id,
             parameters=parameters,
+        )
+        return AsyncAnswerStream(
+            opener,
+            question=question,
             on_open=state.record,
             on_end=state.settle,
+            max_retry_wait=self.client.settings.max_retry_wait,
         )
 
     async def ask(self, question: str, *, files: Any = None, **options: Any) -> Answer:

@@ -81,7 +81,8 @@ class TurnStreams(Protocol):
 
     ``send_opener`` / ``edit_opener`` give the opener of a question or an edit (the arguments are
     checked at once; nothing is sent until the opener is called), so a caller can compose it with
-    work of its own; ``stream`` / ``edit`` wrap one in an :class:`AnswerStream`.
+    work of its own and wrap it in an :class:`AnswerStream`, as both transports' ``stream`` and
+    ``edit`` do.
     """
 
     def send_opener(
@@ -105,33 +106,6 @@ class TurnStreams(Protocol):
         integration_id: str | None = None,
         model: str | None = None,
     ) -> Opener: ...
-
-    def stream(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        title: str | None = None,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        on_open: Hook | None = None,
-        on_end: Hook | None = None,
-    ) -> AnswerStream: ...
-
-    def edit(
-        self,
-        chat_id: str,
-        message_id: str,
-        content: str,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        on_open: Hook | None = None,
-        on_end: Hook | None = None,
-    ) -> AnswerStream: ...
 
 
 class AsyncTurnStreams(Protocol):
@@ -158,33 +132,6 @@ class AsyncTurnStreams(Protocol):
         integration_id: str | None = None,
         model: str | None = None,
     ) -> AsyncOpener: ...
-
-    def stream(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        title: str | None = None,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        on_open: Hook | None = None,
-        on_end: Hook | None = None,
-    ) -> AsyncAnswerStream: ...
-
-    def edit(
-        self,
-        chat_id: str,
-        message_id: str,
-        content: str,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        on_open: Hook | None = None,
-        on_end: Hook | None = None,
-    ) -> AsyncAnswerStream: ...
 
 
 _ADVICE = {
