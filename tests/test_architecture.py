@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     # 1 - the local server (trellis_jupyter.local.*), checked by its own rule below
     # 2 - answers and their presentation, still without I/O
     "answer": 2,
+    "_error_text": 2,
     "render": 2,
     "convert": 2,
     "charts": 2,

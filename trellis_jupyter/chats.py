@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._error_text import CallContext
 from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
 from .errors import APIError, ConfigurationError
@@ -119,7 +120,7 @@ class Chats:
     def _create(self, title: str | None, integration_id: str | None, *, wait_out: bool) -> dict[str, Any]:
         integration_id = integration_id or self._client.settings.integration_id
         body = {k: v for k, v in (("title", title), ("integration_id", integration_id)) if v is not None}
-        context = {"integration_id": integration_id}
+        context = CallContext(integration_id=integration_id)
         return dict(
             self._http.request(
                 "POST", "/v1/chats/create", json=body, idempotent=False, context=context, wait_out=wait_out
@@ -142,18 +143,23 @@ class Chats:
 
     def get(self, chat_id: str) -> dict[str, Any]:
         """A chat with its messages, oldest first."""
-        return dict(self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id}))
+        return dict(
+            self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
+        )
 
     def rename(self, chat_id: str, title: str) -> dict[str, Any]:
         return dict(
             self._http.request(
-                "PUT", f"/v1/chats/{_id(chat_id)}", json={"title": title}, context={"chat_id": chat_id}
+                "PUT",
+                f"/v1/chats/{_id(chat_id)}",
+                json={"title": title},
+                context=CallContext(chat_id=chat_id),
             )
         )
 
     def delete(self, chat_id: str) -> dict[str, Any]:
         """Delete a chat and all its messages (irreversible)."""
-        body = self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id})
+        body = self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
         return dict(body or {})
 
     def delete_many(self, chat_ids: Sequence[str]) -> dict[str, Any]:
@@ -168,7 +174,7 @@ class Chats:
         self._http.request(
             "DELETE",
             f"/v1/chats/{_id(chat_id)}/messages/{_id(message_id)}",
-            context={"chat_id": chat_id, "message_id": message_id},
+            context=CallContext(chat_id=chat_id, message_id=message_id),
         )
 
     def feedback(self, message_id: str, feedback: str, note: str | None = None) -> dict[str, Any]:
@@ -179,7 +185,7 @@ class Chats:
                 "PATCH",
                 f"/v1/chats/messages/{_id(message_id)}/feedback",
                 json=body,
-                context={"message_id": message_id},
+                context=CallContext(message_id=message_id),
             )
             or {}
         )
@@ -193,18 +199,22 @@ class Chats:
             files=[("files", part) for part in parts],
             data={"chat_id": chat_id},
             idempotent=False,
-            context={"chat_id": chat_id},
+            context=CallContext(chat_id=chat_id),
         )
         return _uploads(body, chat_id)
 
     def uploads(self, chat_id: str) -> Uploads:
         """The chat's uploads, oldest first."""
-        body = self._http.request("GET", f"/v1/chats/{_id(chat_id)}/uploads", context={"chat_id": chat_id})
+        body = self._http.request(
+            "GET", f"/v1/chats/{_id(chat_id)}/uploads", context=CallContext(chat_id=chat_id)
+        )
         return _uploads(body, chat_id)
 
     def delete_upload(self, upload_id: str) -> None:
         """Delete an upload (irreversible); a table it became is gone from the chat too."""
-        self._http.request("DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context={"upload_id": upload_id})
+        self._http.request(
+            "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context=CallContext(upload_id=upload_id)
+        )
 
     def start(
         self, title: str | None = None, integration_id: str | None = None, *, wait: bool = True
@@ -250,7 +260,7 @@ class Chats:
                 cid = self.start(title, integration_id, wait=False)
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
-            context = {"chat_id": cid, "integration_id": integration_id}
+            context = CallContext(chat_id=cid, integration_id=integration_id)
             return SSEEvents(self._http.open_stream("POST", "/v1/chats", json=body, context=context))
 
         return opener
@@ -270,7 +280,7 @@ class Chats:
 
         def opener(answer: Answer) -> SSEEvents:
             answer.chat_id = chat_id
-            context = {"chat_id": chat_id, "message_id": message_id}
+            context = CallContext(chat_id=chat_id, message_id=message_id)
             return SSEEvents(self._http.open_stream("PATCH", path, json=body, context=context))
 
         return opener
@@ -357,7 +367,7 @@ class AsyncChats:
                 "/v1/chats/create",
                 json=body,
                 idempotent=False,
-                context={"integration_id": integration_id},
+                context=CallContext(integration_id=integration_id),
                 wait_out=wait_out,
             )
         )
@@ -377,18 +387,23 @@ class AsyncChats:
 
     async def get(self, chat_id: str) -> dict[str, Any]:
         return dict(
-            await self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id})
+            await self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
         )
 
     async def rename(self, chat_id: str, title: str) -> dict[str, Any]:
         return dict(
             await self._http.request(
-                "PUT", f"/v1/chats/{_id(chat_id)}", json={"title": title}, context={"chat_id": chat_id}
+                "PUT",
+                f"/v1/chats/{_id(chat_id)}",
+                json={"title": title},
+                context=CallContext(chat_id=chat_id),
             )
         )
 
     async def delete(self, chat_id: str) -> dict[str, Any]:
-        body = await self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id})
+        body = await self._http.request(
+            "DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id)
+        )
         return dict(body or {})
 
     async def delete_many(self, chat_ids: Sequence[str]) -> dict[str, Any]:
@@ -401,7 +416,7 @@ class AsyncChats:
         await self._http.request(
             "DELETE",
             f"/v1/chats/{_id(chat_id)}/messages/{_id(message_id)}",
-            context={"chat_id": chat_id, "message_id": message_id},
+            context=CallContext(chat_id=chat_id, message_id=message_id),
         )
 
     async def feedback(self, message_id: str, feedback: str, note: str | None = None) -> dict[str, Any]:
@@ -411,7 +426,7 @@ class AsyncChats:
                 "PATCH",
                 f"/v1/chats/messages/{_id(message_id)}/feedback",
                 json=body,
-                context={"message_id": message_id},
+                context=CallContext(message_id=message_id),
             )
             or {}
         )
@@ -424,19 +439,19 @@ class AsyncChats:
             files=[("files", part) for part in parts],
             data={"chat_id": chat_id},
             idempotent=False,
-            context={"chat_id": chat_id},
+            context=CallContext(chat_id=chat_id),
         )
         return _uploads(body, chat_id)
 
     async def uploads(self, chat_id: str) -> Uploads:
         body = await self._http.request(
-            "GET", f"/v1/chats/{_id(chat_id)}/uploads", context={"chat_id": chat_id}
+            "GET", f"/v1/chats/{_id(chat_id)}/uploads", context=CallContext(chat_id=chat_id)
         )
         return _uploads(body, chat_id)
 
     async def delete_upload(self, upload_id: str) -> None:
         await self._http.request(
-            "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context={"upload_id": upload_id}
+            "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context=CallContext(upload_id=upload_id)
         )
 
     async def start(
@@ -476,7 +491,7 @@ class AsyncChats:
                 cid = await self.start(title, integration_id, wait=False)
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
-            context = {"chat_id": cid, "integration_id": integration_id}
+            context = CallContext(chat_id=cid, integration_id=integration_id)
             return AsyncSSEEvents(
                 await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
             )
@@ -497,7 +512,7 @@ class AsyncChats:
 
         async def opener(answer: Answer) -> AsyncSSEEvents:
             answer.chat_id = chat_id
-            context = {"chat_id": chat_id, "message_id": message_id}
+            context = CallContext(chat_id=chat_id, message_id=message_id)
             return AsyncSSEEvents(await self._http.open_stream("PATCH", path, json=body, context=context))
 
         return opener

@@ -105,7 +105,11 @@ class ConfigurationError(TrellisError):
 
 
 class APIError(TrellisError):
-    """The server answered with an error status; ``retry_after``: the seconds it asked to wait."""
+    """The server answered with an error status: ``status_code``, and ``body``, the response's JSON
+    (or its text) as the server sent it, any secret in it masked; ``retry_after``: the seconds it
+    asked to wait (a 429, or a 503 with ``Retry-After``)."""
+
+    body: Any = None
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)

@@ -36,6 +36,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from types import TracebackType
 from typing import Any, Protocol
 
+from ._error_text import answer_failed
 from ._retry import DEFAULT_MAX_RETRY_WAIT, RetryBudget, waiting_status
 from ._sse import lost_connection
 from .answer import Answer
@@ -134,39 +135,12 @@ class AsyncTurnStreams(Protocol):
     ) -> AsyncOpener: ...
 
 
-_ADVICE = {
-    "UNANSWERABLE": "try rephrasing the question",
-    "QUERY_FAILED": "try rephrasing the question",
-    "QUERY_TIMEOUT": "ask for less data, e.g. a narrower time range",
-    "CHAT_NOT_FOUND": "it may have been deleted; start a new chat",
-    "MESSAGE_NOT_FOUND": "reload the chat's history and try again",
-    "INTEGRATION_NOT_FOUND": "pick an id from client.integrations() or set TRELLIS_INTEGRATION_ID",
-    "UNAUTHORIZED": "check TRELLIS_API_KEY / TRELLIS_TOKEN and try again",
-    "TURN_IN_PROGRESS": "wait for the current answer to finish, then ask again",
-}
-
-
 def answer_error(answer: Answer) -> AnswerError:
     """The error for an answer that ended with the server's ``error`` event."""
     error = answer.error
     assert error is not None
-    if error.code == "RATE_LIMIT":
-        wait = error.retry_after
-        message = (
-            f"Rate limited: wait {max(1, round(wait + 0.49))} s and ask again."
-            if wait is not None
-            else "Rate limited by Trellis: wait a minute and ask again."
-        )
-    else:
-        text = " ".join((error.error or "the server reported an error").split()).rstrip(".")
-        advice = _ADVICE.get(error.code or "")
-        if advice is None:
-            advice = "ask again in a moment" if error.retryable else "ask again, or rephrase the question"
-            if error.debug_id:
-                advice += f" (debug id {error.debug_id})"
-        message = f"Trellis could not answer: {text}; {advice}."
     return AnswerError(
-        message,
+        answer_failed(error),
         detail=error.error,
         code=error.code,
         debug_id=error.debug_id,
@@ -188,6 +162,7 @@ class _StreamState:
         self._on_end = on_end
         self._opened = False
         self._finished = False
+        self._closing = False  # close() was called (maybe from another thread): never reopen
         self._budget = RetryBudget(max_retry_wait)
         self._pending: float | None = None  # a refused request's wait, still to be shown or slept
         self._announced = False
@@ -318,7 +293,7 @@ class AnswerStream(_StreamState):
 
     def __next__(self) -> Event:
         while (events := self._events) is None:
-            if self._finished:
+            if self._finished or self._closing:
                 raise StopIteration
             if self._pending is not None:
                 if not self._announced:
@@ -372,7 +347,11 @@ class AnswerStream(_StreamState):
         return self._final()
 
     def close(self) -> None:
-        """End the HTTP stream (or a wait) at once; an unfinished answer is marked interrupted."""
+        """End the HTTP stream (or a wait) at once; an unfinished answer is marked interrupted.
+
+        Safe from any thread, also while another thread iterates: that iteration stops at once.
+        """
+        self._closing = True
         if not self.answer.done and self._opened:
             self.answer.mark_interrupted()
         self._stop_waiting()
@@ -438,7 +417,7 @@ class AsyncAnswerStream(_StreamState):
 
     async def __anext__(self) -> Event:
         while (events := self._events) is None:
-            if self._finished:
+            if self._finished or self._closing:
                 raise StopAsyncIteration
             if self._pending is not None:
                 if not self._announced:
@@ -495,6 +474,7 @@ class AsyncAnswerStream(_StreamState):
 
     async def aclose(self) -> None:
         """End the HTTP stream (or a wait) at once; an unfinished answer is marked interrupted."""
+        self._closing = True
         if not self.answer.done and self._opened:
             self.answer.mark_interrupted()
         self._stop_waiting()

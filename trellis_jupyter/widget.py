@@ -36,18 +36,18 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import anywidget
 import traitlets
 
 from .answer import Answer
 from .errors import MalformedEventError, TrellisError
-from .events import ChatMetadata, Processing, TextDelta, Visualization, VisualizationPayload
+from .events import ChatMetadata, Processing, Table, TextDelta, Visualization, VisualizationPayload
 from .widget_wire import DeltaBatcher, browser_payload
 
 if TYPE_CHECKING:
-    from .client import AsyncTrellis
+    from .client import AsyncTrellis, Trellis
     from .conversation import AsyncConversation, ChatState
     from .session import Session
     from .stream import AsyncAnswerStream
@@ -83,8 +83,11 @@ class ChatWidget(anywidget.AnyWidget):
 
     ``ChatWidget()`` uses the kernel's session (what ``%trellis connect`` set up, else the
     environment). ``conversation=`` gives an :class:`~trellis_jupyter.AsyncConversation` to use
-    instead (it may share its ``ChatState`` with a sync conversation), ``client=`` an
-    :class:`~trellis_jupyter.AsyncTrellis` to start a new conversation on. ``on_answer`` is called
+    instead (it may share its ``ChatState`` with a sync conversation), ``client=`` a client to
+    start a new conversation on: an :class:`~trellis_jupyter.AsyncTrellis`, or a
+    :class:`~trellis_jupyter.Trellis`, whose settings (server, credentials, integration, model,
+    timeout, retries) make the async twin the widget needs (a custom ``http_client`` is not
+    carried over). ``on_answer`` is called
     with each finished :class:`~trellis_jupyter.Answer` (complete, stopped or failed).
     """
 
@@ -104,15 +107,20 @@ class ChatWidget(anywidget.AnyWidget):
         self,
         conversation: AsyncConversation | None = None,
         *,
-        client: AsyncTrellis | None = None,
+        client: AsyncTrellis | Trellis | None = None,
         session: Session | None = None,
         on_answer: AnswerCallback | None = None,
         page_size: int = 10,
         **kwargs: Any,
     ) -> None:
-        super().__init__(page_size=page_size, **kwargs)
+        owned: AsyncTrellis | None = None
         if conversation is None and client is not None:
-            conversation = client.conversation()
+            # A sync client gets its async twin now: a wrong client fails here, not at the first question.
+            async_client = client if _is_async_client(client) else _async_twin(client)
+            owned = None if async_client is client else async_client
+            conversation = async_client.conversation()
+        super().__init__(page_size=page_size, **kwargs)
+        self._owned_client = owned
         if conversation is None and session is None:
             from .session import get_session
 
@@ -492,6 +500,8 @@ class ChatWidget(anywidget.AnyWidget):
                 self.new_chat()
             elif kind == "edit":
                 self.edit(str(content.get("text") or ""))
+            elif kind == "table_rows":
+                self._send_rows(str(content.get("entry")), content.get("index"), content.get("request"))
             elif kind == "feedback":
                 note = content.get("note")
                 self._spawn(
@@ -499,6 +509,16 @@ class ChatWidget(anywidget.AnyWidget):
                 )
         except (ValueError, RuntimeError, TrellisError) as exc:
             self.error = str(exc)
+
+    def _send_rows(self, entry_id: str, index: Any, request: Any) -> None:
+        """Every row of one table of an answer (Download CSV of a table cut for the browser)."""
+        answer = self._answers.get(entry_id)
+        rows = None
+        if answer is not None and isinstance(index, int) and 0 <= index < len(answer.visualizations):
+            viz = answer.visualizations[index]
+            if isinstance(viz, Table):
+                rows = viz.rows
+        self.send({"type": "table_rows", "request": request, "rows": rows})
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -539,8 +559,44 @@ class ChatWidget(anywidget.AnyWidget):
         data = {**data, "text/html": transcript_html(self._entries)}
         return data, metadata
 
+    def close(self) -> None:
+        """Close the widget (and the async client it made from a sync one)."""
+        owned, self._owned_client = getattr(self, "_owned_client", None), None
+        if owned is not None:
+            loop = self._loop
+            if loop is not None and not loop.is_closed() and loop.is_running():
+                loop.call_soon_threadsafe(lambda: self._spawn(owned.aclose()))
+        super().close()
+
     def __repr__(self) -> str:
         return f"<ChatWidget chat_id={self.chat_id!r} answers={len(self._answers)} busy={self.busy}>"
+
+
+def _is_async_client(client: object) -> TypeGuard[AsyncTrellis]:
+    from .client import AsyncTrellis
+
+    return isinstance(client, AsyncTrellis)
+
+
+def _async_twin(client: object) -> AsyncTrellis:
+    """The async client the widget's tasks need, made from a sync :class:`Trellis`'s settings."""
+    from .client import AsyncTrellis, Trellis
+
+    if not isinstance(client, Trellis):
+        raise TypeError(
+            f"ChatWidget(client=...) takes a Trellis or AsyncTrellis client, not {type(client).__name__}."
+        )
+    s = client.settings
+    return AsyncTrellis(
+        base_url=s.base_url,
+        api_key=s.api_key,
+        email=s.email,
+        token=s.token,
+        integration_id=s.integration_id,
+        model=s.model,
+        timeout=s.timeout,
+        max_retries=s.max_retries,
+    )
 
 
 _warming: list[threading.Thread] = []

@@ -45,10 +45,19 @@ export interface DeltaMessage {
   text: string;
 }
 
+/** Kernel -> browser custom message: every row of a table, answering a `table_rows` command. */
+export interface TableRowsMessage {
+  type: "table_rows";
+  request: number;
+  /** null when the kernel no longer has that table. */
+  rows: unknown[][] | null;
+}
+
 /** Browser -> kernel custom messages. */
 export type Command =
   | { type: "send"; text: string }
   | { type: "stop" }
   | { type: "new_chat" }
   | { type: "feedback"; id: string; value: "positive" | "negative"; note?: string }
-  | { type: "edit"; id: string; text: string };
+  | { type: "edit"; id: string; text: string }
+  | { type: "table_rows"; entry: string; index: number; request: number };

@@ -8,12 +8,13 @@
  * consistent across several views of one widget.
  */
 
-import { renderChart } from "./chart";
+import { chartTitle, chartTools, renderChart } from "./chart";
+import { download } from "./export";
 import { LiveText } from "./live";
 import { setMarkdown } from "./markdown";
 import { scrollKey, ScrollFollow, END_SLACK_PX } from "./scroll";
 import { renderTable, type TablePayload } from "./table";
-import type { Command, DeltaMessage, Entry, Model, Visualization } from "./types";
+import type { Command, DeltaMessage, Entry, Model, TableRowsMessage, Visualization } from "./types";
 
 const STATUS_TEXT: Record<string, string> = {
   starting: "Starting…",
@@ -256,8 +257,31 @@ export class ChatView {
 
   // -- kernel messages ----------------------------------------------------------------------------
 
+  private requests = new Map<number, (rows: unknown[][] | null) => void>();
+  private nextRequest = 1;
+
+  /** Every row of table `index` of entry `entry`, from the kernel (null if it cannot say). */
+  private fetchRows(entry: string, index: number): Promise<unknown[][] | null> {
+    const request = this.nextRequest++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(null), 60_000);
+      const finish = (rows: unknown[][] | null) => {
+        clearTimeout(timer);
+        this.requests.delete(request);
+        resolve(rows);
+      };
+      this.requests.set(request, finish);
+      this.command({ type: "table_rows", entry, index, request });
+    });
+  }
+
   private onMessage(msg: unknown): void {
     if (!msg || typeof msg !== "object") return;
+    const reply = msg as Partial<TableRowsMessage>;
+    if (reply.type === "table_rows" && typeof reply.request === "number") {
+      this.requests.get(reply.request)?.(Array.isArray(reply.rows) ? reply.rows : null);
+      return;
+    }
     const m = msg as Partial<DeltaMessage>;
     if (m.type !== "delta" || typeof m.id !== "string" || typeof m.text !== "string") return;
     const text = this.live.delta(m.id, { start: Number(m.start) || 0, text: m.text });
@@ -401,14 +425,19 @@ export class ChatView {
   private drawVisualizations(view: EntryView, visualizations: Visualization[]): void {
     this.releaseCharts(view);
     const pageSize = Number(this.model.get("page_size")) || 10;
-    const nodes = visualizations.map((viz) => {
-      if (viz.type === "table") return renderTable(viz as TablePayload, pageSize);
+    const nodes = visualizations.map((viz, index) => {
+      if (viz.type === "table") {
+        return renderTable(viz as TablePayload, pageSize, { fetchRows: () => this.fetchRows(view.root.dataset.id ?? "", index) });
+      }
       const box = el("figure", "tj-chart-box");
       if (viz.type === "chart" && viz.spec && typeof viz.spec === "object") {
         const target = el("div", "tj-chart");
+        const spec = viz.spec;
         box.append(target);
-        void renderChart(target, viz.spec).then((result) => {
-          if (result) view.charts.push(() => result.finalize());
+        void renderChart(target, spec).then((result) => {
+          if (!result) return;
+          view.charts.push(() => result.finalize());
+          box.append(chartTools(result, chartTitle(spec), download));
         });
       } else {
         const title = viz.title ? `: ${String(viz.title)}` : "";
