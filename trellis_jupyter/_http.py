@@ -191,7 +191,11 @@ class _Core:
         return wait if wait <= MAX_AUTO_WAIT else None
 
     def _error(self, response: httpx.Response, context: CallContext | None) -> errors.APIError:
-        return error_from_response(response, context, self.tokens.secrets + url_secrets(self.base_url))
+        return error_from_response(response, context, self.secrets())
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret an error or event from the server must not show: key, token, URL password."""
+        return self.tokens.secrets + url_secrets(self.base_url)
 
     def _fail(self, exc: Exception) -> NoReturn:
         raise transport_error(exc, self.base_url, self.settings.timeout) from exc

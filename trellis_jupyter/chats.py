@@ -261,7 +261,8 @@ class Chats:
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
             context = CallContext(chat_id=cid, integration_id=integration_id)
-            return SSEEvents(self._http.open_stream("POST", "/v1/chats", json=body, context=context))
+            response = self._http.open_stream("POST", "/v1/chats", json=body, context=context)
+            return SSEEvents(response, secrets=self._http.secrets())
 
         return opener
 
@@ -281,7 +282,8 @@ class Chats:
         def opener(answer: Answer) -> SSEEvents:
             answer.chat_id = chat_id
             context = CallContext(chat_id=chat_id, message_id=message_id)
-            return SSEEvents(self._http.open_stream("PATCH", path, json=body, context=context))
+            response = self._http.open_stream("PATCH", path, json=body, context=context)
+            return SSEEvents(response, secrets=self._http.secrets())
 
         return opener
 
@@ -492,9 +494,8 @@ class AsyncChats:
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
             context = CallContext(chat_id=cid, integration_id=integration_id)
-            return AsyncSSEEvents(
-                await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
-            )
+            response = await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
+            return AsyncSSEEvents(response, secrets=self._http.secrets())
 
         return opener
 
@@ -513,7 +514,8 @@ class AsyncChats:
         async def opener(answer: Answer) -> AsyncSSEEvents:
             answer.chat_id = chat_id
             context = CallContext(chat_id=chat_id, message_id=message_id)
-            return AsyncSSEEvents(await self._http.open_stream("PATCH", path, json=body, context=context))
+            response = await self._http.open_stream("PATCH", path, json=body, context=context)
+            return AsyncSSEEvents(response, secrets=self._http.secrets())
 
         return opener
 

@@ -175,6 +175,7 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
 
         self._check_usable()
         token = self._token() if callable(self._token) else self._token
+        self._secrets = (token, *url_secrets(self.url))
         try:
             conn = connect(
                 self.url,
@@ -390,6 +391,7 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream, AsyncOpener]):
 
         self._check_usable()
         token = (await self._token()) if callable(self._token) else self._token
+        self._secrets = (token, *url_secrets(self.url))
         try:
             conn = await connect(
                 self.url,
