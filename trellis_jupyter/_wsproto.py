@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from ._retry import DEFAULT_MAX_RETRY_WAIT
 from .errors import (
     AnswerError,
     AuthenticationError,
@@ -280,8 +281,10 @@ class SocketState(Generic[S, P]):
         model: str | None = None,
         open_timeout: float = 10.0,
         max_size: int = MAX_FRAME_BYTES,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
     ) -> None:
         self.url = ws_url(base_url, heartbeat=heartbeat)
+        self.max_retry_wait = max_retry_wait  # a refused question waits and goes again within it
         self.heartbeat = heartbeat
         self.integration_id = integration_id
         self.model = model
