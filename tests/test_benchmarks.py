@@ -17,6 +17,7 @@ SMALL = {
     "planner.py": ["--rounds", "1"],
     "server_load.py": ["--conversations", "5", "--turns", "1", "--timeout", "60"],
     "magic_display.py": ["--deltas", "500", "--rounds", "1"],
+    "cold_start.py": ["--rounds", "1"],
 }
 
 

@@ -112,7 +112,8 @@ class TrellisMagics(Magics):
             if namespace[args.df] is None and not args.quiet:
                 print(f"This answer has no table: {args.df} is None.")
         if answer.charts and self.session.settings.offline_charts:
-            # Altair is loaded now: let the user's own charts render offline too (charts.py).
+            # If Altair is loaded, let the user's own charts render offline too (charts.py); this
+            # never imports it (the display hook below switches on the first Altair chart shown).
             from .charts import enable_offline_charts
 
             enable_offline_charts()
