@@ -32,7 +32,7 @@ from trellis_jupyter.errors import (
     TrellisError,
 )
 from trellis_jupyter.events import Table
-from trellis_jupyter.local.planning import DatabaseInfo, PlannedAnswer, RunQuery, Turn
+from trellis_jupyter.local.planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, RunQuery
 
 LONG_WORDS = 40
 SEND = r"/v1/chats"
@@ -47,7 +47,7 @@ class FaultPlanner:
     """Every question gets a 40-word answer (many text deltas) and a small real-SQL table."""
 
     def answer(
-        self, question: str, *, database: DatabaseInfo, history: Sequence[Turn], run_query: RunQuery
+        self, question: str, *, database: DatabaseInfo, history: Sequence[PastTurn], run_query: RunQuery
     ) -> PlannedAnswer:
         result = run_query("SELECT region, COUNT(*) AS n FROM customers GROUP BY region ORDER BY region")
         table = Table(id="", headers=result.headers, rows=result.rows, title="By region", sql=result.sql)

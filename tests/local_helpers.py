@@ -15,7 +15,7 @@ import httpx
 from httpx_sse import connect_sse
 
 from trellis_jupyter.local.planner import Planner
-from trellis_jupyter.local.planning import DatabaseInfo, PlannedAnswer, RunQuery, Turn
+from trellis_jupyter.local.planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, RunQuery
 
 Event = tuple[str, dict[str, Any]]
 
@@ -100,10 +100,10 @@ class SteeredPlanner:
         self.gate.set()
         self.text = text
         self.calls = 0
-        self.histories: list[list[Turn]] = []
+        self.histories: list[list[PastTurn]] = []
 
     def answer(
-        self, question: str, *, database: DatabaseInfo, history: Sequence[Turn], run_query: RunQuery
+        self, question: str, *, database: DatabaseInfo, history: Sequence[PastTurn], run_query: RunQuery
     ) -> PlannedAnswer:
         self.calls += 1
         self.histories.append(list(history))

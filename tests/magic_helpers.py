@@ -16,7 +16,7 @@ from IPython.core.displaypub import DisplayPublisher
 from IPython.core.interactiveshell import InteractiveShell
 
 from trellis_jupyter.events import Chart, Table
-from trellis_jupyter.local.planning import DatabaseInfo, PlannedAnswer, RunQuery, Turn
+from trellis_jupyter.local.planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, RunQuery
 
 LONG_TEXT = " ".join(f"word{i}" for i in range(40)) + "."
 BRIEF_TEXT = "A brief answer."
@@ -29,7 +29,7 @@ class ScriptedPlanner:
     (2,000 rows, cut by the server's row cap) and anything else (a table and a bar chart)."""
 
     def answer(
-        self, question: str, *, database: DatabaseInfo, history: Sequence[Turn], run_query: RunQuery
+        self, question: str, *, database: DatabaseInfo, history: Sequence[PastTurn], run_query: RunQuery
     ) -> PlannedAnswer:
         words = question.lower()
         if "fail" in words:

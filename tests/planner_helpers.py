@@ -15,7 +15,13 @@ from typing import Any
 from trellis_jupyter.events import Chart, Table
 from trellis_jupyter.local.demo import ensure_demo_database
 from trellis_jupyter.local.planner import Planner
-from trellis_jupyter.local.planning import DatabaseInfo, PlannedAnswer, QueryError, QueryResult, Turn
+from trellis_jupyter.local.planner_protocol import (
+    DatabaseInfo,
+    PastTurn,
+    PlannedAnswer,
+    QueryError,
+    QueryResult,
+)
 
 # The demo database is built for a fixed day, so every relative date in the tests is known.
 DEMO_TODAY = dt.date(2025, 6, 18)
@@ -124,7 +130,7 @@ def database(name: str, path: str) -> DatabaseInfo:
     return DatabaseInfo(name=name, path=path, integration_id=f"{name}-id")
 
 
-def ask(planner: Planner, path: str, question: str, history: Sequence[Turn] = ()) -> PlannedAnswer:
+def ask(planner: Planner, path: str, question: str, history: Sequence[PastTurn] = ()) -> PlannedAnswer:
     return planner.answer(
         question, database=database("db", path), history=list(history), run_query=make_run_query(path)
     )

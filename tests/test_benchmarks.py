@@ -15,6 +15,7 @@ SMALL = {
     "stream_overhead.py": ["--deltas", "2000", "--rows", "2000", "--rounds", "1"],
     "table_to_dataframe.py": [],
     "planner.py": ["--rounds", "1"],
+    "planner_accuracy.py": ["--limit", "12"],
     "server_load.py": ["--conversations", "5", "--turns", "1", "--timeout", "60"],
     "magic_display.py": ["--deltas", "500", "--rounds", "1"],
     "cold_start.py": ["--rounds", "1"],

@@ -27,6 +27,7 @@ from trellis_jupyter.errors import (
     ServerError,
 )
 from trellis_jupyter.events import ChatMetadata, Message, Processing, TextDelta, Visualization
+from trellis_jupyter.stream import AnswerStream, AsyncAnswerStream
 
 # --- end to end: every endpoint, both clients ----------------------------------------------------
 
@@ -383,3 +384,44 @@ def test_a_bad_token_without_a_key_is_one_clear_sentence() -> None:
     assert str(caught.value) == (
         "Trellis rejected the token (401): it is invalid or expired; check TRELLIS_API_KEY / TRELLIS_TOKEN and try again."  # noqa: E501
     )
+
+
+def test_timeout_error_is_renamed_and_the_old_name_warns() -> None:
+    import builtins
+
+    import trellis_jupyter
+    from trellis_jupyter import errors
+
+    assert issubclass(errors.RequestTimeoutError, builtins.TimeoutError)
+    with pytest.warns(DeprecationWarning, match="RequestTimeoutError"):
+        assert trellis_jupyter.TimeoutError is errors.RequestTimeoutError
+    with pytest.warns(DeprecationWarning, match="next release"):
+        assert errors.TimeoutError is errors.RequestTimeoutError
+    # A star import no longer shadows the builtin.
+    namespace: dict[str, object] = {}
+    exec("from trellis_jupyter import *", namespace)
+    assert "TimeoutError" not in namespace
+    assert namespace["RequestTimeoutError"] is errors.RequestTimeoutError
+
+
+async def test_the_public_seams_auth_start_and_openers(client: Any, local_server: Any) -> None:
+    """What the transports use instead of the client's insides: auth, chats.start, the openers."""
+    token = await maybe(client.auth.token())
+    assert token == await maybe(client.auth.token())  # kept while valid
+    assert "ey" not in repr(client.auth)  # no token in the repr
+    assert client.auth.invalidate(token) is True  # an API key is there to fetch a new one
+    renewed = await maybe(client.auth.token())
+    assert renewed != token
+    chat_id = await maybe(client.chats.start(title="Seams"))
+    assert chat_id.startswith("chat_")
+    # An opener sends nothing until called; a stream built on it answers in that chat.
+    opener = client.chats.send_opener("How many orders are there?", chat_id=chat_id)
+    assert (await maybe(client.chats.get(chat_id)))["messages"] == []
+    stream_type = AsyncAnswerStream if isinstance(client, AsyncTrellis) else AnswerStream
+    _, answer = await consume(stream_type(opener, question="How many orders are there?"))
+    assert answer.chat_id == chat_id
+    assert answer.text
+    with pytest.raises(ConfigurationError, match="The question is empty"):
+        client.chats.send_opener("  ", chat_id=chat_id)  # checked at once, nothing sent
+    assert len((await maybe(client.chats.get(chat_id)))["messages"]) == 2
+    await maybe(client.chats.delete(chat_id))

@@ -13,7 +13,14 @@ from magic_helpers import LONG_TEXT, RecordingPublisher, ScriptedPlanner
 
 from trellis_jupyter.answer import Answer
 from trellis_jupyter.client import Trellis
-from trellis_jupyter.display import Interrupted, LiveAnswer, is_rich, show_stream, status_label, table_text
+from trellis_jupyter.display import (
+    AnswerInterrupted,
+    LiveAnswer,
+    is_rich,
+    show_stream,
+    status_label,
+    table_text,
+)
 from trellis_jupyter.errors import AnswerError
 from trellis_jupyter.events import (
     Chart,
@@ -286,7 +293,7 @@ def test_ctrl_c_closes_the_stream_and_keeps_the_partial_answer(client: Trellis) 
     shell.display_pub.on_publish = interrupt_on_text
     live = LiveAnswer(shell, interval=0.0, rich=True)
     stream = client.chats.stream("a long answer please")
-    with pytest.raises(Interrupted) as caught:
+    with pytest.raises(AnswerInterrupted) as caught:
         show_stream(stream, live)
     answer = caught.value.answer
     assert answer is not None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from local_helpers import file_digest, make_db
 
-from trellis_jupyter.local.planning import QueryError
+from trellis_jupyter.local.planner_protocol import QueryError
 from trellis_jupyter.local.sqlrun import QueryRunner
 
 RUNAWAY = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n) SELECT count(*) FROM n"

@@ -16,7 +16,7 @@ from magic_helpers import BRIEF_TEXT, LONG_TEXT, RecordingPublisher, ScriptedPla
 
 from trellis_jupyter.answer import Answer
 from trellis_jupyter.client import Trellis
-from trellis_jupyter.magics import substitute
+from trellis_jupyter.magic_args import substitute
 from trellis_jupyter.session import get_session
 
 

@@ -20,7 +20,7 @@ from tests.planner_helpers import (
     make_run_query,
 )
 from trellis_jupyter.local.planner import Planner
-from trellis_jupyter.local.planning import QueryError, Turn
+from trellis_jupyter.local.planner_protocol import PastTurn, QueryError
 
 REVENUE = "SUM(oi.quantity * oi.unit_price)"
 ITEMS = "order_items oi JOIN orders o ON o.id = oi.order_id"
@@ -113,17 +113,17 @@ LIBRARY_CHAIN: list[tuple[str, str, bool, str | None]] = [
 def _run_chain(
     path: str, planner: Planner, chain: list[tuple[str, str, bool, str | None]], restart: bool
 ) -> None:
-    history: list[Turn] = []
+    history: list[PastTurn] = []
     for question, sql, ordered, chart_type in chain:
         if restart:
             # A new planner, and the states as the server's store gives them back (JSON).
             planner = Planner(today=planner.today())
-            history = [Turn(t.question, json.loads(json.dumps(t.state))) for t in history]
+            history = [PastTurn(t.question, json.loads(json.dumps(t.state))) for t in history]
         answer = ask(planner, path, question, history)
         check_answer(path, answer, sql, ordered)
         drawn = charts(answer)
         assert [c.chart_type for c in drawn] == ([chart_type] if chart_type else []), (question, answer.text)
-        history.append(Turn(question, answer.state))
+        history.append(PastTurn(question, answer.state))
 
 
 @pytest.mark.parametrize("name", list(CHAINS))
@@ -258,8 +258,8 @@ def test_help_examples_are_themselves_answerable() -> None:
 def test_a_follow_up_after_a_declined_question_uses_the_last_good_plan() -> None:
     planner = Planner(today=DEMO_TODAY)
     first = ask(planner, demo_path(), "revenue by region")
-    second = ask(planner, demo_path(), "revenue by color", [Turn("revenue by region", first.state)])
-    history = [Turn("revenue by region", first.state), Turn("revenue by color", second.state)]
+    second = ask(planner, demo_path(), "revenue by color", [PastTurn("revenue by region", first.state)])
+    history = [PastTurn("revenue by region", first.state), PastTurn("revenue by color", second.state)]
     third = ask(planner, demo_path(), "only the West", history)
     check_answer(
         demo_path(), third,

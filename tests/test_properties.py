@@ -24,6 +24,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from trellis_jupyter._sse import SSEEvents, to_event
 from trellis_jupyter._wsproto import decode_frame
 from trellis_jupyter.answer import Answer
 from trellis_jupyter.errors import MalformedEventError, TrellisError
@@ -42,7 +43,6 @@ from trellis_jupyter.events import (
     parse_event,
 )
 from trellis_jupyter.stream import AnswerStream, answer_error
-from trellis_jupyter.streaming import SSEEvents, to_event
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 KNOWN = sorted(KNOWN_EVENTS)
@@ -227,7 +227,7 @@ def test_any_visualization_payload_parses_or_raises_the_family(
 @SETTINGS
 @given(name=st.one_of(st.sampled_from(KNOWN), ident), data=st.text(max_size=60))
 def test_fast_path_agrees_with_parse_event(name: str, data: str) -> None:
-    """streaming.to_event (the C-scanner fast path) reads exactly what parse_event reads."""
+    """_sse.to_event (the C-scanner fast path) reads exactly what parse_event reads."""
     try:
         expected: Any = parse_event(name, data)
     except MalformedEventError as exc:

@@ -10,7 +10,7 @@ import pytest
 from traitlets import TraitError
 
 from trellis_jupyter.errors import ConfigurationError, ConnectError, NotFoundError
-from trellis_jupyter.session import Session, Trellis, _resolve, get_session, reset_session
+from trellis_jupyter.session import MagicSettings, Session, _resolve, get_session, reset_session
 
 
 @pytest.fixture
@@ -45,7 +45,7 @@ def test_a_session_needs_no_credentials_until_used(session: Session) -> None:
 
 
 def test_settings_are_validated() -> None:
-    settings = Trellis()
+    settings = MagicSettings()
     with pytest.raises(TraitError, match="display_rows must be 0 or more"):
         settings.display_rows = -1
     with pytest.raises(TraitError, match="coalesce_interval must be 0 or more seconds"):
@@ -56,11 +56,11 @@ def test_settings_are_validated() -> None:
 
 
 def test_transport_default_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Trellis().transport == "sse"
+    assert MagicSettings().transport == "sse"
     monkeypatch.setenv("TRELLIS_TRANSPORT", "websocket")
-    assert Trellis().transport == "websocket"
+    assert MagicSettings().transport == "websocket"
     monkeypatch.setenv("TRELLIS_TRANSPORT", "nonsense")
-    assert Trellis().transport == "sse"
+    assert MagicSettings().transport == "sse"
 
 
 def test_offline_charts_setting_drives_the_altair_renderer(session: Session) -> None:

@@ -17,12 +17,12 @@ from client_helpers import (
     sse_response,
 )
 
+from trellis_jupyter._sse import AsyncSSEEvents, SSEEvents
 from trellis_jupyter.answer import Answer
 from trellis_jupyter.errors import AnswerError, ConnectionLostError, MalformedEventError
 from trellis_jupyter.events import ErrorEvent, Message, TextDelta
-from trellis_jupyter.local.planning import PlannedAnswer, QueryError
+from trellis_jupyter.local.planner_protocol import PlannedAnswer, QueryError
 from trellis_jupyter.stream import AnswerStream, AsyncAnswerStream
-from trellis_jupyter.streaming import AsyncSSEEvents, SSEEvents
 
 HEAD = sse("chat_metadata", {"id": "chat_9", "user_message_id": "msg_u"}) + sse(
     "processing", {"status": "thinking"}

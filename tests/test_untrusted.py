@@ -32,7 +32,7 @@ from magic_helpers import RecordingPublisher, extension_shell
 
 from trellis_jupyter.client import Trellis
 from trellis_jupyter.events import Chart, Table
-from trellis_jupyter.local.planning import DatabaseInfo, PlannedAnswer, RunQuery, Turn
+from trellis_jupyter.local.planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, RunQuery
 
 SCRIPT = "<script>window.__pwned = 1</script>"
 IMG = '<img src=x onerror="window.__pwned = 2">'
@@ -47,7 +47,7 @@ class HostilePlanner:
     """Every answer is hostile everywhere a server string can go."""
 
     def answer(
-        self, question: str, *, database: DatabaseInfo, history: Sequence[Turn], run_query: RunQuery
+        self, question: str, *, database: DatabaseInfo, history: Sequence[PastTurn], run_query: RunQuery
     ) -> PlannedAnswer:
         text = f"Look: {SCRIPT} then {IMG} and {SVG}, {LINK_MD}, {LINK_HTML}, {ENTITY}."
         table = Table(

@@ -39,7 +39,7 @@ from trellis_jupyter.events import (
     TextDelta,
 )
 from trellis_jupyter.local import serve_in_background
-from trellis_jupyter.local.planning import DatabaseInfo, PlannedAnswer, RunQuery, Turn
+from trellis_jupyter.local.planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, RunQuery
 from trellis_jupyter.websocket import AsyncChatSocket, ChatSocket
 
 pytestmark = pytest.mark.timeout(60)
@@ -63,7 +63,7 @@ class ScriptPlanner:
     """Answers by keyword: ``table`` (a real query), ``chart``, ``big`` (60k rows), ``long`` (80 words)."""
 
     def answer(
-        self, question: str, *, database: DatabaseInfo, history: Sequence[Turn], run_query: RunQuery
+        self, question: str, *, database: DatabaseInfo, history: Sequence[PastTurn], run_query: RunQuery
     ) -> PlannedAnswer:
         q = question.lower()
         viz: list[Table | Chart] = []

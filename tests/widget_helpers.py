@@ -1,6 +1,6 @@
 """A scripted planner for the widget tests: the real local server, with answers we choose.
 
-The planner seam (``trellis_jupyter.local.planning``) is the server's documented extension point;
+The planner seam (``trellis_jupyter.local.planner_protocol``) is the server's documented extension point;
 plugging this one in keeps everything else real (HTTP, SSE, the chat store, SQLite queries), while
 giving the tests long answers (for Stop and coalescing), tables and charts on demand, and hostile
 content (for the sanitizing checks), whatever the default planner can do today.
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trellis_jupyter.events import Chart, Table
-from trellis_jupyter.local.planning import DatabaseInfo, PlannedAnswer, RunQuery, Turn
+from trellis_jupyter.local.planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, RunQuery
 
 EVIL_SCRIPT = "<script>window.__trellis_pwned = 'script'</script>"
 EVIL_IMG = "<img src=x onerror=\"window.__trellis_pwned = 'img'\">"
@@ -44,7 +44,7 @@ class ScriptedPlanner:
         question: str,
         *,
         database: DatabaseInfo,
-        history: Sequence[Turn],
+        history: Sequence[PastTurn],
         run_query: RunQuery,
     ) -> PlannedAnswer:
         q = question.lower()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import errors
 from ._version import __version__
 from .errors import (
     AnswerError,
@@ -23,8 +24,8 @@ from .errors import (
     NotFoundError,
     PermissionDeniedError,
     RateLimitError,
+    RequestTimeoutError,
     ServerError,
-    TimeoutError,
     TransportError,
     TrellisError,
 )
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from .answer import Answer
     from .client import AsyncTrellis, Trellis
     from .conversation import AsyncConversation, Conversation
+    from .types import SavedQuery, Upload
     from .widget import ChatWidget
 
 __all__ = [
@@ -53,11 +55,13 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestTimeoutError",
+    "SavedQuery",
     "ServerError",
-    "TimeoutError",
     "TransportError",
     "Trellis",
     "TrellisError",
+    "Upload",
     "__version__",
     "load_ipython_extension",
     "unload_ipython_extension",
@@ -70,10 +74,14 @@ _LAZY = {
     "Conversation": ".conversation",
     "AsyncConversation": ".conversation",
     "ChatWidget": ".widget",
+    "SavedQuery": ".types",
+    "Upload": ".types",
 }
 
 
 def __getattr__(name: str) -> Any:
+    if name == "TimeoutError":  # deprecated alias of RequestTimeoutError: errors.__getattr__ warns
+        return errors.__getattr__(name)
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'trellis_jupyter' has no attribute {name!r}")

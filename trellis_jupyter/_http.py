@@ -24,8 +24,9 @@ import httpx
 
 from . import errors
 from ._version import __version__
-from .auth import TokenManager
+from .auth import AsyncAuth, Auth, TokenManager
 from .config import Settings
+from .scrub import redact_url, scrub_error, url_secrets
 
 __all__ = ["AsyncHTTP", "SyncHTTP", "error_from_response", "parse_retry_after", "transport_error"]
 
@@ -110,13 +111,6 @@ def _read_error_body(response: httpx.Response) -> tuple[Any, str | None, str | N
     return detail, text, (str(code) if code else None), (str(debug_id) if debug_id else None)
 
 
-def _scrub(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret and secret in text:
-            text = text.replace(secret, "***")
-    return text
-
-
 def _seconds(value: float) -> str:
     return str(max(1, round(value + 0.49)))  # never "wait 0 s"
 
@@ -129,8 +123,6 @@ def error_from_response(
     status = response.status_code
     detail, text, code, debug_id = _read_error_body(response)
     said = f"{status}: {text}" if text else str(status)
-    if isinstance(detail, str):
-        detail = _scrub(detail, secrets)
     kwargs: dict[str, Any] = {"detail": detail, "code": code, "debug_id": debug_id, "status_code": status}
     cls: type[errors.APIError]
     if status == 401:
@@ -143,7 +135,7 @@ def error_from_response(
                 "Trellis rejected the token (401): it is invalid or expired; check TRELLIS_API_KEY / "
                 "TRELLIS_TOKEN and try again."
             )
-        return errors.AuthenticationError(message, **kwargs)
+        return scrub_error(errors.AuthenticationError(message, **kwargs), secrets)
     if status == 429:
         wait = parse_retry_after(response.headers.get("retry-after"))
         message = (
@@ -151,7 +143,7 @@ def error_from_response(
             if wait is not None
             else "Rate limited by Trellis: wait a minute and ask again."
         )
-        return errors.RateLimitError(message, retry_after=wait, **kwargs)
+        return scrub_error(errors.RateLimitError(message, retry_after=wait, **kwargs), secrets)
     if status == 404:
         cls, message = errors.NotFoundError, _not_found_message(code, context, said, response)
     elif status == 400:
@@ -170,6 +162,12 @@ def error_from_response(
             errors.PermissionDeniedError,
             f"Trellis refused the request ({said}); ask an organization admin for access.",
         )
+    elif status == 409 and code == "TURN_IN_PROGRESS":
+        cls, message = (
+            errors.ConflictError,
+            "An answer is already being written in this chat: wait for it to finish (or stop it), "
+            "then ask again.",
+        )
     elif status == 409:
         cls, message = (
             errors.ConflictError,
@@ -183,7 +181,8 @@ def error_from_response(
         )
     else:
         cls, message = errors.APIError, f"Trellis answered {said}; check the request and try again."
-    return cls(_scrub(message, secrets), **kwargs)
+    # Whatever field the server echoed a secret in (detail, code, debug_id, whole or in part).
+    return scrub_error(cls(message, **kwargs), secrets)
 
 
 def _not_found_message(code: str | None, context: Context, said: str, response: httpx.Response) -> str:
@@ -204,6 +203,16 @@ def _not_found_message(code: str | None, context: Context, said: str, response: 
         )
     if code == "CHAT_NOT_FOUND" or (code is None and chat_id):
         return f"Chat {chat_id} was not found: it may have been deleted; start a new chat."
+    if code == "UPLOAD_NOT_FOUND" or (code is None and context.get("upload_id")):
+        return (
+            f"Upload {context.get('upload_id')} was not found: it may have been deleted; "
+            "list the chat's with client.chats.uploads(chat_id)."
+        )
+    if code == "QUERY_NOT_FOUND" or (code is None and context.get("query_id")):
+        return (
+            f"Saved query {context.get('query_id')} was not found: it may have been deleted; "
+            "list them with client.queries.list()."
+        )
     return (
         f"Trellis has no {response.request.url.path} ({said}): check TRELLIS_BASE_URL and the ids you passed."
     )
@@ -211,10 +220,11 @@ def _not_found_message(code: str | None, context: Context, said: str, response: 
 
 def transport_error(exc: Exception, base_url: str, timeout: float) -> errors.TransportError:
     """The error of the family for a failed connection (httpx's own errors stay the ``__cause__``)."""
+    base_url = redact_url(base_url)  # a user:password@ in the URL is never shown
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
         return errors.ConnectError(f"Could not reach Trellis at {base_url}: is the server running?")
     if isinstance(exc, httpx.TimeoutException):
-        return errors.TimeoutError(
+        return errors.RequestTimeoutError(
             f"Trellis at {base_url} did not answer within {timeout:g} s: try again, "
             "or pass a larger timeout=."
         )
@@ -270,7 +280,7 @@ class _Core:
         return wait if wait <= MAX_AUTO_WAIT else None
 
     def _error(self, response: httpx.Response, context: Context | None) -> errors.APIError:
-        return error_from_response(response, context, self.tokens.secrets)
+        return error_from_response(response, context, self.tokens.secrets + url_secrets(self.base_url))
 
     def _fail(self, exc: Exception) -> NoReturn:
         raise transport_error(exc, self.base_url, self.settings.timeout) from exc
@@ -307,6 +317,7 @@ class SyncHTTP(_Core):
         super().__init__(settings, tokens)
         self._owns_client = client is None
         self.client = client or httpx.Client(timeout=self._timeout(), headers={"User-Agent": USER_AGENT})
+        self.auth = Auth(tokens, self._authenticate)
         self.sleep = time.sleep
 
     def close(self) -> None:
@@ -324,6 +335,8 @@ class SyncHTTP(_Core):
         idempotent: bool,
         context: Context | None,
         stream: bool = False,
+        files: Any = None,
+        data: Any = None,
     ) -> httpx.Response:
         """One request with the retry rule; returns a 2xx response or raises."""
         url = self.base_url + path
@@ -332,10 +345,12 @@ class SyncHTTP(_Core):
         while True:
             token = None
             if not (context and context.get("authenticating")):
-                token = self.tokens.token(self._authenticate)
+                token = self.auth.token()
                 headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
-            request = self.client.build_request(method, url, json=json, params=params, headers=headers)
+            request = self.client.build_request(
+                method, url, json=json, params=params, headers=headers, files=files, data=data
+            )
             try:
                 response = self.client.send(request, stream=stream)
             except httpx.RequestError as exc:
@@ -396,10 +411,20 @@ class SyncHTTP(_Core):
         params: Any = None,
         idempotent: bool = True,
         context: Context | None = None,
+        files: Any = None,
+        data: Any = None,
     ) -> Any:
         """Send one REST call; returns the decoded JSON body (``None`` when empty)."""
         response = self._send(
-            method, path, json=json, params=params, headers={}, idempotent=idempotent, context=context
+            method,
+            path,
+            json=json,
+            params=params,
+            headers={},
+            idempotent=idempotent,
+            context=context,
+            files=files,
+            data=data,
         )
         return self._decode(response)
 
@@ -434,6 +459,7 @@ class AsyncHTTP(_Core):
         super().__init__(settings, tokens)
         self._owns_client = client is None
         self.client = client or httpx.AsyncClient(timeout=self._timeout(), headers={"User-Agent": USER_AGENT})
+        self.auth = AsyncAuth(tokens, self._authenticate)
         import anyio
 
         self.sleep = anyio.sleep
@@ -453,6 +479,8 @@ class AsyncHTTP(_Core):
         idempotent: bool,
         context: Context | None,
         stream: bool = False,
+        files: Any = None,
+        data: Any = None,
     ) -> httpx.Response:
         url = self.base_url + path
         attempt = 0
@@ -460,10 +488,12 @@ class AsyncHTTP(_Core):
         while True:
             token = None
             if not (context and context.get("authenticating")):
-                token = await self.tokens.atoken(self._authenticate)
+                token = await self.auth.token()
                 headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
-            request = self.client.build_request(method, url, json=json, params=params, headers=headers)
+            request = self.client.build_request(
+                method, url, json=json, params=params, headers=headers, files=files, data=data
+            )
             try:
                 response = await self.client.send(request, stream=stream)
             except httpx.RequestError as exc:
@@ -524,9 +554,19 @@ class AsyncHTTP(_Core):
         params: Any = None,
         idempotent: bool = True,
         context: Context | None = None,
+        files: Any = None,
+        data: Any = None,
     ) -> Any:
         response = await self._send(
-            method, path, json=json, params=params, headers={}, idempotent=idempotent, context=context
+            method,
+            path,
+            json=json,
+            params=params,
+            headers={},
+            idempotent=idempotent,
+            context=context,
+            files=files,
+            data=data,
         )
         return self._decode(response)
 

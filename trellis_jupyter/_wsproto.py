@@ -15,9 +15,10 @@ rules live in one place:
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
@@ -42,8 +43,10 @@ from .events import (
     Message,
     Pong,
     TextDelta,
+    event_name,
     parse_event,
 )
+from .uploads import turn_extras
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -61,6 +64,8 @@ __all__ = [
     "resolve_transport",
     "ws_url",
 ]
+
+logger = logging.getLogger("trellis_jupyter.websocket")
 
 #: Largest frame accepted: a table of a few hundred thousand cells fits with room to spare.
 MAX_FRAME_BYTES = 64 * 1024 * 1024
@@ -129,10 +134,8 @@ class Router:
         self.pending_interrupts = 0
         self.pongs = 0
         self.heartbeats = 0
-        self.last_heartbeat: Heartbeat | None = None
         self.deleted: deque[str] = deque()
         self.idle_errors: deque[ErrorEvent] = deque()
-        self.stray: list[Event] = []  # events that came with no turn running (kept for debugging)
 
     def start_turn(self) -> None:
         self.turn_open = True
@@ -145,7 +148,6 @@ class Router:
             return event  # the hot path
         if isinstance(event, Heartbeat):
             self.heartbeats += 1
-            self.last_heartbeat = event
             return None
         if isinstance(event, Pong):
             self.pongs += 1
@@ -171,12 +173,12 @@ class Router:
             return self._end(event)
         if self.turn_open:
             return event
-        self.stray.append(event)
+        logger.debug("dropped a %s event that came with no turn running", event_name(event))
         return None
 
     def _end(self, event: Event) -> Event | None:
         if not self.turn_open:
-            self.stray.append(event)
+            logger.debug("dropped a %s event that came with no turn running", event_name(event))
             return None
         self.turn_open = False
         return event
@@ -193,7 +195,7 @@ def error_from_event(event: ErrorEvent) -> TrellisError:
     return AnswerError(text, retryable=event.retryable, retry_after=event.retry_after, **kwargs)
 
 
-class Turn:
+class SocketTurn:
     """One turn on a socket: what its answer stream reads, until a final event or a stop."""
 
     def __init__(self, answer: Answer) -> None:
@@ -261,10 +263,11 @@ def handshake_error(status: int) -> TrellisError:
     )
 
 
-S = TypeVar("S")
+S = TypeVar("S")  # the stream type of a twin (AnswerStream, AsyncAnswerStream)
+P = TypeVar("P")  # and its opener type (Opener, AsyncOpener)
 
 
-class SocketState(Generic[S]):
+class SocketState(Generic[S, P]):
     """What the socket twins share, with no I/O: settings, the router, the turn backlog, the loss record."""
 
     def __init__(
@@ -288,7 +291,7 @@ class SocketState(Generic[S]):
         self._lost: tuple[int | None, str] | None = None  # (close code, reason) once the server closed
         self._closed = False  # closed by us
         self._conn: Any = None
-        self._current: Any = None  # the stream whose turn is running, if any
+        self._current: Any = None  # the SocketTurn of the last turn sent (running while .running)
 
     def __repr__(self) -> str:
         state = (
@@ -329,6 +332,35 @@ class SocketState(Generic[S]):
 
     # -- turns -------------------------------------------------------------------------------------
 
+    def send_opener(
+        self,
+        message: str,
+        chat_id: str | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> P:
+        """The opener of a question: calling it sends the frame (a chat is started first if needed)."""
+        fields = {"message": message, "chat_id": chat_id, "title": title}
+        fields.update(turn_extras(upload_ids, saved_query_id, parameters))
+        return self._opener("send_message", self._defaults(fields, integration_id, model))
+
+    def edit_opener(
+        self,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        integration_id: str | None = None,
+        model: str | None = None,
+    ) -> P:
+        """The opener of an edit: calling it sends the ``edit_message`` frame."""
+        fields = {"chat_id": chat_id, "message_id": message_id, "content": content}
+        return self._opener("edit_message", self._defaults(fields, integration_id, model))
+
     def stream(
         self,
         message: str,
@@ -337,17 +369,28 @@ class SocketState(Generic[S]):
         model: str | None = None,
         *,
         title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
         on_open: Hook | None = None,
         on_end: Hook | None = None,
     ) -> S:
         """Ask a question; the frame goes out when the stream is entered or first iterated.
 
         Returns the same stream object as the SSE transport (``AnswerStream`` / ``AsyncAnswerStream``).
+        ``upload_ids``, ``saved_query_id`` and ``parameters`` as in ``client.chats.stream``.
         """
-        fields = {"message": message, "chat_id": chat_id, "title": title}
-        return self._new_stream(
-            "send_message", self._defaults(fields, integration_id, model), on_open, on_end
+        opener = self.send_opener(
+            message,
+            chat_id,
+            integration_id,
+            model,
+            title=title,
+            upload_ids=upload_ids,
+            saved_query_id=saved_query_id,
+            parameters=parameters,
         )
+        return self._new_stream(opener, message, on_open, on_end)
 
     def edit(
         self,
@@ -361,12 +404,13 @@ class SocketState(Generic[S]):
         on_end: Hook | None = None,
     ) -> S:
         """Edit a user message and stream the new answer (later messages are deleted first)."""
-        fields = {"chat_id": chat_id, "message_id": message_id, "content": content}
-        return self._new_stream(
-            "edit_message", self._defaults(fields, integration_id, model), on_open, on_end
-        )
+        opener = self.edit_opener(chat_id, message_id, content, integration_id, model)
+        return self._new_stream(opener, content, on_open, on_end)
 
-    def _new_stream(self, name: str, fields: dict[str, Any], on_open: Hook | None, on_end: Hook | None) -> S:
+    def _opener(self, name: str, fields: dict[str, Any]) -> P:
+        raise NotImplementedError
+
+    def _new_stream(self, opener: P, question: str, on_open: Hook | None, on_end: Hook | None) -> S:
         raise NotImplementedError
 
     def _defaults(

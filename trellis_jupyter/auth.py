@@ -23,7 +23,7 @@ from typing import Any
 
 from .errors import AuthenticationError
 
-__all__ = ["REFRESH_MARGIN", "TOKEN_LIFETIME", "Secret", "TokenManager", "jwt_expiry"]
+__all__ = ["REFRESH_MARGIN", "TOKEN_LIFETIME", "AsyncAuth", "Auth", "Secret", "TokenManager", "jwt_expiry"]
 
 logger = logging.getLogger(__name__)
 
@@ -225,3 +225,43 @@ class TokenManager:
                 "Trellis rejected the token (401): it is invalid or expired; check TRELLIS_API_KEY / "
                 "TRELLIS_TOKEN and try again."
             )
+
+
+class Auth:
+    """``client.auth``: a usable token on demand (renewed when needed), and a way to drop a refused one.
+
+    What the transports need from the client's credentials, so none reaches into the client: the
+    WebSocket takes its token from :meth:`token` and reports a refused one to :meth:`invalidate`.
+    """
+
+    def __init__(self, tokens: TokenManager, fetch: Callable[[], Mapping[str, Any]]) -> None:
+        self._tokens = tokens
+        self._fetch = fetch  # POST /v1/authenticate, by the HTTP layer
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} can_authenticate={self._tokens.can_authenticate}>"
+
+    def token(self) -> str:
+        """A token that is valid now, fetching a new one first when it is missing or about to expire."""
+        return self._tokens.token(self._fetch)
+
+    def invalidate(self, token: str) -> bool:
+        """Forget ``token`` after the server refused it; ``True`` when a new one can be fetched."""
+        return self._tokens.invalidate(token)
+
+
+class AsyncAuth:
+    """``client.auth`` of the async client: the twin of :class:`Auth` (``await auth.token()``)."""
+
+    def __init__(self, tokens: TokenManager, fetch: Callable[[], Awaitable[Mapping[str, Any]]]) -> None:
+        self._tokens = tokens
+        self._fetch = fetch
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} can_authenticate={self._tokens.can_authenticate}>"
+
+    async def token(self) -> str:
+        return await self._tokens.atoken(self._fetch)
+
+    def invalidate(self, token: str) -> bool:
+        return self._tokens.invalidate(token)

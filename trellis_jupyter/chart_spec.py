@@ -26,15 +26,15 @@ import math
 import re
 from typing import TYPE_CHECKING, Any
 
+from .events import CHART_TYPES, SEGMENT_CHART_TYPES
+
 if TYPE_CHECKING:
     from .events import Chart
 
-__all__ = ["KNOWN_CHART_TYPES", "NAME_PREFIX", "V5_SCHEMA", "chart_points", "chart_spec"]
+__all__ = ["NAME_PREFIX", "V5_SCHEMA", "chart_points", "chart_spec"]
 
 V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 NAME_PREFIX = "trellis_"
-KNOWN_CHART_TYPES = frozenset({"bar", "bar_horizontal", "stacked_bar", "line", "area", "pie", "donut"})
-_SEGMENT_TYPES = frozenset({"pie", "donut"})
 
 _MAX_TICKS = 25
 _SEP = "\x1f"  # unit separator: never part of a date
@@ -105,8 +105,8 @@ def chart_spec(chart: Chart, *, title: bool = True) -> dict[str, Any]:
     also on horizontal bars). ``title=False`` leaves the title out (the magic does when a table
     right above the chart already carries the same words).
     """
-    chart_type = chart.chart_type if chart.chart_type in KNOWN_CHART_TYPES else "bar"
-    segment = chart_type in _SEGMENT_TYPES
+    chart_type = chart.chart_type if chart.chart_type in CHART_TYPES else "bar"
+    segment = chart_type in SEGMENT_CHART_TYPES
     points = chart_points(chart)
     if segment and not chart.is_segment:
         points = [{**p, "text": p.pop("label")} for p in points]

@@ -2,19 +2,23 @@
 
 A stream without ``chat_id`` starts a new chat: ``POST /v1/chats/create`` first, or, when the
 server does not know that path (404/405, older API generations), the implicit flow where the send
-itself creates the chat (remembered per client, so the probe happens once).
+itself creates the chat (remembered per client, so the probe happens once). :meth:`Chats.start`
+is that step on its own, for other transports (the WebSocket starts its chats with it).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
+import dataclasses
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
 from .errors import APIError, ConfigurationError
-from .stream import AnswerStream, AsyncAnswerStream, Hook
-from .streaming import AsyncSSEEvents, SSEEvents
+from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
+from .types import Upload
+from .uploads import turn_extras, upload_parts
 
 if TYPE_CHECKING:
     from .client import AsyncTrellis, Trellis
@@ -42,7 +46,12 @@ def _chat_page(body: Any, page: int) -> dict[str, Any]:
 
 
 def _send_body(
-    message: str, chat_id: str | None, integration_id: str | None, model: str | None, title: str | None
+    message: str,
+    chat_id: str | None,
+    integration_id: str | None,
+    model: str | None,
+    title: str | None,
+    extras: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     if not isinstance(message, str) or not message.strip():
         raise ConfigurationError("The question is empty: type a question to ask.")
@@ -55,7 +64,17 @@ def _send_body(
     ):
         if value is not None:
             body[key] = value
+    body.update(extras or {})
     return body
+
+
+Uploads = list[Upload]  # an alias: ``list`` is a method name in the classes below
+
+
+def _uploads(body: Any, chat_id: str | None) -> Uploads:
+    uploads = Upload.list_from_data(body)
+    # An answer without its chat id still names the chat asked about.
+    return [u if u.chat_id else dataclasses.replace(u, chat_id=chat_id) for u in uploads]
 
 
 def _edit_body(content: str, integration_id: str | None, model: str | None) -> dict[str, Any]:
@@ -91,6 +110,7 @@ class Chats:
     def __init__(self, client: Trellis) -> None:
         self._client = client
         self._http = client._http
+        self._implicit_chats = False  # set once the server showed it has no create endpoint
 
     def create(self, title: str | None = None, integration_id: str | None = None) -> dict[str, Any]:
         """Create an empty chat (``POST /v1/chats/create``); returns it, ``id`` included."""
@@ -159,17 +179,92 @@ class Chats:
             or {}
         )
 
-    def _start(self, title: str | None, integration_id: str | None) -> str | None:
-        """A new chat's id, or ``None`` when the send itself must create it (implicit flow)."""
-        if self._client._implicit_chats:
+    def upload(self, chat_id: str, files: Any) -> Uploads:
+        """Upload files to a chat (see :mod:`trellis_jupyter.uploads` for what a file may be)."""
+        parts = upload_parts(files)
+        body = self._http.request(
+            "POST",
+            "/v1/chats/uploads",
+            files=[("files", part) for part in parts],
+            data={"chat_id": chat_id},
+            idempotent=False,
+            context={"chat_id": chat_id},
+        )
+        return _uploads(body, chat_id)
+
+    def uploads(self, chat_id: str) -> Uploads:
+        """The chat's uploads, oldest first."""
+        body = self._http.request("GET", f"/v1/chats/{_id(chat_id)}/uploads", context={"chat_id": chat_id})
+        return _uploads(body, chat_id)
+
+    def delete_upload(self, upload_id: str) -> None:
+        """Delete an upload (irreversible); a table it became is gone from the chat too."""
+        self._http.request("DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context={"upload_id": upload_id})
+
+    def start(self, title: str | None = None, integration_id: str | None = None) -> str | None:
+        """Start a chat for a first question: its id, or ``None`` when the send itself must create it.
+
+        ``None`` comes from servers without ``POST /v1/chats/create`` (an older API generation): there
+        a question sent without ``chat_id`` creates the chat. The probe happens once per client.
+        """
+        if self._implicit_chats:
             return None
         try:
             return str(self.create(title=title, integration_id=integration_id)["id"])
         except APIError as exc:
             if not _create_missing(exc):
                 raise
-            self._client._implicit_chats = True
+            self._implicit_chats = True
             return None
+
+    def send_opener(
+        self,
+        message: str,
+        chat_id: str | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        title: str | None = None,
+        *,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> Opener:
+        """The opener of a question (checked now, sent when the opener is called)."""
+        s = self._client.settings
+        integration_id, model = integration_id or s.integration_id, model or s.model
+        extras = turn_extras(upload_ids, saved_query_id, parameters)
+        _send_body(message, chat_id, integration_id, model, title)  # fail early, before any request
+
+        def opener(answer: Answer) -> SSEEvents:
+            cid = chat_id
+            if cid is None:
+                cid = self.start(title, integration_id)
+                answer.chat_id = cid
+            body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
+            context = {"chat_id": cid, "integration_id": integration_id}
+            return SSEEvents(self._http.open_stream("POST", "/v1/chats", json=body, context=context))
+
+        return opener
+
+    def edit_opener(
+        self,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        integration_id: str | None = None,
+        model: str | None = None,
+    ) -> Opener:
+        """The opener of an edit (checked now, sent when the opener is called)."""
+        s = self._client.settings
+        body = _edit_body(content, integration_id or s.integration_id, model or s.model)
+        path = f"/v1/chats/{_id(chat_id)}/messages/{_id(message_id)}"
+
+        def opener(answer: Answer) -> SSEEvents:
+            answer.chat_id = chat_id
+            context = {"chat_id": chat_id, "message_id": message_id}
+            return SSEEvents(self._http.open_stream("PATCH", path, json=body, context=context))
+
+        return opener
 
     def stream(
         self,
@@ -179,23 +274,28 @@ class Chats:
         model: str | None = None,
         title: str | None = None,
         *,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
         on_open: Hook | None = None,
         on_end: Hook | None = None,
     ) -> AnswerStream:
-        """Ask ``message`` (in ``chat_id``, or a new chat); use as ``with ... as stream:``."""
-        s = self._client.settings
-        integration_id, model = integration_id or s.integration_id, model or s.model
-        _send_body(message, chat_id, integration_id, model, title)  # fail early, before any request
+        """Ask ``message`` (in ``chat_id``, or a new chat); use as ``with ... as stream:``.
 
-        def opener(answer: Answer) -> SSEEvents:
-            cid = chat_id
-            if cid is None:
-                cid = self._start(title, integration_id)
-                answer.chat_id = cid
-            body = _send_body(message, cid, integration_id, model, title if cid is None else None)
-            context = {"chat_id": cid, "integration_id": integration_id}
-            return SSEEvents(self._http.open_stream("POST", "/v1/chats", json=body, context=context))
-
+        ``upload_ids`` attach this chat's uploads to the question; ``saved_query_id`` runs that
+        saved query (its SQL, with ``parameters`` for its ``{{name}}`` placeholders) instead of
+        asking the model, ``message`` being only the text shown in the chat.
+        """
+        opener = self.send_opener(
+            message,
+            chat_id,
+            integration_id,
+            model,
+            title,
+            upload_ids=upload_ids,
+            saved_query_id=saved_query_id,
+            parameters=parameters,
+        )
         return AnswerStream(opener, question=message, on_open=on_open, on_end=on_end)
 
     def edit(
@@ -210,15 +310,7 @@ class Chats:
         on_end: Hook | None = None,
     ) -> AnswerStream:
         """Replace a user message and stream the new answer; later messages are deleted first."""
-        s = self._client.settings
-        body = _edit_body(content, integration_id or s.integration_id, model or s.model)
-        path = f"/v1/chats/{_id(chat_id)}/messages/{_id(message_id)}"
-
-        def opener(answer: Answer) -> SSEEvents:
-            answer.chat_id = chat_id
-            context = {"chat_id": chat_id, "message_id": message_id}
-            return SSEEvents(self._http.open_stream("PATCH", path, json=body, context=context))
-
+        opener = self.edit_opener(chat_id, message_id, content, integration_id, model)
         return AnswerStream(opener, question=content, on_open=on_open, on_end=on_end)
 
 
@@ -228,6 +320,7 @@ class AsyncChats:
     def __init__(self, client: AsyncTrellis) -> None:
         self._client = client
         self._http = client._http
+        self._implicit_chats = False
 
     async def create(self, title: str | None = None, integration_id: str | None = None) -> dict[str, Any]:
         integration_id = integration_id or self._client.settings.integration_id
@@ -296,16 +389,89 @@ class AsyncChats:
             or {}
         )
 
-    async def _start(self, title: str | None, integration_id: str | None) -> str | None:
-        if self._client._implicit_chats:
+    async def upload(self, chat_id: str, files: Any) -> Uploads:
+        parts = upload_parts(files)
+        body = await self._http.request(
+            "POST",
+            "/v1/chats/uploads",
+            files=[("files", part) for part in parts],
+            data={"chat_id": chat_id},
+            idempotent=False,
+            context={"chat_id": chat_id},
+        )
+        return _uploads(body, chat_id)
+
+    async def uploads(self, chat_id: str) -> Uploads:
+        body = await self._http.request(
+            "GET", f"/v1/chats/{_id(chat_id)}/uploads", context={"chat_id": chat_id}
+        )
+        return _uploads(body, chat_id)
+
+    async def delete_upload(self, upload_id: str) -> None:
+        await self._http.request(
+            "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context={"upload_id": upload_id}
+        )
+
+    async def start(self, title: str | None = None, integration_id: str | None = None) -> str | None:
+        """The async twin of :meth:`Chats.start`."""
+        if self._implicit_chats:
             return None
         try:
             return str((await self.create(title=title, integration_id=integration_id))["id"])
         except APIError as exc:
             if not _create_missing(exc):
                 raise
-            self._client._implicit_chats = True
+            self._implicit_chats = True
             return None
+
+    def send_opener(
+        self,
+        message: str,
+        chat_id: str | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        title: str | None = None,
+        *,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> AsyncOpener:
+        s = self._client.settings
+        integration_id, model = integration_id or s.integration_id, model or s.model
+        extras = turn_extras(upload_ids, saved_query_id, parameters)
+        _send_body(message, chat_id, integration_id, model, title)
+
+        async def opener(answer: Answer) -> AsyncSSEEvents:
+            cid = chat_id
+            if cid is None:
+                cid = await self.start(title, integration_id)
+                answer.chat_id = cid
+            body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
+            context = {"chat_id": cid, "integration_id": integration_id}
+            return AsyncSSEEvents(
+                await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
+            )
+
+        return opener
+
+    def edit_opener(
+        self,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        integration_id: str | None = None,
+        model: str | None = None,
+    ) -> AsyncOpener:
+        s = self._client.settings
+        body = _edit_body(content, integration_id or s.integration_id, model or s.model)
+        path = f"/v1/chats/{_id(chat_id)}/messages/{_id(message_id)}"
+
+        async def opener(answer: Answer) -> AsyncSSEEvents:
+            answer.chat_id = chat_id
+            context = {"chat_id": chat_id, "message_id": message_id}
+            return AsyncSSEEvents(await self._http.open_stream("PATCH", path, json=body, context=context))
+
+        return opener
 
     def stream(
         self,
@@ -315,25 +481,23 @@ class AsyncChats:
         model: str | None = None,
         title: str | None = None,
         *,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
         on_open: Hook | None = None,
         on_end: Hook | None = None,
     ) -> AsyncAnswerStream:
         """Ask ``message``; use as ``async with ... as stream:``."""
-        s = self._client.settings
-        integration_id, model = integration_id or s.integration_id, model or s.model
-        _send_body(message, chat_id, integration_id, model, title)
-
-        async def opener(answer: Answer) -> AsyncSSEEvents:
-            cid = chat_id
-            if cid is None:
-                cid = await self._start(title, integration_id)
-                answer.chat_id = cid
-            body = _send_body(message, cid, integration_id, model, title if cid is None else None)
-            context = {"chat_id": cid, "integration_id": integration_id}
-            return AsyncSSEEvents(
-                await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
-            )
-
+        opener = self.send_opener(
+            message,
+            chat_id,
+            integration_id,
+            model,
+            title,
+            upload_ids=upload_ids,
+            saved_query_id=saved_query_id,
+            parameters=parameters,
+        )
         return AsyncAnswerStream(opener, question=message, on_open=on_open, on_end=on_end)
 
     def edit(
@@ -347,13 +511,5 @@ class AsyncChats:
         on_open: Hook | None = None,
         on_end: Hook | None = None,
     ) -> AsyncAnswerStream:
-        s = self._client.settings
-        body = _edit_body(content, integration_id or s.integration_id, model or s.model)
-        path = f"/v1/chats/{_id(chat_id)}/messages/{_id(message_id)}"
-
-        async def opener(answer: Answer) -> AsyncSSEEvents:
-            answer.chat_id = chat_id
-            context = {"chat_id": chat_id, "message_id": message_id}
-            return AsyncSSEEvents(await self._http.open_stream("PATCH", path, json=body, context=context))
-
+        opener = self.edit_opener(chat_id, message_id, content, integration_id, model)
         return AsyncAnswerStream(opener, question=content, on_open=on_open, on_end=on_end)

@@ -9,10 +9,14 @@
     client.chats.delete_message(chat_id, message_id); client.chats.feedback(message_id, "positive")
     with client.chats.stream("How many orders last month?") as stream: ...
     with client.chats.edit(chat_id, message_id, "...and by region?") as stream: ...
+    client.chats.upload(chat_id, ["targets.csv", df]); client.chats.uploads(chat_id)
+    client.chats.delete_upload(upload_id)
+    client.queries.list(); client.queries.get(id); client.queries.create(title=..., prompt=..., sql=...)
+    client.queries.update(id, sql=...); client.queries.delete(id)
     conversation = client.conversation()     # a chat that starts on first use
 
 A stream without ``chat_id`` starts a new chat (see :mod:`trellis_jupyter.chats`). Every
-``import httpx`` stays in the client layer (this module, _http.py and streaming.py).
+``import httpx`` stays in the client layer (this module, _http.py and _sse.py).
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ from ._http import AsyncHTTP, SyncHTTP
 from .auth import Secret, TokenManager
 from .chats import AsyncChats, Chats
 from .config import Settings
+from .queries import AsyncQueries, Queries
+from .scrub import redact_url
 
 if TYPE_CHECKING:
     from .conversation import AsyncConversation, Conversation
@@ -51,7 +57,8 @@ def _repr(client: Trellis | AsyncTrellis) -> str:
     s = client.settings
     auth = "api key" if s.api_key is not None else "token" if s.token is not None else "none"
     return (
-        f"<{type(client).__name__} base_url={s.base_url!r} integration_id={s.integration_id!r} auth={auth}>"
+        f"<{type(client).__name__} base_url={redact_url(s.base_url)!r} "
+        f"integration_id={s.integration_id!r} auth={auth}>"
     )
 
 
@@ -79,7 +86,6 @@ class _Base:
         )
         s = self.settings
         self._tokens = TokenManager(api_key=s.api_key, email=s.email, token=s.token)
-        self._implicit_chats = False  # set once the server showed it has no create endpoint
 
     @property
     def base_url(self) -> str:
@@ -110,7 +116,10 @@ class Trellis(_Base):
     ) -> None:
         super().__init__(base_url, api_key, email, token, integration_id, model, timeout, max_retries)
         self._http = SyncHTTP(self.settings, self._tokens, http_client)
+        self.auth = self._http.auth
+        """The credentials: ``auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
         self.chats = Chats(self)
+        self.queries = Queries(self)
 
     def models(self) -> dict[str, Any]:
         """``{"models": [{"model_id", "display_name", "description"}, ...], "default": ...}``."""
@@ -179,7 +188,10 @@ class AsyncTrellis(_Base):
     ) -> None:
         super().__init__(base_url, api_key, email, token, integration_id, model, timeout, max_retries)
         self._http = AsyncHTTP(self.settings, self._tokens, http_client)
+        self.auth = self._http.auth
+        """The credentials: ``await auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
         self.chats = AsyncChats(self)
+        self.queries = AsyncQueries(self)
 
     async def models(self) -> dict[str, Any]:
         return _models(await self._http.request("GET", "/v1/models"))

@@ -14,6 +14,7 @@ Secrets are held in :class:`~trellis_jupyter.auth.Secret`, so a ``repr`` of the 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -72,6 +73,14 @@ class Settings:
     model: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
+
+    def __repr__(self) -> str:
+        # Written out (not the dataclass's) so that a user:password@ in the base URL never shows.
+        from .scrub import redact_url
+
+        values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        values["base_url"] = redact_url(self.base_url)
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in values.items())})"
 
     @classmethod
     def resolve(

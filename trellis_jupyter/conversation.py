@@ -6,6 +6,8 @@
     answer = conversation.ask("How many orders did we get last month?")
     answer = conversation.ask("And by region?")          # same chat
     conversation.edit("How many orders did we get in May?")   # replaces the last question
+    conversation.ask("How many rows are in targets?", files=[targets_df])   # uploads, then asks
+    conversation.ask("Top customers", saved_query_id=q.id, parameters={"year": 2025})
     for question, answer in conversation.history(): ...
 
 The chat id and the answers live in a :class:`ChatState`, which a sync :class:`Conversation` and an
@@ -14,22 +16,33 @@ The chat id and the answers live in a :class:`ChatState`, which a sync :class:`C
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .answer import Answer
 from .errors import ConfigurationError
-from .stream import AnswerStream, AsyncAnswerStream, AsyncEventSource, EventSource
+from .stream import (
+    AnswerStream,
+    AsyncAnswerStream,
+    AsyncEventSource,
+    AsyncTurnStreams,
+    EventSource,
+    TurnStreams,
+)
 
 if TYPE_CHECKING:
-    from .chats import AsyncChats, Chats
     from .client import AsyncTrellis, Trellis
+    from .types import Upload
     from .websocket import AsyncChatSocket, ChatSocket
 
 __all__ = ["AsyncConversation", "ChatState", "Conversation"]
 
 NOTHING_TO_EDIT = "Nothing to edit yet: ask a question first."
 NOTHING_TO_RATE = "No answer to rate yet: ask a question first."
+NO_CHAT_FOR_UPLOADS = (
+    "This server creates a chat only with its first question: ask one before uploading files."
+)
 
 
 @dataclass
@@ -161,7 +174,7 @@ class Conversation(_Common):
         self.client = client
 
     @property
-    def _streams(self) -> Chats | ChatSocket:
+    def _streams(self) -> TurnStreams:
         """What ``stream`` and ``edit`` go through: ``client.chats`` (SSE), or this conversation's socket."""
         if self.transport == "sse":
             return self.client.chats
@@ -169,7 +182,8 @@ class Conversation(_Common):
             from .websocket import client_socket
 
             self._socket = client_socket(self.client)  # connects on the first question
-        return self._socket  # type: ignore[no-any-return]
+        socket: ChatSocket = self._socket  # typed, so mypy checks it is a TurnStreams
+        return socket
 
     def close(self) -> None:
         """Close this conversation's WebSocket, if it opened one (the chat itself is kept)."""
@@ -178,18 +192,50 @@ class Conversation(_Common):
             self._socket = None
 
     def stream(
-        self, question: str, *, integration_id: str | None = None, model: str | None = None
+        self,
+        question: str,
+        *,
+        integration_id: str | None = None,
+        model: str | None = None,
+        files: Any = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> AnswerStream:
-        """Ask, streaming: ``with conversation.stream(q) as s: for text in s.text_stream: ...``."""
+        """Ask, streaming: ``with conversation.stream(q) as s: for text in s.text_stream: ...``.
+
+        ``files`` are uploaded to this chat first (see :meth:`upload`) and attached to the question.
+        """
         state = self.state
+        ids = list(upload_ids or [])
+        if files is not None:
+            ids += [u.id for u in self.upload(files)]
         return self._streams.stream(
             question,
             chat_id=state.chat_id,
             integration_id=integration_id or state.integration_id,
             model=model or state.model,
+            upload_ids=ids or None,
+            saved_query_id=saved_query_id,
+            parameters=parameters,
             on_open=state.record,
             on_end=state.settle,
         )
+
+    def upload(self, files: Any) -> list[Upload]:
+        """Upload files to this chat (starting it now if it has not started)."""
+        state = self.state
+        if state.chat_id is None:
+            state.chat_id = self.client.chats.start(None, state.integration_id)
+            if state.chat_id is None:
+                raise ConfigurationError(NO_CHAT_FOR_UPLOADS)
+        return self.client.chats.upload(state.chat_id, files)
+
+    def uploads(self) -> list[Upload]:
+        """This chat's uploads (none before the chat started)."""
+        if self.state.chat_id is None:
+            return []
+        return self.client.chats.uploads(self.state.chat_id)
 
     def ask(self, question: str, **options: Any) -> Answer:
         """Ask and wait for the whole answer (raises :class:`AnswerError` on a server error event)."""
@@ -206,14 +252,14 @@ class Conversation(_Common):
             if target[0] is None:  # a resumed chat: its last question is on the server
                 target[0] = self._last_user_message_on_server()
             assert target[0] is not None
-            inner = self._streams.edit(
+            open_edit = self._streams.edit_opener(
                 chat_id,
                 target[0],
                 content,
                 integration_id=options.get("integration_id") or state.integration_id,
                 model=options.get("model") or state.model,
             )
-            return inner._opener(answer)
+            return open_edit(answer)
 
         return AnswerStream(
             opener,
@@ -285,14 +331,15 @@ class AsyncConversation(_Common):
         self.client = client
 
     @property
-    def _streams(self) -> AsyncChats | AsyncChatSocket:
+    def _streams(self) -> AsyncTurnStreams:
         if self.transport == "sse":
             return self.client.chats
         if self._socket is None:
             from .websocket import async_client_socket
 
             self._socket = async_client_socket(self.client)
-        return self._socket  # type: ignore[no-any-return]
+        socket: AsyncChatSocket = self._socket
+        return socket
 
     async def aclose(self) -> None:
         """Close this conversation's WebSocket, if it opened one (the chat itself is kept)."""
@@ -301,21 +348,50 @@ class AsyncConversation(_Common):
             self._socket = None
 
     def stream(
-        self, question: str, *, integration_id: str | None = None, model: str | None = None
+        self,
+        question: str,
+        *,
+        integration_id: str | None = None,
+        model: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> AsyncAnswerStream:
+        """Ask, streaming (to attach new files, ``await upload(files)`` first, or use :meth:`ask`)."""
         state = self.state
         return self._streams.stream(
             question,
             chat_id=state.chat_id,
             integration_id=integration_id or state.integration_id,
             model=model or state.model,
+            upload_ids=upload_ids,
+            saved_query_id=saved_query_id,
+            parameters=parameters,
             on_open=state.record,
             on_end=state.settle,
         )
 
-    async def ask(self, question: str, **options: Any) -> Answer:
+    async def ask(self, question: str, *, files: Any = None, **options: Any) -> Answer:
+        """Ask and wait for the whole answer; ``files`` are uploaded to this chat and attached first."""
+        if files is not None:
+            uploaded = await self.upload(files)
+            options["upload_ids"] = [*(options.get("upload_ids") or []), *(u.id for u in uploaded)]
         async with self.stream(question, **options) as stream:
             return await stream.get_final_answer()
+
+    async def upload(self, files: Any) -> list[Upload]:
+        """Upload files to this chat (starting it now if it has not started)."""
+        state = self.state
+        if state.chat_id is None:
+            state.chat_id = await self.client.chats.start(None, state.integration_id)
+            if state.chat_id is None:
+                raise ConfigurationError(NO_CHAT_FOR_UPLOADS)
+        return await self.client.chats.upload(state.chat_id, files)
+
+    async def uploads(self) -> list[Upload]:
+        if self.state.chat_id is None:
+            return []
+        return await self.client.chats.uploads(self.state.chat_id)
 
     def stream_edit(self, content: str, message_id: str | None = None, **options: Any) -> AsyncAnswerStream:
         chat_id = self._require_chat(NOTHING_TO_EDIT)
@@ -326,14 +402,14 @@ class AsyncConversation(_Common):
             if target[0] is None:
                 target[0] = await self._last_user_message_on_server()
             assert target[0] is not None
-            inner = self._streams.edit(
+            open_edit = self._streams.edit_opener(
                 chat_id,
                 target[0],
                 content,
                 integration_id=options.get("integration_id") or state.integration_id,
                 model=options.get("model") or state.model,
             )
-            return await inner._opener(answer)
+            return await open_edit(answer)
 
         return AsyncAnswerStream(
             opener,

@@ -13,7 +13,7 @@ each table as text and a line per chart.
 
 :func:`show_stream` drives a stream into a :class:`LiveAnswer`. Ctrl-C (a kernel interrupt) while
 it runs closes the stream at once, shows the partial answer marked as interrupted, and raises
-:class:`Interrupted`, a ``KeyboardInterrupt`` that renders as one sentence.
+:class:`AnswerInterrupted`, a ``KeyboardInterrupt`` that renders as one sentence.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from .events import (
 from .stream import answer_error
 
 __all__ = [
-    "Interrupted",
+    "AnswerInterrupted",
     "LiveAnswer",
     "chart_bundle",
     "is_rich",
@@ -85,7 +85,7 @@ def is_rich(shell: Any) -> bool:
     return publisher is not None and type(publisher) is not DisplayPublisher
 
 
-class Interrupted(KeyboardInterrupt):
+class AnswerInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped an answer: ``answer`` holds what arrived (``answer.interrupted`` is true)."""
 
     def __init__(self, answer: Answer | None, name: str = "_trellis") -> None:
@@ -415,7 +415,7 @@ def show_stream(stream: _Stream, live: LiveAnswer, *, name: str = "_trellis") ->
     A server ``error`` event raises :class:`~trellis_jupyter.errors.AnswerError`, a dropped
     connection :class:`~trellis_jupyter.errors.ConnectionLostError`; either carries the partial
     answer, already shown. A malformed event is reported on stderr and skipped. Ctrl-C closes the
-    stream at once and raises :class:`Interrupted` after showing the partial answer.
+    stream at once and raises :class:`AnswerInterrupted` after showing the partial answer.
     """
     live.start()
     try:
@@ -433,7 +433,7 @@ def show_stream(stream: _Stream, live: LiveAnswer, *, name: str = "_trellis") ->
     except KeyboardInterrupt:
         answer = _close_interrupted(stream)
         live.finish(answer, note="interrupted")
-        raise Interrupted(answer, name) from None
+        raise AnswerInterrupted(answer, name) from None
     except TrellisError as error:
         if error.answer is None:
             error.answer = stream.answer

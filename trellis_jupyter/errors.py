@@ -14,19 +14,24 @@
     │   └── ServerError             5xx
     ├── TransportError              the connection itself failed
     │   ├── ConnectError            the server could not be reached
-    │   ├── TimeoutError            no answer within the timeout
+    │   ├── RequestTimeoutError     no answer within the timeout
     │   └── ConnectionLostError     the stream was cut before the answer was complete
+    │       └── EventTooLargeError  the client cut it: one event passed its size limit
     ├── MalformedEventError         the server sent an event we cannot read
     └── AnswerError                 the server ended the answer with an ``error`` event
 
 Every error has ``detail``, ``code``, ``debug_id`` and ``status_code`` where the server gave them,
 and ``answer``: the partial :class:`~trellis_jupyter.Answer` when the error happened in a stream,
 so that the chat id and the text received so far are never lost. No error ever holds a secret.
+
+``TimeoutError`` is a deprecated alias of :class:`RequestTimeoutError` (it shadowed the builtin on a
+star import); it goes in the next release.
 """
 
 from __future__ import annotations
 
 import builtins
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -41,12 +46,13 @@ __all__ = [
     "ConflictError",
     "ConnectError",
     "ConnectionLostError",
+    "EventTooLargeError",
     "MalformedEventError",
     "NotFoundError",
     "PermissionDeniedError",
     "RateLimitError",
+    "RequestTimeoutError",
     "ServerError",
-    "TimeoutError",
     "TransportError",
     "TrellisError",
 ]
@@ -142,12 +148,17 @@ class ConnectError(TransportError):
     """The server could not be reached."""
 
 
-class TimeoutError(TransportError, builtins.TimeoutError):
-    """The server did not answer in time."""
+class RequestTimeoutError(TransportError, builtins.TimeoutError):
+    """The server did not answer in time (also a builtin ``TimeoutError``, so either catches it)."""
 
 
 class ConnectionLostError(TransportError):
     """The connection dropped before the answer was complete; ``answer`` holds what arrived."""
+
+
+class EventTooLargeError(ConnectionLostError):
+    """One SSE line or event passed the client's size limit: the stream was stopped, the partial
+    answer kept (a hostile or broken server cannot take the kernel's memory)."""
 
 
 class MalformedEventError(TrellisError):
@@ -194,3 +205,15 @@ class AnswerError(TrellisError):
         self.retryable = retryable
         self.retry_after = retry_after
         self.error_type = error_type
+
+
+def __getattr__(name: str) -> Any:
+    # The deprecated alias warns where it is used, not on import of the package.
+    if name == "TimeoutError":
+        warnings.warn(
+            "trellis_jupyter.TimeoutError is now RequestTimeoutError; the old name goes in the next release.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return RequestTimeoutError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+import re
+import secrets
+import string
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from .errors import MalformedEventError
 
@@ -45,15 +48,29 @@ __all__ = [
     "UnknownVisualization",
     "Visualization",
     "VisualizationPayload",
+    "is_visualization_id",
+    "new_visualization_id",
     "parse_event",
     "parse_visualization",
 ]
 
 Cell = Union[str, int, float, bool, None]
-ChartType = Literal["bar", "bar_horizontal", "stacked_bar", "line", "area", "pie", "donut"]
 AXIS_CHART_TYPES: frozenset[str] = frozenset({"bar", "bar_horizontal", "stacked_bar", "line", "area"})
 SEGMENT_CHART_TYPES: frozenset[str] = frozenset({"pie", "donut"})
 CHART_TYPES: frozenset[str] = AXIS_CHART_TYPES | SEGMENT_CHART_TYPES
+
+_VISUALIZATION_ID = re.compile(r"[A-Za-z0-9]{10}")
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+
+
+def new_visualization_id() -> str:
+    """A fresh visualization id as servers write them: 10 random lowercase letters and digits."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(10))
+
+
+def is_visualization_id(value: str | None) -> bool:
+    """True for an id of the servers' form (10 letters or digits)."""
+    return value is not None and _VISUALIZATION_ID.fullmatch(value) is not None
 
 
 # --- visualization payloads -------------------------------------------------------------------
@@ -492,55 +509,41 @@ def _error_event(data: Mapping[str, Any]) -> ErrorEvent:
     )
 
 
+def _chat_metadata(data: Mapping[str, Any]) -> ChatMetadata:
+    if "id" not in data:
+        raise ValueError("'chat_metadata' has no 'id'")
+    return ChatMetadata(chat_id=str(data["id"]), user_message_id=_opt_str(data.get("user_message_id")))
+
+
+def _message(data: Mapping[str, Any]) -> Message:
+    content = data.get("content", "")
+    return Message(content=str(content) if content is not None else "", message_id=_opt_str(data.get("id")))
+
+
+# How each event of the protocol is read: the one list of known event names (the rest become
+# UnknownEvent).
+_BUILDERS: dict[str, Callable[[Mapping[str, Any]], Event]] = {
+    "text_delta": lambda data: TextDelta(content=str(data.get("content", ""))),
+    "processing": lambda data: Processing(status=str(data.get("status", ""))),
+    "chat_metadata": _chat_metadata,
+    "visualization": lambda data: Visualization(payload=parse_visualization(data)),
+    "message": _message,
+    "error": _error_event,
+    "heartbeat": lambda data: Heartbeat(timestamp=_opt_str(data.get("timestamp"))),
+    "interrupted": lambda data: Interrupted(
+        status=str(data.get("status", "interrupted")), chat_id=_opt_str(data.get("chat_id"))
+    ),
+    "deleted": lambda data: Deleted(message_id=str(data.get("message_id", ""))),
+    "authenticated": lambda data: Authenticated(status=str(data.get("status", "ok"))),
+    "pong": lambda data: Pong(),
+}
+
+KNOWN_EVENTS: frozenset[str] = frozenset(_BUILDERS)
+
+
 def _build(name: str, data: Mapping[str, Any]) -> Event:
-    if name == "text_delta":
-        return TextDelta(content=str(data.get("content", "")))
-    if name == "processing":
-        return Processing(status=str(data.get("status", "")))
-    if name == "chat_metadata":
-        if "id" not in data:
-            raise ValueError("'chat_metadata' has no 'id'")
-        return ChatMetadata(chat_id=str(data["id"]), user_message_id=_opt_str(data.get("user_message_id")))
-    if name == "visualization":
-        return Visualization(payload=parse_visualization(data))
-    if name == "message":
-        content = data.get("content", "")
-        return Message(
-            content=str(content) if content is not None else "", message_id=_opt_str(data.get("id"))
-        )
-    if name == "error":
-        return _error_event(data)
-    if name == "heartbeat":
-        return Heartbeat(timestamp=_opt_str(data.get("timestamp")))
-    if name == "interrupted":
-        return Interrupted(
-            status=str(data.get("status", "interrupted")), chat_id=_opt_str(data.get("chat_id"))
-        )
-    if name == "deleted":
-        return Deleted(message_id=str(data.get("message_id", "")))
-    if name == "authenticated":
-        return Authenticated(status=str(data.get("status", "ok")))
-    if name == "pong":
-        return Pong()
-    return UnknownEvent(event=name, data=dict(data))
-
-
-# Every event name of the protocol (the rest become UnknownEvent).
-KNOWN_EVENTS: frozenset[str] = frozenset(
-    {
-        "chat_metadata",
-        "processing",
-        "text_delta",
-        "visualization",
-        "message",
-        "error",
-        "heartbeat",
-        "interrupted",
-        "deleted",
-        "authenticated",
-        "pong",
-    }
-)
+    build = _BUILDERS.get(name)
+    return build(data) if build is not None else UnknownEvent(event=name, data=dict(data))
 
 
 def parse_event(name: str, data: str | bytes | Mapping[str, Any] | None) -> Event:

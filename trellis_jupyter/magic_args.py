@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 from IPython.core.error import UsageError
 from IPython.utils.process import arg_split  # type: ignore[attr-defined]
 
-from .session import Trellis
+from .session import MagicSettings
 
 __all__ = ["ParserExit", "help_text", "parse_cell_options", "parse_command", "substitute"]
 
@@ -203,7 +203,7 @@ def help_text() -> str:
         "",
         "Settings (%config Trellis.<name> = value):",
     ]
-    traits = Trellis.class_traits(config=True)
+    traits = MagicSettings.class_traits(config=True)
     for name in sorted(traits):
         trait = traits[name]
         lines.append(f"  Trellis.{name} = {trait.default_value!r}")

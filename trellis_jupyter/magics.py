@@ -13,12 +13,13 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
-from .display import Interrupted, LiveAnswer, show_stream
+from .display import AnswerInterrupted, LiveAnswer, show_stream
 from .errors import TrellisError
 from .magic_args import ParserExit, help_text, parse_cell_options, parse_command, substitute
+from .scrub import redact_url
 from .session import Session, get_session
 
-__all__ = ["TrellisMagics", "load_ipython_extension", "substitute", "unload_ipython_extension"]
+__all__ = ["TrellisMagics", "load_ipython_extension", "unload_ipython_extension"]
 
 
 @magics_class
@@ -91,7 +92,7 @@ class TrellisMagics(Magics):
         )
         try:
             answer = show_stream(stream, live, name=args.output or "_trellis")
-        except Interrupted as interrupted:
+        except AnswerInterrupted as interrupted:
             if interrupted.answer is not None:
                 self._bind(interrupted.answer, args)
             raise
@@ -162,7 +163,7 @@ class TrellisMagics(Magics):
             print(f"Server:      not connected: {error}")
             return
         local = " (local server)" if session.local_server is not None else ""
-        print(f"Server:      {session.base_url}{local}")
+        print(f"Server:      {redact_url(session.base_url)}{local}")
         try:
             integration = session.integration_id()
             label = (

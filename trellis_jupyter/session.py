@@ -4,8 +4,8 @@ One :class:`Session` per kernel (:func:`get_session`), shared by the ``%%trellis
 widget, so that both continue the same conversation. Everything is created lazily: loading the
 extension sends nothing and needs no credentials; the first question does.
 
-:class:`Trellis` is the ``%config Trellis.<name>`` surface: a traitlets ``Configurable`` registered
-with the shell, whose trait help texts are what ``%trellis help`` prints.
+:class:`MagicSettings` is the ``%config Trellis.<name>`` surface: a traitlets ``Configurable``
+registered with the shell, whose trait help texts are what ``%trellis help`` prints.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, default, vali
 from traitlets.config import Configurable
 
 from .errors import ConfigurationError
+from .scrub import redact_url
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -27,10 +28,10 @@ if TYPE_CHECKING:
     from .local import LocalServer
     from .stream import AnswerStream
 
-__all__ = ["Session", "Trellis", "default_local_store", "get_session", "reset_session"]
+__all__ = ["MagicSettings", "Session", "default_local_store", "get_session", "reset_session"]
 
 
-class Trellis(Configurable):
+class MagicSettings(Configurable):
     """Defaults of the ``%%trellis`` magic, set with ``%config Trellis.<name> = value``."""
 
     display_rows = Int(
@@ -85,6 +86,11 @@ class Trellis(Configurable):
         return float(proposal["value"])
 
 
+# traitlets names a Configurable's config section after its class, and users write
+# ``%config Trellis.<name>``; in Python the class has its own name, so it is not taken for the client.
+MagicSettings.__name__ = MagicSettings.__qualname__ = "Trellis"
+
+
 def default_local_store() -> str:
     """The per-user chat store of the local server (the one ``trellis-jupyter serve`` uses too)."""
     from .local.store import default_store_path
@@ -99,8 +105,8 @@ class Session:
     privately and never shown; settings come from :attr:`settings`.
     """
 
-    def __init__(self, settings: Trellis | None = None) -> None:
-        self.settings = settings if settings is not None else Trellis()
+    def __init__(self, settings: MagicSettings | None = None) -> None:
+        self.settings = settings if settings is not None else MagicSettings()
         self.local_server: LocalServer | None = None
         self.last_answer: Answer | None = None
         self._connection: dict[str, Any] = {}
@@ -127,7 +133,7 @@ class Session:
             charts.disable_offline_charts()
 
     def __repr__(self) -> str:
-        return f"<trellis Session base_url={self.base_url!r} chat_id={self.chat_id!r}>"
+        return f"<trellis Session base_url={redact_url(self.base_url)!r} chat_id={self.chat_id!r}>"
 
     # -- clients ------------------------------------------------------------------------------
 
@@ -413,7 +419,7 @@ def get_session() -> Session:
     return _SESSION
 
 
-def reset_session(settings: Trellis | None = None) -> Session:
+def reset_session(settings: MagicSettings | None = None) -> Session:
     """Close the kernel's session and start a fresh one (used when the extension is reloaded)."""
     global _SESSION
     if _SESSION is not None:

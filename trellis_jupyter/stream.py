@@ -10,7 +10,7 @@
 :class:`AnswerStream` and :class:`AsyncAnswerStream` know nothing of HTTP: they take an *opener*,
 a function that sends the request and returns an event source (anything with ``__next__`` and
 ``close()``, or ``__anext__`` and ``aclose()``). The SSE transport passes one that returns
-:class:`~trellis_jupyter.streaming.SSEEvents`; the WebSocket transport can pass its own.
+:class:`~trellis_jupyter._sse.SSEEvents`; the WebSocket transport can pass its own.
 
 What happens at the end:
 
@@ -25,16 +25,26 @@ What happens at the end:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
+from ._sse import lost_connection
 from .answer import Answer
 from .errors import AnswerError, ConnectionLostError, MalformedEventError, TransportError, TrellisError
 from .events import Event, Message, TextDelta
-from .streaming import lost_connection
 
-__all__ = ["AnswerStream", "AsyncAnswerStream", "AsyncEventSource", "EventSource", "answer_error"]
+__all__ = [
+    "AnswerStream",
+    "AsyncAnswerStream",
+    "AsyncEventSource",
+    "AsyncOpener",
+    "AsyncTurnStreams",
+    "EventSource",
+    "Opener",
+    "TurnStreams",
+    "answer_error",
+]
 
 
 class EventSource(Protocol):
@@ -56,6 +66,118 @@ class AsyncEventSource(Protocol):
 Opener = Callable[[Answer], EventSource]
 AsyncOpener = Callable[[Answer], Awaitable[AsyncEventSource]]
 Hook = Callable[[Answer], None]
+
+
+class TurnStreams(Protocol):
+    """Something that streams a turn: ``client.chats`` (SSE) and a WebSocket (``ChatSocket``).
+
+    ``send_opener`` / ``edit_opener`` give the opener of a question or an edit (the arguments are
+    checked at once; nothing is sent until the opener is called), so a caller can compose it with
+    work of its own; ``stream`` / ``edit`` wrap one in an :class:`AnswerStream`.
+    """
+
+    def send_opener(
+        self,
+        message: str,
+        chat_id: str | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> Opener: ...
+
+    def edit_opener(
+        self,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        integration_id: str | None = None,
+        model: str | None = None,
+    ) -> Opener: ...
+
+    def stream(
+        self,
+        message: str,
+        chat_id: str | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        on_open: Hook | None = None,
+        on_end: Hook | None = None,
+    ) -> AnswerStream: ...
+
+    def edit(
+        self,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        on_open: Hook | None = None,
+        on_end: Hook | None = None,
+    ) -> AnswerStream: ...
+
+
+class AsyncTurnStreams(Protocol):
+    """The async twin of :class:`TurnStreams`: ``AsyncTrellis.chats`` and an ``AsyncChatSocket``."""
+
+    def send_opener(
+        self,
+        message: str,
+        chat_id: str | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> AsyncOpener: ...
+
+    def edit_opener(
+        self,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        integration_id: str | None = None,
+        model: str | None = None,
+    ) -> AsyncOpener: ...
+
+    def stream(
+        self,
+        message: str,
+        chat_id: str | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        title: str | None = None,
+        upload_ids: Sequence[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
+        on_open: Hook | None = None,
+        on_end: Hook | None = None,
+    ) -> AsyncAnswerStream: ...
+
+    def edit(
+        self,
+        chat_id: str,
+        message_id: str,
+        content: str,
+        integration_id: str | None = None,
+        model: str | None = None,
+        *,
+        on_open: Hook | None = None,
+        on_end: Hook | None = None,
+    ) -> AsyncAnswerStream: ...
+
 
 _ADVICE = {
     "UNANSWERABLE": "try rephrasing the question",

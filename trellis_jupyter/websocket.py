@@ -32,10 +32,17 @@ from typing import TYPE_CHECKING, Any, Union
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from . import _wsproto as proto
-from .errors import AuthenticationError, ConfigurationError, ConnectError, TransportError, TrellisError
-from .errors import TimeoutError as WaitTimeout
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    ConnectError,
+    RequestTimeoutError,
+    TransportError,
+    TrellisError,
+)
 from .events import Event
-from .stream import AnswerStream, AsyncAnswerStream, Hook
+from .scrub import redact_url, scrub_error, url_secrets
+from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -66,13 +73,19 @@ _wire_logger.addFilter(_RedactAuthorization())
 
 
 def _open_error(exc: BaseException, url: str) -> TrellisError:
-    """The error for a connection that could not be opened."""
+    """The error for a connection that could not be opened (a ``user:password@`` never shown)."""
+    return scrub_error(_open_error_of(exc, redact_url(url)), url_secrets(url))
+
+
+def _open_error_of(exc: BaseException, url: str) -> TrellisError:
     if isinstance(exc, InvalidStatus):
         return proto.handshake_error(exc.response.status_code)
     if isinstance(exc, InvalidURI):
         return ConfigurationError(f"The WebSocket URL {url!r} is not valid: check the base URL.")
     if isinstance(exc, (builtins.TimeoutError, asyncio.TimeoutError)):
-        return WaitTimeout(f"The WebSocket at {url} did not open in time; check the server and try again.")
+        return RequestTimeoutError(
+            f"The WebSocket at {url} did not open in time; check the server and try again."
+        )
     if isinstance(exc, InvalidHandshake):
         return TransportError(f"The WebSocket upgrade at {url} failed ({exc}); check the base URL.")
     return ConnectError(
@@ -88,7 +101,7 @@ _OPEN_ERRORS = (OSError, InvalidHandshake, InvalidURI, builtins.TimeoutError, as
 _WAIT_TIMEOUT = "The server did not answer on the WebSocket in time; try again."
 
 
-class _TurnEvents(proto.Turn):
+class _TurnEvents(proto.SocketTurn):
     def __init__(self, socket: ChatSocket, answer: Answer) -> None:
         super().__init__(answer)
         self._socket = socket
@@ -107,7 +120,7 @@ class _TurnEvents(proto.Turn):
             self._socket._stop_turn(self)
 
 
-class _AsyncTurnEvents(proto.Turn):
+class _AsyncTurnEvents(proto.SocketTurn):
     def __init__(self, socket: AsyncChatSocket, answer: Answer) -> None:
         super().__init__(answer)
         self._socket = socket
@@ -126,7 +139,7 @@ class _AsyncTurnEvents(proto.Turn):
             await self._socket._stop_turn(self)
 
 
-class ChatSocket(proto.SocketState[AnswerStream]):
+class ChatSocket(proto.SocketState[AnswerStream, Opener]):
     """A sync WebSocket to ``/v1/chats/ws``; ``interrupt()`` and ``ping()`` are safe from any thread."""
 
     def __init__(
@@ -203,16 +216,13 @@ class ChatSocket(proto.SocketState[AnswerStream]):
 
     # -- actions ---------------------------------------------------------------------------------
 
+    def _opener(self, name: str, fields: dict[str, Any]) -> Opener:
+        return lambda answer: self._open_turn(name, fields, answer)
+
     def _new_stream(
-        self, name: str, fields: dict[str, Any], on_open: Hook | None, on_end: Hook | None
+        self, opener: Opener, question: str, on_open: Hook | None, on_end: Hook | None
     ) -> AnswerStream:
-        question = fields.get("message") or fields.get("content")
-        return AnswerStream(
-            lambda answer: self._open_turn(name, fields, answer),
-            question=question,
-            on_open=on_open,
-            on_end=on_end,
-        )
+        return AnswerStream(opener, question=question, on_open=on_open, on_end=on_end)
 
     def ask(self, message: str, chat_id: str | None = None, **options: Any) -> Answer:
         """Ask and wait for the whole answer (raises :class:`~trellis_jupyter.errors.AnswerError`)."""
@@ -289,7 +299,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
         try:
             self.interrupt()
             self._pump(lambda: not self._router.turn_open, DRAIN_TIMEOUT)
-        except WaitTimeout:
+        except RequestTimeoutError:
             self._drop()  # the server did not confirm: the next question starts on a fresh connection
         except TrellisError:
             pass  # connection lost meanwhile: the next question reconnects
@@ -315,7 +325,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
                         raise TransportError("This WebSocket is not connected: reconnect and try again.")
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
-                        raise WaitTimeout(_WAIT_TIMEOUT)
+                        raise RequestTimeoutError(_WAIT_TIMEOUT)
                     if not self._reading:
                         self._reading = True
                         conn = self._conn
@@ -337,7 +347,7 @@ class ChatSocket(proto.SocketState[AnswerStream]):
                     self._cond.notify_all()
 
 
-class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
+class AsyncChatSocket(proto.SocketState[AsyncAnswerStream, AsyncOpener]):
     """An asyncio WebSocket to ``/v1/chats/ws``; ``await interrupt()`` works from any task."""
 
     def __init__(
@@ -415,16 +425,13 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    def _opener(self, name: str, fields: dict[str, Any]) -> AsyncOpener:
+        return lambda answer: self._open_turn(name, fields, answer)
+
     def _new_stream(
-        self, name: str, fields: dict[str, Any], on_open: Hook | None, on_end: Hook | None
+        self, opener: AsyncOpener, question: str, on_open: Hook | None, on_end: Hook | None
     ) -> AsyncAnswerStream:
-        question = fields.get("message") or fields.get("content")
-        return AsyncAnswerStream(
-            lambda answer: self._open_turn(name, fields, answer),
-            question=question,
-            on_open=on_open,
-            on_end=on_end,
-        )
+        return AsyncAnswerStream(opener, question=question, on_open=on_open, on_end=on_end)
 
     async def ask(self, message: str, chat_id: str | None = None, **options: Any) -> Answer:
         """Ask and wait for the whole answer (raises :class:`~trellis_jupyter.errors.AnswerError`)."""
@@ -495,7 +502,7 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
         try:
             await self.interrupt()
             await self._pump(lambda: not self._router.turn_open, DRAIN_TIMEOUT)
-        except WaitTimeout:
+        except RequestTimeoutError:
             await self._drop()
         except TrellisError:
             pass
@@ -513,7 +520,7 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream]):
         try:
             await asyncio.wait_for(self._pump_until(done), timeout)
         except asyncio.TimeoutError:
-            raise WaitTimeout(_WAIT_TIMEOUT) from None
+            raise RequestTimeoutError(_WAIT_TIMEOUT) from None
 
     async def _pump_until(self, done: Callable[[], bool]) -> None:
         while not done():
@@ -546,9 +553,9 @@ def client_socket(client: Trellis, *, heartbeat: bool = False) -> ChatSocket:
     s = client.settings
     return ChatSocket(
         s.base_url,
-        lambda: client._tokens.token(client._http._authenticate),
-        start_chat=client.chats._start,
-        on_rejected=client._tokens.invalidate,
+        client.auth.token,
+        start_chat=client.chats.start,
+        on_rejected=client.auth.invalidate,
         heartbeat=heartbeat,
         integration_id=s.integration_id,
         model=s.model,
@@ -561,9 +568,9 @@ def async_client_socket(client: AsyncTrellis, *, heartbeat: bool = False) -> Asy
     s = client.settings
     return AsyncChatSocket(
         s.base_url,
-        lambda: client._tokens.atoken(client._http._authenticate),
-        start_chat=client.chats._start,
-        on_rejected=client._tokens.invalidate,
+        client.auth.token,
+        start_chat=client.chats.start,
+        on_rejected=client.auth.invalidate,
         heartbeat=heartbeat,
         integration_id=s.integration_id,
         model=s.model,

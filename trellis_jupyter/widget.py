@@ -130,6 +130,7 @@ class ChatWidget(anywidget.AnyWidget):
         self._current: asyncio.Task[Answer] | None = None
         self._stopping = False
         self._tasks: set[asyncio.Future[Any]] = set()
+        self._feedback_sent: dict[str, int] = {}  # entry id -> feedback requests made
         # The loop the chat's tasks and client live on: the kernel's main loop when the widget is
         # made in a cell, else the one of the first question.
         try:
@@ -514,12 +515,17 @@ class ChatWidget(anywidget.AnyWidget):
         if not message_id:
             self.error = "This answer was not saved by the server, so it cannot be rated."
             return
+        # A thumb then its note are two requests in flight at once: only the latest one's result shows.
+        ticket = self._feedback_sent[entry_id] = self._feedback_sent.get(entry_id, 0) + 1
         try:
             await self.conversation.feedback(value, message_id=message_id, note=note)
         except TrellisError as exc:
             self.error = str(exc)
             return
-        self._update(entry_id, feedback=value)
+        if self._feedback_sent.get(entry_id) != ticket:
+            return
+        # A second click changes it; the note shown is the one sent with the current value.
+        self._update(entry_id, feedback=value, feedback_note=note or None)
 
     # -- static rendering -----------------------------------------------------------------------
 

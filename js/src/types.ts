@@ -31,6 +31,8 @@ export interface Entry {
   message_id?: string | null;
   error?: string | null;
   feedback?: "positive" | "negative" | null;
+  /** The note sent with the feedback, shown under the answer. */
+  feedback_note?: string | null;
   visualizations?: Visualization[];
 }
 

@@ -11,6 +11,7 @@
 import { renderChart } from "./chart";
 import { LiveText } from "./live";
 import { setMarkdown } from "./markdown";
+import { scrollKey, ScrollFollow, END_SLACK_PX } from "./scroll";
 import { renderTable, type TablePayload } from "./table";
 import type { Command, DeltaMessage, Entry, Model, Visualization } from "./types";
 
@@ -42,6 +43,49 @@ function button(label: string, cls: string, onClick: () => void, aria?: string):
   b.addEventListener("click", onClick);
   return b;
 }
+
+/** A box people type in: every key typed there belongs to the widget. */
+export function isTextField(target: EventTarget | null): boolean {
+  if (!target || typeof (target as Node).nodeType !== "number") return false;
+  const node = target as HTMLElement;
+  if (node instanceof HTMLTextAreaElement || node.isContentEditable) return true;
+  if (node instanceof HTMLInputElement) {
+    return !["button", "checkbox", "radio", "submit", "reset", "file", "range", "color"].includes(node.type);
+  }
+  return node instanceof HTMLSelectElement;
+}
+
+/** Keys that act on a focused button, link or the transcript itself (activate, move, scroll). */
+const CONTROL_KEYS = new Set([
+  "Enter", " ", "Escape", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "PageUp", "PageDown", "Home", "End",
+]);
+
+/**
+ * Whether a keydown inside the widget must stay there. JupyterLab's and Notebook 7's notebook
+ * handle keydown for anything inside a cell (Shift+Enter runs the cell, Enter enters edit mode,
+ * a letter in command mode inserts or deletes cells), so: nothing typed in a text box leaves
+ * the widget; on other controls, the keys that act on them and single letters stay too, while
+ * Tab (focus moves on) and shortcuts with Ctrl, Alt or Meta (save, the command palette) go on.
+ */
+export function keepsKey(e: KeyboardEvent): boolean {
+  if (isTextField(e.target)) return true;
+  if (e.key === "Tab" || e.ctrlKey || e.metaKey || e.altKey) return false;
+  return CONTROL_KEYS.has(e.key) || e.key.length === 1;
+}
+
+/** Run `draw`, which may replace the focused control inside `box`; then give focus back. */
+function keepingFocus(box: HTMLElement, draw: () => void): void {
+  const active = document.activeElement as HTMLElement | null;
+  const inside = active !== null && box.contains(active);
+  const key = inside ? active.dataset.key : undefined;
+  draw();
+  if (!inside || document.activeElement === active) return;
+  if (active.isConnected) active.focus();
+  else if (key) box.querySelector<HTMLElement>(`[data-key="${key}"]`)?.focus();
+}
+
+/** Space kept above a pinned question. */
+const PIN_MARGIN_PX = 8;
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const THUMB_PATH =
@@ -88,7 +132,11 @@ export class ChatView {
   private editing: string | null = null;
   private noteFor = new Map<string, "positive" | "negative">();
   private noteForms = new Map<string, HTMLElement>();
-  private stick = true;
+  private follow = new ScrollFollow();
+  private jumpButton: HTMLButtonElement;
+  private rendered = false;
+  private sentPending = 0;
+  private resizes: ResizeObserver | null = null;
   private themeObserver: MutationObserver | null = null;
   private listeners: Array<[string, (...args: any[]) => void]> = [];
 
@@ -99,6 +147,13 @@ export class ChatView {
     this.root = el("div", "tj-chat");
     this.root.setAttribute("role", "region");
     this.root.setAttribute("aria-label", "Trellis chat");
+    this.root.setAttribute("data-lm-suppress-shortcuts", "true");
+    this.root.tabIndex = -1; // focusable from code (its top), not a Tab stop of its own
+    for (const type of ["keydown", "keypress", "keyup"] as const) {
+      this.root.addEventListener(type, (e) => {
+        if (keepsKey(e)) e.stopPropagation();
+      });
+    }
 
     const header = el("div", "tj-header");
     const title = el("span", "tj-title", "Trellis");
@@ -111,10 +166,11 @@ export class ChatView {
     this.log.setAttribute("aria-live", "polite");
     this.log.setAttribute("aria-label", "Conversation");
     this.log.tabIndex = 0;
-    // Follow the streaming answer unless the reader scrolled up to read something earlier.
-    this.log.addEventListener("scroll", () => {
-      this.stick = this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < 48;
-    });
+    this.watchScrolling();
+    this.jumpButton = button("Jump to latest ↓", "tj-small tj-jump", () => this.jumpToLatest(), "Jump to latest");
+    this.jumpButton.hidden = true;
+    const logBox = el("div", "tj-log-box");
+    logBox.append(this.log, this.jumpButton);
 
     this.statusLine = el("div", "tj-status");
     this.statusLine.setAttribute("role", "status");
@@ -131,11 +187,13 @@ export class ChatView {
     this.stopButton = button("Stop", "tj-stop", () => this.command({ type: "stop" }), "Stop the answer");
     form.append(this.input, this.sendButton, this.stopButton);
 
-    this.root.append(header, this.log, this.statusLine, this.errorLine, form);
+    // The question box comes first in the document, so that one Tab from the widget's top
+    // reaches it; CSS `order` still shows it under the transcript, as chats do.
+    this.root.append(form, header, logBox, this.statusLine, this.errorLine);
     host.replaceChildren(this.root);
 
     this.listen("change:transcript", () => this.renderTranscript());
-    this.listen("change:busy", () => this.renderControls());
+    this.listen("change:busy", () => this.renderTranscript()); // Edit shows once idle
     this.listen("change:status", () => this.renderControls());
     this.listen("change:error", () => this.renderControls());
     this.listen("change:chat_id", () => this.renderControls());
@@ -152,6 +210,7 @@ export class ChatView {
     for (const [event, cb] of this.listeners) this.model.off(event, cb);
     for (const view of this.entries.values()) this.releaseCharts(view);
     this.themeObserver?.disconnect();
+    this.resizes?.disconnect();
     this.listeners = [];
   }
 
@@ -190,7 +249,9 @@ export class ChatView {
     const text = this.input.value.trim();
     if (!text) return;
     this.command({ type: "send", text });
+    this.sentPending += 1;
     this.input.value = "";
+    this.input.focus(); // after a click on Send too: the next question is typed right away
   }
 
   // -- kernel messages ----------------------------------------------------------------------------
@@ -203,7 +264,7 @@ export class ChatView {
     const view = this.entries.get(m.id);
     if (view) {
       this.drawText(view, text, true);
-      this.scrollToEnd();
+      this.applyScroll();
     }
   }
 
@@ -233,6 +294,7 @@ export class ChatView {
     const lastUser = entries.map((e) => e.role).lastIndexOf("user");
     const seen = new Set<string>();
     const wanted: HTMLElement[] = [];
+    let asked: string | null = null;
     entries.forEach((entry, index) => {
       if (!entry || typeof entry.id !== "string") return;
       seen.add(entry.id);
@@ -240,6 +302,8 @@ export class ChatView {
       if (!view) {
         view = this.createEntry(entry);
         this.entries.set(entry.id, view);
+        this.resizes?.observe(view.root);
+        if (entry.role === "user" && this.rendered) asked = entry.id;
       }
       this.updateEntry(view, entry, { editable: index === lastUser && !busy });
       wanted.push(view.root);
@@ -247,9 +311,11 @@ export class ChatView {
     for (const [id, view] of this.entries) {
       if (!seen.has(id)) {
         this.releaseCharts(view);
+        this.resizes?.unobserve(view.root);
         view.root.remove();
         this.entries.delete(id);
         this.live.forget(id);
+        this.follow.forget(id);
       }
     }
     // Re-order only when needed: moving a node that holds a chart would redraw it.
@@ -257,7 +323,17 @@ export class ChatView {
       if (this.log.children[i] !== node) this.log.insertBefore(node, this.log.children[i] ?? null);
     });
     this.renderControls();
-    this.scrollToEnd();
+    // A question that just appeared: the reader's own (sent from this box), or one asked from
+    // Python while they follow the chat. Either way it goes near the top, its answer below.
+    if (asked !== null && (this.sentPending > 0 || this.follow.mode !== "free")) {
+      this.sentPending = Math.max(0, this.sentPending - 1);
+      this.follow.sent(asked);
+      this.applyScroll();
+      const view = this.entries.get(asked);
+      if (view) revealInScrollers(view.root, this.log);
+    } else this.applyScroll();
+    if (entries.length === 0) this.follow.jump();
+    this.rendered = true;
   }
 
   private createEntry(entry: Entry): EntryView {
@@ -297,7 +373,7 @@ export class ChatView {
     }
 
     const footerSig = JSON.stringify([
-      entry.role, status, entry.error, entry.feedback, entry.message_id, opts.editable, editingThis,
+      entry.role, status, entry.error, entry.feedback, entry.feedback_note, entry.message_id, opts.editable, editingThis,
       this.noteFor.get(entry.id) ?? null,
     ]);
     if (footerSig !== view.footerSig) {
@@ -349,14 +425,20 @@ export class ChatView {
     if (entry.role === "user") {
       if (status === "queued") items.push(el("span", "tj-note", "Queued"));
       if (editable) {
-        items.push(button("Edit", "tj-small tj-edit", () => this.startEdit(entry.id), "Edit the last question"));
+        const edit = button("Edit", "tj-small tj-edit", () => this.startEdit(entry.id), "Edit the last question");
+        edit.dataset.key = "edit";
+        items.push(edit);
       }
     } else {
       if (status === "interrupted") items.push(el("span", "tj-note tj-interrupted", "Stopped: the partial answer is kept."));
       if (entry.error) items.push(el("span", "tj-note tj-entry-error", String(entry.error)));
       if (entry.message_id && status === "done") items.push(...this.feedbackControls(entry));
+      if (entry.feedback_note) {
+        const sent = el("div", "tj-note tj-sent-note", `Your note: ${String(entry.feedback_note)}`);
+        items.push(sent);
+      }
     }
-    view.footer.replaceChildren(...items);
+    keepingFocus(view.footer, () => view.footer.replaceChildren(...items));
   }
 
   private feedbackControls(entry: Entry): HTMLElement[] {
@@ -368,6 +450,7 @@ export class ChatView {
         this.noteForms.get(entry.id)?.querySelector("input")?.focus();
       }, aria);
       b.setAttribute("aria-pressed", entry.feedback === value ? "true" : "false");
+      b.dataset.key = `thumb-${value}`;
       b.title = aria;
       b.append(thumbIcon(value === "negative"));
       return b;
@@ -453,7 +536,89 @@ export class ChatView {
     view.body.replaceChildren(area, actions);
   }
 
-  private scrollToEnd(): void {
-    if (this.stick) this.log.scrollTop = this.log.scrollHeight;
+  // -- scrolling --------------------------------------------------------------------------------
+
+  private watchScrolling(): void {
+    const log = this.log;
+    const atEnd = () => this.distanceToEnd() <= END_SLACK_PX;
+    log.addEventListener("wheel", (e) => this.follow.userInput(e.deltaY < 0, atEnd()), { passive: true });
+    let touchY = 0;
+    log.addEventListener("touchstart", (e) => { touchY = e.touches[0]?.clientY ?? 0; }, { passive: true });
+    log.addEventListener("touchmove", (e) => {
+      const y = e.touches[0]?.clientY ?? touchY;
+      this.follow.userInput(y > touchY, atEnd()); // the finger going down shows what is above
+      touchY = y;
+    }, { passive: true });
+    log.addEventListener("keydown", (e) => {
+      const k = isTextField(e.target) ? null : scrollKey(e);
+      if (k) this.follow.userInput(k.up, atEnd());
+    });
+    // A press on the scrollbar itself (right of the content box) starts a drag.
+    log.addEventListener("mousedown", (e) => {
+      if (e.target === log && e.offsetX >= log.clientWidth) {
+        this.follow.drag(true);
+        const up = () => { this.follow.drag(false); window.removeEventListener("mouseup", up, true); };
+        window.addEventListener("mouseup", up, true);
+      }
+    });
+    log.addEventListener("scroll", () => {
+      this.follow.scrolled(log.scrollTop, atEnd());
+      this.updateJump();
+    }, { passive: true });
+    // Charts, tables and text change height after they are drawn: keep the pin or the end in place.
+    if (typeof ResizeObserver !== "undefined") this.resizes = new ResizeObserver(() => this.applyScroll());
+  }
+
+  private distanceToEnd(): number {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight;
+  }
+
+  /** Put the view where the follow mode says: the end, the pinned question, or leave it. */
+  private applyScroll(): void {
+    const action = this.follow.action();
+    if (action?.kind === "bottom") this.scrollTo(this.log.scrollHeight);
+    else if (action?.kind === "pin") {
+      const view = this.entries.get(action.id);
+      if (view) {
+        const offset = view.root.getBoundingClientRect().top - this.log.getBoundingClientRect().top;
+        this.scrollTo(this.log.scrollTop + offset - PIN_MARGIN_PX);
+      }
+    }
+    this.updateJump();
+  }
+
+  private scrollTo(top: number): void {
+    const max = Math.max(0, this.log.scrollHeight - this.log.clientHeight);
+    const target = Math.round(Math.min(max, Math.max(0, top)));
+    if (Math.abs(this.log.scrollTop - target) < 1) return;
+    this.follow.programmatic(target);
+    this.log.scrollTop = target;
+  }
+
+  private updateJump(): void {
+    const show = this.follow.showJump(this.distanceToEnd());
+    if (this.jumpButton.hidden === show) this.jumpButton.hidden = !show;
+  }
+
+  private jumpToLatest(): void {
+    this.follow.jump();
+    this.applyScroll();
+    this.input.focus();
+  }
+}
+
+/**
+ * Scroll the boxes around the widget (the notebook's panel) just enough to show `node`, without
+ * touching `inner` (the transcript, already placed). Like scrollIntoView({block: "nearest"}),
+ * which would also move the transcript.
+ */
+function revealInScrollers(node: HTMLElement, inner: HTMLElement): void {
+  for (let box = inner.parentElement; box; box = box.parentElement) {
+    const style = getComputedStyle(box);
+    if (!/(auto|scroll)/.test(style.overflowY) || box.scrollHeight <= box.clientHeight) continue;
+    const r = node.getBoundingClientRect();
+    const b = box.getBoundingClientRect();
+    if (r.top < b.top) box.scrollTop -= b.top - r.top + PIN_MARGIN_PX;
+    else if (r.bottom > b.bottom) box.scrollTop += Math.min(r.bottom - b.bottom + PIN_MARGIN_PX, r.top - b.top - PIN_MARGIN_PX);
   }
 }

@@ -182,4 +182,78 @@ describe("ChatView", () => {
     expect(after).not.toBe(before);
     delete document.body.dataset.jpThemeLight;
   });
+
+  it("keeps every key typed in its text boxes inside the widget", () => {
+    const { el, q, model } = mount({ transcript: [user("u1", "q"), assistant("a1", "answer")] });
+    const leaked: string[] = [];
+    const outside = (e: Event) => leaked.push(`${e.type}:${(e as KeyboardEvent).key}`);
+    document.body.addEventListener("keydown", outside);
+    document.body.addEventListener("keyup", outside);
+    try {
+      const input = q<HTMLTextAreaElement>("textarea");
+      for (const opts of [{ key: "Enter", shiftKey: true }, { key: "Shift", shiftKey: true }, { key: "a" }, { key: "Escape" }, { key: "s", ctrlKey: true }]) {
+        input.dispatchEvent(new KeyboardEvent("keydown", { bubbles: true, cancelable: true, ...opts }));
+        input.dispatchEvent(new KeyboardEvent("keyup", { bubbles: true, cancelable: true, ...opts }));
+      }
+      (el.querySelector(".tj-edit") as HTMLButtonElement).click();
+      key(q(".tj-edit-box"), "Enter", { shiftKey: true });
+      (el.querySelector('button[aria-label="Good answer"]') as HTMLButtonElement).click();
+      key(q(".tj-note-input"), "Enter", { shiftKey: true });
+      expect(leaked).toEqual([]);
+      // On a button, Enter and letters stay (notebook command mode would act on them); Tab goes on.
+      const stop = q(".tj-stop");
+      key(stop, "Enter", { shiftKey: true });
+      key(stop, "a");
+      expect(leaked).toEqual([]);
+      key(stop, "Tab");
+      key(stop, "s", { ctrlKey: true });
+      expect(leaked).toEqual(["keydown:Tab", "keydown:s"]);
+      expect(model.sent.filter((c) => c.type === "send")).toEqual([]);
+    } finally {
+      document.body.removeEventListener("keydown", outside);
+      document.body.removeEventListener("keyup", outside);
+    }
+  });
+
+  it("puts the question box first in Tab order and names every control", () => {
+    const { el, q } = mount({
+      transcript: [user("u1", "q"), assistant("a1", "answer", { visualizations: [{ id: "t1", type: "table", headers: ["a"], rows: [[1]], sql: "SELECT 1" }] })],
+    });
+    const tabbable = Array.from(el.querySelectorAll<HTMLElement>("button, textarea, input, [tabindex], summary")).filter(
+      (n) => n.tabIndex >= 0 && !(n as HTMLButtonElement).disabled && !n.closest("[hidden]"),
+    );
+    expect(tabbable[0]).toBe(q("textarea"));
+    for (const node of tabbable) {
+      const name = node.getAttribute("aria-label") || node.textContent?.trim();
+      expect(name, node.outerHTML.slice(0, 80)).toBeTruthy();
+    }
+  });
+
+  it("opens the note field focused after a thumb, keeps focus through redraws, shows the sent note", () => {
+    const { model, el } = mount({ transcript: [user("u1", "q"), assistant("a1", "answer")] });
+    const good = el.querySelector('button[aria-label="Good answer"]') as HTMLButtonElement;
+    good.focus();
+    good.click();
+    expect(document.activeElement).toBe(el.querySelector(".tj-note-input"));
+    const note = el.querySelector(".tj-note-input") as HTMLInputElement;
+    note.value = "nice";
+    key(note, "Enter");
+    model.set("transcript", [user("u1", "q"), assistant("a1", "answer", { feedback: "positive", feedback_note: "nice" })]);
+    expect(el.querySelector(".tj-sent-note")!.textContent).toBe("Your note: nice");
+    expect(el.querySelector('button[aria-label="Good answer"]')!.getAttribute("aria-pressed")).toBe("true");
+    // A focused thumb keeps focus when the kernel's update redraws the footer.
+    const bad = el.querySelector('button[aria-label="Bad answer"]') as HTMLButtonElement;
+    bad.focus();
+    model.set("transcript", [user("u1", "q"), assistant("a1", "answer", { feedback: "positive", feedback_note: null })]);
+    expect(document.activeElement?.getAttribute("aria-label")).toBe("Bad answer");
+  });
+
+  it("keeps focus in the question box after sending with the button", () => {
+    const { q } = mount();
+    const input = q<HTMLTextAreaElement>("textarea");
+    input.value = "how many orders?";
+    q<HTMLButtonElement>(".tj-send").focus();
+    q<HTMLButtonElement>(".tj-send").click();
+    expect(document.activeElement).toBe(input);
+  });
 });

@@ -6,7 +6,6 @@ Errors answer ``{"detail": "<one sentence>", "code": "<CODE>"}`` with the docume
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 import re
 from datetime import datetime, timezone
@@ -18,18 +17,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 
+from . import query_routes, upload_routes
 from .context import DEFAULT_MODEL, MODELS, Principal, ServerContext
-from .sse import EventStreamResponse
+from .sse_response import EventStreamResponse
 from .store import ChatRow
-from .turns import create_chat, prepare_turn
-from .websocket import websocket_endpoint
-from .wire import ApiError, new_debug_id
+from .turns import check_title, create_chat, prepare_turn
+from .wire import ApiError, new_debug_id, parse_json
+from .ws_endpoint import websocket_endpoint
 
 __all__ = ["build_app"]
 
 logger = logging.getLogger("trellis_jupyter.local")
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_MAX_PAGE = 1_000_000
+_MAX_EMAIL = 320  # RFC 5321's longest address
 
 
 def _ctx(request: Request) -> ServerContext:
@@ -41,12 +43,28 @@ def _principal(request: Request) -> Principal:
     return _ctx(request).principal_from_header(request.headers.get("authorization"))
 
 
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        f"The request body is larger than the server's {limit:,}-byte limit: send less.",
+        "PAYLOAD_TOO_LARGE",
+    )
+
+
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except ValueError:
-        raise ApiError(400, "The request body is not valid JSON.", "INVALID_REQUEST") from None
+    """The JSON object of a request, read up to ``max_body_bytes`` (413 beyond: never held whole)."""
+    limit = _ctx(request).settings.max_body_bytes
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    body = parse_json(raw) if raw.strip() else None
     if not isinstance(body, dict):
         raise ApiError(400, "The request body must be a JSON object.", "INVALID_REQUEST")
     return body
@@ -72,16 +90,39 @@ def _own_chat(request: Request, principal: Principal) -> ChatRow:
 # --- routes -----------------------------------------------------------------------------------
 
 
+def _refuse_key(ctx: ServerContext, address: str, detail: str) -> ApiError:
+    """A 401 for a wrong or missing key, counted against the address (429 once over the limit)."""
+    wait = ctx.auth_failure_limiter.hit(address)
+    if wait is not None:
+        return _auth_limited(wait)
+    return ApiError(401, detail, "UNAUTHORIZED")
+
+
+def _auth_limited(wait: float) -> ApiError:
+    return ApiError(
+        429,
+        f"Too many failed authentications from this address: wait {wait:.0f} s and check the API key.",
+        "RATE_LIMIT",
+        retry_after=wait,
+    )
+
+
 async def authenticate(request: Request) -> Response:
     ctx = _ctx(request)
+    address = request.client.host if request.client else "unknown"
+    # Guessing keys is slowed per address: once its failures reach the limit, every attempt from
+    # it (a right key included) waits, so a guess cannot tell itself apart by the answer.
+    wait = ctx.auth_failure_limiter.blocked(address)
+    if wait is not None:
+        raise _auth_limited(wait)
     key = request.headers.get("x-api-key")
     if not key:
-        raise ApiError(401, "Missing X-API-Key header", "UNAUTHORIZED")
-    if not hmac.compare_digest(key.encode("utf-8"), ctx.api_key.encode("utf-8")):
-        raise ApiError(401, "Invalid API key", "UNAUTHORIZED")
+        raise _refuse_key(ctx, address, "Missing X-API-Key header")
+    if not key.isascii() or not hmac.compare_digest(key.encode("ascii"), ctx.api_key.encode("utf-8")):
+        raise _refuse_key(ctx, address, "Invalid API key")
     body = await _body(request)
     email = body.get("email")
-    if not isinstance(email, str) or not _EMAIL.match(email.strip()):
+    if not isinstance(email, str) or len(email) > _MAX_EMAIL or not _EMAIL.match(email.strip()):
         raise ApiError(400, "Invalid email format", "INVALID_REQUEST")
     token, claims = ctx.mint_token(email)
     return JSONResponse(
@@ -113,11 +154,6 @@ async def create(request: Request) -> Response:
         raise ApiError(400, "'title' must be a string.", "INVALID_REQUEST")
     if integration_id is not None and not isinstance(integration_id, str):
         raise ApiError(400, "'integration_id' must be a string.", "INVALID_REQUEST")
-    wait = ctx.create_limiter.hit(principal.jti)
-    if wait is not None:
-        raise ApiError(
-            429, f"Too many chats created: wait {wait:.0f} s and try again.", "RATE_LIMIT", retry_after=wait
-        )
     chat = create_chat(ctx, principal, title, integration_id)
     return JSONResponse(
         {
@@ -139,6 +175,9 @@ async def list_chats(request: Request) -> Response:
         page = max(1, int(request.query_params.get("page", "1")))
     except ValueError:
         raise ApiError(400, "'page' must be a whole number.", "INVALID_REQUEST") from None
+    if page > _MAX_PAGE:
+        # SQLite's OFFSET is a 64-bit integer: a larger page would overflow it.
+        raise ApiError(400, f"'page' must be between 1 and {_MAX_PAGE:,}.", "INVALID_REQUEST")
     size = ctx.settings.page_size
     chats, total = ctx.store.list_chats(principal.member_id, page, size)
     return JSONResponse(
@@ -156,6 +195,7 @@ async def send(request: Request) -> Response:
     principal = _principal(request)
     ctx = _ctx(request)
     spec = prepare_turn(ctx, principal, await _body(request))
+    await ctx.claim_chat_soon(spec.chat_id)  # 409 TURN_IN_PROGRESS while another turn runs in it
     return EventStreamResponse(ctx, spec)
 
 
@@ -192,6 +232,7 @@ async def rename(request: Request) -> Response:
     title = body.get("title")
     if not isinstance(title, str) or not title.strip():
         raise ApiError(400, "The request body needs a non-empty 'title' string.", "INVALID_REQUEST")
+    check_title(_ctx(request), title.strip())
     chat = _ctx(request).store.rename_chat(principal.member_id, request.path_params["chat_id"], title.strip())
     if chat is None:
         raise ApiError(404, "Chat not found: it does not exist or is not yours.", "CHAT_NOT_FOUND")
@@ -220,7 +261,9 @@ async def edit_message(request: Request) -> Response:
     ctx = _ctx(request)
     body = await _body(request)
     edit = (request.path_params["chat_id"], request.path_params["message_id"])
-    return EventStreamResponse(ctx, prepare_turn(ctx, principal, body, edit=edit))
+    spec = prepare_turn(ctx, principal, body, edit=edit)
+    await ctx.claim_chat_soon(spec.chat_id)
+    return EventStreamResponse(ctx, spec)
 
 
 async def feedback(request: Request) -> Response:
@@ -275,6 +318,14 @@ def build_app(ctx: ServerContext) -> Starlette:
         Route("/v1/models", models, methods=["GET"]),
         Route("/v1/integrations", integrations, methods=["GET"]),
         Route("/v1/chats/create", create, methods=["POST"]),
+        Route("/v1/chats/uploads", upload_routes.upload, methods=["POST"]),
+        Route("/v1/chats/uploads/{upload_id}", upload_routes.delete_upload, methods=["DELETE"]),
+        Route("/v1/chats/{chat_id}/uploads", upload_routes.list_uploads, methods=["GET"]),
+        Route("/v1/queries", query_routes.list_queries, methods=["GET"]),
+        Route("/v1/queries", query_routes.create_query, methods=["POST"]),
+        Route("/v1/queries/{query_id}", query_routes.get_query, methods=["GET"]),
+        Route("/v1/queries/{query_id}", query_routes.update_query, methods=["PATCH"]),
+        Route("/v1/queries/{query_id}", query_routes.delete_query, methods=["DELETE"]),
         WebSocketRoute("/v1/chats/ws", websocket_endpoint),
         Route("/v1/chats", list_chats, methods=["GET"]),
         Route("/v1/chats", send, methods=["POST"]),

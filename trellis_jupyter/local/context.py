@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
+import shutil
+import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +18,7 @@ from typing import Any
 
 from . import tokens
 from .limits import RateLimiter
-from .planning import DatabaseInfo, Planner
+from .planner_protocol import DatabaseInfo, Planner
 from .settings import Settings
 from .sqlrun import QueryRunner
 from .store import Store
@@ -53,6 +57,7 @@ class Principal:
     member_id: str
     organization_id: str
     jti: str
+    expires_at: float | None = None  # the token's exp (POSIX seconds): a socket's auth ends with it
 
 
 def _load_planner() -> Planner:
@@ -78,7 +83,14 @@ class ServerContext:
             for name, path in databases.items()
         ]
         self.runners = {
-            db.integration_id: QueryRunner(db.path, timeout=settings.query_timeout, row_cap=settings.row_cap)
+            db.integration_id: QueryRunner(
+                db.path,
+                timeout=settings.query_timeout,
+                row_cap=settings.row_cap,
+                max_cell_chars=settings.max_cell_chars,
+                max_table_bytes=settings.max_table_bytes,
+                max_value_bytes=settings.max_value_bytes,
+            )
             for db in self.databases
         }
         self.planner: Planner = settings.planner if settings.planner is not None else _load_planner()
@@ -86,6 +98,10 @@ class ServerContext:
         self.create_limiter = RateLimiter(settings.create_chat_limits)
         self.token_send_limiter = RateLimiter(settings.token_send_limits)
         self.socket_send_limiter = RateLimiter(settings.ws_send_limits)
+        self.auth_failure_limiter = RateLimiter(settings.auth_failure_limits)  # per client address
+        self._busy_chats: set[str] = set()  # chats with a turn running: one at a time per chat
+        self.upload_dir, self._own_upload_dir = _upload_dir(store.path)
+        self.upload_lock = threading.Lock()  # one writer at a time for the chats' upload databases
         self.active_turns = 0  # turns running now (read by tests and benchmarks)
         self._sockets: dict[str, int] = {}
         self._sockets_lock = threading.Lock()
@@ -131,6 +147,7 @@ class ServerContext:
             member_id=claims["sub"],
             organization_id=str(claims.get("org", self.settings.organization_id)),
             jti=str(claims.get("jti", claims["sub"])),
+            expires_at=float(claims["exp"]),
         )
 
     def principal_from_header(self, authorization: str | None) -> Principal:
@@ -150,6 +167,39 @@ class ServerContext:
         except tokens.TokenError as exc:
             raise ApiError(401, str(exc), "UNAUTHORIZED") from None
 
+    # --- one turn at a time per chat, on every transport ---------------------------------------
+
+    def claim_chat(self, chat_id: str) -> None:
+        """Mark a chat busy for one turn; 409 TURN_IN_PROGRESS when a turn already runs in it."""
+        with self._sockets_lock:
+            if chat_id in self._busy_chats:
+                raise ApiError(
+                    409,
+                    "An answer is already being written in this chat: wait for it (or interrupt it), "
+                    "then send again.",
+                    "TURN_IN_PROGRESS",
+                )
+            self._busy_chats.add(chat_id)
+
+    async def claim_chat_soon(self, chat_id: str, patience: float = 3.0) -> None:
+        """:meth:`claim_chat`, waiting up to ``patience`` s for a turn whose client just left.
+
+        A client that stops an answer and asks again at once can reach the server before the
+        server has seen the first connection close; that is not two turns at once.
+        """
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                return self.claim_chat(chat_id)
+            except ApiError:
+                if time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(0.02)
+
+    def release_chat(self, chat_id: str) -> None:
+        with self._sockets_lock:
+            self._busy_chats.discard(chat_id)
+
     # --- WebSocket connection cap ----------------------------------------------------------
 
     def open_socket(self, jti: str) -> bool:
@@ -168,6 +218,25 @@ class ServerContext:
             else:
                 self._sockets.pop(jti, None)
 
+    def upload_db(self, chat_id: str) -> str | None:
+        """The chat's upload database (its CSV and XLSX tables), if it has one."""
+        path = os.path.join(self.upload_dir, f"{chat_id}.sqlite")
+        return path if os.path.isfile(path) else None
+
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.store.close()
+        if self._own_upload_dir:
+            shutil.rmtree(self.upload_dir, ignore_errors=True)
+
+
+def _upload_dir(store_path: str) -> tuple[str, bool]:
+    """Where uploads live: beside a file store (kept), or a temporary folder for a memory store."""
+    if store_path == ":memory:":
+        folder = tempfile.mkdtemp(prefix="trellis-uploads-")  # 0700
+        os.makedirs(os.path.join(folder, "files"), mode=0o700)
+        return folder, True
+    folder = os.path.abspath(store_path) + ".uploads"
+    os.makedirs(os.path.join(folder, "files"), mode=0o700, exist_ok=True)
+    os.chmod(folder, 0o700)  # uploads are the members' data: owner only, like the store
+    return folder, False

@@ -178,6 +178,10 @@ def ensure_demo_database(
     new build (tests use a small one).
     """
     target = Path(path) if path is not None else default_demo_path()
+    if path is None:
+        from .store import private_folder
+
+        private_folder(str(target.parent))  # the chat store (API key) lives beside it: 0700
     today = today or dt.date.today()
     with _build_lock:
         built = demo_build_date(target) if target.exists() else None

@@ -29,10 +29,19 @@ class RateLimiter:
 
     def hit(self, key: Hashable) -> float | None:
         """Record an event for ``key``; ``None`` when allowed, else the seconds to wait."""
+        return self._check(key, record=True)
+
+    def blocked(self, key: Hashable) -> float | None:
+        """The seconds ``key`` must wait before its next event, or ``None``; records nothing."""
+        return self._check(key, record=False)
+
+    def _check(self, key: Hashable, *, record: bool) -> float | None:
         if not self._limits:
             return None
         now = self._clock()
         with self._lock:
+            if not record and key not in self._events:
+                return None
             events = self._events.setdefault(key, deque())
             while events and events[0] <= now - self._longest:
                 events.popleft()
@@ -46,7 +55,10 @@ class RateLimiter:
                     wait = max(wait, recent[-count] + window - now)
             if wait > 0:
                 return wait
-            events.append(now)
+            if record:
+                events.append(now)
+            elif not events:
+                del self._events[key]
             return None
 
     def forget(self, key: Hashable) -> None:

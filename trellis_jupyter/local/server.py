@@ -150,6 +150,7 @@ def serve_in_background(
     key = api_key or chat_store.meta("api_key", "tj-local-" + secrets.token_urlsafe(24))
     ctx = ServerContext(databases=databases, store=chat_store, api_key=key, settings=options)
     from .app import build_app
+    from .conn import guarded_protocol
 
     config = uvicorn.Config(
         build_app(ctx),
@@ -159,6 +160,8 @@ def serve_in_background(
         access_log=False,  # request lines could carry secrets one day; never log them
         lifespan="off",
         ws="websockets-sansio",
+        ws_max_size=options.max_frame_bytes,  # a larger frame closes the socket with 1009
+        http=guarded_protocol(options.header_timeout),  # h11, closing silent or slow request heads
         timeout_graceful_shutdown=1,
         timeout_keep_alive=30,
     )

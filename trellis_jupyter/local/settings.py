@@ -35,6 +35,18 @@ class Settings:
     page_size: int = 20  # GET /v1/chats
     ws_auth_timeout: float = 30.0  # an unauthenticated socket must authenticate within this
     planner_threads: int = 8  # worker threads running the planner (and its queries)
+    # --- size caps: the server's memory stays bounded by these whatever a client sends --------
+    max_body_bytes: int = 1_000_000  # one REST request body; 413 PAYLOAD_TOO_LARGE beyond it
+    max_frame_bytes: int = 1_000_000  # one WebSocket frame received; the socket closes with 1009 beyond it
+    max_message_chars: int = 4_000  # a question or an edit; 400 INVALID_REQUEST beyond it
+    max_title_chars: int = 200  # a chat title (create, rename, send); 400 INVALID_REQUEST beyond it
+    max_cell_chars: int = 10_000  # one table cell: cut beyond it, the table marked truncated
+    max_table_bytes: int = 2_000_000  # one table's cells (about its JSON size): rows cut, truncated
+    max_value_bytes: int = 1_000_000  # one value SQLite builds during a query: QUERY_TOO_LARGE beyond it
+    max_turn_bytes: int = 4_000_000  # what one answer stores and sends (text + visualizations)
+    # --- abuse limits (security: on by default, unlike the hosted service's rate limits) ------
+    auth_failure_limits: tuple[Limit, ...] = ((20, 60.0),)  # wrong/missing API keys per client address
+    header_timeout: float = 10.0  # a connection must send a whole request head within this
     organization_id: str = "org_local"
     jwt_secret: str | None = None  # None: kept in the store (a file store keeps tokens valid)
     planner: Any = None  # any object with Planner.answer; None: trellis_jupyter.local.planner
@@ -51,7 +63,7 @@ def make_settings(**overrides: Any) -> Settings:
             f"Unknown local server setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(_FIELDS))}."
         )
     values = dict(overrides)
-    for name in ("ws_send_limits", "token_send_limits", "create_chat_limits"):
+    for name in ("ws_send_limits", "token_send_limits", "create_chat_limits", "auth_failure_limits"):
         if name in values:
             values[name] = tuple((int(n), float(w)) for n, w in values[name])
     return Settings(**values)

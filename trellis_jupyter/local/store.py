@@ -24,7 +24,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["ChatRow", "MessageRow", "Store", "StoreError", "default_store_path", "new_id", "utc_now"]
+__all__ = [
+    "ChatRow",
+    "MessageRow",
+    "Store",
+    "StoreError",
+    "UploadRow",
+    "default_store_path",
+    "new_id",
+    "private_folder",
+    "utc_now",
+]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -54,6 +64,25 @@ CREATE TABLE IF NOT EXISTS messages (
     metadata TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS messages_by_chat ON messages (chat_id, seq);
+CREATE TABLE IF NOT EXISTS uploads (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    chat_id TEXT NOT NULL REFERENCES chats (id) ON DELETE CASCADE,
+    filename TEXT NOT NULL,
+    mime_type TEXT NOT NULL,
+    file_size INTEGER NOT NULL,
+    upload_type TEXT NOT NULL,
+    tables TEXT NOT NULL DEFAULT '[]',
+    message_id TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS uploads_by_chat ON uploads (chat_id, seq);
+CREATE TABLE IF NOT EXISTS saved_queries (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    organization_id TEXT NOT NULL,
+    body TEXT NOT NULL
+);
 """
 
 
@@ -61,8 +90,23 @@ def default_store_path() -> str:
     """Where ``trellis-jupyter serve`` keeps chats by default: the user's cache directory."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     folder = os.path.join(base, "trellis-jupyter")
-    os.makedirs(folder, mode=0o700, exist_ok=True)  # the store keeps the API key: owner only
+    private_folder(folder)  # the store keeps the API key: owner only
     return os.path.join(folder, "chats.sqlite")
+
+
+def private_folder(folder: str) -> None:
+    """Create ``folder`` readable by its owner only (0700), or tighten it when it exists already.
+
+    Whoever comes first (the store, or the demo database built before it) makes it 0700, so the
+    order of first use does not matter.
+    """
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    try:
+        st = os.stat(folder)
+        if stat.S_IMODE(st.st_mode) & 0o077 and st.st_uid == getattr(os, "getuid", lambda: -1)():
+            os.chmod(folder, 0o700)
+    except OSError:
+        pass  # not ours to change: the store file itself is still created 0600
 
 
 def utc_now() -> str:
@@ -126,6 +170,62 @@ class MessageRow:
             "timestamp": self.created_at,
             "metadata": self.metadata,
         }
+
+
+@dataclass(frozen=True)
+class UploadRow:
+    id: str
+    chat_id: str
+    filename: str
+    mime_type: str
+    file_size: int
+    upload_type: str
+    tables: list[str]
+    message_id: str | None
+    created_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "filename": self.filename,
+            "mime_type": self.mime_type,
+            "file_size": self.file_size,
+            "upload_type": self.upload_type,
+            "presigned_url": None,  # files stay on this machine: there is nothing to presign
+            "created_at": self.created_at,
+            "message_id": self.message_id,
+            "tables": self.tables,
+        }
+
+
+_UPLOAD_COLUMNS = ", ".join(
+    f"u.{c}"
+    for c in (
+        "id",
+        "chat_id",
+        "filename",
+        "mime_type",
+        "file_size",
+        "upload_type",
+        "tables",
+        "message_id",
+        "created_at",
+    )
+)
+
+
+def _upload(row: Sequence[Any]) -> UploadRow:
+    return UploadRow(
+        id=row[0],
+        chat_id=row[1],
+        filename=row[2],
+        mime_type=row[3],
+        file_size=row[4],
+        upload_type=row[5],
+        tables=json.loads(row[6]),
+        message_id=row[7],
+        created_at=row[8],
+    )
 
 
 _CHAT_COLUMNS = (
@@ -369,3 +469,85 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?)",
             (message_id, chat_id, role, content, now, json.dumps(metadata, allow_nan=False)),
         )
+
+    # --- uploads ---------------------------------------------------------------------------
+
+    def add_uploads(self, rows: Sequence[UploadRow]) -> None:
+        self._transaction(
+            (
+                "INSERT INTO uploads (id, chat_id, filename, mime_type, file_size, upload_type, tables,"
+                " message_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    r.id,
+                    r.chat_id,
+                    r.filename,
+                    r.mime_type,
+                    r.file_size,
+                    r.upload_type,
+                    json.dumps(r.tables),
+                    r.message_id,
+                    r.created_at,
+                ),
+            )
+            for r in rows
+        )
+
+    def uploads(self, chat_id: str) -> list[UploadRow]:
+        rows = self._all(
+            f"SELECT {_UPLOAD_COLUMNS} FROM uploads u WHERE u.chat_id = ? ORDER BY u.seq", (chat_id,)
+        )
+        return [_upload(r) for r in rows]
+
+    def find_upload(self, member_id: str, upload_id: str) -> UploadRow | None:
+        """An upload of one of the member's chats."""
+        row = self._one(
+            f"SELECT {_UPLOAD_COLUMNS} FROM uploads u JOIN chats c ON c.id = u.chat_id"
+            " WHERE u.id = ? AND c.member_id = ?",
+            (upload_id, member_id),
+        )
+        return _upload(row) if row else None
+
+    def delete_upload(self, upload_id: str) -> None:
+        with self._lock:
+            self._db.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
+
+    def link_uploads(self, upload_ids: Sequence[str], message_id: str) -> None:
+        """Mark uploads as attached to a user message (they keep the first message they were sent with)."""
+        with self._lock:
+            self._db.executemany(
+                "UPDATE uploads SET message_id = ? WHERE id = ? AND message_id IS NULL",
+                [(message_id, u) for u in upload_ids],
+            )
+
+    # --- saved queries ---------------------------------------------------------------------
+
+    def saved_queries(self, organization_id: str) -> list[dict[str, Any]]:
+        rows = self._all(
+            "SELECT body FROM saved_queries WHERE organization_id = ? ORDER BY seq", (organization_id,)
+        )
+        return [json.loads(r[0]) for r in rows]
+
+    def saved_query(self, organization_id: str, query_id: str) -> dict[str, Any] | None:
+        row = self._one(
+            "SELECT body FROM saved_queries WHERE organization_id = ? AND id = ?", (organization_id, query_id)
+        )
+        return json.loads(row[0]) if row else None
+
+    def put_saved_query(self, body: dict[str, Any]) -> None:
+        """Insert or replace a saved query (``body`` holds its id and organization id)."""
+        with self._lock:
+            cursor = self._db.execute(
+                "UPDATE saved_queries SET body = ? WHERE id = ?", (json.dumps(body), body["id"])
+            )
+            if cursor.rowcount == 0:
+                self._db.execute(
+                    "INSERT INTO saved_queries (id, organization_id, body) VALUES (?, ?, ?)",
+                    (body["id"], body["organization_id"], json.dumps(body)),
+                )
+
+    def delete_saved_query(self, organization_id: str, query_id: str) -> bool:
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM saved_queries WHERE organization_id = ? AND id = ?", (organization_id, query_id)
+            )
+        return cursor.rowcount > 0

@@ -47,7 +47,7 @@ def sign(claims: Mapping[str, Any], secret: bytes) -> str:
 def verify(token: str, secret: bytes, *, now: float | None = None) -> dict[str, Any]:
     """The claims of a valid, unexpired token; :class:`TokenError` otherwise."""
     parts = token.split(".")
-    if len(parts) != 3:
+    if len(parts) != 3 or not token.isascii():
         raise TokenError("Invalid token: it is not a JWT. Call POST /v1/authenticate for a new one.")
     header_b64, claims_b64, signature_b64 = parts
     try:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 import re
-import secrets
-import string
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -32,11 +31,15 @@ from trellis_jupyter.events import (
     Table,
     TextDelta,
     Visualization,
+    is_visualization_id,
+    new_visualization_id,
 )
 
 from .context import DEFAULT_MODEL, MODEL_IDS, Principal, ServerContext
-from .planning import DatabaseInfo, PlannedAnswer, QueryError, QueryResult, Turn
-from .store import StoreError
+from .planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, QueryError, QueryResult
+from .store import StoreError, UploadRow
+from .turn_extras import SavedRun, attachment_notes, decline_text, saved_answer, saved_run, upload_question
+from .upload_routes import upload_info
 from .wire import ApiError, error_event, new_debug_id
 
 __all__ = ["Emit", "TurnSpec", "prepare_turn", "run_turn", "text_chunks"]
@@ -45,8 +48,6 @@ logger = logging.getLogger("trellis_jupyter.local")
 
 Emit = Callable[[Event], Awaitable[None]]
 
-_VIZ_ID = re.compile(r"^[A-Za-z0-9]{10}$")
-_ALPHANUMERIC = string.ascii_lowercase + string.digits
 _CHUNK = re.compile(r"\S+\s*|\s+")
 
 
@@ -59,6 +60,9 @@ class TurnSpec:
     database: DatabaseInfo
     model: str
     replace_from: str | None = None  # the user message an edit replaces
+    uploads: tuple[UploadRow, ...] = ()  # attached to this question (``upload_ids``)
+    saved: SavedRun | None = None  # a saved query to run instead of planning (``saved_query_id``)
+    planner_question: str | None = None  # the question as the planner reads it, when it differs
 
 
 def text_chunks(text: str) -> list[str]:
@@ -85,12 +89,46 @@ def _default_title(question: str | None) -> str:
     return "Chat " + datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
+def check_title(ctx: ServerContext, title: str) -> None:
+    """400 INVALID_REQUEST for a title longer than the server's cap."""
+    cap = ctx.settings.max_title_chars
+    if len(title) > cap:
+        raise ApiError(
+            400,
+            f"The title is {len(title):,} characters long; the limit is {cap:,}: shorten it.",
+            "INVALID_REQUEST",
+        )
+
+
+def check_question(ctx: ServerContext, question: str) -> None:
+    """400 INVALID_REQUEST for an empty question or one longer than the server's cap."""
+    cap = ctx.settings.max_message_chars
+    if len(question) > cap:
+        raise ApiError(
+            400,
+            f"The message is {len(question):,} characters long; the limit is {cap:,}: shorten it.",
+            "INVALID_REQUEST",
+        )
+    if not question.strip():
+        raise ApiError(400, "The message is empty: write a question.", "INVALID_REQUEST")
+
+
 def create_chat(
     ctx: ServerContext, principal: Principal, title: str | None, integration_id: str | None
 ) -> Any:
-    """A new chat for the member, within the open-chat cap (409 OPEN_CHAT_CAP beyond it)."""
+    """A new chat for the member, within the creation rate limit (429) and the open-chat cap (409).
+
+    Every way of creating a chat comes here, a send without a chat id included.
+    """
+    if title is not None:
+        check_title(ctx, title)
     if integration_id is not None:
         ctx.database(integration_id)  # 404 when unknown
+    wait = ctx.create_limiter.hit(principal.jti)
+    if wait is not None:
+        raise ApiError(
+            429, f"Too many chats created: wait {wait:.0f} s and try again.", "RATE_LIMIT", retry_after=wait
+        )
     if ctx.store.count_chats(principal.member_id) >= ctx.settings.open_chat_cap:
         raise ApiError(
             409,
@@ -115,8 +153,7 @@ def prepare_turn(
     """
     question = _string_field(body, "content" if edit else "message", required=True)
     assert question is not None
-    if not question.strip():
-        raise ApiError(400, "The message is empty: write a question.", "INVALID_REQUEST")
+    check_question(ctx, question)  # before anything is planned, stored or created
     model = _string_field(body, "model", required=False) or DEFAULT_MODEL
     if model not in MODEL_IDS:
         raise ApiError(
@@ -127,8 +164,10 @@ def prepare_turn(
         ctx.database(integration_id)
     chat_id = edit[0] if edit else _string_field(body, "chat_id", required=False)
     if chat_id is None:
-        title = _string_field(body, "title", required=False) or _default_title(question)
-        chat = create_chat(ctx, principal, title, integration_id)
+        title = _string_field(body, "title", required=False)
+        if title is not None:
+            check_title(ctx, title)
+        chat = create_chat(ctx, principal, title or _default_title(question), integration_id)
     else:
         chat = ctx.store.get_chat(principal.member_id, chat_id)
         if chat is None:
@@ -144,20 +183,59 @@ def prepare_turn(
             )
         replace_from = message.id
     database = ctx.database(integration_id if integration_id is not None else chat.integration_id)
+    uploads = upload_info(ctx, chat.id, body.get("upload_ids"))
+    saved = saved_run(ctx, principal, body.get("saved_query_id"), body.get("parameters"))
     if chat.integration_id is None:
         # The chat keeps the database of its first turn, so later turns need not repeat it.
         ctx.store.set_chat_integration(chat.id, database.integration_id)
-    return TurnSpec(chat.id, question, database, model, replace_from)
+    attached = ctx.upload_db(chat.id)
+    if attached is not None:
+        database = dataclasses.replace(database, attached=attached)
+    planner_question = upload_question(question, uploads, ctx.store.uploads(chat.id)) if not saved else None
+    return TurnSpec(chat.id, question, database, model, replace_from, tuple(uploads), saved, planner_question)
 
 
 def _with_id(payload: Table | Chart) -> Table | Chart:
     # Every visualization carries a 10-character alphanumeric id, whatever the planner gave.
-    if _VIZ_ID.match(payload.id or ""):
+    if is_visualization_id(payload.id):
         return payload
-    return dataclasses.replace(payload, id="".join(secrets.choice(_ALPHANUMERIC) for _ in range(10)))
+    return dataclasses.replace(payload, id=new_visualization_id())
 
 
-def _history(ctx: ServerContext, chat_id: str, before: str) -> list[Turn]:
+def _bounded(ctx: ServerContext, planned: PlannedAnswer) -> PlannedAnswer:
+    """The answer within ``max_turn_bytes``: text cut, then visualizations left out from the end."""
+    budget = ctx.settings.max_turn_bytes
+    text = planned.text
+    if len(text) > budget // 4:
+        text = text[: budget // 4] + "\u2026"
+    used = len(text.encode("utf-8", errors="replace"))
+    kept: list[Table | Chart] = []
+    for payload in planned.visualizations:
+        size = len(json.dumps(payload.to_data(), ensure_ascii=False, default=str))
+        if used + size <= budget:
+            kept.append(payload)
+            used += size
+    if len(kept) == len(planned.visualizations) and text is planned.text:
+        return planned
+    left = len(planned.visualizations) - len(kept)
+    if left:
+        text += (
+            f"\n\n({left} more table(s) or chart(s) left out: the answer passed the server's "
+            f"{budget:,}-byte limit; ask for less data.)"
+        )
+    return dataclasses.replace(planned, text=text, visualizations=kept)
+
+
+def _out_of_range(exc: Exception) -> bool:
+    """A date or number in the question that Python's dates cannot hold (year 10000, 10**12 days)."""
+    if isinstance(exc, OverflowError):
+        return True
+    return isinstance(exc, ValueError) and any(
+        words in str(exc) for words in ("out of range", "year ", "day is out", "must be in")
+    )
+
+
+def _history(ctx: ServerContext, chat_id: str, before: str) -> list[PastTurn]:
     turns: list[list[Any]] = []
     for row in ctx.store.messages(chat_id):
         if row.id == before:
@@ -166,25 +244,32 @@ def _history(ctx: ServerContext, chat_id: str, before: str) -> list[Turn]:
             turns.append([row.content, None])
         elif turns and turns[-1][1] is None:
             turns[-1][1] = row.metadata.get("plan")
-    return [Turn(question=q, state=s) for q, s in turns]
+    return [PastTurn(question=q, state=s) for q, s in turns]
 
 
-async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[Turn], emit: Emit) -> PlannedAnswer:
+async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[PastTurn], emit: Emit) -> PlannedAnswer:
     """Run the planner in a worker thread, emitting ``analyzing`` when its first query starts."""
     loop = asyncio.get_running_loop()
     statuses: asyncio.Queue[str] = asyncio.Queue()
     cancelled = threading.Event()
     runner = ctx.runners[spec.database.integration_id]
     announced = threading.Event()
+    attach = spec.database.attached
 
-    def run_query(sql: str) -> QueryResult:
+    def run_query(sql: str, params: dict[str, str] | None = None) -> QueryResult:
         if not announced.is_set():
             announced.set()
             loop.call_soon_threadsafe(statuses.put_nowait, "analyzing")
-        return runner.run(sql, cancelled=cancelled)
+        return runner.run(sql, cancelled=cancelled, params=params, attach=attach)
 
     def work() -> PlannedAnswer:
-        return ctx.planner.answer(spec.question, database=spec.database, history=history, run_query=run_query)
+        if spec.saved is not None and spec.saved.sql is not None:
+            return saved_answer(spec.saved, run_query)
+        declined = decline_text(spec.question, spec.uploads, ctx.store.uploads(spec.chat_id))
+        if declined is not None:
+            return PlannedAnswer(text=declined, state={"version": 1, "kind": "declined"})
+        question = spec.saved.prompt if spec.saved is not None else spec.planner_question or spec.question
+        return ctx.planner.answer(question, database=spec.database, history=history, run_query=run_query)
 
     future = asyncio.wrap_future(ctx.executor.submit(work))
     # An interrupted turn never reads its planner's outcome; read it here so nothing is reported.
@@ -220,9 +305,15 @@ async def _run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
         user_message_id = ctx.store.begin_turn(
             spec.chat_id,
             spec.question,
-            metadata={"integration_id": spec.database.integration_id, "model": spec.model},
+            metadata={
+                "integration_id": spec.database.integration_id,
+                "model": spec.model,
+                **attachment_notes(spec.uploads, spec.saved),
+            },
             replace_from=spec.replace_from,
         )
+        if spec.uploads:
+            ctx.store.link_uploads([u.id for u in spec.uploads], user_message_id)
     except StoreError as exc:
         await emit(error_event(str(exc), exc.code))
         return
@@ -231,7 +322,7 @@ async def _run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
     try:
         history = _history(ctx, spec.chat_id, before=user_message_id)
         await emit(Processing("thinking"))
-        planned = await _plan(ctx, spec, history, emit)
+        planned = _bounded(ctx, await _plan(ctx, spec, history, emit))
         visualizations = [_with_id(v) for v in planned.visualizations]
         for payload in visualizations:
             await emit(Visualization(payload))
@@ -253,7 +344,17 @@ async def _run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
     except StoreError as exc:
         await emit(error_event(str(exc), exc.code))
         return
-    except Exception:
+    except Exception as exc:
+        if _out_of_range(exc):
+            # A guard for the planner's date arithmetic: an odd question, not a server failure.
+            await emit(
+                error_event(
+                    "The question names a date or a period out of range (years 1 to 9999): "
+                    "ask about a narrower period.",
+                    "UNANSWERABLE",
+                )
+            )
+            return
         debug_id = new_debug_id()
         logger.exception("turn failed in chat %s (debug id %s)", spec.chat_id, debug_id)
         await emit(

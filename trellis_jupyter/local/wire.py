@@ -28,10 +28,14 @@ _ERROR_KINDS: dict[str, tuple[str, bool]] = {
     "CHAT_NOT_FOUND": ("not_found_error", False),
     "MESSAGE_NOT_FOUND": ("not_found_error", False),
     "INTEGRATION_NOT_FOUND": ("not_found_error", False),
+    "UPLOAD_NOT_FOUND": ("not_found_error", False),
+    "QUERY_NOT_FOUND": ("not_found_error", False),
     "INVALID_REQUEST": ("invalid_request_error", False),
     "UNANSWERABLE": ("invalid_request_error", False),
     "QUERY_FAILED": ("query_error", False),
     "QUERY_TIMEOUT": ("query_error", False),
+    "QUERY_TOO_LARGE": ("query_error", False),
+    "PAYLOAD_TOO_LARGE": ("invalid_request_error", False),
     "TURN_IN_PROGRESS": ("conflict_error", True),
     "NO_ACTIVE_TURN": ("invalid_request_error", False),
     "UNKNOWN_ACTION": ("invalid_request_error", False),
@@ -74,6 +78,44 @@ def error_event(
         error_type=error_type,
         retry_after=round(retry_after, 3) if code == "RATE_LIMIT" and retry_after is not None else None,
     )
+
+
+def check_text(value: Any) -> None:
+    """400 INVALID_REQUEST when a decoded JSON value holds a string that is not valid Unicode.
+
+    JSON's ``\\ud800`` escapes decode to lone surrogates, which cannot be stored or sent as UTF-8.
+    The walk is iterative: a deeply nested value cannot exhaust the stack.
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ApiError(
+                    400,
+                    "The request holds text that is not valid Unicode (a lone surrogate such as "
+                    "\\ud800): send UTF-8 text.",
+                    "INVALID_REQUEST",
+                ) from None
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def parse_json(raw: bytes | str) -> Any:
+    """A JSON document as Python; 400 INVALID_REQUEST for bad JSON, too deep a nesting or bad text."""
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise ApiError(400, "The JSON is nested too deeply: send a flat object.", "INVALID_REQUEST") from None
+    except ValueError:  # UnicodeDecodeError included
+        raise ApiError(400, "The request body is not valid JSON.", "INVALID_REQUEST") from None
+    check_text(value)
+    return value
 
 
 class ApiError(Exception):

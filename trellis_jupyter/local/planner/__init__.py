@@ -18,7 +18,7 @@ How a question is answered (one module each):
 * ``text`` / ``charts`` / ``describe`` — the answer's words, its chart, schema answers and help.
 
 A question that cannot be read fully is declined with a helpful message; it is never answered
-with a guess. :class:`Planner` holds no per-chat state (the plan travels in ``Turn.state``), so
+with a guess. :class:`Planner` holds no per-chat state (the plan travels in ``PastTurn.state``), so
 one instance serves all worker threads.
 """
 
@@ -40,7 +40,7 @@ from trellis_jupyter.local.planner.parse import Parsed, parse
 from trellis_jupyter.local.planner.plan import Plan, to_sql
 from trellis_jupyter.local.planner.schema import Schema, load_schema
 from trellis_jupyter.local.planner.text import result_text, title
-from trellis_jupyter.local.planning import DatabaseInfo, PlannedAnswer, QueryError, RunQuery, Turn
+from trellis_jupyter.local.planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, QueryError, RunQuery
 
 __all__ = ["Planner", "new_id"]
 
@@ -83,10 +83,10 @@ class Planner:
         return self._today()
 
     def answer(
-        self, question: str, *, database: DatabaseInfo, history: Sequence[Turn], run_query: RunQuery
+        self, question: str, *, database: DatabaseInfo, history: Sequence[PastTurn], run_query: RunQuery
     ) -> PlannedAnswer:
         text = question.strip()
-        schema = load_schema(database.path)
+        schema = load_schema(database.path, database.attached)
         if looks_like_sql(text):
             try:
                 return self._passthrough(text.rstrip().rstrip(";"), run_query)
@@ -180,7 +180,7 @@ class Planner:
         )
 
 
-def _previous_plan(history: Sequence[Turn], schema: Schema) -> Plan | None:
+def _previous_plan(history: Sequence[PastTurn], schema: Schema) -> Plan | None:
     """The plan of the latest earlier answer that had one, if it still fits this schema."""
     for turn in reversed(history):
         state = turn.state

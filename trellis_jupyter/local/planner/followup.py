@@ -3,7 +3,7 @@
 
 A question is a follow-up when it names no table or measure of its own (or starts with a cue such as
 "what about" and names just one of them) and there is a previous plan in the chat. The previous
-plan comes from the stored ``Turn.state``, so this works after a server restart too.
+plan comes from the stored ``PastTurn.state``, so this works after a server restart too.
 """
 
 from __future__ import annotations

@@ -50,6 +50,8 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
     index: dict[tuple[str, ...], list[Column]] = {}
     for value, columns in schema.values.items():
         value_words = tuple(tokens(value))
+        if not value_words:
+            continue  # a value with no word in it ("日本", "-"): nothing a question can name
         index.setdefault(value_words, []).extend(columns)
         index.setdefault((*value_words[:-1], singular(value_words[-1])), []).extend(columns)
     longest = max((len(k) for k in index), default=0)

@@ -182,20 +182,24 @@ class Schema:
 
 # --- loading ----------------------------------------------------------------------------------
 
-_cache: dict[str, tuple[tuple[int, int], Schema]] = {}
+_cache: dict[str, tuple[tuple[int, ...], Schema]] = {}
 _cache_lock = threading.Lock()
 
 
-def load_schema(path: str) -> Schema:
-    """The schema of the SQLite file at ``path``, cached until the file changes."""
+def load_schema(path: str, attached: str | None = None) -> Schema:
+    """The schema of ``path`` and of a chat's ``attached`` uploads, cached until a file changes."""
     stat = os.stat(path)
-    stamp = (stat.st_mtime_ns, stat.st_size)
+    stamp: tuple[int, ...] = (stat.st_mtime_ns, stat.st_size)
+    if attached is not None:
+        extra = os.stat(attached)
+        stamp += (extra.st_mtime_ns, extra.st_size)
+    key = path if attached is None else f"{path}\0{attached}"
     with _cache_lock:
-        cached = _cache.get(path)
+        cached = _cache.get(key)
         if cached is not None and cached[0] == stamp:
             return cached[1]
-        schema = _introspect(path)
-        _cache[path] = (stamp, schema)
+        schema = _introspect(path, attached)
+        _cache[key] = (stamp, schema)
         return schema
 
 
@@ -213,13 +217,19 @@ def _kind(decl: str, name: str, sample: list[object]) -> str:
     return "text"
 
 
-def _introspect(path: str) -> Schema:
+def _introspect(path: str, attached: str | None = None) -> Schema:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     try:
+        masters = ["sqlite_master"]
+        if attached is not None:
+            # Upload tables are read by their plain names (the query runner attaches them the same way).
+            con.execute("ATTACH DATABASE ? AS uploads", (f"file:{attached}?mode=ro",))
+            masters.append("uploads.sqlite_master")
         names = [
             str(r[0])
+            for master in masters
             for r in con.execute(
-                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view')"
+                f"SELECT name FROM {master} WHERE type IN ('table', 'view')"
                 " AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
         ]

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from trellis_jupyter.events import Cell, Chart, Table
 
-__all__ = ["DatabaseInfo", "PlannedAnswer", "Planner", "QueryError", "QueryResult", "RunQuery", "Turn"]
+__all__ = ["DatabaseInfo", "PastTurn", "PlannedAnswer", "Planner", "QueryError", "QueryResult", "RunQuery"]
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,9 @@ class DatabaseInfo:
     name: str
     path: str
     integration_id: str
+    # The chat's upload database (its CSV/XLSX tables), attached as ``uploads`` to every query of
+    # that chat's turns: its tables read by their plain names, like the database's own.
+    attached: str | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,7 @@ RunQuery = Callable[[str], QueryResult]
 
 
 @dataclass(frozen=True)
-class Turn:
+class PastTurn:
     """An earlier turn of the same chat, oldest first: its question and the plan state kept."""
 
     question: str
@@ -62,7 +65,7 @@ class PlannedAnswer:
     """The planner's answer: markdown text, visualizations in order, and a JSON-able plan state.
 
     ``state`` is stored with the assistant message (so follow-ups survive a restart) and handed
-    back in ``Turn.state`` for later questions of the chat.
+    back in ``PastTurn.state`` for later questions of the chat.
     """
 
     text: str
@@ -76,7 +79,7 @@ class Planner(Protocol):
         question: str,
         *,
         database: DatabaseInfo,
-        history: Sequence[Turn],
+        history: Sequence[PastTurn],
         run_query: RunQuery,
     ) -> PlannedAnswer:
         """Answer one question. Raises ``QueryError`` (from ``run_query``) when the SQL fails."""

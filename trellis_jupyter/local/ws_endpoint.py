@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import dataclasses
 import logging
+import time
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,7 +23,7 @@ from trellis_jupyter.events import Authenticated, Deleted, Event, Heartbeat, Int
 from . import tokens
 from .context import Principal, ServerContext
 from .turns import TurnSpec, prepare_turn, run_turn
-from .wire import ApiError, error_event, ws_frame
+from .wire import ApiError, error_event, parse_json, ws_frame
 
 __all__ = ["websocket_endpoint"]
 
@@ -47,6 +48,8 @@ class Connection:
         self.turn: asyncio.Task[None] | None = None
         self.turn_spec: TurnSpec | None = None
         self._send_lock = asyncio.Lock()
+        self._expiry: asyncio.Task[None] | None = None
+        self._expired = False
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -78,6 +81,13 @@ class Connection:
             await self.fail(str(exc), "UNAUTHORIZED")
             await self.close(CLOSE_UNAUTHORIZED)
             return
+        if self.principal is not None and principal.member_id != self.principal.member_id:
+            # A socket speaks for one member for its whole life: another member opens their own.
+            await self.fail(
+                "This socket is authenticated as another member: open a new WebSocket for this token.",
+                "UNAUTHORIZED",
+            )
+            return
         if self.principal is None:
             if not self.ctx.open_socket(principal.jti):
                 cap = self.ctx.settings.ws_connection_cap
@@ -88,7 +98,27 @@ class Connection:
                 )
                 await self.close(CLOSE_CONNECTION_CAP)
             self.principal = principal
+        else:
+            # The same member with a fresh token: the socket lives on until the new expiry.
+            self.principal = dataclasses.replace(self.principal, expires_at=principal.expires_at)
+        self._watch_expiry()
         await self.send(Authenticated())
+
+    def _watch_expiry(self) -> None:
+        """End the socket's authentication when its token expires: an error frame, then 4001."""
+        if self._expiry is not None:
+            self._expiry.cancel()
+        self._expiry = asyncio.create_task(self._expire())
+
+    async def _expire(self) -> None:
+        assert self.principal is not None
+        assert self.principal.expires_at is not None
+        await asyncio.sleep(max(0.0, self.principal.expires_at - time.time()))
+        self._expired = True
+        await self.stop_turn()
+        await self.fail("Token expired: call POST /v1/authenticate again for a new one.", "UNAUTHORIZED")
+        with contextlib.suppress(_Closed):
+            await self.close(CLOSE_UNAUTHORIZED)
 
     # --- the receive loop ------------------------------------------------------------------
 
@@ -113,10 +143,14 @@ class Connection:
                 text = message.get("text")
                 if text is None and message.get("bytes") is not None:
                     text = message["bytes"].decode("utf-8", errors="replace")
+                if self._expired:
+                    break  # the expiry task has closed the socket; nothing more is read
                 await self.handle(text or "")
         except (_Closed, WebSocketDisconnect):
             pass
         finally:
+            if self._expiry is not None:
+                self._expiry.cancel()
             await self.stop_turn()
             if self.principal is not None:
                 self.ctx.close_socket(self.principal.jti)
@@ -124,9 +158,13 @@ class Connection:
 
     async def handle(self, text: str) -> None:
         try:
-            frame = json.loads(text)
-        except ValueError:
-            frame = None
+            frame = parse_json(text)
+        except ApiError as exc:
+            if exc.detail.startswith("The request body is not valid JSON"):
+                frame = None
+            else:
+                await self.fail(exc.detail, "INVALID_FRAME")  # too deep, or not valid Unicode
+                return
         if not isinstance(frame, dict):
             await self.fail("Each frame must be a JSON object with an 'action'.", "INVALID_FRAME")
             return
@@ -184,14 +222,14 @@ class Connection:
                 f"Too many messages: wait {wait:.1f} s before sending again.", "RATE_LIMIT", retry_after=wait
             )
             return
-        self.start_turn(prepare_turn(self.ctx, self.principal, frame))
+        await self.start_turn(prepare_turn(self.ctx, self.principal, frame))
 
     async def edit_message(self, frame: dict[str, Any]) -> None:
         assert self.principal is not None
         if await self._refuse_if_busy():
             return
         chat_id, message_id = _ids(frame)
-        self.start_turn(prepare_turn(self.ctx, self.principal, frame, edit=(chat_id, message_id)))
+        await self.start_turn(prepare_turn(self.ctx, self.principal, frame, edit=(chat_id, message_id)))
 
     async def delete_message(self, frame: dict[str, Any]) -> None:
         assert self.principal is not None
@@ -217,7 +255,8 @@ class Connection:
 
     # --- turns -----------------------------------------------------------------------------
 
-    def start_turn(self, spec: TurnSpec) -> None:
+    async def start_turn(self, spec: TurnSpec) -> None:
+        await self.ctx.claim_chat_soon(spec.chat_id)  # TURN_IN_PROGRESS while a turn runs in it elsewhere
         self.turn_spec = spec
         self.turn = asyncio.create_task(self._turn(spec))
 
@@ -226,6 +265,7 @@ class Connection:
         try:
             await run_turn(self.ctx, spec, self.send)
         finally:
+            self.ctx.release_chat(spec.chat_id)
             if beat is not None:
                 beat.cancel()
 

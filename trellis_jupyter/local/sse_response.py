@@ -42,6 +42,12 @@ class EventStreamResponse(Response):
         self.spec = spec
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._stream(receive, send)
+        finally:
+            self.ctx.release_chat(self.spec.chat_id)  # claimed by the route: the next turn may start
+
+    async def _stream(self, receive: Receive, send: Send) -> None:
         queue: asyncio.Queue[bytes | None] = asyncio.Queue()
         left = False
 

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from client_helpers import async_sse_response, failing_body, sse, sse_response
 
+from trellis_jupyter._sse import AsyncSSEEvents, SSEEvents
 from trellis_jupyter.errors import ConnectionLostError, MalformedEventError
 from trellis_jupyter.events import (
     ChatMetadata,
@@ -18,7 +19,6 @@ from trellis_jupyter.events import (
     UnknownEvent,
     Visualization,
 )
-from trellis_jupyter.streaming import AsyncSSEEvents, SSEEvents
 
 TURN = (
     sse("chat_metadata", {"id": "chat_1", "user_message_id": "msg_u"})

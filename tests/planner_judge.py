@@ -1,0 +1,144 @@
+"""Judging the planner's answers to the question sets (tests/planner_questions.py) against gold SQL.
+
+Verdicts:
+- ``right``: the answer's rows (its SQL re-run in full) hold the gold rows: every gold column is
+  found among the answer's columns (or two adjacent text columns joined by a space, such as
+  FirstName + LastName), and the rows match as a set, or in order when the question orders them.
+  A chart question also needs a chart. A group whose label is missing (NULL) may be shown or not.
+- ``declined``: no table, or the text says which part of the question was not used.
+- ``wrong``: a table given without a word of doubt whose rows are not the gold rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from tests.planner_helpers import database, make_run_query
+from tests.planner_questions import Question
+from trellis_jupyter.events import Chart, Table
+from trellis_jupyter.local.planner import Planner
+from trellis_jupyter.local.planner_protocol import PastTurn, PlannedAnswer
+
+# Words by which an answer says it left part of the question out (then it is not a confident answer).
+CAVEATS = ("i ignored", "i did not use", "i could not use", "not used:")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    question: Question
+    verdict: str  # right | declined | wrong
+    text: str
+    sql: str
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)):
+        return round(float(value), 2)
+    if isinstance(value, str):
+        stripped = value.strip()
+        try:
+            return round(float(stripped), 2) if stripped and stripped[0] in "-0123456789" else stripped
+        except ValueError:
+            return stripped
+    return value
+
+
+def _all_rows(path: str, table: Table) -> tuple[list[str], list[list[Any]]]:
+    """The answer's rows in full: its SQL re-run without the row cap (its own rows if it has none)."""
+    if not table.truncated or not table.sql:
+        return list(table.headers), [list(r) for r in table.rows]
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        cursor = con.execute(table.sql)
+        return [d[0] for d in cursor.description or []], [list(r) for r in cursor.fetchall()]
+    except sqlite3.Error:
+        return list(table.headers), [list(r) for r in table.rows]
+    finally:
+        con.close()
+
+
+def _columns(rows: list[list[Any]], width: int) -> list[list[Any]]:
+    """The answer's columns, plus each pair of adjacent text columns joined by a space."""
+    columns = [[_cell(r[i]) for r in rows] for i in range(width)]
+    for i in range(width - 1):
+        if all(isinstance(r[i], str) and isinstance(r[i + 1], str) for r in rows) and rows:
+            columns.append([_cell(f"{r[i]} {r[i + 1]}") for r in rows])
+    return columns
+
+
+def _drop_unlabelled(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    return [r for r in rows if not (len(r) > 1 and r[0] is None)]
+
+
+def same_result(answer_rows: list[list[Any]], width: int, gold: list[list[Any]], ordered: bool) -> bool:
+    gold_cols = [[_cell(r[i]) for r in gold] for i in range(len(gold[0]))] if gold else []
+    if not gold:
+        return not answer_rows
+    columns = _columns(answer_rows, width)
+
+    def key(values: list[Any]) -> list[str]:
+        return sorted(json.dumps(v, default=str) for v in values if v is not None)
+
+    candidates = [[i for i, col in enumerate(columns) if key(col) == key(g)] for g in gold_cols]
+    if any(not c for c in candidates):
+        return False
+    expected = _drop_unlabelled([tuple(_cell(c) for c in r) for r in gold])
+    for choice in itertools.islice(itertools.product(*candidates), 200):
+        if len(set(choice)) < len(choice):
+            continue
+        got = _drop_unlabelled(list(zip(*(columns[i] for i in choice), strict=True)))
+        if ordered and got == expected:
+            return True
+        if not ordered and sorted(map(repr, got)) == sorted(map(repr, expected)):
+            return True
+    return False
+
+
+def gold_rows(path: str, sql: str) -> list[list[Any]]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return [list(r) for r in con.execute(sql).fetchall()]
+    finally:
+        con.close()
+
+
+def ask_all(planner: Planner, path: str, turns: Sequence[str]) -> PlannedAnswer:
+    """Each turn of a sequence asked in one chat, as the server would (state through JSON)."""
+    history: list[PastTurn] = []
+    answer: PlannedAnswer | None = None
+    for question in turns:
+        answer = planner.answer(
+            question, database=database("db", path), history=list(history), run_query=make_run_query(path)
+        )
+        history.append(PastTurn(question, json.loads(json.dumps(answer.state))))
+    assert answer is not None
+    return answer
+
+
+def judge(path: str, question: Question, today: dt.date) -> Verdict:
+    try:
+        answer = ask_all(Planner(today=today), path, question.turns)
+    except Exception as exc:  # an error reaches the user as an error, not as an answer
+        return Verdict(question, "declined", f"ERROR {type(exc).__name__}: {exc}", "")
+    tables = [v for v in answer.visualizations if isinstance(v, Table)]
+    if not tables:
+        return Verdict(question, "declined", answer.text, "")
+    table = tables[0]
+    headers, rows = _all_rows(path, table)
+    right = same_result(rows, len(headers), gold_rows(path, question.sql), question.ordered)
+    last = question.turns[-1].lower()
+    if right and (question.category == "chart" or "chart" in last or "plot" in last):
+        right = any(isinstance(v, Chart) for v in answer.visualizations)
+    if right:
+        return Verdict(question, "right", answer.text, table.sql)
+    if any(c in answer.text.lower() for c in CAVEATS):
+        return Verdict(question, "declined", answer.text, table.sql)
+    return Verdict(question, "wrong", answer.text, table.sql)

@@ -1,0 +1,695 @@
+"""Question sets with gold SQL for two public databases the planner was not written for.
+
+Written before looking at how the planner parses: everyday wording, each question with the SQL a
+person would write for it. An answer is judged by comparing its rows (the planner's SQL re-run in
+full) with the gold SQL's rows: every gold column must be found among the answer's columns (extra
+columns, such as an id beside a name, are fine), rows compared as a set unless the question orders
+them. A follow-up sequence is judged on its last turn.
+
+Categories: count, total, average, group, top, time, filter, comparison, negation, listing, schema,
+chart, followup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+# The day each database is asked on, so relative dates ("last month") are known.
+NORTHWIND_TODAY = dt.date(2018, 5, 20)
+SAKILA_TODAY = dt.date(2007, 6, 15)
+
+REVENUE = "od.UnitPrice * od.Quantity * (1 - od.Discount)"
+EMPLOYEE = "e.FirstName || ' ' || e.LastName"
+
+
+@dataclass(frozen=True)
+class Question:
+    category: str
+    turns: tuple[str, ...]  # the question, or a follow-up sequence judged on its last turn
+    sql: str
+    ordered: bool = False
+
+    @property
+    def text(self) -> str:
+        return " / ".join(self.turns)
+
+
+def q(category: str, question: str | tuple[str, ...], sql: str, ordered: bool = False) -> Question:
+    turns = (question,) if isinstance(question, str) else question
+    return Question(category, turns, " ".join(sql.split()), ordered)
+
+
+NORTHWIND: tuple[Question, ...] = (
+    # counts
+    q("count", "How many customers do we have?", "SELECT COUNT(*) FROM Customers"),
+    q("count", "How many orders are in the database?", "SELECT COUNT(*) FROM Orders"),
+    q("count", "How many products are there?", "SELECT COUNT(*) FROM Products"),
+    q("count", "How many employees work here?", "SELECT COUNT(*) FROM Employees"),
+    q("count", "How many suppliers have we got?", "SELECT COUNT(*) FROM Suppliers"),
+    q(
+        "count",
+        "How many customers are in Germany?",
+        "SELECT COUNT(*) FROM Customers WHERE Country = 'Germany'",
+    ),
+    q(
+        "count",
+        "How many orders were shipped to France?",
+        "SELECT COUNT(*) FROM Orders WHERE ShipCountry = 'France'",
+    ),
+    q(
+        "count",
+        "How many products are discontinued?",
+        "SELECT COUNT(*) FROM Products WHERE Discontinued = '1'",
+    ),
+    # totals
+    q("total", "What is the total freight?", "SELECT SUM(Freight) FROM Orders"),
+    q("total", "What is the total revenue?", f"SELECT SUM({REVENUE}) FROM [Order Details] od"),
+    q("total", "How many units have been ordered in total?", "SELECT SUM(Quantity) FROM [Order Details]"),
+    q(
+        "total",
+        "Total freight by ship country",
+        "SELECT ShipCountry, SUM(Freight) FROM Orders GROUP BY ShipCountry",
+    ),
+    q("total", "How many units are in stock altogether?", "SELECT SUM(UnitsInStock) FROM Products"),
+    # averages
+    q("average", "What is the average unit price of our products?", "SELECT AVG(UnitPrice) FROM Products"),
+    q("average", "Average freight per order", "SELECT AVG(Freight) FROM Orders"),
+    q(
+        "average",
+        "What's the average freight by shipper?",
+        "SELECT s.CompanyName, AVG(o.Freight) FROM Orders o JOIN Shippers s ON o.ShipVia = s.ShipperID"
+        " GROUP BY s.ShipperID",
+    ),
+    q(
+        "average",
+        "average price by category",
+        "SELECT c.CategoryName, AVG(p.UnitPrice) FROM Products p JOIN Categories c ON p.CategoryID = c.CategoryID"
+        " GROUP BY c.CategoryID",
+    ),
+    q("average", "What is the average quantity per order line?", "SELECT AVG(Quantity) FROM [Order Details]"),
+    # grouping through joins
+    q(
+        "group",
+        "Number of products in each category",
+        "SELECT c.CategoryName, COUNT(*) FROM Products p JOIN Categories c ON p.CategoryID = c.CategoryID"
+        " GROUP BY c.CategoryID",
+    ),
+    q(
+        "group",
+        "How many orders did each employee take?",
+        f"SELECT {EMPLOYEE}, COUNT(*) FROM Orders o JOIN Employees e ON o.EmployeeID = e.EmployeeID"
+        " GROUP BY e.EmployeeID",
+    ),
+    q("group", "Customers per country", "SELECT Country, COUNT(*) FROM Customers GROUP BY Country"),
+    q(
+        "group",
+        "How many orders has each shipper delivered?",
+        "SELECT s.CompanyName, COUNT(*) FROM Orders o JOIN Shippers s ON o.ShipVia = s.ShipperID GROUP BY s.ShipperID",
+    ),
+    q(
+        "group",
+        "Revenue by category",
+        f"SELECT c.CategoryName, SUM({REVENUE}) FROM [Order Details] od JOIN Products p ON od.ProductID = p.ProductID"
+        " JOIN Categories c ON p.CategoryID = c.CategoryID GROUP BY c.CategoryID",
+    ),
+    q(
+        "group",
+        "How many products does each supplier provide?",
+        "SELECT s.CompanyName, COUNT(*) FROM Products p JOIN Suppliers s ON p.SupplierID = s.SupplierID"
+        " GROUP BY s.SupplierID",
+    ),
+    q(
+        "group",
+        "Units sold per product category",
+        "SELECT c.CategoryName, SUM(od.Quantity) FROM [Order Details] od JOIN Products p ON od.ProductID = p.ProductID"
+        " JOIN Categories c ON p.CategoryID = c.CategoryID GROUP BY c.CategoryID",
+    ),
+    q(
+        "group",
+        "Revenue per customer country",
+        f"SELECT cu.Country, SUM({REVENUE}) FROM [Order Details] od JOIN Orders o ON od.OrderID = o.OrderID"
+        " JOIN Customers cu ON o.CustomerID = cu.CustomerID GROUP BY cu.Country",
+    ),
+    # top / bottom N
+    q(
+        "top",
+        "What are the 5 most expensive products?",
+        "SELECT ProductName, UnitPrice FROM Products ORDER BY UnitPrice DESC LIMIT 5",
+        ordered=True,
+    ),
+    q(
+        "top",
+        "Which 3 products are the cheapest?",
+        "SELECT ProductName, UnitPrice FROM Products ORDER BY UnitPrice ASC LIMIT 3",
+        ordered=True,
+    ),
+    q(
+        "top",
+        "Who are our top 5 customers by revenue?",
+        f"SELECT cu.CompanyName, SUM({REVENUE}) AS r FROM [Order Details] od JOIN Orders o ON od.OrderID = o.OrderID"
+        " JOIN Customers cu ON o.CustomerID = cu.CustomerID GROUP BY cu.CustomerID ORDER BY r DESC LIMIT 5",
+        ordered=True,
+    ),
+    q(
+        "top",
+        "What are the 5 best-selling products?",
+        "SELECT p.ProductName, SUM(od.Quantity) AS n FROM [Order Details] od JOIN Products p"
+        " ON od.ProductID = p.ProductID GROUP BY p.ProductID ORDER BY n DESC LIMIT 5",
+        ordered=True,
+    ),
+    q(
+        "top",
+        "Which employee handled the most orders?",
+        f"SELECT {EMPLOYEE}, COUNT(*) AS n FROM Orders o JOIN Employees e ON o.EmployeeID = e.EmployeeID"
+        " GROUP BY e.EmployeeID ORDER BY n DESC LIMIT 1",
+        ordered=True,
+    ),
+    q(
+        "top",
+        "Which 3 countries have the most customers?",
+        "SELECT Country, COUNT(*) AS n FROM Customers GROUP BY Country ORDER BY n DESC LIMIT 3",
+    ),
+    q(
+        "top",
+        "Which category has the fewest products?",
+        "SELECT c.CategoryName, COUNT(*) AS n FROM Products p JOIN Categories c ON p.CategoryID = c.CategoryID"
+        " GROUP BY c.CategoryID ORDER BY n ASC LIMIT 1",
+    ),
+    q(
+        "top",
+        "Which shipper carried the most freight?",
+        "SELECT s.CompanyName, SUM(o.Freight) AS f FROM Orders o JOIN Shippers s ON o.ShipVia = s.ShipperID"
+        " GROUP BY s.ShipperID ORDER BY f DESC LIMIT 1",
+    ),
+    q(
+        "top",
+        "Which supplier has the highest average product price?",
+        "SELECT s.CompanyName, AVG(p.UnitPrice) AS a FROM Products p JOIN Suppliers s ON p.SupplierID = s.SupplierID"
+        " GROUP BY s.SupplierID ORDER BY a DESC LIMIT 1",
+    ),
+    q(
+        "top",
+        "Which 3 categories brought in the least revenue?",
+        f"SELECT c.CategoryName, SUM({REVENUE}) AS r FROM [Order Details] od JOIN Products p"
+        " ON od.ProductID = p.ProductID JOIN Categories c ON p.CategoryID = c.CategoryID"
+        " GROUP BY c.CategoryID ORDER BY r ASC LIMIT 3",
+        ordered=True,
+    ),
+    # time ranges and series
+    q(
+        "time",
+        "How many orders were placed in 2017?",
+        "SELECT COUNT(*) FROM Orders WHERE OrderDate LIKE '2017%'",
+    ),
+    q(
+        "time",
+        "Orders per month in 2017",
+        "SELECT substr(OrderDate, 1, 7) AS m, COUNT(*) FROM Orders WHERE OrderDate LIKE '2017%' GROUP BY m",
+        ordered=True,
+    ),
+    q(
+        "time",
+        "Revenue by year",
+        f"SELECT substr(o.OrderDate, 1, 4) AS y, SUM({REVENUE}) FROM [Order Details] od JOIN Orders o"
+        " ON od.OrderID = o.OrderID GROUP BY y",
+        ordered=True,
+    ),
+    q(
+        "time",
+        "How many orders did we get last month?",
+        "SELECT COUNT(*) FROM Orders WHERE OrderDate >= '2018-04-01' AND OrderDate < '2018-05-01'",
+    ),
+    q(
+        "time",
+        "Total freight by month in 2018",
+        "SELECT substr(OrderDate, 1, 7) AS m, SUM(Freight) FROM Orders WHERE OrderDate LIKE '2018%' GROUP BY m",
+        ordered=True,
+    ),
+    q(
+        "time",
+        "How many employees were hired after 2013?",
+        "SELECT COUNT(*) FROM Employees WHERE HireDate >= '2014-01-01'",
+    ),
+    q(
+        "time",
+        "How many orders were placed between March 1 and May 31, 2017?",
+        "SELECT COUNT(*) FROM Orders WHERE OrderDate >= '2017-03-01' AND OrderDate <= '2017-05-31'",
+    ),
+    q(
+        "time",
+        "What was the revenue in 2016?",
+        f"SELECT SUM({REVENUE}) FROM [Order Details] od JOIN Orders o ON od.OrderID = o.OrderID"
+        " WHERE o.OrderDate LIKE '2016%'",
+    ),
+    # value filters
+    q("filter", "Products priced over 50 dollars", "SELECT ProductName FROM Products WHERE UnitPrice > 50"),
+    q("filter", "Customers in London", "SELECT CompanyName FROM Customers WHERE City = 'London'"),
+    q("filter", "Which products cost less than 10?", "SELECT ProductName FROM Products WHERE UnitPrice < 10"),
+    q("filter", "Orders with freight above 500", "SELECT OrderID FROM Orders WHERE Freight > 500"),
+    q(
+        "filter",
+        "Products with fewer than 10 units in stock",
+        "SELECT ProductName FROM Products WHERE UnitsInStock < 10",
+    ),
+    q(
+        "filter",
+        "Which products are in the Beverages category?",
+        "SELECT p.ProductName FROM Products p JOIN Categories c ON p.CategoryID = c.CategoryID"
+        " WHERE c.CategoryName = 'Beverages'",
+    ),
+    q(
+        "filter",
+        "How many order lines had a quantity over 100?",
+        "SELECT COUNT(*) FROM [Order Details] WHERE Quantity > 100",
+    ),
+    # comparisons
+    q(
+        "comparison",
+        "Did we ship more orders to Germany or to the USA?",
+        "SELECT ShipCountry, COUNT(*) FROM Orders WHERE ShipCountry IN ('Germany', 'USA') GROUP BY ShipCountry",
+    ),
+    q(
+        "comparison",
+        "Compare the number of orders in 2017 and 2018",
+        "SELECT substr(OrderDate, 1, 4) AS y, COUNT(*) FROM Orders WHERE y IN ('2017', '2018') GROUP BY y",
+    ),
+    q(
+        "comparison",
+        "Which products cost more than the average price?",
+        "SELECT ProductName FROM Products WHERE UnitPrice > (SELECT AVG(UnitPrice) FROM Products)",
+    ),
+    q(
+        "comparison",
+        "Freight of Speedy Express versus United Package",
+        "SELECT s.CompanyName, SUM(o.Freight) FROM Orders o JOIN Shippers s ON o.ShipVia = s.ShipperID"
+        " WHERE s.CompanyName IN ('Speedy Express', 'United Package') GROUP BY s.ShipperID",
+    ),
+    # negation
+    q(
+        "negation",
+        "How many customers are not in the USA?",
+        "SELECT COUNT(*) FROM Customers WHERE Country <> 'USA'",
+    ),
+    q(
+        "negation",
+        "How many products are not in the Beverages category?",
+        "SELECT COUNT(*) FROM Products p JOIN Categories c ON p.CategoryID = c.CategoryID"
+        " WHERE c.CategoryName <> 'Beverages'",
+    ),
+    q(
+        "negation",
+        "How many orders have not been shipped?",
+        "SELECT COUNT(*) FROM Orders WHERE ShippedDate IS NULL",
+    ),
+    q(
+        "negation",
+        "Employees who are not sales representatives",
+        f"SELECT {EMPLOYEE} FROM Employees e WHERE e.Title <> 'Sales Representative'",
+    ),
+    # listings
+    q("listing", "List all categories", "SELECT CategoryName FROM Categories"),
+    q("listing", "Show me the shippers", "SELECT CompanyName FROM Shippers"),
+    q(
+        "listing",
+        "Which countries do our customers come from?",
+        "SELECT DISTINCT Country FROM Customers WHERE Country IS NOT NULL",
+    ),
+    q("listing", "List the employees", f"SELECT {EMPLOYEE} FROM Employees e"),
+    q(
+        "listing",
+        "Which employees report to Andrew Fuller?",
+        f"SELECT {EMPLOYEE} FROM Employees e JOIN Employees m ON e.ReportsTo = m.EmployeeID"
+        " WHERE m.FirstName = 'Andrew' AND m.LastName = 'Fuller'",
+    ),
+    q(
+        "listing",
+        "How many territories does each employee cover?",
+        f"SELECT {EMPLOYEE}, COUNT(*) FROM EmployeeTerritories et JOIN Employees e ON et.EmployeeID = e.EmployeeID"
+        " GROUP BY e.EmployeeID",
+    ),
+    q("listing", "Which regions are there?", "SELECT RegionDescription FROM Regions"),
+    # schema
+    q(
+        "schema",
+        "What tables are there?",
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    ),
+    q(
+        "schema",
+        "What columns does the products table have?",
+        "SELECT name FROM pragma_table_info('Products')",
+    ),
+    q(
+        "schema",
+        "Which columns are in the order details table?",
+        "SELECT name FROM pragma_table_info('Order Details')",
+    ),
+    # charts
+    q(
+        "chart",
+        "Chart the number of orders per month in 2017",
+        "SELECT substr(OrderDate, 1, 7) AS m, COUNT(*) FROM Orders WHERE OrderDate LIKE '2017%' GROUP BY m",
+        ordered=True,
+    ),
+    q(
+        "chart",
+        "Bar chart of products per category",
+        "SELECT c.CategoryName, COUNT(*) FROM Products p JOIN Categories c ON p.CategoryID = c.CategoryID"
+        " GROUP BY c.CategoryID",
+    ),
+    q(
+        "chart",
+        "Plot revenue by year",
+        f"SELECT substr(o.OrderDate, 1, 4) AS y, SUM({REVENUE}) FROM [Order Details] od JOIN Orders o"
+        " ON od.OrderID = o.OrderID GROUP BY y",
+        ordered=True,
+    ),
+    # follow-up sequences
+    q(
+        "followup",
+        ("How many orders were shipped to each country?", "only Germany and France"),
+        "SELECT ShipCountry, COUNT(*) FROM Orders WHERE ShipCountry IN ('Germany', 'France') GROUP BY ShipCountry",
+    ),
+    q(
+        "followup",
+        ("Top 5 products by revenue", "now the bottom 5"),
+        f"SELECT p.ProductName, SUM({REVENUE}) AS r FROM [Order Details] od JOIN Products p"
+        " ON od.ProductID = p.ProductID GROUP BY p.ProductID ORDER BY r ASC LIMIT 5",
+        ordered=True,
+    ),
+    q(
+        "followup",
+        ("How many customers are there?", "now only customers in the USA"),
+        "SELECT COUNT(*) FROM Customers WHERE Country = 'USA'",
+    ),
+    q(
+        "followup",
+        ("Revenue by category", "show that as a chart"),
+        f"SELECT c.CategoryName, SUM({REVENUE}) FROM [Order Details] od JOIN Products p ON od.ProductID = p.ProductID"
+        " JOIN Categories c ON p.CategoryID = c.CategoryID GROUP BY c.CategoryID",
+    ),
+    q(
+        "followup",
+        ("Number of orders by shipper", "and the average freight?"),
+        "SELECT s.CompanyName, AVG(o.Freight) FROM Orders o JOIN Shippers s ON o.ShipVia = s.ShipperID"
+        " GROUP BY s.ShipperID",
+    ),
+)
+
+CUSTOMER = "cu.first_name || ' ' || cu.last_name"
+ACTOR = "a.first_name || ' ' || a.last_name"
+STAFF = "s.first_name || ' ' || s.last_name"
+FILM_CATEGORY = (
+    "film f JOIN film_category fc ON f.film_id = fc.film_id JOIN category c ON fc.category_id = c.category_id"
+)
+CUSTOMER_COUNTRY = (
+    "customer cu JOIN address ad ON cu.address_id = ad.address_id JOIN city ci ON ad.city_id = ci.city_id"
+    " JOIN country co ON ci.country_id = co.country_id"
+)
+
+SAKILA: tuple[Question, ...] = (
+    # counts
+    q("count", "How many films are there?", "SELECT COUNT(*) FROM film"),
+    q("count", "How many actors are in the database?", "SELECT COUNT(*) FROM actor"),
+    q("count", "How many customers do we have?", "SELECT COUNT(*) FROM customer"),
+    q("count", "How many rentals were made?", "SELECT COUNT(*) FROM rental"),
+    q("count", "How many films are rated PG-13?", "SELECT COUNT(*) FROM film WHERE rating = 'PG-13'"),
+    q("count", "How many active customers are there?", "SELECT COUNT(*) FROM customer WHERE active = '1'"),
+    q(
+        "count",
+        "How many cities are in Canada?",
+        "SELECT COUNT(*) FROM city ci JOIN country co ON ci.country_id = co.country_id WHERE co.country = 'Canada'",
+    ),
+    q("count", "How many inventory items are there?", "SELECT COUNT(*) FROM inventory"),
+    # totals
+    q("total", "What is the total amount of all payments?", "SELECT SUM(amount) FROM payment"),
+    q(
+        "total",
+        "Total payments by staff member",
+        f"SELECT {STAFF}, SUM(p.amount) FROM payment p JOIN staff s ON p.staff_id = s.staff_id GROUP BY s.staff_id",
+    ),
+    q("total", "What is the total length of all films in minutes?", "SELECT SUM(length) FROM film"),
+    q(
+        "total",
+        "How much has each customer paid in total?",
+        f"SELECT {CUSTOMER}, SUM(p.amount) FROM payment p JOIN customer cu ON p.customer_id = cu.customer_id"
+        " GROUP BY cu.customer_id",
+    ),
+    q("total", "What is the total replacement cost of all films?", "SELECT SUM(replacement_cost) FROM film"),
+    # averages
+    q("average", "What is the average rental rate?", "SELECT AVG(rental_rate) FROM film"),
+    q("average", "Average film length", "SELECT AVG(length) FROM film"),
+    q("average", "What is the average payment amount?", "SELECT AVG(amount) FROM payment"),
+    q("average", "Average film length by rating", "SELECT rating, AVG(length) FROM film GROUP BY rating"),
+    q(
+        "average",
+        "Average replacement cost per category",
+        f"SELECT c.name, AVG(f.replacement_cost) FROM {FILM_CATEGORY} GROUP BY c.category_id",
+    ),
+    q("average", "What is the average rental duration in days?", "SELECT AVG(rental_duration) FROM film"),
+    # grouping through joins
+    q(
+        "group",
+        "Number of films per category",
+        f"SELECT c.name, COUNT(*) FROM {FILM_CATEGORY} GROUP BY c.category_id",
+    ),
+    q(
+        "group",
+        "How many films has each actor appeared in?",
+        f"SELECT {ACTOR}, COUNT(*) FROM film_actor fa JOIN actor a ON fa.actor_id = a.actor_id GROUP BY a.actor_id",
+    ),
+    q(
+        "group",
+        "Customers per country",
+        f"SELECT co.country, COUNT(*) FROM {CUSTOMER_COUNTRY} GROUP BY co.country_id",
+    ),
+    q(
+        "group",
+        "Number of rentals per staff member",
+        f"SELECT {STAFF}, COUNT(*) FROM rental r JOIN staff s ON r.staff_id = s.staff_id GROUP BY s.staff_id",
+    ),
+    q(
+        "group",
+        "How many films are there in each language?",
+        "SELECT l.name, COUNT(*) FROM film f JOIN language l ON f.language_id = l.language_id GROUP BY l.language_id",
+    ),
+    q(
+        "group",
+        "Revenue by film category",
+        "SELECT c.name, SUM(p.amount) FROM payment p JOIN rental r ON p.rental_id = r.rental_id"
+        " JOIN inventory i ON r.inventory_id = i.inventory_id JOIN film_category fc ON i.film_id = fc.film_id"
+        " JOIN category c ON fc.category_id = c.category_id GROUP BY c.category_id",
+    ),
+    q(
+        "group",
+        "How many customers does each store have?",
+        "SELECT store_id, COUNT(*) FROM customer GROUP BY store_id",
+    ),
+    q("group", "Number of films in each rating", "SELECT rating, COUNT(*) FROM film GROUP BY rating"),
+    # top / bottom N
+    q(
+        "top",
+        "Which 5 actors appeared in the most films?",
+        f"SELECT {ACTOR}, COUNT(*) AS n FROM film_actor fa JOIN actor a ON fa.actor_id = a.actor_id"
+        " GROUP BY a.actor_id ORDER BY n DESC LIMIT 5",
+    ),
+    q(
+        "top",
+        "Who are the top 5 customers by total payments?",
+        f"SELECT {CUSTOMER}, SUM(p.amount) AS t FROM payment p JOIN customer cu ON p.customer_id = cu.customer_id"
+        " GROUP BY cu.customer_id ORDER BY t DESC LIMIT 5",
+    ),
+    q(
+        "top",
+        "Which category has the most films?",
+        f"SELECT c.name, COUNT(*) AS n FROM {FILM_CATEGORY} GROUP BY c.category_id ORDER BY n DESC LIMIT 1",
+    ),
+    q(
+        "top",
+        "Which country has the most customers?",
+        f"SELECT co.country, COUNT(*) AS n FROM {CUSTOMER_COUNTRY} GROUP BY co.country_id ORDER BY n DESC LIMIT 1",
+    ),
+    q(
+        "top",
+        "Which 2 categories have the fewest films?",
+        f"SELECT c.name, COUNT(*) AS n FROM {FILM_CATEGORY} GROUP BY c.category_id ORDER BY n ASC LIMIT 2",
+    ),
+    q(
+        "top",
+        "What are the 10 longest films?",
+        "SELECT title, length FROM film ORDER BY length DESC LIMIT 10",
+    ),
+    q(
+        "top",
+        "Which staff member took the most payments?",
+        f"SELECT {STAFF}, COUNT(*) AS n FROM payment p JOIN staff s ON p.staff_id = s.staff_id"
+        " GROUP BY s.staff_id ORDER BY n DESC LIMIT 1",
+    ),
+    q(
+        "top",
+        "What is the most popular category by number of rentals?",
+        "SELECT c.name, COUNT(*) AS n FROM rental r JOIN inventory i ON r.inventory_id = i.inventory_id"
+        " JOIN film_category fc ON i.film_id = fc.film_id JOIN category c ON fc.category_id = c.category_id"
+        " GROUP BY c.category_id ORDER BY n DESC LIMIT 1",
+    ),
+    # time ranges and series
+    q(
+        "time",
+        "How many rentals were made in July 2005?",
+        "SELECT COUNT(*) FROM rental WHERE rental_date >= '2005-07-01' AND rental_date < '2005-08-01'",
+    ),
+    q(
+        "time",
+        "Rentals per month",
+        "SELECT substr(rental_date, 1, 7) AS m, COUNT(*) FROM rental GROUP BY m",
+        ordered=True,
+    ),
+    q(
+        "time",
+        "Total payments per month in 2007",
+        "SELECT substr(payment_date, 1, 7) AS m, SUM(amount) FROM payment WHERE payment_date LIKE '2007%' GROUP BY m",
+        ordered=True,
+    ),
+    q(
+        "time",
+        "How many rentals were there in 2006?",
+        "SELECT COUNT(*) FROM rental WHERE rental_date LIKE '2006%'",
+    ),
+    q(
+        "time",
+        "How much was paid last month?",
+        "SELECT SUM(amount) FROM payment WHERE payment_date >= '2007-05-01' AND payment_date < '2007-06-01'",
+    ),
+    q(
+        "time",
+        "How many payments were made between March 1 and March 15, 2007?",
+        "SELECT COUNT(*) FROM payment WHERE payment_date >= '2007-03-01' AND payment_date < '2007-03-16'",
+    ),
+    q(
+        "time",
+        "Number of rentals per year",
+        "SELECT substr(rental_date, 1, 4) AS y, COUNT(*) FROM rental GROUP BY y",
+        ordered=True,
+    ),
+    # value filters
+    q("filter", "Films longer than 3 hours", "SELECT title FROM film WHERE length > 180"),
+    q("filter", "Films shorter than 50 minutes", "SELECT title FROM film WHERE length < 50"),
+    q("filter", "Which films have a rental rate of 4.99?", "SELECT title FROM film WHERE rental_rate = 4.99"),
+    q(
+        "filter",
+        "Which films cost more than 29 dollars to replace?",
+        "SELECT title FROM film WHERE replacement_cost > 29",
+    ),
+    q("filter", "How many payments were over 10 dollars?", "SELECT COUNT(*) FROM payment WHERE amount > 10"),
+    q(
+        "filter",
+        "Customers whose last name is Smith",
+        "SELECT first_name, last_name FROM customer WHERE last_name = 'SMITH'",
+    ),
+    q(
+        "filter",
+        "Films in the Comedy category",
+        f"SELECT f.title FROM {FILM_CATEGORY} WHERE c.name = 'Comedy'",
+    ),
+    q(
+        "filter",
+        "Cities in Japan",
+        "SELECT ci.city FROM city ci JOIN country co ON ci.country_id = co.country_id WHERE co.country = 'Japan'",
+    ),
+    # comparisons
+    q(
+        "comparison",
+        "Do we have more G or PG films?",
+        "SELECT rating, COUNT(*) FROM film WHERE rating IN ('G', 'PG') GROUP BY rating",
+    ),
+    q(
+        "comparison",
+        "Compare the average length of R and PG-13 films",
+        "SELECT rating, AVG(length) FROM film WHERE rating IN ('R', 'PG-13') GROUP BY rating",
+    ),
+    q(
+        "comparison",
+        "Which films are longer than average?",
+        "SELECT title FROM film WHERE length > (SELECT AVG(length) FROM film)",
+    ),
+    q(
+        "comparison",
+        "Payments taken by Mike versus Jon",
+        f"SELECT {STAFF}, SUM(p.amount) FROM payment p JOIN staff s ON p.staff_id = s.staff_id GROUP BY s.staff_id",
+    ),
+    # negation
+    q("negation", "How many films are not rated R?", "SELECT COUNT(*) FROM film WHERE rating <> 'R'"),
+    q(
+        "negation",
+        "How many rentals have not been returned?",
+        "SELECT COUNT(*) FROM rental WHERE return_date IS NULL",
+    ),
+    q("negation", "How many customers are not active?", "SELECT COUNT(*) FROM customer WHERE active = '0'"),
+    q(
+        "negation",
+        "How many customers are not from the United States?",
+        f"SELECT COUNT(*) FROM {CUSTOMER_COUNTRY} WHERE co.country <> 'United States'",
+    ),
+    # listings
+    q("listing", "List all film categories", "SELECT name FROM category"),
+    q("listing", "Which languages are there?", "SELECT name FROM language"),
+    q("listing", "Show the staff", f"SELECT {STAFF} FROM staff s"),
+    q(
+        "listing",
+        "Actors whose first name is Nick",
+        "SELECT first_name, last_name FROM actor WHERE first_name = 'NICK'",
+    ),
+    q("listing", "What ratings are there?", "SELECT DISTINCT rating FROM film"),
+    # schema
+    q(
+        "schema",
+        "What tables are in this database?",
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    ),
+    q("schema", "What columns does the film table have?", "SELECT name FROM pragma_table_info('film')"),
+    q("schema", "Describe the payment table", "SELECT name FROM pragma_table_info('payment')"),
+    # charts
+    q(
+        "chart",
+        "Chart rentals per month",
+        "SELECT substr(rental_date, 1, 7) AS m, COUNT(*) FROM rental GROUP BY m",
+        ordered=True,
+    ),
+    q("chart", "Show a bar chart of films per rating", "SELECT rating, COUNT(*) FROM film GROUP BY rating"),
+    q(
+        "chart",
+        "Plot the total payments by month",
+        "SELECT substr(payment_date, 1, 7) AS m, SUM(amount) FROM payment GROUP BY m",
+        ordered=True,
+    ),
+    # follow-up sequences
+    q(
+        "followup",
+        ("How many films are in each category?", "only Action and Comedy"),
+        f"SELECT c.name, COUNT(*) FROM {FILM_CATEGORY} WHERE c.name IN ('Action', 'Comedy') GROUP BY c.category_id",
+    ),
+    q(
+        "followup",
+        ("Top 5 categories by revenue", "now the bottom 5"),
+        "SELECT c.name, SUM(p.amount) AS t FROM payment p JOIN rental r ON p.rental_id = r.rental_id"
+        " JOIN inventory i ON r.inventory_id = i.inventory_id JOIN film_category fc ON i.film_id = fc.film_id"
+        " JOIN category c ON fc.category_id = c.category_id GROUP BY c.category_id ORDER BY t ASC LIMIT 5",
+        ordered=True,
+    ),
+    q(
+        "followup",
+        ("Average film length by rating", "what about the replacement cost?"),
+        "SELECT rating, AVG(replacement_cost) FROM film GROUP BY rating",
+    ),
+    q(
+        "followup",
+        ("How many films are there?", "now only those rated G"),
+        "SELECT COUNT(*) FROM film WHERE rating = 'G'",
+    ),
+    q(
+        "followup",
+        ("Number of customers per country", "show that as a chart"),
+        f"SELECT co.country, COUNT(*) FROM {CUSTOMER_COUNTRY} GROUP BY co.country_id",
+    ),
+)

@@ -1,0 +1,81 @@
+"""Two public sample databases the planner was not written for, built from their published scripts.
+
+Northwind (jpwhite3/northwind-SQLite3, MIT): ``create.sql`` and ``update.sql`` run as published.
+Sakila (bradleygrant/sakila-sqlite3 schema, BSD; rows from the Pagila CSV export in ivanceras/sakila,
+BSD): the schema runs as published, then the CSV rows are inserted; rentals are trimmed to every
+fourth one (and their payments) to keep the test data small. See tests/data/*/NOTICE.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import sqlite3
+import tempfile
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data"
+
+# Insert order: a table after the tables it references.
+SAKILA_TABLES = (
+    "actor", "country", "city", "address", "language", "category", "customer", "film",
+    "film_actor", "film_category", "inventory", "staff", "store", "rental", "payment",
+)  # fmt: skip
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    con = sqlite3.connect(path)
+    # A throwaway test database: no journal to sync (the published scripts commit every INSERT).
+    con.execute("PRAGMA journal_mode = OFF")
+    con.execute("PRAGMA synchronous = OFF")
+    return con
+
+
+def build_northwind(path: str) -> str:
+    con = _connect(path)
+    try:
+        con.executescript((DATA / "northwind" / "create.sql").read_text(encoding="utf-8"))
+        con.executescript((DATA / "northwind" / "update.sql").read_text(encoding="utf-8"))
+        con.commit()
+    finally:
+        con.close()
+    return path
+
+
+def build_sakila(path: str) -> str:
+    folder = DATA / "sakila"
+    con = _connect(path)
+    try:
+        con.executescript((folder / "schema.sql").read_text(encoding="utf-8"))
+        # The schema's triggers stamp last_update with today's time; the published value is kept.
+        for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
+            con.execute(f'DROP TRIGGER "{name}"')
+        for table in SAKILA_TABLES:
+            with open(folder / f"{table}.csv", newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                header = next(reader)
+                marks = ", ".join("?" for _ in header)
+                columns = ", ".join(header)
+                # An empty CSV cell is NULL where the column allows it, else the empty string.
+                nullable = {info[1] for info in con.execute(f"PRAGMA table_info({table})") if not info[3]}
+                keep = [name not in nullable for name in header]
+                rows = [
+                    [c if c != "" or k else None for c, k in zip(row, keep, strict=True)] for row in reader
+                ]
+            con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        con.commit()
+    finally:
+        con.close()
+    return path
+
+
+@functools.cache
+def northwind_path() -> str:
+    """Northwind built once per process (a temporary folder)."""
+    return build_northwind(str(Path(tempfile.mkdtemp(prefix="trellis-northwind-")) / "northwind.db"))
+
+
+@functools.cache
+def sakila_path() -> str:
+    """Sakila built once per process (a temporary folder)."""
+    return build_sakila(str(Path(tempfile.mkdtemp(prefix="trellis-sakila-")) / "sakila.db"))

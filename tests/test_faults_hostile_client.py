@@ -1,0 +1,210 @@
+"""Hostile servers against the real client over loopback (issue #16's client-side attacks).
+
+A :class:`~hostile_helpers.RawServer` writes its answers byte by byte: a line that never ends, a
+flood of events, errors echoing the client's secrets. Promises: the client's memory stays bounded
+(one SSE line or event is capped like a WebSocket frame, and the stream ends with a clear error
+keeping the partial answer); ``close()`` from another thread stops the stream at once; no secret
+the client holds shows in any error attribute, repr or message, whole or in part; a URL's
+``user:password@`` never shows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import socket
+import threading
+import time
+import tracemalloc
+from typing import Any
+
+import pytest
+from hostile_helpers import RawServer, json_response, sse_head
+
+from trellis_jupyter._sse import MAX_EVENT_BYTES
+from trellis_jupyter.client import AsyncTrellis, Trellis
+from trellis_jupyter.errors import ConnectError, EventTooLargeError, ServerError, TrellisError
+from trellis_jupyter.events import TextDelta
+
+pytestmark = pytest.mark.timeout(120)
+
+MB = 1024 * 1024
+CHAT = "chat_0123456789abcdef01234567"
+
+
+def _jwt(secret_part: str = "S1gnatureOfTheTokenThatMustNeverLeak_0123456789") -> str:
+    def enc(obj: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
+
+    return (
+        f"{enc({'alg': 'HS256', 'typ': 'JWT'})}.{enc({'sub': 'm', 'exp': time.time() + 3600})}.{secret_part}"
+    )
+
+
+def _event(name: str, data: dict[str, Any]) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+def _start_of_answer() -> bytes:
+    return (
+        sse_head()
+        + _event("chat_metadata", {"id": CHAT, "user_message_id": "msg_1"})
+        + _event("text_delta", {"content": "partial "})
+        + _event("text_delta", {"content": "answer"})
+    )
+
+
+# --- 5. one SSE line / event is capped --------------------------------------------------------
+
+
+def _endless_line(method: str, path: str, body: bytes, conn: socket.socket) -> None:
+    conn.sendall(_start_of_answer() + b"event: text_delta\ndata: ")
+    block = b"x" * MB
+    for _ in range(MAX_EVENT_BYTES // MB + 40):  # well past the cap, never a newline
+        conn.sendall(block)
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_an_endless_sse_line_ends_the_stream_with_the_partial_answer(mode: str) -> None:
+    """Attack: a 1,000 MB line without newline took the client to 3.6 GB."""
+    with RawServer(_endless_line) as server:
+        tracemalloc.start()
+        try:
+            if mode == "sync":
+                with (
+                    Trellis(base_url=server.base_url, token=_jwt()) as client,
+                    pytest.raises(EventTooLargeError) as caught,
+                    client.chats.stream("q", chat_id=CHAT) as stream,
+                ):
+                    stream.until_done()
+            else:
+
+                async def run() -> None:
+                    async with (
+                        AsyncTrellis(base_url=server.base_url, token=_jwt()) as client,
+                        client.chats.stream("q", chat_id=CHAT) as stream,
+                    ):
+                        await stream.until_done()
+
+                with pytest.raises(EventTooLargeError) as caught:
+                    asyncio.run(run())
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    error = caught.value
+    assert "larger than the client's 64 MB limit" in str(error)
+    assert error.answer is not None
+    assert error.answer.chat_id == CHAT
+    assert error.answer.text == "partial answer"
+    assert error.answer.interrupted
+    assert peak < 3 * MAX_EVENT_BYTES, f"the client held {peak / MB:.0f} MB"
+
+
+# --- 6. close() from another thread: safe and immediate -----------------------------------------
+
+
+def _flood(method: str, path: str, body: bytes, conn: socket.socket) -> None:
+    conn.sendall(_start_of_answer())
+    delta = _event("text_delta", {"content": "flood "}) * 200
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        conn.sendall(delta)  # raises once the client has closed the connection
+
+
+def test_close_from_another_thread_stops_the_flood_at_once() -> None:
+    """Attack: close() from another thread raised 'generator already executing'; the flood went on."""
+    with RawServer(_flood) as server, Trellis(base_url=server.base_url, token=_jwt()) as client:
+        stream = client.chats.stream("q", chat_id=CHAT).__enter__()
+        counts = {"read": 0, "at_close": -1}
+        failures: list[BaseException] = []
+
+        def read() -> None:
+            try:
+                for event in stream:
+                    if isinstance(event, TextDelta):
+                        counts["read"] += 1
+            except BaseException as exc:
+                failures.append(exc)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        while counts["read"] < 1000:
+            time.sleep(0.01)
+        started = time.monotonic()
+        stream.close()
+        closing = time.monotonic() - started
+        counts["at_close"] = counts["read"]
+        reader.join(5)
+        assert not reader.is_alive(), "the reader kept reading after close()"
+        assert failures == []
+        assert closing < 2.0
+        assert counts["read"] - counts["at_close"] <= 1
+        assert stream.answer.interrupted
+        assert stream.answer.chat_id == CHAT
+        assert server.closed.wait(5), "the server kept sending: the connection was not closed"
+        stream.close()  # twice is fine
+
+
+# --- 4. secrets scrubbed from every error attribute, whatever field echoes them -------------------
+
+
+API_KEY = "tj-key-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+
+
+def _leaks(error: TrellisError, secrets: list[str]) -> list[str]:
+    shown = [str(error), repr(error), json.dumps(vars(error), default=repr), repr(error.args)]
+    found = []
+    for secret in secrets:
+        pieces = [secret] + [secret[i : i + 16] for i in range(0, len(secret) - 15, 4)]
+        found += [p for p in pieces for text in shown if p in text]
+    return found
+
+
+def test_secrets_echoed_in_any_error_field_are_scrubbed() -> None:
+    """Attack: a token or key echoed in detail or debug_id stayed in exc.detail and repr(exc);
+    a signature-only echo stayed in str(exc)."""
+    token = _jwt()
+    signature = token.rsplit(".", 1)[1]
+
+    def echo(method: str, path: str, body: bytes, conn: socket.socket) -> None:
+        if path == "/v1/authenticate":
+            conn.sendall(json_response(200, {"token": token, "member_id": "m", "expires_at": None}))
+            return
+        conn.sendall(
+            json_response(
+                500,
+                {
+                    "detail": f"bad token {token} (sig {signature}, key tail {API_KEY[-20:]})",
+                    "code": f"E_{signature}",
+                    "debug_id": f"dbg-{API_KEY}",
+                    "extra": {"nested": [token, {"k": signature[5:30]}]},
+                },
+            )
+        )
+
+    with (
+        RawServer(echo) as server,
+        Trellis(base_url=server.base_url, api_key=API_KEY, email="a@b.io", max_retries=0) as client,
+        pytest.raises(ServerError) as caught,
+    ):
+        client.models()
+    assert _leaks(caught.value, [token, API_KEY, signature]) == []
+    assert "***" in str(caught.value.detail)
+
+
+def test_a_password_in_the_base_url_never_shows() -> None:
+    """Attack: a user:pass@ base URL showed the password in repr(client) and in ConnectError."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    url = f"http://analyst:hunter2-Very-Secret@127.0.0.1:{port}"
+    with Trellis(base_url=url, token=_jwt(), max_retries=0) as client:
+        for shown in (repr(client), repr(client.settings)):
+            assert "hunter2" not in shown
+            assert "***@127.0.0.1" in shown
+        with pytest.raises(ConnectError) as caught:
+            client.models()
+    assert "hunter2" not in str(caught.value)
+    assert "hunter2" not in repr(caught.value)
+    assert "***@127.0.0.1" in str(caught.value)

@@ -1,0 +1,252 @@
+"""Chat uploads on the local server: checking a file, and turning a CSV or XLSX into tables.
+
+Each chat that has table uploads gets its own SQLite file, ``<upload dir>/<chat id>.sqlite``:
+the read-only query runner attaches it (as ``uploads``) for that chat's questions and SQL only, so
+its tables read and join with the integration's database by their plain names. A table is named
+after its file (``targets.csv`` -> ``targets``; an XLSX sheet -> ``<file>_<sheet>``), made a valid
+lower-case identifier and de-duplicated with ``_2``, ``_3``... against the chat's tables and the
+served databases' tables. Column types are inferred from the cells: INTEGER, REAL, DATE
+(ISO dates), TIMESTAMP (ISO date-times) or TEXT; an empty cell is NULL.
+
+PDF, PNG and JPEG files are kept as bytes and listed; the server cannot read them.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import re
+import sqlite3
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .wire import ApiError
+
+__all__ = [
+    "MAX_FILES",
+    "MAX_FILE_BYTES",
+    "ParsedTable",
+    "check_file",
+    "identifier",
+    "read_tables",
+    "unique_name",
+    "write_table",
+]
+
+MAX_FILES = 5
+MAX_FILE_BYTES = 30 * 1024 * 1024
+CSV = "text/csv"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+KINDS = {
+    CSV: ("table", ".csv"),
+    XLSX: ("table", ".xlsx"),
+    "application/pdf": ("document", ".pdf"),
+    "image/png": ("image", ".png"),
+    "image/jpeg": ("image", ".jpg"),
+}
+_BY_EXTENSION = {".csv": CSV, ".xlsx": XLSX, ".pdf": "application/pdf", ".png": "image/png"}
+_BY_EXTENSION.update({".jpg": "image/jpeg", ".jpeg": "image/jpeg"})
+_MAGIC = {"application/pdf": b"%PDF", "image/png": b"\x89PNG", "image/jpeg": b"\xff\xd8", XLSX: b"PK"}
+_INT = re.compile(r"^[+-]?\d{1,18}$")
+_REAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?$")
+MAX_COLUMNS = 2000  # SQLite's default column limit
+
+
+@dataclass(frozen=True)
+class ParsedTable:
+    """One table from an upload: its base name, column names and rows of Python values."""
+
+    base: str
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+def identifier(text: str, fallback: str = "upload") -> str:
+    """A plain lower-case SQL identifier: letters, digits and ``_``, never starting with a digit."""
+    name = re.sub(r"\W+", "_", text.strip().lower()).strip("_")
+    if not name:
+        name = fallback
+    if name[0].isdigit():
+        name = f"t_{name}"
+    return name[:60]
+
+
+def unique_name(base: str, taken: Iterable[str]) -> str:
+    """``base``, or ``base_2``, ``base_3``... whichever is not taken (compared case-insensitively)."""
+    used = {t.lower() for t in taken}
+    if base.lower() not in used:
+        return base
+    n = 2
+    while f"{base}_{n}".lower() in used:
+        n += 1
+    return f"{base}_{n}"
+
+
+def mime_of(filename: str, declared: str | None) -> str | None:
+    """The file's type: the declared one if accepted, else from the name's extension."""
+    declared = (declared or "").split(";")[0].strip().lower()
+    if declared == "image/jpg":
+        declared = "image/jpeg"
+    if declared in KINDS:
+        return declared
+    return _BY_EXTENSION.get(os.path.splitext(filename)[1].lower())
+
+
+def check_file(filename: str, declared: str | None, data: bytes) -> str:
+    """The accepted MIME type of an uploaded file; 400 INVALID_REQUEST with what to do otherwise."""
+    name = filename or "the file"
+    if len(data) > MAX_FILE_BYTES:
+        raise ApiError(
+            400,
+            f"{name} is {len(data) / 2**20:.1f} MB: each file may be at most 30 MB.",
+            "INVALID_REQUEST",
+        )
+    if not data:
+        raise ApiError(400, f"{name} is empty: upload a file with data in it.", "INVALID_REQUEST")
+    mime = mime_of(filename, declared)
+    if mime is None:
+        raise ApiError(
+            400,
+            f"{name} is of a type this server does not accept ({declared or 'unknown'}): "
+            "upload CSV, XLSX, PDF, PNG or JPEG.",
+            "INVALID_REQUEST",
+        )
+    magic = _MAGIC.get(mime)
+    if magic is not None and not data.startswith(magic):
+        raise ApiError(400, f"{name} is not a valid {KINDS[mime][1][1:].upper()} file.", "INVALID_REQUEST")
+    return mime
+
+
+# --- reading tables -----------------------------------------------------------------------
+
+
+def _columns(header: Sequence[Any], width: int) -> list[str]:
+    names: list[str] = []
+    for index in range(width):
+        raw = header[index] if index < len(header) else None
+        text = "" if raw is None else str(raw)
+        names.append(unique_name(identifier(text, f"column_{index + 1}"), names))
+    return names
+
+
+def _csv_table(base: str, data: bytes, filename: str) -> ParsedTable:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApiError(
+            400,
+            f"{filename} is not UTF-8 text: save the CSV as UTF-8 and upload it again.",
+            "INVALID_REQUEST",
+        ) from None
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        records = [row for row in csv.reader(io.StringIO(text, newline=""), dialect) if row]
+    except csv.Error as exc:
+        raise ApiError(400, f"{filename} is not a readable CSV file ({exc}).", "INVALID_REQUEST") from None
+    if not records:
+        raise ApiError(400, f"{filename} has no rows: the first row names the columns.", "INVALID_REQUEST")
+    width = max(len(r) for r in records)
+    if width > MAX_COLUMNS:
+        raise ApiError(400, f"{filename} has {width} columns: at most {MAX_COLUMNS}.", "INVALID_REQUEST")
+    rows: list[list[Any]] = [
+        [c if c != "" else None for c in r] + [None] * (width - len(r)) for r in records[1:]
+    ]
+    return ParsedTable(base, _columns(records[0], width), rows)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, str) and value == "":
+        return None
+    return value
+
+
+def _xlsx_tables(base: str, data: bytes, filename: str) -> list[ParsedTable]:
+    try:
+        import openpyxl  # type: ignore[import-untyped]
+    except ImportError:
+        raise ApiError(
+            400,
+            "Reading XLSX files needs openpyxl on the server: pip install 'trellis-jupyter[xlsx]', "
+            "or upload the sheet as CSV.",
+            "INVALID_REQUEST",
+        ) from None
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise ApiError(400, f"{filename} is not a readable XLSX file ({exc}).", "INVALID_REQUEST") from None
+    tables: list[ParsedTable] = []
+    try:
+        for sheet in book.worksheets:
+            records = [[_cell(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+            records = [r for r in records if any(c is not None for c in r)]
+            if not records:
+                continue
+            width = max(len(r) for r in records)
+            rows = [r + [None] * (width - len(r)) for r in records[1:]]
+            tables.append(
+                ParsedTable(f"{base}_{identifier(sheet.title, 'sheet')}", _columns(records[0], width), rows)
+            )
+    finally:
+        book.close()
+    if not tables:
+        raise ApiError(400, f"{filename} has no sheet with data.", "INVALID_REQUEST")
+    return tables
+
+
+def read_tables(filename: str, mime: str, data: bytes) -> list[ParsedTable]:
+    """The tables of a CSV (one) or XLSX (one a sheet); 400 INVALID_REQUEST for an unreadable file."""
+    base = identifier(os.path.splitext(os.path.basename(filename))[0])
+    if mime == CSV:
+        return [_csv_table(base, data, filename)]
+    return _xlsx_tables(base, data, filename)
+
+
+# --- writing tables -----------------------------------------------------------------------
+
+
+def _typed(values: list[Any]) -> tuple[str, list[Any]]:
+    """A column's declared type and its values converted to it (all cells must fit)."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return "TEXT", values
+    if all(isinstance(v, bool) for v in present):
+        return "INTEGER", [None if v is None else int(v) for v in values]
+    texts = [str(v) for v in present]
+    if all(isinstance(v, int) or (isinstance(v, str) and _INT.match(v)) for v in present):
+        return "INTEGER", [None if v is None else int(v) for v in values]
+    if all(isinstance(v, (int, float)) or (isinstance(v, str) and _REAL.match(v)) for v in present):
+        return "REAL", [None if v is None else float(v) for v in values]
+    if all(_DATE.match(t) for t in texts):
+        return "DATE", [None if v is None else str(v) for v in values]
+    if all(_STAMP.match(t) for t in texts):
+        return "TIMESTAMP", [None if v is None else str(v) for v in values]
+    return "TEXT", [None if v is None else str(v) for v in values]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def write_table(connection: sqlite3.Connection, name: str, table: ParsedTable) -> None:
+    """Create table ``name`` from ``table`` (in the caller's transaction)."""
+    width = len(table.columns)
+    columns = [[row[i] for row in table.rows] for i in range(width)]
+    typed = [_typed(values) for values in columns]
+    decls = ", ".join(f"{_quote(c)} {kind}" for c, (kind, _) in zip(table.columns, typed, strict=True))
+    connection.execute(f"CREATE TABLE {_quote(name)} ({decls})")
+    rows = zip(*(values for _, values in typed), strict=True) if width else iter(())
+    marks = ", ".join("?" for _ in range(width))
+    connection.executemany(f"INSERT INTO {_quote(name)} VALUES ({marks})", rows)
