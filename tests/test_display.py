@@ -306,7 +306,7 @@ def test_ctrl_c_closes_the_stream_and_keeps_the_partial_answer(client: Trellis) 
     kept = f"the partial answer is kept in _trellis (chat {answer.chat_id} continues)."
     assert caught.value._render_traceback_() == [f"KeyboardInterrupt: Interrupted: {kept}"]
     final = shell.display_pub.calls[-1]
-    assert final["data"]["text/plain"].endswith("Interrupted: the answer above is partial.")
+    assert final["data"]["text/plain"].endswith("Stopped: the answer above is partial.")
     assert final["metadata"]["trellis"]["interrupted"] is True
     # The chat is usable at once: the next question in it is answered.
     follow_up = client.chats.stream("customers by region", chat_id=answer.chat_id)

@@ -246,7 +246,7 @@ def test_error_and_interruption_are_stated() -> None:
     answer = Answer("q")
     answer.feed(TextDelta(content="half"))
     answer.mark_interrupted()
-    assert "Interrupted" in answer_mimebundle(answer)["text/plain"]
+    assert answer_mimebundle(answer)["text/plain"].endswith("Stopped: the answer above is partial.")
 
 
 def test_status_html_escapes() -> None:

@@ -88,8 +88,9 @@ def is_rich(shell: Any) -> bool:
 class AnswerInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped an answer: ``answer`` holds what arrived (``answer.interrupted`` is true)."""
 
-    def __init__(self, answer: Answer | None, name: str = "_trellis") -> None:
+    def __init__(self, answer: Answer | None, name: str = "_trellis", *, shown: bool = True) -> None:
         self.answer = answer
+        self.shown = shown  # the output already ends with the "Stopped" line
         chat = f" (chat {answer.chat_id} continues)" if answer is not None and answer.chat_id else ""
         if answer is None:
             message = "Interrupted before the answer started; ask again when ready."
@@ -291,7 +292,11 @@ class LiveAnswer:
         else:  # the authoritative message differs from the deltas: show it whole
             sys.stdout.write("\n" + text)
         sys.stdout.write("\n")
-        if note:
+        if note == "interrupted":
+            from .render import STOPPED
+
+            sys.stdout.write(f"{STOPPED}\n")
+        elif note:
             sys.stdout.write(f"[{note}]\n")
         for payload in self._held:
             sys.stdout.write("\n" + self._payload_text(payload) + "\n")
@@ -444,7 +449,10 @@ def show_stream(stream: _Stream, live: LiveAnswer, *, name: str = "_trellis") ->
         failure = answer_error(answer)
         live.finish(answer, note=_error_note(failure))
         raise failure
-    live.finish(answer)
+    try:
+        live.finish(answer)
+    except KeyboardInterrupt:  # while its charts were being drawn: the text is complete
+        raise AnswerInterrupted(answer, name, shown=False) from None
     return answer
 
 

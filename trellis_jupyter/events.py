@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
+from ._imports import load as _load
 from .errors import MalformedEventError
 
 if TYPE_CHECKING:
@@ -104,7 +105,7 @@ class Table:
     @property
     def df(self) -> pandas.DataFrame:
         """This table as a pandas DataFrame, column types inferred (computed on each access)."""
-        from .convert import table_to_dataframe
+        table_to_dataframe = _load("trellis_jupyter.convert").table_to_dataframe
 
         return table_to_dataframe(self)
 
@@ -159,13 +160,14 @@ class Chart:
     @property
     def df(self) -> pandas.DataFrame:
         """The chart's points as a DataFrame (computed on each access)."""
-        from .convert import chart_to_dataframe
+        chart_to_dataframe = _load("trellis_jupyter.convert").chart_to_dataframe
 
         return chart_to_dataframe(self)
 
     def to_altair(self) -> altair.TopLevelMixin:
         """The chart as an Altair chart, with the payload's title and axis labels."""
-        from .convert import chart_to_altair
+        _load("trellis_jupyter.altair_charts")  # Altair, imported where Ctrl-C cannot cut it
+        chart_to_altair = _load("trellis_jupyter.convert").chart_to_altair
 
         return chart_to_altair(self)
 

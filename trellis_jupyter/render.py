@@ -24,6 +24,7 @@ __all__ = [
     "MAX_ROWS_HTML",
     "MAX_ROWS_MARKDOWN",
     "MAX_ROWS_TEXT",
+    "STOPPED",
     "answer_mimebundle",
     "chart_html",
     "chart_mimebundle",
@@ -35,6 +36,7 @@ __all__ = [
     "table_text",
 ]
 
+STOPPED = "Stopped: the answer above is partial."
 MAX_ROWS_HTML = 20
 MAX_ROWS_MARKDOWN = 20
 MAX_ROWS_TEXT = 10
@@ -202,7 +204,7 @@ def _state_line(answer: Answer) -> str | None:
         code = f" [{answer.error.code}]" if answer.error.code else ""
         return f"Error{code}: {answer.error.error}"
     if answer.interrupted:
-        return "Interrupted: the answer above is partial."
+        return STOPPED
     if not answer.done:
         return f"Status: {answer.status or 'starting'} (still streaming)"
     return None
@@ -230,7 +232,9 @@ def answer_mimebundle(answer: Answer) -> dict[str, Any]:
     body += [table_html(t) for t in tables]
     body += [chart_html(c) for c in charts]
     if state:
-        body.append(status_html("error" if answer.error else answer.status, state))
+        # One plain line: the state says it all (no "interrupted — Interrupted…").
+        cls = "trellis-status trellis-error" if answer.error is not None else "trellis-status"
+        body.append(f'<div class="{cls}">{escape(state)}</div>')
     html = _CSS + '<div class="trellis-answer">' + "\n".join(body) + "</div>"
     return {"text/plain": "\n\n".join(plain), "text/markdown": "\n\n".join(md), "text/html": html}
 
