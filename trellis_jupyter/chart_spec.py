@@ -49,7 +49,14 @@ WIDTH = 560
 HEIGHT = 300
 _MIN_STEP = 18
 _CHAR_PX = 6.5  # an average character of Vega's 10-11 px axis labels
-_VALUE_FORMAT = ",~r"  # 12,345 and 0.25: separators, no trailing zeros
+_VALUE_FORMAT = ",.2~f"  # tooltips: 5,639,062.2 and 0.25 (separators, at most 2 decimals)
+
+
+def _axis_format(points: list[dict[str, Any]]) -> str:
+    """Tick labels with thousands separators: whole numbers once the values reach 10 (the ticks are
+    whole there: 0, 2, 4...; Vega's default would write 6e+6), else up to the digits needed."""
+    top = max((abs(p["value"]) for p in points if p["value"] is not None), default=0.0)
+    return ",.0f" if top >= 10 else ",~g"
 
 
 def chart_points(chart: Chart) -> list[dict[str, Any]]:
@@ -157,7 +164,12 @@ def chart_spec(chart: Chart, *, title: bool = True) -> dict[str, Any]:
         # No ``order`` channel: on an area it would make every point its own stack layer.
         encoding: dict[str, Any] = {
             "x": x,
-            "y": {"field": "value", "type": "quantitative", "title": value_title, "axis": {"format": ","}},
+            "y": {
+                "field": "value",
+                "type": "quantitative",
+                "title": value_title,
+                "axis": {"format": _axis_format(points)},
+            },
             "tooltip": tooltip,
         }
         if has_series:
@@ -174,7 +186,7 @@ def chart_spec(chart: Chart, *, title: bool = True) -> dict[str, Any]:
             "type": "quantitative",
             "title": value_title,
             "stack": "zero" if has_series else None,
-            "axis": {"format": ","},
+            "axis": {"format": _axis_format(points)},
         }
         if horizontal:
             category["axis"] = {"labelLimit": 200}

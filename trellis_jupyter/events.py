@@ -105,7 +105,8 @@ class Table:
     @property
     def df(self) -> pandas.DataFrame:
         """This table as a pandas DataFrame, column types inferred (computed on each access)."""
-        table_to_dataframe = _load("trellis_jupyter.convert").table_to_dataframe
+        _load("trellis_jupyter.convert")  # pandas, imported where Ctrl-C cannot cut it
+        from .convert import table_to_dataframe
 
         return table_to_dataframe(self)
 
@@ -160,14 +161,16 @@ class Chart:
     @property
     def df(self) -> pandas.DataFrame:
         """The chart's points as a DataFrame (computed on each access)."""
-        chart_to_dataframe = _load("trellis_jupyter.convert").chart_to_dataframe
+        _load("trellis_jupyter.convert")  # pandas, imported where Ctrl-C cannot cut it
+        from .convert import chart_to_dataframe
 
         return chart_to_dataframe(self)
 
     def to_altair(self) -> altair.TopLevelMixin:
         """The chart as an Altair chart, with the payload's title and axis labels."""
         _load("trellis_jupyter.altair_charts")  # Altair, imported where Ctrl-C cannot cut it
-        chart_to_altair = _load("trellis_jupyter.convert").chart_to_altair
+        _load("trellis_jupyter.convert")  # pandas, imported where Ctrl-C cannot cut it
+        from .convert import chart_to_altair
 
         return chart_to_altair(self)
 
