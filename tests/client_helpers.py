@@ -23,8 +23,8 @@ async def maybe(value: Any) -> Any:
 
 async def collect(items: Iterable[Any] | AsyncIterator[Any]) -> list[Any]:
     if hasattr(items, "__aiter__"):
-        return [item async for item in items]  # type: ignore[union-attr]
-    return list(items)  # type: ignore[arg-type]
+        return [item async for item in items]
+    return list(items)
 
 
 async def consume(stream: Any) -> tuple[list[Event], Answer]:

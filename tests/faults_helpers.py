@@ -106,7 +106,7 @@ ERROR_CODES: dict[str, str] = {
 class Scenario:
     id: str
     promise: str
-    install: Callable[[FaultProxy], None]
+    install: Callable[[FaultProxy], object]  # its result is ignored
     error: type[TrellisError] | None = None
     sentence: str | None = None  # regex on str(error)
     partial: bool = False  # text received before the fault is kept
@@ -119,8 +119,10 @@ class Scenario:
 
 
 def _rule(method: str, path: str, fault: Any) -> Callable[[FaultProxy], None]:
-    # A fresh copy per install: faults count the events they have seen.
-    return lambda proxy: proxy.add(method, path, copy.deepcopy(fault)) and None
+    def install(proxy: FaultProxy) -> None:
+        proxy.add(method, path, copy.deepcopy(fault))  # a fresh copy: faults count the events they saw
+
+    return install
 
 
 def _http_date(seconds: float) -> str:

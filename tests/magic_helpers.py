@@ -67,7 +67,7 @@ class ScriptedPlanner:
             x_axis_label="Region",
             y_axis_label="Customers",
         )
-        top = max(result.rows, key=lambda r: r[1])
+        top = max(result.rows, key=lambda r: r[1] if isinstance(r[1], (int, float)) else 0)
         text = f"Customers are spread over {len(result.rows)} regions; **{top[0]}** has the most ({top[1]})."
         return PlannedAnswer(text=text, visualizations=[table, chart], state={"n": len(history)})
 
@@ -76,11 +76,11 @@ class RecordingPublisher(DisplayPublisher):
     """A display publisher that records every publish (and prints nothing)."""
 
     def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+        super().__init__(**kwargs)  # type: ignore[no-untyped-call]
         self.calls: list[dict[str, Any]] = []
         self.on_publish: Any = None
 
-    def publish(  # type: ignore[override]
+    def publish(
         self,
         data: dict[str, Any],
         metadata: dict[str, Any] | None = None,
@@ -118,6 +118,7 @@ def extension_shell(
     for name, value in (env or {}).items():
         monkeypatch.setenv(name, value)
     reset_session().settings.local_store = ":memory:"
+    assert shell.extension_manager is not None
     shell.extension_manager.load_extension("trellis_jupyter")
     try:
         yield shell

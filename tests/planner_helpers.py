@@ -149,7 +149,7 @@ def charts(answer: PlannedAnswer) -> list[Chart]:
 def _same_cell(a: Any, b: Any) -> bool:
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=0.006)
-    return a == b
+    return bool(a == b)
 
 
 def same_rows(got: list[list[Any]], expected: list[list[Any]], ordered: bool) -> bool:

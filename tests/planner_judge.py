@@ -41,11 +41,11 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return int(value)
     if isinstance(value, (int, float)):
-        return round(float(value), 2)
+        return float(value)
     if isinstance(value, str):
         stripped = value.strip()
         try:
-            return round(float(stripped), 2) if stripped and stripped[0] in "-0123456789" else stripped
+            return float(stripped) if stripped and stripped[0] in "-0123456789" else stripped
         except ValueError:
             return stripped
     return value
@@ -75,7 +75,27 @@ def _columns(rows: list[list[Any]], width: int) -> list[list[Any]]:
 
 
 def _drop_unlabelled(rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-    return [r for r in rows if not (len(r) > 1 and r[0] is None)]
+    return [r for r in rows if r and r[0] is not None]
+
+
+def _close(a: Any, b: Any) -> bool:
+    if isinstance(a, float) and isinstance(b, float):
+        return abs(a - b) <= 0.006 + 1e-9 * abs(b)  # both sides round to the cent differently
+    return bool(a == b)
+
+
+def _same_rows(got: list[tuple[Any, ...]], expected: list[tuple[Any, ...]], ordered: bool) -> bool:
+    if len(got) != len(expected):
+        return False
+    if not ordered:
+
+        def key(row: tuple[Any, ...]) -> list[str]:
+            return [f"{c:.1f}" if isinstance(c, float) else repr(c) for c in row]
+
+        got, expected = sorted(got, key=key), sorted(expected, key=key)
+    return all(
+        all(_close(a, b) for a, b in zip(g, e, strict=True)) for g, e in zip(got, expected, strict=True)
+    )
 
 
 def same_result(answer_rows: list[list[Any]], width: int, gold: list[list[Any]], ordered: bool) -> bool:
@@ -84,10 +104,15 @@ def same_result(answer_rows: list[list[Any]], width: int, gold: list[list[Any]],
         return not answer_rows
     columns = _columns(answer_rows, width)
 
-    def key(values: list[Any]) -> list[str]:
-        return sorted(json.dumps(v, default=str) for v in values if v is not None)
+    def same_values(col: list[Any], gold_col: list[Any]) -> bool:
+        a, b = [v for v in col if v is not None], [v for v in gold_col if v is not None]
+        if len(a) != len(b):
+            return False
+        numbers = all(isinstance(v, float) for v in a + b)
+        a, b = (sorted(a), sorted(b)) if numbers else (sorted(map(repr, a)), sorted(map(repr, b)))
+        return all(_close(x, y) for x, y in zip(a, b, strict=True))
 
-    candidates = [[i for i, col in enumerate(columns) if key(col) == key(g)] for g in gold_cols]
+    candidates = [[i for i, col in enumerate(columns) if same_values(col, g)] for g in gold_cols]
     if any(not c for c in candidates):
         return False
     expected = _drop_unlabelled([tuple(_cell(c) for c in r) for r in gold])
@@ -95,9 +120,7 @@ def same_result(answer_rows: list[list[Any]], width: int, gold: list[list[Any]],
         if len(set(choice)) < len(choice):
             continue
         got = _drop_unlabelled(list(zip(*(columns[i] for i in choice), strict=True)))
-        if ordered and got == expected:
-            return True
-        if not ordered and sorted(map(repr, got)) == sorted(map(repr, expected)):
+        if _same_rows(got, expected, ordered):
             return True
     return False
 
@@ -133,7 +156,10 @@ def judge(path: str, question: Question, today: dt.date) -> Verdict:
         return Verdict(question, "declined", answer.text, "")
     table = tables[0]
     headers, rows = _all_rows(path, table)
-    right = same_result(rows, len(headers), gold_rows(path, question.sql), question.ordered)
+    right = any(
+        same_result(rows, len(headers), gold_rows(path, sql), question.ordered)
+        for sql in (question.sql, *question.also)
+    )
     last = question.turns[-1].lower()
     if right and (question.category == "chart" or "chart" in last or "plot" in last):
         right = any(isinstance(v, Chart) for v in answer.visualizations)

@@ -425,3 +425,31 @@ async def test_the_public_seams_auth_start_and_openers(client: Any, local_server
         client.chats.send_opener("  ", chat_id=chat_id)  # checked at once, nothing sent
     assert len((await maybe(client.chats.get(chat_id)))["messages"]) == 2
     await maybe(client.chats.delete(chat_id))
+
+
+def test_an_api_error_keeps_the_status_and_the_body_with_secrets_masked() -> None:
+    key = "sk-live-0123456789abcdefghij"
+    body = {"detail": "bad request", "code": "INVALID_REQUEST", "echo": {"headers": [f"X-API-Key: {key}"]}}
+    client = Trellis(
+        base_url="http://trellis.test",
+        api_key=key,
+        email="me@example.com",
+        token="tok",
+        http_client=httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(400, json=body))),
+    )
+    with pytest.raises(BadRequestError) as caught:
+        client.chats.get("chat_1")
+    error = caught.value
+    assert error.status_code == 400
+    assert error.body["code"] == "INVALID_REQUEST"
+    assert error.body["echo"]["headers"][0].startswith("X-API-Key: ")
+    assert key not in repr(error.body)
+    assert key[:12] not in repr(error.body)  # not even a piece of it
+
+
+async def test_a_not_found_error_keeps_the_servers_body(client: Any) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        await maybe(client.chats.get("chat_nope"))
+    assert caught.value.status_code == 404
+    assert caught.value.body["code"] == "CHAT_NOT_FOUND"
+    assert str(caught.value) == "Chat chat_nope was not found: it may have been deleted; start a new chat."

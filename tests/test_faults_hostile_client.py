@@ -208,3 +208,52 @@ def test_a_password_in_the_base_url_never_shows() -> None:
     assert "hunter2" not in str(caught.value)
     assert "hunter2" not in repr(caught.value)
     assert "***@127.0.0.1" in str(caught.value)
+
+
+# --- 7. markdown: bounded in depth and time ----------------------------------------------------
+
+
+@pytest.mark.timeout(60)  # a hang guard: each text below takes minutes to render if quadratic
+@pytest.mark.parametrize(
+    "text",
+    [
+        "> " * 1000 + "x",
+        ">" * 100_000,
+        "**a " * 80_000,
+        "__a " * 80_000,
+        "*a " * 80_000,
+        "_a " * 80_000,
+        "~~a " * 80_000,
+        "`a " * 80_000,
+        "[a" * 80_000,
+        "# " + " " * 80_000 + "x",
+        "- a\n" + "  more\n" * 40_000,
+    ],
+    ids=[
+        "quotes",
+        "gt",
+        "bold",
+        "under-bold",
+        "italic",
+        "under",
+        "strike",
+        "code",
+        "links",
+        "heading",
+        "list",
+    ],
+)
+def test_hostile_markdown_renders_bounded(text: str) -> None:
+    """Attack: "> " * 1000 raised RecursionError from Answer._repr_mimebundle_; "**a " * 20000
+    took 18 s to render."""
+    from trellis_jupyter.answer import Answer
+    from trellis_jupyter.events import Message
+    from trellis_jupyter.sanitize import MAX_QUOTE_DEPTH
+
+    answer = Answer("q")
+    answer.feed(Message(content=text, message_id="msg_1"))
+    bundle = answer._repr_mimebundle_()
+    html = bundle["text/html"]
+    assert html.count("<blockquote>") <= MAX_QUOTE_DEPTH
+    assert "<script" not in html
+    assert len(html) < 20 * len(text) + 10_000  # the output grows with the text, no more

@@ -156,7 +156,11 @@ LIBRARY_CASES: list[tuple[str, str, bool]] = [
      "SELECT m.membership_type, SUM(l.late_fee) FROM loans l JOIN members m ON m.id = l.member_id "
      "GROUP BY m.membership_type", False),
     ("the 5 most recent loans", "SELECT * FROM loans ORDER BY loan_date DESC, id DESC LIMIT 5", True),
-    ("show members from Riverton", "SELECT * FROM members WHERE city = 'Riverton'", False),
+    (
+        "show members from Riverton",
+        "SELECT first_name || ' ' || last_name AS name, * FROM members WHERE city = 'Riverton'",
+        False,
+    ),
     ("loans by author country and genre",
      "SELECT a.country, b.genre, COUNT(*) FROM loans l JOIN books b ON b.id = l.book_id "
      "JOIN authors a ON a.id = b.author_id GROUP BY a.country, b.genre", False),

@@ -187,6 +187,8 @@ async def test_bad_saved_queries_are_refused(client: Any) -> None:
         await maybe(
             client.queries.create(title="t", prompt="p", sql="SELECT * FROM orders WHERE status = '{{s}}'")
         )
+    with pytest.raises(BadRequestError, match="longer than 100,000 characters"):
+        await maybe(client.queries.create(title="t", prompt="p", sql="SELECT 1 -- " + "x" * 100_000))
     with pytest.raises(ConfigurationError, match="non-empty 'title'"):
         await maybe(client.queries.create(title=" ", prompt="p"))
     with pytest.raises(NotFoundError, match="Saved query"):
@@ -223,3 +225,17 @@ def test_the_readme_examples_run(local_server: Any, monkeypatch: pytest.MonkeyPa
     assert namespace["q"].parameters == ("year", "limit")
     assert namespace["by_status"].tables[0].title == "Orders by status"
     namespace["client"].close()
+
+
+def test_a_saved_query_body_over_the_server_cap_is_a_413(local_server: Any) -> None:
+    import httpx
+    from local_helpers import bearer, token_for
+
+    limit = local_server.settings.max_body_bytes
+    response = httpx.post(
+        f"{local_server.base_url}/v1/queries",
+        headers=bearer(token_for(local_server)),
+        json={"title": "t", "prompt": "p", "sql": "SELECT 1 -- " + "x" * limit},
+        timeout=30,
+    )
+    assert (response.status_code, response.json()["code"]) == (413, "PAYLOAD_TOO_LARGE")

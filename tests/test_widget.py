@@ -206,6 +206,71 @@ async def test_feedback_and_edit_reach_the_server(client: AsyncTrellis, sync_cli
     assert len(w.conversation.answers) == 2
 
 
+async def test_a_thumb_then_its_note_shows_the_note_and_a_second_click_changes_it(
+    client: AsyncTrellis, sync_client: Trellis
+) -> None:
+    w = ChatWidget(client=client)
+    await w.ask("Orders by region?")
+    reply = w.transcript[1]
+    # The thumb and its note leave at once, as the browser sends them: the note must win.
+    browser(w, type="feedback", id=reply["id"], value="positive")
+    browser(w, type="feedback", id=reply["id"], value="positive", note="clear")
+    await until(lambda: w.transcript[1].get("feedback_note") == "clear")
+    await until(lambda: not w._tasks)
+    assert w.transcript[1]["feedback"] == "positive"
+    assert w.transcript[1]["feedback_note"] == "clear"
+    browser(w, type="feedback", id=reply["id"], value="negative")
+    await until(lambda: w.transcript[1].get("feedback") == "negative")
+    assert w.transcript[1]["feedback_note"] is None
+    messages = {m["id"]: m for m in sync_client.chats.get(w.chat_id)["messages"]}
+    assert messages[reply["message_id"]]["metadata"]["feedback"] == "negative"
+
+
+async def test_a_sync_client_works_end_to_end(server: Any, sync_client: Trellis) -> None:
+    w = ChatWidget(client=sync_client)
+    answer = await w.ask("Orders by region?")
+    assert answer.complete
+    assert "leads with" in answer.text
+    assert w.transcript[1]["status"] == "done"
+    # The chat is on the server the sync client talks to, with the same credentials.
+    messages = sync_client.chats.get(w.chat_id)["messages"]
+    assert [m["content"] for m in messages if m["role"] == "user"] == ["Orders by region?"]
+    twin = w._owned_client
+    assert twin is not None
+    assert twin.settings == sync_client.settings
+    w.close()
+    await until(lambda: not w._tasks)
+
+
+def test_a_client_that_is_not_one_is_refused_at_construction() -> None:
+    with pytest.raises(TypeError, match="takes a Trellis or AsyncTrellis client, not str"):
+        ChatWidget(client="http://localhost:8000")  # type: ignore[arg-type]
+
+
+async def test_table_rows_are_sent_whole_for_a_table_cut_for_the_browser(client: AsyncTrellis) -> None:
+    from trellis_jupyter import widget_wire
+    from trellis_jupyter.events import Table
+
+    w = ChatWidget(client=client)
+    sent = recording(w)
+    await w.ask("Orders by region?")
+    reply = w.transcript[1]
+    browser(w, type="table_rows", entry=reply["id"], index=0, request=7)
+    table = w.answers[0].visualizations[0]
+    assert isinstance(table, Table)
+    assert sent[-1] == {"type": "table_rows", "request": 7, "rows": table.rows}
+    # A chart, an unknown entry, a bad index: no rows, and the request still gets its answer.
+    for entry, index in ((reply["id"], 1), ("nope", 0), (reply["id"], "x"), (reply["id"], -1)):
+        browser(w, type="table_rows", entry=entry, index=index, request=8)
+        assert sent[-1] == {"type": "table_rows", "request": 8, "rows": None}
+    # Past the browser's cap: the payload says how many rows the kernel holds.
+    rows = [[i, f"r{i}"] for i in range(widget_wire.MAX_TABLE_ROWS + 5)]
+    data = widget_wire.browser_payload(Table(id="t", headers=["n", "s"], rows=rows))
+    assert len(data["rows"]) == widget_wire.MAX_TABLE_ROWS
+    assert data["kernel_rows"] == len(rows)
+    assert data["truncated"] is True
+
+
 async def test_unsaved_answers_cannot_be_rated_and_bad_commands_say_why(client: AsyncTrellis) -> None:
     w = ChatWidget(client=client)
     browser(w, type="edit", id="e1", text="x")

@@ -32,6 +32,7 @@ import httpx
 from httpx_sse import ServerSentEvent
 from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
+from ._error_text import LOST, SILENT
 from ._wsproto import MAX_FRAME_BYTES
 from .errors import ConnectionLostError, EventTooLargeError, MalformedEventError
 from .events import Event, TextDelta, parse_event
@@ -40,11 +41,6 @@ __all__ = ["MAX_EVENT_BYTES", "AsyncSSEEvents", "SSEEvents", "lost_connection", 
 
 #: Largest SSE line or event read (in characters): the same limit as one WebSocket frame.
 MAX_EVENT_BYTES = MAX_FRAME_BYTES
-
-LOST = (
-    "The connection dropped before the answer was complete; the partial answer and chat id are kept. "
-    "Ask again to continue."
-)
 
 
 # The C scanner behind json.loads, called directly: json.loads spends most of its time on a small
@@ -72,10 +68,7 @@ def to_event(name: str, data: str) -> Event:
 def lost_connection(exc: BaseException | None = None) -> ConnectionLostError:
     """The error for a stream cut before its end (``exc`` says how, when known)."""
     if isinstance(exc, httpx.TimeoutException):
-        return ConnectionLostError(
-            "Trellis went silent before the answer was complete; the partial answer and chat id are kept. "
-            "Ask again to continue."
-        )
+        return ConnectionLostError(SILENT)
     return ConnectionLostError(LOST)
 
 
@@ -123,11 +116,16 @@ class _Decoder:
         return self._ready.popleft() if self._ready else None
 
 
-def _shut(response: httpx.Response) -> None:
-    """Shut the response's socket down, so that a read blocked in another thread returns now."""
+def _socket(response: httpx.Response) -> socket.socket | None:
     stream: Any = response.extensions.get("network_stream")
     sock = stream.get_extra_info("socket") if stream is not None else None
-    if isinstance(sock, socket.socket):
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _shut(response: httpx.Response) -> None:
+    """Shut the response's socket down, so that a read blocked in another thread returns now."""
+    sock = _socket(response)
+    if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
 
@@ -221,12 +219,18 @@ class SSEEvents:
             self._release()
 
     def _release(self) -> None:
+        # Only one thread gets here, and none is reading: the connection is never reused, so its
+        # socket is shut and closed outright (the server sees the stream end at once).
+        sock = _socket(self._response)
+        _shut(self._response)
         with contextlib.suppress(RuntimeError, ValueError, httpx.HTTPError):
             close = getattr(self._text, "close", None)
             if close is not None:
                 close()
         with contextlib.suppress(RuntimeError, ValueError, httpx.HTTPError, OSError):
             self._response.close()
+        if sock is not None:
+            sock.close()
 
 
 class AsyncSSEEvents:

@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import (
+    AnswerError,
     AuthenticationError,
     ConfigurationError,
     ConflictError,
     ConnectionLostError,
     MalformedEventError,
+    NotFoundError,
     PermissionDeniedError,
     ServerError,
     TransportError,
@@ -186,8 +188,6 @@ class Router:
 
 def error_from_event(event: ErrorEvent) -> TrellisError:
     """The error for an ``error`` frame that came with no turn running (a delete, a ping)."""
-    from .errors import AnswerError, NotFoundError
-
     text = event.error or "The server reported an error."
     kwargs: dict[str, Any] = {"code": event.code, "debug_id": event.debug_id}
     if event.code in ("CHAT_NOT_FOUND", "MESSAGE_NOT_FOUND"):

@@ -25,6 +25,7 @@ from .events import (
     VisualizationPayload,
     parse_visualization,
 )
+from .render import answer_mimebundle
 
 if TYPE_CHECKING:
     import altair
@@ -187,6 +188,4 @@ class Answer:
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        from .render import answer_mimebundle
-
         return answer_mimebundle(self)

@@ -37,6 +37,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .chart_spec import NAME_PREFIX, V5_SCHEMA, chart_spec
+from .events import Chart
 
 if TYPE_CHECKING:
     from .altair_charts import TrellisChart
@@ -381,8 +382,6 @@ def svg_data_uri(svg: str) -> str:
 
 
 def _spec_of(chart: Any, title: bool = True) -> dict[str, Any]:
-    from .events import Chart
-
     if isinstance(chart, Chart):
         return chart_spec(chart, title=title)  # plain data: no Altair on the display path
     if isinstance(chart, Mapping):

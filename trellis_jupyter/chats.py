@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._error_text import CallContext
 from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
 from .errors import APIError, ConfigurationError
@@ -116,7 +117,7 @@ class Chats:
         """Create an empty chat (``POST /v1/chats/create``); returns it, ``id`` included."""
         integration_id = integration_id or self._client.settings.integration_id
         body = {k: v for k, v in (("title", title), ("integration_id", integration_id)) if v is not None}
-        context = {"integration_id": integration_id}
+        context = CallContext(integration_id=integration_id)
         return dict(
             self._http.request("POST", "/v1/chats/create", json=body, idempotent=False, context=context)
         )
@@ -137,18 +138,23 @@ class Chats:
 
     def get(self, chat_id: str) -> dict[str, Any]:
         """A chat with its messages, oldest first."""
-        return dict(self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id}))
+        return dict(
+            self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
+        )
 
     def rename(self, chat_id: str, title: str) -> dict[str, Any]:
         return dict(
             self._http.request(
-                "PUT", f"/v1/chats/{_id(chat_id)}", json={"title": title}, context={"chat_id": chat_id}
+                "PUT",
+                f"/v1/chats/{_id(chat_id)}",
+                json={"title": title},
+                context=CallContext(chat_id=chat_id),
             )
         )
 
     def delete(self, chat_id: str) -> dict[str, Any]:
         """Delete a chat and all its messages (irreversible)."""
-        body = self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id})
+        body = self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
         return dict(body or {})
 
     def delete_many(self, chat_ids: Sequence[str]) -> dict[str, Any]:
@@ -163,7 +169,7 @@ class Chats:
         self._http.request(
             "DELETE",
             f"/v1/chats/{_id(chat_id)}/messages/{_id(message_id)}",
-            context={"chat_id": chat_id, "message_id": message_id},
+            context=CallContext(chat_id=chat_id, message_id=message_id),
         )
 
     def feedback(self, message_id: str, feedback: str, note: str | None = None) -> dict[str, Any]:
@@ -174,7 +180,7 @@ class Chats:
                 "PATCH",
                 f"/v1/chats/messages/{_id(message_id)}/feedback",
                 json=body,
-                context={"message_id": message_id},
+                context=CallContext(message_id=message_id),
             )
             or {}
         )
@@ -188,18 +194,22 @@ class Chats:
             files=[("files", part) for part in parts],
             data={"chat_id": chat_id},
             idempotent=False,
-            context={"chat_id": chat_id},
+            context=CallContext(chat_id=chat_id),
         )
         return _uploads(body, chat_id)
 
     def uploads(self, chat_id: str) -> Uploads:
         """The chat's uploads, oldest first."""
-        body = self._http.request("GET", f"/v1/chats/{_id(chat_id)}/uploads", context={"chat_id": chat_id})
+        body = self._http.request(
+            "GET", f"/v1/chats/{_id(chat_id)}/uploads", context=CallContext(chat_id=chat_id)
+        )
         return _uploads(body, chat_id)
 
     def delete_upload(self, upload_id: str) -> None:
         """Delete an upload (irreversible); a table it became is gone from the chat too."""
-        self._http.request("DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context={"upload_id": upload_id})
+        self._http.request(
+            "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context=CallContext(upload_id=upload_id)
+        )
 
     def start(self, title: str | None = None, integration_id: str | None = None) -> str | None:
         """Start a chat for a first question: its id, or ``None`` when the send itself must create it.
@@ -241,7 +251,7 @@ class Chats:
                 cid = self.start(title, integration_id)
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
-            context = {"chat_id": cid, "integration_id": integration_id}
+            context = CallContext(chat_id=cid, integration_id=integration_id)
             return SSEEvents(self._http.open_stream("POST", "/v1/chats", json=body, context=context))
 
         return opener
@@ -261,7 +271,7 @@ class Chats:
 
         def opener(answer: Answer) -> SSEEvents:
             answer.chat_id = chat_id
-            context = {"chat_id": chat_id, "message_id": message_id}
+            context = CallContext(chat_id=chat_id, message_id=message_id)
             return SSEEvents(self._http.open_stream("PATCH", path, json=body, context=context))
 
         return opener
@@ -331,7 +341,7 @@ class AsyncChats:
                 "/v1/chats/create",
                 json=body,
                 idempotent=False,
-                context={"integration_id": integration_id},
+                context=CallContext(integration_id=integration_id),
             )
         )
 
@@ -350,18 +360,23 @@ class AsyncChats:
 
     async def get(self, chat_id: str) -> dict[str, Any]:
         return dict(
-            await self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id})
+            await self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
         )
 
     async def rename(self, chat_id: str, title: str) -> dict[str, Any]:
         return dict(
             await self._http.request(
-                "PUT", f"/v1/chats/{_id(chat_id)}", json={"title": title}, context={"chat_id": chat_id}
+                "PUT",
+                f"/v1/chats/{_id(chat_id)}",
+                json={"title": title},
+                context=CallContext(chat_id=chat_id),
             )
         )
 
     async def delete(self, chat_id: str) -> dict[str, Any]:
-        body = await self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id})
+        body = await self._http.request(
+            "DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id)
+        )
         return dict(body or {})
 
     async def delete_many(self, chat_ids: Sequence[str]) -> dict[str, Any]:
@@ -374,7 +389,7 @@ class AsyncChats:
         await self._http.request(
             "DELETE",
             f"/v1/chats/{_id(chat_id)}/messages/{_id(message_id)}",
-            context={"chat_id": chat_id, "message_id": message_id},
+            context=CallContext(chat_id=chat_id, message_id=message_id),
         )
 
     async def feedback(self, message_id: str, feedback: str, note: str | None = None) -> dict[str, Any]:
@@ -384,7 +399,7 @@ class AsyncChats:
                 "PATCH",
                 f"/v1/chats/messages/{_id(message_id)}/feedback",
                 json=body,
-                context={"message_id": message_id},
+                context=CallContext(message_id=message_id),
             )
             or {}
         )
@@ -397,19 +412,19 @@ class AsyncChats:
             files=[("files", part) for part in parts],
             data={"chat_id": chat_id},
             idempotent=False,
-            context={"chat_id": chat_id},
+            context=CallContext(chat_id=chat_id),
         )
         return _uploads(body, chat_id)
 
     async def uploads(self, chat_id: str) -> Uploads:
         body = await self._http.request(
-            "GET", f"/v1/chats/{_id(chat_id)}/uploads", context={"chat_id": chat_id}
+            "GET", f"/v1/chats/{_id(chat_id)}/uploads", context=CallContext(chat_id=chat_id)
         )
         return _uploads(body, chat_id)
 
     async def delete_upload(self, upload_id: str) -> None:
         await self._http.request(
-            "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context={"upload_id": upload_id}
+            "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context=CallContext(upload_id=upload_id)
         )
 
     async def start(self, title: str | None = None, integration_id: str | None = None) -> str | None:
@@ -447,7 +462,7 @@ class AsyncChats:
                 cid = await self.start(title, integration_id)
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
-            context = {"chat_id": cid, "integration_id": integration_id}
+            context = CallContext(chat_id=cid, integration_id=integration_id)
             return AsyncSSEEvents(
                 await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
             )
@@ -468,7 +483,7 @@ class AsyncChats:
 
         async def opener(answer: Answer) -> AsyncSSEEvents:
             answer.chat_id = chat_id
-            context = {"chat_id": chat_id, "message_id": message_id}
+            context = CallContext(chat_id=chat_id, message_id=message_id)
             return AsyncSSEEvents(await self._http.open_stream("PATCH", path, json=body, context=context))
 
         return opener

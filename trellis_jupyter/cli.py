@@ -15,6 +15,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .errors import TrellisError
+
 __all__ = ["COMMANDS", "main"]
 
 
@@ -144,7 +146,6 @@ def _add_run(subparsers: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .errors import TrellisError
     from .notebooks import run_notebook
 
     try:

@@ -30,11 +30,11 @@ from ._http import AsyncHTTP, SyncHTTP
 from .auth import Secret, TokenManager
 from .chats import AsyncChats, Chats
 from .config import Settings
+from .conversation import AsyncConversation, Conversation
 from .queries import AsyncQueries, Queries
 from .scrub import redact_url
 
 if TYPE_CHECKING:
-    from .conversation import AsyncConversation, Conversation
     from .websocket import AsyncChatSocket, ChatSocket
 
 __all__ = ["AsyncChats", "AsyncTrellis", "Chats", "Trellis"]
@@ -142,8 +142,6 @@ class Trellis(_Base):
 
         ``transport``: ``"sse"`` or ``"websocket"`` (default: ``TRELLIS_TRANSPORT``, else SSE).
         """
-        from .conversation import Conversation
-
         return Conversation(
             self, chat_id=chat_id, integration_id=integration_id, model=model, transport=transport
         )
@@ -208,8 +206,6 @@ class AsyncTrellis(_Base):
         model: str | None = None,
         transport: str | None = None,
     ) -> AsyncConversation:
-        from .conversation import AsyncConversation
-
         return AsyncConversation(
             self, chat_id=chat_id, integration_id=integration_id, model=model, transport=transport
         )

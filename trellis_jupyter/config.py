@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from .auth import Secret
 from .errors import ConfigurationError
+from .scrub import redact_url
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "Settings"]
 
@@ -76,8 +77,6 @@ class Settings:
 
     def __repr__(self) -> str:
         # Written out (not the dataclass's) so that a user:password@ in the base URL never shows.
-        from .scrub import redact_url
-
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         values["base_url"] = redact_url(self.base_url)
         return f"Settings({', '.join(f'{k}={v!r}' for k, v in values.items())})"

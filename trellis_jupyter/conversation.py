@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ._wsproto import resolve_transport
 from .answer import Answer
 from .errors import ConfigurationError
 from .stream import (
@@ -128,8 +129,6 @@ class _Common:
         model: str | None,
         transport: str | None = None,
     ) -> None:
-        from ._wsproto import resolve_transport
-
         self.transport = resolve_transport(transport)  # "sse" or "websocket"
         self._socket: Any = None  # the WebSocket, opened on the first question when transport="websocket"
         self.state = state if state is not None else ChatState()
@@ -210,7 +209,7 @@ class Conversation(_Common):
         ids = list(upload_ids or [])
         if files is not None:
             ids += [u.id for u in self.upload(files)]
-        return self._streams.stream(
+        opener = self._streams.send_opener(
             question,
             chat_id=state.chat_id,
             integration_id=integration_id or state.integration_id,
@@ -218,9 +217,8 @@ class Conversation(_Common):
             upload_ids=ids or None,
             saved_query_id=saved_query_id,
             parameters=parameters,
-            on_open=state.record,
-            on_end=state.settle,
         )
+        return AnswerStream(opener, question=question, on_open=state.record, on_end=state.settle)
 
     def upload(self, files: Any) -> list[Upload]:
         """Upload files to this chat (starting it now if it has not started)."""
@@ -359,7 +357,7 @@ class AsyncConversation(_Common):
     ) -> AsyncAnswerStream:
         """Ask, streaming (to attach new files, ``await upload(files)`` first, or use :meth:`ask`)."""
         state = self.state
-        return self._streams.stream(
+        opener = self._streams.send_opener(
             question,
             chat_id=state.chat_id,
             integration_id=integration_id or state.integration_id,
@@ -367,9 +365,8 @@ class AsyncConversation(_Common):
             upload_ids=upload_ids,
             saved_query_id=saved_query_id,
             parameters=parameters,
-            on_open=state.record,
-            on_end=state.settle,
         )
+        return AsyncAnswerStream(opener, question=question, on_open=state.record, on_end=state.settle)
 
     async def ask(self, question: str, *, files: Any = None, **options: Any) -> Answer:
         """Ask and wait for the whole answer; ``files`` are uploaded to this chat and attached first."""

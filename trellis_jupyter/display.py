@@ -26,6 +26,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Protocol
 
+from . import render
 from .answer import Answer
 from .errors import MalformedEventError, TrellisError
 from .events import (
@@ -39,6 +40,7 @@ from .events import (
     Visualization,
     VisualizationPayload,
 )
+from .sanitize import markdown_to_html
 from .stream import answer_error
 
 __all__ = [
@@ -108,17 +110,13 @@ class AnswerInterrupted(KeyboardInterrupt):
 
 def table_text(table: Table, rows: int) -> str:
     """A table as plain text: its first ``rows`` rows, the total row count and the SQL."""
-    from .render import table_text as preview
-
-    text = preview(table, max_rows=rows)
+    text = render.table_text(table, max_rows=rows)
     return f"{text}\nSQL: {table.sql}" if table.sql else text
 
 
 def table_bundle(table: Table, rows: int) -> dict[str, Any]:
     """A table's display bundle: HTML (first ``rows`` rows, row count, SQL) and the same as text."""
-    from .render import table_html
-
-    return {"text/plain": table_text(table, rows), "text/html": table_html(table, max_rows=rows)}
+    return {"text/plain": table_text(table, rows), "text/html": render.table_html(table, max_rows=rows)}
 
 
 def chart_bundle(
@@ -155,8 +153,6 @@ def text_bundle(answer: Answer) -> dict[str, Any]:
 
     Tables and charts have outputs of their own, so they are left out here.
     """
-    from .render import answer_mimebundle
-
     view = Answer(answer.question)
     if answer.complete:
         view.feed(Message(answer.text, answer.message_id))
@@ -166,7 +162,7 @@ def text_bundle(answer: Answer) -> dict[str, Any]:
             view.feed(answer.error)
         else:  # stopped, or the stream ended without its final message
             view.mark_interrupted()
-    return answer_mimebundle(view)
+    return render.answer_mimebundle(view)
 
 
 def _ids(answer: Answer) -> dict[str, Any]:
@@ -311,14 +307,10 @@ class LiveAnswer:
 
     @staticmethod
     def _waiting_bundle(status: str | None) -> dict[str, Any]:
-        from .render import status_html
-
         label = status_label(status) + "…"
-        return {"text/plain": label, "text/html": status_html(label)}
+        return {"text/plain": label, "text/html": render.status_html(label)}
 
     def _streaming_bundle(self, answer: Answer) -> dict[str, Any]:
-        from .sanitize import markdown_to_html
-
         text = answer.text
         if not text:
             return self._waiting_bundle(answer.status)
@@ -394,9 +386,7 @@ class LiveAnswer:
         if isinstance(payload, Table):
             return table_text(payload, self.rows)
         if isinstance(payload, Chart):
-            from .render import chart_text
-
-            return f"{chart_text(payload)} (bind it with --chart NAME)"
+            return f"{render.chart_text(payload)} (bind it with --chart NAME)"
         assert isinstance(payload, UnknownVisualization)
         return "[a visualization this version cannot show]"
 

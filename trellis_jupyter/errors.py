@@ -105,7 +105,10 @@ class ConfigurationError(TrellisError):
 
 
 class APIError(TrellisError):
-    """The server answered with an error status."""
+    """The server answered with an error status: ``status_code``, and ``body``, the response's JSON
+    (or its text) as the server sent it, any secret in it masked."""
+
+    body: Any = None
 
 
 class BadRequestError(APIError):

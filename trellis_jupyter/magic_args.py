@@ -19,19 +19,25 @@ from .session import MagicSettings
 
 __all__ = ["ParserExit", "help_text", "parse_cell_options", "parse_command", "substitute"]
 
-# {{name}} (spaces allowed inside the braces); \{{name}} keeps the braces as typed.
-_PLACEHOLDER = re.compile(r"(\\)?\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+# {{name}} (spaces allowed inside the braces); \{{name}} keeps the braces as typed, and so
+# does {{{{name}}}} (it gives {{name}}: a saved query's placeholder written in a question).
+_PLACEHOLDER = re.compile(
+    r"\{\{\{\{\s*(?P<literal>[A-Za-z_][A-Za-z0-9_]*)\s*\}\}\}\}|(\\)?\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}"
+)
 
 
 def substitute(text: str, namespace: Mapping[str, Any]) -> str:
     """Replace each ``{{name}}`` in ``text`` by ``str()`` of the Python variable ``name``.
 
-    Single braces stay as typed, and so does ``\\{{name}}`` (minus the backslash). An undefined
-    name is a :class:`UsageError` (a question must never be sent with a hole in it).
+    Single braces stay as typed, and so does ``\\{{name}}`` (minus the backslash);
+    ``{{{{name}}}}`` gives a literal ``{{name}}``. An undefined name is a :class:`UsageError`
+    (a question must never be sent with a hole in it).
     """
 
     def replace(match: re.Match[str]) -> str:
-        escaped, name = match.group(1), match.group(2)
+        if match.group("literal"):
+            return "{{" + match.group("literal") + "}}"
+        escaped, name = match.group(2), match.group(3)
         if escaped:
             return match.group(0)[1:]
         if name not in namespace:
@@ -60,8 +66,8 @@ class _Parser(argparse.ArgumentParser):
         raise ParserExit
 
 
-_FREE_TEXT = frozenset({"edit", "rename"})  # commands whose last argument is free text
-_FLAGS = frozenset({"-q", "--quiet", "-h", "--help"})  # options of those that take no value
+_FREE_TEXT = frozenset({"edit", "rename", "save"})  # commands whose last argument is free text
+_FLAGS = frozenset({"-q", "--quiet", "-h", "--help", "--sql-from-last"})  # options taking no value
 
 
 def _tokens(line: str, namespace: Mapping[str, Any]) -> list[str]:
@@ -141,6 +147,26 @@ def _cell_parser() -> _Parser:
     _output_options(parser)
     parser.add_argument("--new", action="store_true", help="start a new chat with this question")
     parser.add_argument("--chat", metavar="ID", help="continue the chat ID")
+    parser.add_argument(
+        "--attach",
+        metavar="NAME[,NAME...]",
+        help="upload DataFrame variables or files and attach them to this question",
+    )
+    parser.add_argument(
+        "--query",
+        metavar="ID_OR_TITLE",
+        help="run a saved query (no model; the cell body, if any, is the text shown)",
+    )
+    parser.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value of the saved query's {{NAME}} placeholder (repeatable)",
+    )
+    parser.add_argument("--replay", action="store_true", help="show the answer kept from an earlier run")
+    parser.add_argument("--refresh", action="store_true", help="ask again, replacing the kept answer")
     return parser
 
 
@@ -181,6 +207,15 @@ def _line_parser() -> _Parser:
     commands.add_parser("models", help="models the server offers")
     commands.add_parser("integrations", help="database integrations the server offers")
     commands.add_parser("widget", help="the chat widget, on the same conversation")
+    commands.add_parser("uploads", help="files uploaded to the current chat")
+    save = commands.add_parser(
+        "save", help="save the last answer's SQL as a query (%%%%trellis save TITLE: the cell's SQL)"
+    )
+    save.add_argument("--sql-from-last", action="store_true", help="the last answer's SQL (the default)")
+    save.add_argument("title", nargs="+", metavar="TITLE")
+    commands.add_parser("queries", help="saved queries (run one with %%%%trellis --query ID_OR_TITLE)")
+    replay = commands.add_parser("replay", help="the answer cache of Trellis.replay: status, or clear")
+    replay.add_argument("action", nargs="?", choices=["status", "clear"], default="status")
     commands.add_parser("help", help="this help, and the %%config Trellis settings")
     return parser
 
@@ -216,6 +251,19 @@ def parse_cell_options(line: str, namespace: Mapping[str, Any]) -> argparse.Name
     args = _cell_parser().parse_args(_tokens(line, namespace))
     if args.new and args.chat:
         raise UsageError("--new and --chat contradict each other: give one of them.")
+    if args.replay and args.refresh:
+        raise UsageError("--replay and --refresh contradict each other: give one of them.")
+    if args.param and not args.query:
+        raise UsageError("-p gives a saved query's values: add --query ID_OR_TITLE.")
+    args.parameters = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"-p {item!r}: write -p NAME=VALUE.")
+        args.parameters[name.strip()] = value
+    args.attach_names = [n.strip() for n in (args.attach or "").split(",") if n.strip()]
+    if args.attach is not None and not args.attach_names:
+        raise UsageError("--attach needs names: --attach df or --attach df,path/to/file.csv.")
     return args
 
 
@@ -227,6 +275,9 @@ def parse_command(line: str, namespace: Mapping[str, Any]) -> argparse.Namespace
     if command in _FREE_TEXT:
         # A question or a title is text, not shell words: "What's new" keeps its apostrophe.
         options, text = _leading_options(rest, _FLAGS)
+        if command == "save" and text.endswith(" --sql-from-last"):
+            # the usage line puts this flag after the title: %trellis save TITLE --sql-from-last
+            options, text = [*options, "--sql-from-last"], text[: -len(" --sql-from-last")].rstrip()
         words = [command, *(substitute(word, namespace) for word in options)]
         text = substitute(_unquote(text), namespace)
         return _line_parser().parse_args([*words, "--", text] if text else words)

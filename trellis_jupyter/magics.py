@@ -13,6 +13,7 @@ from typing import Any
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
+from . import magic_data
 from .display import AnswerInterrupted, LiveAnswer, show_stream
 from .errors import TrellisError
 from .magic_args import ParserExit, help_text, parse_cell_options, parse_command, substitute
@@ -44,16 +45,24 @@ class TrellisMagics(Magics):
     def trellis(self, line: str, cell: str | None = None) -> Any:
         """Ask Trellis about your databases.
 
-        %%trellis [-o NAME] [--df NAME] [--chart NAME] [--new] [--chat ID] [-q] [-n ROWS] ...
+        %%trellis [-o NAME] [--df NAME] [--chart NAME] [--new] [--chat ID] [-q] [-n ROWS]
+                  [--attach NAME,...] [--query ID_OR_TITLE -p NAME=VALUE ...] [--replay|--refresh] ...
         <question>
 
+        %%trellis save TITLE
+        <SQL with {{param}} placeholders>
+
+        %trellis --query ID_OR_TITLE [-p NAME=VALUE ...]     (a saved query, shown by its title)
+
         %trellis connect|status|history|chats|use|new|rename|delete|feedback|edit|models|
-                 integrations|widget|help ...
+                 integrations|widget|uploads|save|queries|replay|help ...
 
         Run ``%trellis help`` for every option and the ``%config Trellis`` settings.
         """
         self._started = self._shown_stop = False
         try:
+            if cell is None and line.lstrip().startswith("--query"):
+                return self._ask(line, "")  # %trellis --query ID -p ...: a saved query needs no text
             if cell is None:
                 return self._command(line)
             return self._ask(line, cell)
@@ -69,15 +78,62 @@ class TrellisMagics(Magics):
     # -- asking -------------------------------------------------------------------------------
 
     def _ask(self, line: str, cell: str) -> None:
+        words = line.strip().split(maxsplit=1)
+        if words and words[0] == "save":
+            self._save_cell(words[1] if len(words) > 1 else "", cell)
+            return
         args = parse_cell_options(line, self._namespace)
         question = substitute(cell, self._namespace).strip()
         if not question:
-            raise UsageError("The cell has no question: write it on the lines below %%trellis.")
+            if not args.query:
+                raise UsageError("The cell has no question: write it on the lines below %%trellis.")
+            question = args.query  # a saved query's run shows its title when the cell says nothing
         if args.new:
             self.session.new_chat()
         elif args.chat and args.chat != self.session.chat_id:
             self.session.use_chat(args.chat)
-        self._show(self.session.stream(question, integration=args.integration, model=args.model), args)
+        parts = magic_data.attachments(args.attach_names, self._namespace)
+        settings = self.session.settings
+        cache, key = None, None
+        if settings.replay or args.replay or args.refresh:
+            cache, key = (
+                self.session.answer_cache(),
+                magic_data.replay_key(self.session, question, args, parts),
+            )
+            kept = None if args.refresh else cache.get(key)
+            if kept is not None:
+                self._replay(kept, args)
+                return
+        query_id = magic_data.saved_query_id(self.session, args.query) if args.query else None
+        upload_ids = [u.id for u in self.session.conversation.upload(parts)] if parts else None
+        stream: Any = self.session.stream(
+            question,
+            integration=args.integration,
+            model=args.model,
+            upload_ids=upload_ids,
+            saved_query_id=query_id,
+            parameters=args.parameters or None,
+        )
+        if cache is not None and key is not None:
+            from .replay import Recorder
+
+            recorder = Recorder(stream)
+            answer = self._show(recorder, args)
+            if answer.complete:
+                cache.put(key, question, recorder.events)
+            return
+        self._show(stream, args)
+
+    def _replay(self, kept: Any, args: argparse.Namespace) -> None:
+        from .replay import Replay
+
+        answer = self._show(Replay(kept.question, kept.events), args)
+        state = self.session.state
+        if state.chat_id is None and answer.chat_id is not None:
+            state.chat_id = answer.chat_id  # a cell asked again later continues the same chat
+        state.answers.append(answer)
+        if not args.quiet:
+            print(f"(replayed from {kept.when}: no request was sent; --refresh asks again)")
 
     def _edit(self, args: argparse.Namespace) -> None:
         conversation = self.session.conversation
@@ -92,7 +148,7 @@ class TrellisMagics(Magics):
             )
         self._show(self.session.edit(question, integration=args.integration, model=args.model), args)
 
-    def _show(self, stream: Any, args: argparse.Namespace) -> None:
+    def _show(self, stream: Any, args: argparse.Namespace) -> Any:
         settings = self.session.settings
         live = LiveAnswer(
             self.shell,
@@ -114,6 +170,7 @@ class TrellisMagics(Magics):
                 self._bind(error.answer, args)
             raise
         self._bind(answer, args)
+        return answer
 
     def _bind(self, answer: Any, args: argparse.Namespace) -> None:
         namespace = self._namespace
@@ -290,6 +347,21 @@ class TrellisMagics(Magics):
             mark = "*" if item.get("id") == chosen else " "
             kind = item.get("type") or "database"
             print(f"{mark} {item.get('id')}  {item.get('display_name') or ''}  ({kind})")
+
+    def _cmd_uploads(self, args: argparse.Namespace) -> None:
+        magic_data.print_uploads(self.session)
+
+    def _cmd_save(self, args: argparse.Namespace) -> None:
+        magic_data.save_last(self.session, " ".join(args.title).strip())
+
+    def _save_cell(self, title: str, body: str) -> None:
+        magic_data.save_sql(self.session, title, body)
+
+    def _cmd_queries(self, args: argparse.Namespace) -> None:
+        magic_data.print_queries(self.session)
+
+    def _cmd_replay(self, args: argparse.Namespace) -> None:
+        magic_data.replay_command(self.session, args.action)
 
     def _cmd_widget(self, args: argparse.Namespace) -> Any:
         from .widget import ChatWidget

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
+from ._wsproto import resolve_transport
 from .errors import ConfigurationError
 from .scrub import redact_url
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from .client import Trellis as Client
     from .conversation import ChatState, Conversation
     from .local import LocalServer
+    from .replay import AnswerCache
     from .stream import AnswerStream
 
 __all__ = ["MagicSettings", "Session", "default_local_store", "get_session", "reset_session"]
@@ -63,11 +65,20 @@ class MagicSettings(Configurable):
     local_pace = Float(
         0.01, help="Seconds between text deltas of the local server (0: as fast as it can)."
     ).tag(config=True)
+    replay = Bool(
+        False,
+        help="Show a cell's answer from an earlier run when its question, place in the chat, server, "
+        "integration and model are unchanged, with no request (--refresh asks again).",
+    ).tag(config=True)
+    replay_cache = Unicode(
+        "", help="The answer cache file of Trellis.replay ('' for ~/.cache/trellis-jupyter/answers.sqlite)."
+    ).tag(config=True)
+    replay_cache_mb = Int(
+        100, help="Megabytes of answers the replay cache keeps (oldest used go first)."
+    ).tag(config=True)
 
     @default("transport")
     def _transport_default(self) -> str:
-        from ._wsproto import resolve_transport
-
         try:
             return resolve_transport(None)  # TRELLIS_TRANSPORT, else "sse"
         except ConfigurationError:
@@ -77,6 +88,12 @@ class MagicSettings(Configurable):
     def _check_rows(self, proposal: Any) -> int:
         if proposal["value"] < 0:
             raise TraitError("Trellis.display_rows must be 0 or more.")
+        return int(proposal["value"])
+
+    @validate("replay_cache_mb")
+    def _check_megabytes(self, proposal: Any) -> int:
+        if proposal["value"] < 1:
+            raise TraitError("Trellis.replay_cache_mb must be 1 or more.")
         return int(proposal["value"])
 
     @validate("coalesce_interval", "local_pace")
@@ -116,6 +133,7 @@ class Session:
         self._state: ChatState | None = None
         self._integrations: list[dict[str, Any]] | None = None
         self._resolved: dict[str, str] = {}
+        self._answer_cache: AnswerCache | None = None
         self.settings.observe(self._transport_changed, "transport")
         self.settings.observe(self._offline_charts_changed, "offline_charts")
 
@@ -320,14 +338,37 @@ class Session:
         return integration_id
 
     def stream(
-        self, question: str, *, integration: str | None = None, model: str | None = None
+        self,
+        question: str,
+        *,
+        integration: str | None = None,
+        model: str | None = None,
+        upload_ids: list[str] | None = None,
+        saved_query_id: str | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> AnswerStream:
         """Open (not yet enter) the stream of one question in the current chat."""
         return self.conversation.stream(
             question,
             integration_id=self.integration_id(integration),
             model=model if model is not None else self.settings.model,
+            upload_ids=upload_ids,
+            saved_query_id=saved_query_id,
+            parameters=parameters,
         )
+
+    def answer_cache(self) -> AnswerCache:
+        """The replay cache (``Trellis.replay_cache``), opened on first use."""
+        from .replay import AnswerCache, default_cache_path
+
+        path = self.settings.replay_cache or default_cache_path()
+        cache = self._answer_cache
+        if cache is None or cache.path != path:
+            if cache is not None:
+                cache.close()
+            cache = self._answer_cache = AnswerCache(path)
+        cache.max_bytes = self.settings.replay_cache_mb * 1024 * 1024
+        return cache
 
     def edit(self, content: str, *, integration: str | None = None, model: str | None = None) -> AnswerStream:
         """Open the stream that edits the chat's last question to ``content`` and answers it again."""
@@ -383,6 +424,9 @@ class Session:
         server, self.local_server = self.local_server, None
         if server is not None:
             server.stop()
+        cache, self._answer_cache = self._answer_cache, None
+        if cache is not None:
+            cache.close()
 
 
 def _integration_list(response: Any) -> list[dict[str, Any]]:

@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from types import TracebackType
 from typing import Any, Protocol
 
+from ._error_text import answer_failed
 from ._sse import lost_connection
 from .answer import Answer
 from .errors import AnswerError, ConnectionLostError, MalformedEventError, TransportError, TrellisError
@@ -73,7 +74,8 @@ class TurnStreams(Protocol):
 
     ``send_opener`` / ``edit_opener`` give the opener of a question or an edit (the arguments are
     checked at once; nothing is sent until the opener is called), so a caller can compose it with
-    work of its own; ``stream`` / ``edit`` wrap one in an :class:`AnswerStream`.
+    work of its own and wrap it in an :class:`AnswerStream`, as both transports' ``stream`` and
+    ``edit`` do.
     """
 
     def send_opener(
@@ -97,33 +99,6 @@ class TurnStreams(Protocol):
         integration_id: str | None = None,
         model: str | None = None,
     ) -> Opener: ...
-
-    def stream(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        title: str | None = None,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        on_open: Hook | None = None,
-        on_end: Hook | None = None,
-    ) -> AnswerStream: ...
-
-    def edit(
-        self,
-        chat_id: str,
-        message_id: str,
-        content: str,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        on_open: Hook | None = None,
-        on_end: Hook | None = None,
-    ) -> AnswerStream: ...
 
 
 class AsyncTurnStreams(Protocol):
@@ -151,67 +126,13 @@ class AsyncTurnStreams(Protocol):
         model: str | None = None,
     ) -> AsyncOpener: ...
 
-    def stream(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        title: str | None = None,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-        on_open: Hook | None = None,
-        on_end: Hook | None = None,
-    ) -> AsyncAnswerStream: ...
-
-    def edit(
-        self,
-        chat_id: str,
-        message_id: str,
-        content: str,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        on_open: Hook | None = None,
-        on_end: Hook | None = None,
-    ) -> AsyncAnswerStream: ...
-
-
-_ADVICE = {
-    "UNANSWERABLE": "try rephrasing the question",
-    "QUERY_FAILED": "try rephrasing the question",
-    "QUERY_TIMEOUT": "ask for less data, e.g. a narrower time range",
-    "CHAT_NOT_FOUND": "it may have been deleted; start a new chat",
-    "MESSAGE_NOT_FOUND": "reload the chat's history and try again",
-    "INTEGRATION_NOT_FOUND": "pick an id from client.integrations() or set TRELLIS_INTEGRATION_ID",
-    "UNAUTHORIZED": "check TRELLIS_API_KEY / TRELLIS_TOKEN and try again",
-    "TURN_IN_PROGRESS": "wait for the current answer to finish, then ask again",
-}
-
 
 def answer_error(answer: Answer) -> AnswerError:
     """The error for an answer that ended with the server's ``error`` event."""
     error = answer.error
     assert error is not None
-    if error.code == "RATE_LIMIT":
-        wait = error.retry_after
-        message = (
-            f"Rate limited: wait {max(1, round(wait + 0.49))} s and ask again."
-            if wait is not None
-            else "Rate limited by Trellis: wait a minute and ask again."
-        )
-    else:
-        text = " ".join((error.error or "the server reported an error").split()).rstrip(".")
-        advice = _ADVICE.get(error.code or "")
-        if advice is None:
-            advice = "ask again in a moment" if error.retryable else "ask again, or rephrase the question"
-            if error.debug_id:
-                advice += f" (debug id {error.debug_id})"
-        message = f"Trellis could not answer: {text}; {advice}."
     return AnswerError(
-        message,
+        answer_failed(error),
         detail=error.error,
         code=error.code,
         debug_id=error.debug_id,
@@ -231,6 +152,7 @@ class _StreamState:
         self._on_end = on_end
         self._opened = False
         self._finished = False
+        self._closing = False  # close() was called (maybe from another thread): never reopen
 
     def _opening_failed(self, exc: TrellisError) -> None:
         # The chat may exist already (created before the send failed): keep it with the error.
@@ -317,7 +239,7 @@ class AnswerStream(_StreamState):
     def __next__(self) -> Event:
         events = self._events
         if events is None:
-            if self._finished:
+            if self._finished or self._closing:
                 raise StopIteration
             events = self._open()
         try:
@@ -362,7 +284,11 @@ class AnswerStream(_StreamState):
         return self._final()
 
     def close(self) -> None:
-        """End the HTTP stream at once; an unfinished answer is marked interrupted."""
+        """End the HTTP stream at once; an unfinished answer is marked interrupted.
+
+        Safe from any thread, also while another thread iterates: that iteration stops at once.
+        """
+        self._closing = True
         if not self.answer.done and self._opened:
             self.answer.mark_interrupted()
         self._close_events()
@@ -415,7 +341,7 @@ class AsyncAnswerStream(_StreamState):
     async def __anext__(self) -> Event:
         events = self._events
         if events is None:
-            if self._finished:
+            if self._finished or self._closing:
                 raise StopAsyncIteration
             events = await self._open()
         try:
@@ -463,6 +389,7 @@ class AsyncAnswerStream(_StreamState):
 
     async def aclose(self) -> None:
         """End the HTTP stream at once; an unfinished answer is marked interrupted."""
+        self._closing = True
         if not self.answer.done and self._opened:
             self.answer.mark_interrupted()
         await self._close_events()

@@ -110,6 +110,7 @@ def browser_payload(viz: VisualizationPayload) -> dict[str, Any]:
         data["rows"] = viz.rows[:MAX_TABLE_ROWS]
         data["row_count"] = viz.total_rows
         data["truncated"] = True
+        data["kernel_rows"] = len(viz.rows)  # Download CSV asks the kernel for them all
     elif isinstance(viz, Chart):
         data["spec"] = _chart_spec(viz)
     return data

@@ -7,6 +7,11 @@
  * `truncated` when the server gives them.
  */
 
+import { copyText, download, fileName, toCsv, toTsv } from "./export";
+import { cellText, columnFormats, formatNumber } from "./format";
+
+export { cellText };
+
 export interface TablePayload {
   id?: string;
   type?: string;
@@ -17,18 +22,24 @@ export interface TablePayload {
   sql?: string | null;
   row_count?: number | null;
   truncated?: boolean;
+  /** Set by the widget when it sent the browser only the first rows: the kernel holds this many. */
+  kernel_rows?: number | null;
 }
 
-/** A cell as display text: null shows empty, objects as JSON. */
-export function cellText(value: unknown): string {
-  if (value === null || value === undefined) return "";
-  if (typeof value === "string") return value;
-  if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") return String(value);
-  try {
-    return JSON.stringify(value);
-  } catch {
-    return String(value);
-  }
+export interface TableOptions {
+  /** Every row of the table, from the kernel (for Download CSV of a table cut for the browser). */
+  fetchRows?: () => Promise<unknown[][] | null>;
+}
+
+/** Order two cells: empty last, numbers by value, text by locale with numbers inside it natural. */
+const isEmpty = (v: unknown) => v === null || v === undefined || v === "";
+
+export function compareCells(a: unknown, b: unknown): number {
+  const ea = isEmpty(a);
+  const eb = isEmpty(b);
+  if (ea || eb) return ea === eb ? 0 : ea ? 1 : -1;
+  if (typeof a === "number" && typeof b === "number") return a - b;
+  return cellText(a).localeCompare(cellText(b), undefined, { numeric: true, sensitivity: "base" });
 }
 
 function columnName(column: unknown): string {
@@ -77,15 +88,25 @@ function button(label: string, aria: string, onClick: () => void): HTMLButtonEle
   return b;
 }
 
-/** Build the paged table; `pageSize` rows per page, Previous / Next buttons when it has several. */
-export function renderTable(payload: TablePayload, pageSize = 10): HTMLElement {
-  const { headers, rows } = normalizeTable(payload);
+/**
+ * Build the paged table; `pageSize` rows per page, Previous / Next buttons when it has several.
+ * A click on a column's header sorts by it (again: the other way). Copy SQL, Copy table (TSV of
+ * every row the widget holds) and Download CSV (every row, fetched from the kernel when the
+ * browser got only the first ones) sit under it.
+ */
+export function renderTable(payload: TablePayload, pageSize = 10, options: TableOptions = {}): HTMLElement {
+  const { headers, rows: original } = normalizeTable(payload);
+  let rows = original;
+  const formats = columnFormats(headers, original);
   const size = Math.max(1, Math.floor(pageSize) || 10);
   const pages = Math.max(1, Math.ceil(rows.length / size));
   let page = 0;
+  let sortColumn = -1;
+  let sortDir: 1 | -1 = 1;
 
   const figure = document.createElement("figure");
   figure.className = "tj-table";
+  const label = payload.title ? cellText(payload.title) : "Table";
   if (payload.title) {
     const caption = document.createElement("figcaption");
     caption.className = "tj-viz-title";
@@ -96,15 +117,26 @@ export function renderTable(payload: TablePayload, pageSize = 10): HTMLElement {
   const scroll = document.createElement("div");
   scroll.className = "tj-table-scroll";
   scroll.tabIndex = 0; // a wide table scrolls with the keyboard
+  scroll.setAttribute("role", "group");
+  scroll.setAttribute("aria-label", label);
   const table = document.createElement("table");
   const thead = table.createTHead();
   const headRow = thead.insertRow();
-  for (const name of headers) {
+  const sortButtons: HTMLButtonElement[] = [];
+  headers.forEach((name, column) => {
     const th = document.createElement("th");
     th.scope = "col";
-    th.textContent = name;
+    if (formats[column]?.numeric) th.className = "tj-num";
+    const sort = document.createElement("button");
+    sort.type = "button";
+    sort.className = "tj-sort";
+    sort.textContent = name;
+    sort.setAttribute("aria-label", `Sort by ${name}`);
+    sort.addEventListener("click", () => sortBy(column));
+    sortButtons.push(sort);
+    th.append(sort);
     headRow.append(th);
-  }
+  });
   const tbody = table.createTBody();
   scroll.append(table);
   figure.append(scroll);
@@ -128,6 +160,42 @@ export function renderTable(payload: TablePayload, pageSize = 10): HTMLElement {
   if (pages > 1) footer.append(pager);
   figure.append(footer);
 
+  const tools = document.createElement("div");
+  tools.className = "tj-table-tools";
+  const said = document.createElement("span");
+  said.className = "tj-tool-status";
+  said.setAttribute("role", "status");
+  const say = (text: string) => {
+    said.textContent = text;
+    setTimeout(() => {
+      if (said.textContent === text) said.textContent = "";
+    }, 4000);
+  };
+  const copy = async (text: string, what: string) => say((await copyText(text)) ? `${what} copied` : "Copy failed: select and copy by hand");
+  if (payload.sql) {
+    const sql = cellText(payload.sql);
+    tools.append(button("Copy SQL", "Copy SQL", () => void copy(sql, "SQL")));
+  }
+  tools.append(
+    button("Copy table", "Copy table", () => void copy(toTsv(headers, rows), `${rows.length.toLocaleString("en-US")} rows`)),
+    button("Download CSV", "Download CSV", () => void downloadCsv()),
+    said,
+  );
+  figure.append(tools);
+
+  async function downloadCsv(): Promise<void> {
+    let all = rows;
+    const more = typeof payload.kernel_rows === "number" && payload.kernel_rows > original.length;
+    if (more && options.fetchRows) {
+      say("Getting every row from the kernel…");
+      const fetched = await options.fetchRows().catch(() => null);
+      if (fetched) all = sortColumn >= 0 ? sorted(fetched) : fetched;
+      else say(`The kernel did not send the rows: the CSV has the first ${rows.length.toLocaleString("en-US")}.`);
+    }
+    download(new Blob([toCsv(headers, all)], { type: "text/csv;charset=utf-8" }), fileName(payload.title, "csv"));
+    if (all !== rows || !more) say(`CSV of ${all.length.toLocaleString("en-US")} rows saved`);
+  }
+
   if (payload.sql) {
     const details = document.createElement("details");
     details.className = "tj-sql";
@@ -141,6 +209,32 @@ export function renderTable(payload: TablePayload, pageSize = 10): HTMLElement {
     figure.append(details);
   }
 
+  function sorted(list: unknown[][]): unknown[][] {
+    const c = sortColumn;
+    // Decorated sort: stable, and rows that tie keep the server's order.
+    return list
+      .map((row, i) => [row, i] as const)
+      .sort((a, b) => {
+        const ea = isEmpty(a[0][c]);
+        const eb = isEmpty(b[0][c]);
+        if (ea !== eb) return ea ? 1 : -1; // empty cells last, whichever way
+        return sortDir * compareCells(a[0][c], b[0][c]) || a[1] - b[1];
+      })
+      .map(([row]) => row);
+  }
+
+  function sortBy(column: number): void {
+    sortDir = sortColumn === column ? (sortDir === 1 ? -1 : 1) : 1;
+    sortColumn = column;
+    rows = sorted(original);
+    headRow.querySelectorAll("th").forEach((th, i) => {
+      if (i === column) th.setAttribute("aria-sort", sortDir === 1 ? "ascending" : "descending");
+      else th.removeAttribute("aria-sort");
+      sortButtons[i]?.classList.toggle("tj-sorted", i === column);
+    });
+    show(0);
+  }
+
   function show(p: number): void {
     page = Math.min(pages - 1, Math.max(0, p));
     const start = page * size;
@@ -151,8 +245,12 @@ export function renderTable(payload: TablePayload, pageSize = 10): HTMLElement {
         for (let i = 0; i < Math.max(headers.length, row.length); i++) {
           const td = document.createElement("td");
           const value = row[i];
-          td.textContent = cellText(value);
-          if (typeof value === "number") td.className = "tj-num";
+          const f = formats[i];
+          if (typeof value === "number" && f?.numeric) {
+            td.textContent = formatNumber(value, f);
+            td.title = String(value);
+          } else td.textContent = cellText(value);
+          if (f?.numeric) td.className = "tj-num";
           tr.append(td);
         }
         return tr;

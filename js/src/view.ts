@@ -8,12 +8,14 @@
  * consistent across several views of one widget.
  */
 
-import { renderChart } from "./chart";
+import { AttachPicker, attachmentList, saveQueryControl } from "./attach";
+import { chartTitle, chartTools, renderChart } from "./chart";
+import { download } from "./export";
 import { LiveText } from "./live";
 import { setMarkdown } from "./markdown";
 import { scrollKey, ScrollFollow, END_SLACK_PX } from "./scroll";
 import { renderTable, type TablePayload } from "./table";
-import type { Command, DeltaMessage, Entry, Model, Visualization } from "./types";
+import type { Command, DeltaMessage, Entry, Model, TableRowsMessage, Visualization } from "./types";
 
 const STATUS_TEXT: Record<string, string> = {
   starting: "Starting…",
@@ -127,6 +129,7 @@ export class ChatView {
   private input: HTMLTextAreaElement;
   private sendButton: HTMLButtonElement;
   private stopButton: HTMLButtonElement;
+  private picker: AttachPicker;
   private entries = new Map<string, EntryView>();
   private live = new LiveText();
   private editing: string | null = null;
@@ -185,7 +188,8 @@ export class ChatView {
     this.input.addEventListener("keydown", (e) => this.onKey(e));
     this.sendButton = button("Send", "tj-send tj-primary", () => this.send(), "Send question");
     this.stopButton = button("Stop", "tj-stop", () => this.command({ type: "stop" }), "Stop the answer");
-    form.append(this.input, this.sendButton, this.stopButton);
+    this.picker = new AttachPicker((message) => { this.errorLine.textContent = message; });
+    form.append(this.picker.chips, this.input, this.picker.button, this.picker.input, this.sendButton, this.stopButton);
 
     // The question box comes first in the document, so that one Tab from the widget's top
     // reaches it; CSS `order` still shows it under the transcript, as chats do.
@@ -248,7 +252,13 @@ export class ChatView {
   send(): void {
     const text = this.input.value.trim();
     if (!text) return;
-    this.command({ type: "send", text });
+    if (this.picker.picked.length) {
+      // The files go with the question: the kernel uploads them, then asks.
+      this.picker.take().then(
+        ({ files, buffers }) => this.model.send({ type: "send", text, files }, undefined, buffers),
+        () => { this.errorLine.textContent = "The attached files could not be read: pick them again."; },
+      );
+    } else this.command({ type: "send", text });
     this.sentPending += 1;
     this.input.value = "";
     this.input.focus(); // after a click on Send too: the next question is typed right away
@@ -256,8 +266,31 @@ export class ChatView {
 
   // -- kernel messages ----------------------------------------------------------------------------
 
+  private requests = new Map<number, (rows: unknown[][] | null) => void>();
+  private nextRequest = 1;
+
+  /** Every row of table `index` of entry `entry`, from the kernel (null if it cannot say). */
+  private fetchRows(entry: string, index: number): Promise<unknown[][] | null> {
+    const request = this.nextRequest++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(null), 60_000);
+      const finish = (rows: unknown[][] | null) => {
+        clearTimeout(timer);
+        this.requests.delete(request);
+        resolve(rows);
+      };
+      this.requests.set(request, finish);
+      this.command({ type: "table_rows", entry, index, request });
+    });
+  }
+
   private onMessage(msg: unknown): void {
     if (!msg || typeof msg !== "object") return;
+    const reply = msg as Partial<TableRowsMessage>;
+    if (reply.type === "table_rows" && typeof reply.request === "number") {
+      this.requests.get(reply.request)?.(Array.isArray(reply.rows) ? reply.rows : null);
+      return;
+    }
     const m = msg as Partial<DeltaMessage>;
     if (m.type !== "delta" || typeof m.id !== "string" || typeof m.text !== "string") return;
     const text = this.live.delta(m.id, { start: Number(m.start) || 0, text: m.text });
@@ -356,13 +389,14 @@ export class ChatView {
     else this.live.forget(entry.id);
 
     const editingThis = this.editing === entry.id && opts.editable;
-    const bodySig = JSON.stringify([text, status, entry.processing, editingThis]);
+    const bodySig = JSON.stringify([text, status, entry.processing, editingThis, entry.attachments ?? null]);
     if (bodySig !== view.bodySig) {
       view.bodySig = bodySig;
       if (editingThis) this.drawEditor(view, entry);
       else if (entry.role === "user") {
         const p = el("div", "tj-user-text", text);
-        view.body.replaceChildren(p);
+        const files = attachmentList(entry.attachments);
+        view.body.replaceChildren(...(files ? [p, files] : [p]));
       } else this.drawText(view, text, streaming, entry.processing);
     }
 
@@ -374,7 +408,7 @@ export class ChatView {
 
     const footerSig = JSON.stringify([
       entry.role, status, entry.error, entry.feedback, entry.feedback_note, entry.message_id, opts.editable, editingThis,
-      this.noteFor.get(entry.id) ?? null,
+      this.noteFor.get(entry.id) ?? null, entry.saved_query ?? null, entry.visualizations?.length ?? 0,
     ]);
     if (footerSig !== view.footerSig) {
       view.footerSig = footerSig;
@@ -401,14 +435,19 @@ export class ChatView {
   private drawVisualizations(view: EntryView, visualizations: Visualization[]): void {
     this.releaseCharts(view);
     const pageSize = Number(this.model.get("page_size")) || 10;
-    const nodes = visualizations.map((viz) => {
-      if (viz.type === "table") return renderTable(viz as TablePayload, pageSize);
+    const nodes = visualizations.map((viz, index) => {
+      if (viz.type === "table") {
+        return renderTable(viz as TablePayload, pageSize, { fetchRows: () => this.fetchRows(view.root.dataset.id ?? "", index) });
+      }
       const box = el("figure", "tj-chart-box");
       if (viz.type === "chart" && viz.spec && typeof viz.spec === "object") {
         const target = el("div", "tj-chart");
+        const spec = viz.spec;
         box.append(target);
-        void renderChart(target, viz.spec).then((result) => {
-          if (result) view.charts.push(() => result.finalize());
+        void renderChart(target, spec).then((result) => {
+          if (!result) return;
+          view.charts.push(() => result.finalize());
+          box.append(chartTools(result, chartTitle(spec), download));
         });
       } else {
         const title = viz.title ? `: ${String(viz.title)}` : "";
@@ -433,12 +472,24 @@ export class ChatView {
       if (status === "interrupted") items.push(el("span", "tj-note tj-interrupted", "Stopped: the partial answer is kept."));
       if (entry.error) items.push(el("span", "tj-note tj-entry-error", String(entry.error)));
       if (entry.message_id && status === "done") items.push(...this.feedbackControls(entry));
+      const save = saveQueryControl(entry, this.questionOf(entry.id), (title) =>
+        this.command({ type: "save_query", id: entry.id, title }),
+      );
+      if (save) items.push(save);
       if (entry.feedback_note) {
         const sent = el("div", "tj-note tj-sent-note", `Your note: ${String(entry.feedback_note)}`);
         items.push(sent);
       }
     }
     keepingFocus(view.footer, () => view.footer.replaceChildren(...items));
+  }
+
+  /** The question an answer answers: the user entry just before it. */
+  private questionOf(id: string): string {
+    const entries = this.transcript;
+    const index = entries.findIndex((e) => e.id === id);
+    for (let i = index - 1; i >= 0; i--) if (entries[i]?.role === "user") return String(entries[i]?.text ?? "");
+    return "";
   }
 
   private feedbackControls(entry: Entry): HTMLElement[] {

@@ -311,7 +311,7 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": detail, "code": "INTERNAL"}, status_code=500)
 
 
-def build_app(ctx: ServerContext) -> Starlette:
+def build_app(ctx: ServerContext) -> Any:
     """The ASGI app serving ``ctx``."""
     routes = [
         Route("/v1/authenticate", authenticate, methods=["POST"]),
@@ -342,4 +342,17 @@ def build_app(ctx: ServerContext) -> Starlette:
         exception_handlers={ApiError: _api_error, HTTPException: _http_error, Exception: _internal_error},
     )
     app.state.ctx = ctx
-    return app
+    return _Counted(app, ctx)
+
+
+class _Counted:
+    """Counts every HTTP request and WebSocket the server receives (``ctx.requests``; tests read it)."""
+
+    def __init__(self, app: Starlette, ctx: ServerContext) -> None:
+        self.app = app
+        self.ctx = ctx
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            self.ctx.requests += 1
+        await self.app(scope, receive, send)

@@ -103,6 +103,7 @@ class ServerContext:
         self.upload_dir, self._own_upload_dir = _upload_dir(store.path)
         self.upload_lock = threading.Lock()  # one writer at a time for the chats' upload databases
         self.active_turns = 0  # turns running now (read by tests and benchmarks)
+        self.requests = 0  # HTTP requests and WebSockets received (read by tests)
         self._sockets: dict[str, int] = {}
         self._sockets_lock = threading.Lock()
 

@@ -6,7 +6,6 @@ Saved queries belong to the organization; ``parameters`` is read-only, extracted
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -34,14 +33,9 @@ def _principal(request: Request) -> Principal:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    raw = await request.body()
-    try:
-        body = json.loads(raw) if raw.strip() else None
-    except ValueError:
-        raise ApiError(400, "The request body is not valid JSON.", "INVALID_REQUEST") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "The request body must be a JSON object.", "INVALID_REQUEST")
-    return body
+    from .app import _body as read_body  # the one JSON reader, with the server's body cap (413)
+
+    return await read_body(request)
 
 
 def _apply(query: dict[str, Any], body: dict[str, Any]) -> None:

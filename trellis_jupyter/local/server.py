@@ -91,6 +91,11 @@ class LocalServer:
         return token
 
     @property
+    def requests(self) -> int:
+        """HTTP requests and WebSocket connections received since the server started."""
+        return self._ctx.requests
+
+    @property
     def active_turns(self) -> int:
         """Turns being answered right now (a turn ends with its message, an error or a cancel)."""
         return self._ctx.active_turns

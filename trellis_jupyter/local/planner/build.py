@@ -9,10 +9,18 @@ from __future__ import annotations
 
 from trellis_jupyter.local.planner.lexicon import singular
 from trellis_jupyter.local.planner.parse import Parsed
-from trellis_jupyter.local.planner.plan import LABEL, Filter, Plan
-from trellis_jupyter.local.planner.schema import Schema
+from trellis_jupyter.local.planner.plan import LABEL, Filter, Plan, tables_of
+from trellis_jupyter.local.planner.schema import Measure, Schema
 
-__all__ = ["Unanswerable", "apply_common", "build_plan", "choose_date", "fix_filters", "pick_grain"]
+__all__ = [
+    "Unanswerable",
+    "apply_common",
+    "build_plan",
+    "check_honoured",
+    "choose_date",
+    "fix_filters",
+    "pick_grain",
+]
 
 
 class Unanswerable(Exception):
@@ -118,6 +126,11 @@ def check_understood(parsed: Parsed) -> None:
             f"({parsed.range.label}, {parsed.second_range}); "
             "ask for each, or for the same by month to compare them."
         )
+    if parsed.unusable:
+        raise Unanswerable(f"I could not use {parsed.unusable[0]}, so I did not answer.")
+    if parsed.unused_numbers:
+        quoted = ", ".join(f'"{n}"' for n in parsed.unused_numbers[:3])
+        raise Unanswerable(f"I could not tell what the number {quoted} applies to, so I did not answer.")
     if parsed.unresolved_group:
         raise Unanswerable(f'I could not find anything called "{parsed.unresolved_group}" to group by.')
     if parsed.unknown:
@@ -125,11 +138,69 @@ def check_understood(parsed: Parsed) -> None:
         raise Unanswerable(f"I could not match {quoted} to a table, a column or a value in this database.")
 
 
+def _table_measure(schema: Schema, table: str) -> Measure | None:
+    """What "total payments" or "average invoice" adds up: the table's one amount of money."""
+    own = [m for m in schema.measures if m.table == table and m.money]
+    derived = [m for m in own if m.derived]
+    if derived:
+        return derived[0]
+    return own[0] if len(own) == 1 else None
+
+
 def build_plan(schema: Schema, parsed: Parsed) -> Plan:
     """A new plan for a question that stands alone."""
     check_understood(parsed)
+    plan = _build(schema, parsed)
+    plan.notes = list(parsed.notes)
+    if parsed.parent and parsed.parent_filters:
+        if schema.join_path(plan.table, parsed.parent.split(".")[0]) != []:
+            raise Unanswerable(
+                f"I can follow {parsed.parent.split('.')[1]} only when listing or counting its table."
+            )
+        plan.parent, plan.parent_filters = parsed.parent, list(parsed.parent_filters)
+    check_honoured(schema, parsed, plan)
+    return plan
+
+
+def _build(schema: Schema, parsed: Parsed) -> Plan:
     measure = parsed.measure
     entities = [e for e in parsed.entities if e != parsed.measure_entity]
+    if (
+        measure is None
+        and parsed.agg in ("sum", "avg", "min", "max")
+        and entities
+        and parsed.distinct is None
+    ):
+        # "total payments", "the average invoice": the amount of the first table named that has one.
+        measure = next((m for e in entities if (m := _table_measure(schema, e)) is not None), None)
+        if measure is not None:
+            parsed.measure = measure
+            if measure.table in entities and len(entities) > 1:
+                entities.remove(measure.table)
+                entities.append(measure.table)
+    several = next((f for f in parsed.filters if f.op == "=" and len(f.values) > 1), None)
+    if parsed.compare and several is not None and several.column not in parsed.groups:
+        # "G or PG", "Germany versus the USA": one row each; "Mike versus Jon" (a part of a person's
+        # name): one row per person.
+        table, name = several.column.split(".", 1)
+        info = schema.tables[table]
+        column = info.column(name)
+        part_of_label = column is not None and column.sql in info.label_sql and column.sql != info.label_sql
+        parsed.groups.append(f"{table}.{LABEL}" if part_of_label else several.column)
+        if measure is None and parsed.agg is None:
+            parsed.agg = "count"
+    if (
+        not entities
+        and measure is None
+        and len(parsed.groups) == 1
+        and parsed.groups[0].endswith(LABEL)
+        and parsed.agg is None
+        and not parsed.order
+    ):
+        # "which regions are there", "what languages are there": the rows of that table.
+        entities = [parsed.groups[0].split(".")[0]]
+        parsed.groups.clear()
+        parsed.listing = True
     if not entities and measure is None and parsed.distinct is None:
         # "how many students joined this year": the rows of the table the value or the date lives in.
         if parsed.date_column is not None:
@@ -146,6 +217,9 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
         table = measure.table
         agg = parsed.agg if parsed.agg and parsed.agg != "count" else measure.default_agg
         plan = Plan(kind="aggregate", table=table, measure=measure.key, agg=agg)
+        own_label = f"{table}.{LABEL}"
+        if agg == "avg" and own_label in groups and own_label in parsed.per_groups:
+            groups.remove(own_label)  # "average freight per order": the mean over the orders
         if agg == "avg" and measure.derived:
             per = parsed.measure_entity or parsed.per
             per_group = next((g for g in groups if g.endswith(LABEL) and g.split(".")[0] != table), None)
@@ -174,11 +248,19 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
         and entities
         and (groups[0].split(".")[0] not in entities)
     ):
-        # "top 3 authors by loans": count the rows of the "by" table for each row of the ranked one.
-        table = groups[0].split(".")[0]
-        plan = Plan(kind="aggregate", table=table, measure=None, agg="count")
-        groups = [f"{entities[0]}.{LABEL}"]
-    elif (parsed.agg == "count" and entities) or (entities and (groups or parsed.grain or parsed.over_time)):
+        if parsed.which or parsed.popular:
+            # "which category has the fewest products": count the named rows per asked-for row.
+            plan = Plan(kind="aggregate", table=entities[0], measure=None, agg="count")
+        else:
+            # "top 3 authors by loans": count the rows of the "by" table for each row of the ranked one.
+            table = groups[0].split(".")[0]
+            plan = Plan(kind="aggregate", table=table, measure=None, agg="count")
+            groups = [f"{entities[0]}.{LABEL}"]
+    elif (
+        (parsed.agg == "count" and entities)
+        or (entities and (groups or parsed.grain or parsed.over_time))
+        or (len(entities) > 1 and parsed.order)
+    ):
         table = entities[0]
         plan = Plan(kind="aggregate", table=table, measure=None, agg="count")
         if parsed.order and not groups:
@@ -227,6 +309,53 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
     apply_common(schema, plan, parsed)
     _check_joins(schema, plan)
     return plan
+
+
+def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
+    """Every piece the question named is in the plan; else decline, naming what would be lost.
+
+    A plan that answers a different question than the one asked ("the 3 categories" answered with
+    one, "average" answered with a count) is worse than no answer.
+    """
+    missing: list[str] = []
+    if parsed.parent and not (plan.parent == parsed.parent and plan.parent_filters):
+        missing.append(f"the link {parsed.parent.split('.')[1]}")
+    if parsed.limit is not None and plan.limit != parsed.limit:
+        missing.append(f"the number {parsed.limit}")
+    ranked = bool(plan.groups or plan.grain) or plan.kind == "list"
+    if parsed.order and (not plan.order or not ranked):
+        missing.append("the ranking (most, fewest, top ...)")
+    own_rows = f"{plan.table}.{LABEL}" in plan.groups
+    if parsed.agg in ("sum", "avg", "min", "max") and plan.agg != parsed.agg and not own_rows:
+        missing.append(f"the {_agg_word(parsed.agg)}")
+    for f in parsed.filters:
+        if not any(g.op == f.op and g.values == f.values for g in plan.filters):
+            missing.append(f"the condition {_filter_words(f)}")
+    if parsed.range is not None and not (plan.start or plan.end):
+        missing.append(f"the dates {parsed.range.label}")
+    if parsed.measure is not None and plan.measure != parsed.measure.key and plan.kind == "aggregate":
+        missing.append(f"the measure {parsed.measure.name}")
+    used = tables_of(schema, plan)
+    for table in parsed.entities:
+        if table not in used and table != parsed.measure_entity:
+            missing.append(f"the table {table}")
+    for group in parsed.groups:
+        table = group.split(".")[0]
+        if group not in plan.groups and table not in (plan.table, plan.per) and group != plan.sort:
+            missing.append(f"the grouping by {group.split('.')[1].replace(LABEL, singular(table))}")
+    if missing:
+        raise Unanswerable(
+            f"I could not use {_and(missing)} in a plan for this question, so I did not answer it."
+        )
+
+
+def _filter_words(f: Filter) -> str:
+    column = f.column.split(".", 1)[1]
+    return f"{column} {f.op} {', '.join(map(str, f.values))}".strip()
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _check_joins(schema: Schema, plan: Plan) -> None:

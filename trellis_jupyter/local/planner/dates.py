@@ -146,6 +146,10 @@ def _count(word: str) -> int:
 def find_range(text: str, today: dt.date) -> DateRange | None:
     """The first date range named in ``text`` (lower-case), or None."""
     rules: list[tuple[str, object]] = [
+        # "between March 1 and May 31, 2017": the year written once, after the second day.
+        (r"\b(?:between|from)\s+(" + _MONTH + r"\s+\d{1,2})(?:st|nd|rd|th)?\s+(?:and|to|until|through|-)\s+("
+         + _MONTH + r"\s+\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b",
+         "between_year"),
         (r"\b(?:between|from)\s+(" + _POINT + r")\s+(?:and|to|until|through|-)\s+(" + _POINT + r")\b",
          "between"),
         (r"\b(?:in\s+)?the\s+(?:last|past|previous)\s+(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+"
@@ -155,7 +159,8 @@ def find_range(text: str, today: dt.date) -> DateRange | None:
         (r"\b(year|month|quarter|week)[\s-]to[\s-]date\b|\b(ytd|mtd|qtd)\b", "todate"),
         (r"\b(this|last|previous|past|next|current)\s+(day|week|month|quarter|year)\b", "relative"),
         (r"\b(today|yesterday|tomorrow)\b", "named"),
-        (r"\b(?:since|after|from)\s+(" + _POINT + r")\b", "since"),
+        (r"\b(?:since|from)\s+(" + _POINT + r")\b", "since"),
+        (r"\b(?:after)\s+(" + _POINT + r")\b", "after"),
         (r"\b(?:before|until|up to)\s+(" + _POINT + r")\b", "before"),
         (r"\b(?:in|during|for|of|on)\s+(" + _POINT + r")\b", "point"),
         (r"\b(\d{4}-\d{2}-\d{2}|" + _MONTH + r"\s+\d{4}|q[1-4]\s+\d{4}|(?:19|20)\d{2})\b", "point"),
@@ -197,13 +202,20 @@ def _resolve(
     if kind == "named":
         day = today + dt.timedelta(days={"today": 0, "yesterday": -1, "tomorrow": 1}[m[1]])
         return day, day + dt.timedelta(days=1), m[1]
-    if kind in ("since", "before", "point"):
+    if kind == "between_year":
+        first, second = _point(f"{m[1]} {m[3]}", today), _point(f"{m[2]} {m[3]}", today)
+        if first is None or second is None or second[1] <= first[0]:
+            return None
+        return first[0], second[1], f"between {m[1]} and {m[2]} {m[3]}"
+    if kind in ("since", "after", "before", "point"):
         # "may" is a month only after "in" / "during" ("orders that may ..." is not a date).
         period = _point(m[1], today)
         if period is None:
             return None
         if kind == "since":
             return period[0], None, f"since {m[1]}"
+        if kind == "after":  # "after 2013" starts once 2013 is over
+            return period[1], None, f"after {m[1]}"
         if kind == "before":
             return None, period[0], f"before {m[1]}"
         if m[1] == "may" and not phrase.startswith(("in ", "during ")):

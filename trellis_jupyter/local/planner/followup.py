@@ -15,6 +15,7 @@ from trellis_jupyter.local.planner.build import (
     Unanswerable,
     _dated_parent,
     apply_common,
+    check_honoured,
     check_understood,
     choose_date,
     fix_filters,
@@ -59,12 +60,20 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
         if parsed.measure.table != plan.table:
             plan.table = parsed.measure.table
             plan.date = None
-        plan.agg = parsed.agg if parsed.agg and parsed.agg != "count" else parsed.measure.default_agg
+        if parsed.agg and parsed.agg != "count":
+            plan.agg = parsed.agg
+        elif previous.measure is not None and previous.agg in ("avg", "min", "max"):
+            plan.agg = previous.agg  # "average length by rating" then "what about the replacement cost?"
+        else:
+            plan.agg = parsed.measure.default_agg
         plan.per = None
         changed = True
     elif parsed.entities:
         entity = parsed.entities[0]
-        if entity != plan.table:
+        # "now only customers in the USA": the table names what the filter is about; the measure
+        # and the counted rows of the previous answer stay.
+        about_filter = bool(parsed.filters) and all(f.column.split(".")[0] == entity for f in parsed.filters)
+        if entity != plan.table and not about_filter:
             plan.table, plan.measure, plan.agg, plan.per, plan.date = entity, None, "count", None, None
             changed = True
     if parsed.agg and parsed.measure is None:
@@ -113,7 +122,9 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
             plan.start = plan.end = plan.range_label = None
         changed = True
     if parsed.filters:
-        for new in fix_filters(schema, parsed, plan.table):
+        named = parsed.entities[0] if parsed.entities else None
+        about_named = named is not None and all(f.column.split(".")[0] == named for f in parsed.filters)
+        for new in parsed.filters if about_named else fix_filters(schema, parsed, plan.table):
             # Keep filters on other columns ("only the East region" after "for cancelled orders").
             plan.filters = [f for f in plan.filters if f.column != new.column]
             plan.filters.append(new)
@@ -138,4 +149,6 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
     if parsed.grain is None and parsed.over_time:
         plan.grain = None
     apply_common(schema, plan, parsed)
+    plan.notes = list(parsed.notes)
+    check_honoured(schema, parsed, plan)
     return plan

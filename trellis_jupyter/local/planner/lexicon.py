@@ -15,16 +15,22 @@ __all__ = [
     "AGG_WORDS",
     "AVG_DEFAULT_HINTS",
     "CHART_WORDS",
+    "CURRENCY_WORDS",
     "DATE_PREFERENCE",
+    "FILLER",
     "GRAIN_WORDS",
     "LABEL_NAMES",
+    "LENGTH_ADJECTIVES",
+    "LENGTH_HINTS",
     "MONEY_HINTS",
     "MONEY_WORDS",
     "PRICE_ADJECTIVES",
     "PRICE_HINTS",
     "QUANTITY_HINTS",
     "QUANTITY_WORDS",
+    "SIZE_UNITS",
     "STOPWORDS",
+    "TIME_UNITS",
     "close_match",
     "plural",
     "singular",
@@ -48,7 +54,7 @@ QUANTITY_HINTS = frozenset({"quantity", "qty", "units", "count", "copies"})
 # Numeric columns that read better averaged than summed when no aggregate is named.
 AVG_DEFAULT_HINTS = _words("price rate age score rating percent pct ratio year years tenure")
 # Which text column names a row (for "top 5 customers"), in order of preference.
-LABEL_NAMES = ("name", "title", "full_name", "label", "description", "email", "code")
+LABEL_NAMES = ("name", "title", "full_name", "label")
 # Date columns more likely to be "the" date of a row, in order of preference.
 DATE_PREFERENCE = ("date", "created", "placed", "ordered", "start", "started", "hired", "joined", "signup")
 
@@ -73,12 +79,40 @@ COLUMN_SYNONYMS = {
     "compensation": "salary",
     "salaries": "salary",
     "signed": "signup",
+    "rated": "rating",
+    "priced": "price",
+    "pricing": "price",
+    "prices": "price",
     "registered": "signup",
     "joined": "signup",
     "hired": "hire",
     "cost": "price",
     "costs": "price",
 }
+
+# Everyday words that carry no meaning for a plan: dropped only when nothing in the database matched
+# them (a table called "members" still wins over the filler "member" of "staff member").
+FILLER = _words(
+    "database db system catalog catalogue records work works working worked here take takes took taken "
+    "deliver delivers delivered delivering provide provides provided supply supplies supplied handle "
+    "handles handled carry carries carried bring brings brought appear appears appeared look looks looked "
+    "after got have has having altogether member members cover covers covered exist exists existing "
+    "stored keep keeps kept hold holds held contain contains currently ever really actually whose "
+    "named called listed available people folks"
+)
+# Units a number may carry, and what one of each is worth in the unit's base (seconds, bytes).
+CURRENCY_WORDS = _words("dollar dollars usd euro euros eur pound pounds gbp buck bucks cent")
+TIME_UNITS = {"millisecond": 0.001, "milliseconds": 0.001, "ms": 0.001, "msec": 0.001, "second": 1.0,
+              "seconds": 1.0, "sec": 1.0, "secs": 1.0, "minute": 60.0, "minutes": 60.0, "min": 60.0,
+              "mins": 60.0, "hour": 3600.0, "hours": 3600.0, "hr": 3600.0, "hrs": 3600.0,
+              "day": 86400.0, "days": 86400.0}  # fmt: skip
+SIZE_UNITS = {"byte": 1.0, "bytes": 1.0, "kb": 1024.0, "kilobyte": 1024.0, "kilobytes": 1024.0,
+              "mb": 1024.0**2, "megabyte": 1024.0**2, "megabytes": 1024.0**2, "gb": 1024.0**3,
+              "gigabyte": 1024.0**3, "gigabytes": 1024.0**3}  # fmt: skip
+# Column-name words of a length in time ("length", "duration", "Milliseconds").
+LENGTH_HINTS = _words("length duration runtime milliseconds millisecond seconds minutes hours ms")
+# Adjectives that rank rows by a length in time: word -> sort direction.
+LENGTH_ADJECTIVES = {"longest": "desc", "shortest": "asc"}
 
 AGG_WORDS = {
     "total": "sum",
@@ -181,9 +215,22 @@ def plural(word: str) -> str:
     return word + "s"
 
 
+_SYMBOLS = ((">=", " at least "), ("<=", " at most "), ("!=", " not "), ("<>", " not "), (">", " over "),
+            ("<", " under "), ("=", " equal to "))  # fmt: skip
+_DOLLARS = re.compile(r"\$\s*(\d[\d,]*(?:\.\d+)?)")
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-cased words of a question, possessives dropped ("customer's" -> "customer")."""
-    found = _WORD.findall(text.lower().replace("\u2019", "'"))
+    """Lower-cased words of a question, possessives dropped ("customer's" -> "customer").
+
+    Comparison signs become words ("> 5" reads "over 5") and "$100" reads "100 dollars", so a
+    constraint written with symbols is read, not lost.
+    """
+    text = _DOLLARS.sub(r" \1 dollars ", text.lower().replace("\u2019", "'"))
+    for sign, words in _SYMBOLS:
+        text = text.replace(sign, words)
+    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)  # 1,000 -> 1000
+    found = _WORD.findall(text)
     return [w[:-2] if w.endswith("'s") else w for w in found]
 
 

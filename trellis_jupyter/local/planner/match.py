@@ -9,110 +9,390 @@ from __future__ import annotations
 import re
 
 from trellis_jupyter.local.planner.lexicon import (
+    COLUMN_SYNONYMS,
+    CURRENCY_WORDS,
+    FILLER,
     GRAIN_WORDS,
+    LENGTH_ADJECTIVES,
+    LENGTH_HINTS,
+    MONEY_HINTS,
     MONEY_WORDS,
     PRICE_ADJECTIVES,
     PRICE_HINTS,
+    SIZE_UNITS,
     STOPWORDS,
+    TIME_UNITS,
     singular,
     tokens,
+    words_of,
 )
 from trellis_jupyter.local.planner.parsed import Parsed, Words, number
 from trellis_jupyter.local.planner.plan import LABEL, Filter
-from trellis_jupyter.local.planner.resolve import resolve_column, resolve_measure, resolve_table
+from trellis_jupyter.local.planner.resolve import (
+    quantity_measure,
+    resolve_column,
+    resolve_measure,
+    resolve_table,
+)
 from trellis_jupyter.local.planner.schema import Column, Measure, Schema
 
-__all__ = ["match_groups", "match_measures_and_tables", "match_numeric_filters", "match_values"]
+__all__ = [
+    "length_column",
+    "match_flags",
+    "match_groups",
+    "match_measures_and_tables",
+    "match_missing",
+    "match_numeric_filters",
+    "match_self_reference",
+    "match_values",
+    "names_column",
+]
 
 _GROUP_CUES = (("broken", "down", "by"), ("grouped", "by"), ("split", "by"), ("for", "each"),
                ("for", "every"), ("in", "each"), ("in", "every"), ("by",), ("per",), ("across",),
                ("each",))  # fmt: skip
-_COMPARE = {"over": ">", "above": ">", "more than": ">", "greater than": ">", "at least": ">=", "under": "<",
-            "below": "<", "less than": "<", "at most": "<=", "exactly": "=", "equal to": "="}  # fmt: skip
+_COMPARE = {"over": ">", "above": ">", "more than": ">", "greater than": ">", "higher than": ">",
+            "bigger than": ">", "larger than": ">", "longer than": ">", "at least": ">=", "under": "<",
+            "below": "<", "less than": "<", "fewer than": "<", "lower than": "<", "smaller than": "<",
+            "shorter than": "<", "cheaper than": "<", "at most": "<=", "exactly": "=", "equal to": "=",
+            "of": "=", "is": "=", "equals": "="}  # fmt: skip
+_LENGTH_OPS = {"longer than", "shorter than"}  # the column is implied: a length in time
+_PRICE_OPS = {"cheaper than"}
 _NEGATE = {"not", "excluding", "except", "without", "exclude", "non"}
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_UNIT_WORDS = sorted({*CURRENCY_WORDS, *TIME_UNITS, *SIZE_UNITS}, key=len, reverse=True)
+_VERBS = (
+    "is",
+    "was",
+    "are",
+    "were",
+    "of",
+    "priced",
+    "costs",
+    "cost",
+    "costing",
+    "has",
+    "have",
+    "had",
+    "with",
+)
+
+
+def _unit_of(column: Column) -> tuple[str, float] | None:
+    """The unit a column's name states: ("time", 0.001) for Milliseconds, ("size", 1) for Bytes."""
+    for word in column.words:
+        if word in TIME_UNITS:
+            return "time", TIME_UNITS[word]
+        if word in SIZE_UNITS or word == "byte":
+            return "size", SIZE_UNITS.get(word, 1.0)
+    return None
+
+
+def _with_unit(column: Column, value: float, unit: str | None) -> tuple[float | None, str | None]:
+    """``value`` in the column's own unit, and a note when the unit had to be assumed.
+
+    Returns (None, reason) when the unit cannot apply to this column.
+    """
+    if unit is None:
+        return value, None
+    name = " ".join(column.words)
+    if unit in CURRENCY_WORDS:
+        if set(column.words) & (MONEY_HINTS | PRICE_HINTS | {"freight"}):
+            return value, None
+        return None, f"{name} is not an amount of money"
+    own = _unit_of(column)
+    kind, size = ("time", TIME_UNITS[unit]) if unit in TIME_UNITS else ("size", SIZE_UNITS[unit])
+    if own is not None:
+        if own[0] != kind:
+            return None, f"{name} is not measured in {unit}"
+        return value * size / own[1], None
+    if kind == "time" and set(column.words) & LENGTH_HINTS:
+        # The column does not say its unit ("length"): take it in the question's unit, except that
+        # lengths asked in hours are taken in minutes (a column of whole hours is rare).
+        assumed = "minutes" if unit in ("hour", "hours", "hr", "hrs") else unit
+        assumed = assumed if assumed.endswith("s") else assumed + "s"
+        return value * TIME_UNITS[unit] / TIME_UNITS[assumed], f"I took {name} to be in {assumed}"
+    return None, f"I could not tell which unit {name} is in"
 
 
 def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
+    """Comparisons with a number: "freight above 500", "over 100 dollars", "fewer than 10 units in
+    stock", "longer than 5 minutes" (a Milliseconds column), "a rental rate of 4.99"."""
     text = " ".join(w.words)
+    tables = [t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t]
     ops = "|".join(sorted(_COMPARE, key=len, reverse=True))
-    for m in re.finditer(r"\b([a-z_]+(?: [a-z_]+)?) (?:is |of |was )?(" + ops + r") (\d+(?:\.\d+)?)\b", text):
-        for words in (m[1].split(), m[1].split()[-1:]):
-            column = resolve_column(schema, words, kinds=("number",), fuzzy=False)
-            if column is not None:
-                number = float(m[3]) if "." in m[3] else int(m[3])
-                p.filters.append(Filter(column.key, _COMPARE[m[2]], [number]))
-                start = m.start(1) + (len(m[1]) - len(" ".join(words)))
-                w.text_span((start, m.end()))
+    units = "|".join(_UNIT_WORDS)
+    pattern = re.compile(
+        r"\b(?:([a-z_]+(?: [a-z_]+){0,2}) )?(?:(?:" + "|".join(_VERBS) + r") )?(" + ops + r") " + _NUMBER
+        + r"(?: (" + units + r"))?(?: ([a-z_]+(?: [a-z_]+){0,2}))?\b"
+    )  # fmt: skip
+    for m in pattern.finditer(text):
+        before, op_words, amount, unit, after = m[1] or "", m[2], m[3], m[4], m[5] or ""
+        op = _COMPARE[op_words]
+        if op_words in ("of", "is", "equals") and not before:
+            continue
+        column, start, end = None, m.start(2), m.end(4) if unit else m.end(3)
+        candidates: list[tuple[list[str], int, int]] = []
+        words_before = before.split()
+        for k in range(len(words_before)):  # "unit price over 20", "price over 20"
+            phrase = words_before[k:]
+            candidates.append((phrase, m.start(1) + len(" ".join(words_before[:k])) + (1 if k else 0), -1))
+        words_after = after.split()
+        for k in range(len(words_after), 0, -1):  # "fewer than 10 units in stock"
+            candidates.append((words_after[:k], -1, m.start(5) + len(" ".join(words_after[:k]))))
+        for phrase, phrase_start, phrase_end in candidates:
+            if any(
+                x in STOPWORDS and x not in ("in", "on", "order", "value") for x in (phrase[0], phrase[-1])
+            ):
+                continue
+            found = resolve_column(schema, phrase, tables, kinds=("number",), fuzzy=False)
+            if found is not None:
+                column = found
+                start = phrase_start if phrase_start >= 0 else start
+                end = max(end, phrase_end)
                 break
+        if (column is None and op_words in _LENGTH_OPS | _PRICE_OPS) or (column is None and unit):
+            column = _implied_column(schema, tables, op_words, unit)
+        if column is None:
+            continue
+        value, note = _with_unit(column, float(amount), unit)
+        if value is None:
+            p.unusable.append(f"{m[0].strip()!r} ({note})")
+            w.text_span((start, end))
+            continue
+        if note:
+            p.notes.append(note)
+        if unit and value != float(amount):
+            shown = int(value) if float(value).is_integer() else round(value, 6)
+            p.notes.append(f"{amount} {unit} is {shown} in {column.name}")
+        number = int(value) if float(value).is_integer() and "." not in amount else value
+        p.filters.append(Filter(column.key, op, [number]))
+        w.text_span((start, end))
 
 
-def match_values(w: Words, p: Parsed, schema: Schema) -> None:
+_LENGTH_ORDER = ("length", "runtime", "millisecond", "duration", "second", "minute", "hour", "ms")
+
+
+def length_column(schema: Schema, tables: list[str]) -> Column | None:
+    """The column holding a length in time among ``tables``: length before runtime before duration."""
+    for hint in _LENGTH_ORDER:
+        for table in tables:
+            for c in schema.tables[table].columns:
+                if c.kind == "number" and hint in c.words:
+                    return c
+    return None
+
+
+def _implied_column(schema: Schema, tables: list[str], op_words: str, unit: str | None) -> Column | None:
+    """The column a comparison without a column name is about: a length for "longer than 5 minutes",
+    a price or amount for "over 100 dollars"."""
+    if op_words in _LENGTH_OPS or (unit and (unit in TIME_UNITS)):
+        return length_column(schema, tables)
+    if op_words in _PRICE_OPS or (unit and unit in CURRENCY_WORDS):
+        hints = MONEY_HINTS | PRICE_HINTS
+    elif unit and unit in SIZE_UNITS:
+        hints = frozenset({"byte", "bytes", "size"})
+    else:
+        return None
+    for table in tables:
+        found = [c for c in schema.tables[table].columns if c.kind == "number" and (set(c.words) & hints)]
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+_SKIP_BEFORE_VALUE = ("the", "in", "from", "for", "of", "with", "a", "an", "by", "are", "is", "were", "was",
+                      "to", "been", "be", "being")  # fmt: skip
+
+
+def _value_index(schema: Schema, values: dict[str, list[Column]]) -> dict[tuple[str, ...], list[Column]]:
     index: dict[tuple[str, ...], list[Column]] = {}
-    for value, columns in schema.values.items():
+    for value, columns in values.items():  # built once per schema (Schema.derived)
         value_words = tuple(tokens(value))
         if not value_words:
             continue  # a value with no word in it ("日本", "-"): nothing a question can name
         index.setdefault(value_words, []).extend(columns)
         index.setdefault((*value_words[:-1], singular(value_words[-1])), []).extend(columns)
-    longest = max((len(k) for k in index), default=0)
+    return index
+
+
+def names_column(word: str, column: Column) -> bool:
+    """Whether one question word names this column: "region", "rated" (rating), "shipped" (ShipCountry)."""
+    wanted = singular(COLUMN_SYNONYMS.get(word, word))
+    if wanted in STOPWORDS or len(wanted) < 3:
+        return False
+    return wanted in column.words or (len(word) >= 5 and any(x.startswith(word[:4]) for x in column.words))
+
+
+def _named_column(w: Words, i: int, size: int, columns: list[Column]) -> list[Column]:
+    """The value's column named beside it ("East region", "status cancelled", "last name is Smith",
+    "rated PG-13", "shipped to France"): those columns, with the naming words taken."""
+    after, before = i + size, i - 1
+    if w.at(before) in ("is", "was", "to", "in", "from", "equal", "of") and w.free(before):
+        before -= 1  # "last name is Smith", "shipped to France"
+    if w.at(after) and w.free(after):
+        named = [c for c in columns if names_column(w.at(after), c)]
+        if named:
+            w.take(after)
+            return named
+    if before >= 1 and w.free(before - 1, 2):
+        pair = (singular(w.at(before - 1)), singular(w.at(before)))
+        named = [c for c in columns if c.words == pair]
+        if named:
+            w.take(before - 1, 2)
+            return named
+    if before >= 0 and w.free(before):
+        named = [c for c in columns if names_column(w.at(before), c)]
+        if named:
+            w.take(before)
+            return named
+    return columns
+
+
+def _qualified(w: Words, columns: list[Column]) -> list[Column]:
+    """Among same-named columns, the one a free word of the question singles out: "ship" (or
+    "shipped") picks ShipCountry over Country in "did we ship more orders to Germany"."""
+    shared = set.intersection(*(set(c.words) for c in columns))
+    for i, word in enumerate(w.words):
+        if not w.free(i) or word in STOPWORDS or word in FILLER:
+            continue
+        named = [c for c in columns if names_column(word, c) and singular(word) not in shared]
+        if named and len(named) < len(columns):
+            w.take(i)
+            return named
+    return columns
+
+
+def match_values(w: Words, p: Parsed, schema: Schema) -> None:
+    index, rare = (
+        schema.derived("value_index", lambda: _value_index(schema, schema.values)),
+        schema.derived("rare_index", lambda: _value_index(schema, schema.rare_values)),
+    )
+    longest = max((len(k) for k in (*index, *rare)), default=0)
     money_here = any(m.money for m in schema.measures)
     for size in range(min(longest, 5), 0, -1):
         for i in range(len(w.words) - size + 1):
             key = tuple(w.words[i : i + size])
-            if key not in index:
+            if key not in index and key not in rare:
                 key = (*key[:-1], singular(key[-1]))  # "students" for the value "student"
-            if not w.free(i, size) or key not in index:
+            if not w.free(i, size):
+                continue
+            found = list(index.get(key, []))
+            if key in rare and all(x in p.proper for x in w.words[i : i + size]):
+                found += rare[key]  # "Canada", "Smith", "London": a proper noun found in a long column
+            if not found:
                 continue
             if size == 1 and (
                 (key[0] in MONEY_WORDS and money_here) or resolve_table(schema, key, fuzzy=False)
             ):
                 continue  # "sales" is a measure here, "orders" a table
-            columns = list(dict.fromkeys(index[key]))
-            # The column may be named beside its value: "East region", "status cancelled".
-            for j in (i + size, i - 1):
-                near = w.at(j)
-                named = [c for c in columns if near and singular(near) in c.words]
-                if named and w.free(j):
-                    columns = named
-                    w.take(j)
-                    break
+            columns = _named_column(w, i, size, list(dict.fromkeys(found)))
+            last = p.filters[-1].column if p.filters else None
+            if len(columns) > 1 and last is not None and any(c.key == last for c in columns):
+                columns = [c for c in columns if c.key == last]  # "Germany or the USA": same column
+            if len(columns) > 1:
+                columns = _qualified(w, columns)
             negate = False
-            for j in range(i - 1, max(i - 4, -1), -1):  # "not in the East", "excluding cancelled"
-                if w.at(j) in _NEGATE:
+            for j in range(i - 1, max(i - 6, -1), -1):  # "not in the East", "excluding cancelled"
+                if w.at(j) in _NEGATE and w.free(j):
                     negate = True
                     w.take(j)
                     break
-                if w.at(j) not in (
-                    "the",
-                    "in",
-                    "from",
-                    "for",
-                    "of",
-                    "with",
-                    "a",
-                    "an",
-                    "by",
-                    "are",
-                    "is",
-                    "were",
-                ):
+                if w.at(j) not in _SKIP_BEFORE_VALUE and w.free(j):
                     break
             previous = p.filters[-1] if p.filters else None
             if previous and w.at(i - 1) in ("and", "or", "nor") and previous.column == columns[0].key:
                 negate = negate or previous.op == "!="  # "excluding cancelled and returned"
-            value = _original(schema, columns[0], key)
+            value = _original(columns[0], key)
             op = "!=" if negate else "="
+            w.take(i, size)
+            if p.parent and i > p.parent_at and columns[0].table == p.parent.split(".")[0]:
+                p.parent_filters.append(Filter(columns[0].key, op, [value]))  # "report to Andrew Fuller"
+                continue
             same = next((f for f in p.filters if f.column == columns[0].key and f.op == op), None)
             if same is not None:
                 same.values.append(value)
             else:
                 p.filters.append(Filter(columns[0].key, op, [value]))
                 p.filter_options[len(p.filters) - 1] = columns
-            w.take(i, size)
 
 
-def _original(schema: Schema, column: Column, key: tuple[str, ...]) -> str:
-    for value in column.values:
+_SELF_WORDS = frozenset({"report", "manager", "boss", "supervisor", "parent", "managed", "supervised"})
+
+
+def match_self_reference(w: Words, p: Parsed, schema: Schema) -> None:
+    """ "employees who report to Andrew Fuller": a column pointing at another row of its own table."""
+    own = [c for c in schema.columns() if c.ref and c.ref[0] == c.table and c.ref[0] in schema.tables]
+    for i, word in enumerate(w.words):
+        base = singular(word)
+        if not w.free(i) or base not in _SELF_WORDS:
+            continue
+        found = [
+            c for c in own if base in c.words or (base in ("manager", "boss", "managed") and len(own) == 1)
+        ]
+        if len(found) != 1:
+            continue
+        p.parent, p.parent_at = found[0].key, i
+        w.take(i)
+        if w.at(i + 1) in ("to", "by") and w.free(i + 1):
+            w.take(i + 1)
+        return
+
+
+def match_flags(w: Words, p: Parsed, schema: Schema) -> None:
+    """Yes/no columns named by their word: "discontinued products", "customers that are not active"."""
+    flags = [c for c in schema.columns() if c.flag is not None and c.words]
+    for i, word in enumerate(w.words):
+        if not w.free(i):
+            continue
+        found = [c for c in flags if c.words == (singular(word),) or c.words == (word,)]
+        if not found:
+            continue
+        negate = False
+        for j in range(i - 1, max(i - 4, -1), -1):
+            if w.at(j) in _NEGATE | {"no", "never", "inactive"} and w.free(j):
+                negate = True
+                w.take(j)
+                break
+            if w.at(j) not in _SKIP_BEFORE_VALUE and w.at(j) not in ("that", "who", "which"):
+                break
+        column = found[0]
+        assert column.flag is not None
+        p.filters.append(Filter(column.key, "=", [column.flag[1] if negate else column.flag[0]]))
+        p.filter_options[len(p.filters) - 1] = found
+        w.take(i)
+
+
+def match_missing(w: Words, p: Parsed, schema: Schema) -> None:
+    """ "orders not shipped", "rentals that have not been returned": the date of that event is empty."""
+    dates = [c for c in schema.columns() if c.kind == "date"]
+    for i, word in enumerate(w.words):
+        if not w.free(i) or not word.endswith("ed") or len(word) < 5:
+            continue
+        stems = {word, word[:-2], word[:-1], word[:-3] if word[-3:-2] == word[-4:-3] else word}
+        found = [c for c in dates if c.words and c.words[0] in stems]
+        if not found:
+            continue
+        negate = False
+        for j in range(i - 1, max(i - 4, -1), -1):
+            if w.at(j) in ("not", "never", "yet", "un") and w.free(j):
+                negate = True
+                w.take(j)
+                break
+            if w.at(j) not in _SKIP_BEFORE_VALUE and w.at(j) not in ("have", "has", "had", "that", "who"):
+                break
+        if w.at(i + 1) == "yet" and w.free(i + 1):
+            w.take(i + 1)
+            negate = True
+        if not negate:
+            continue  # "orders shipped last month": the word names the date, read later
+        p.filters.append(Filter(found[0].key, "is null", []))
+        p.filter_options[len(p.filters) - 1] = found
+        w.take(i)
+
+
+def _original(column: Column, key: tuple[str, ...]) -> str:
+    for value in (*column.values, *column.rare):
         words = tuple(tokens(value))
         if words == key or (*words[:-1], singular(words[-1])) == key:
             return value
@@ -136,8 +416,16 @@ def _phrase(w: Words, start: int, schema: Schema, prefer: list[str]) -> tuple[in
         column = resolve_column(schema, words, prefer, kinds=("text", "date", "number"), fuzzy=size == 1)
         if measure is not None and (column is None or column.kind == "number" or words[0] in MONEY_WORDS):
             return size, measure
+        if column is not None and column.ref and column.ref[0] in schema.tables:
+            return size, f"{column.ref[0]}.{LABEL}"  # "product category": by the category's name
         if column is not None:
             return size, column.key
+        if (
+            size > 1
+            and not any(x in STOPWORDS or x in FILLER or not x.isalpha() for x in words)
+            and (table := resolve_table(schema, words[-1:], fuzzy=False)) is not None
+        ):
+            return size, f"{table}.{LABEL}"  # "film category", "staff member": the last word's table
     return 0, None
 
 
@@ -162,16 +450,26 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
             start += 1
         size, target = _phrase(w, start, schema, prefer)
         if target is None:
-            if cue != ("each",) and cue != ("across",) and w.at(start) and w.at(start) not in STOPWORDS:
+            if (
+                cue != ("each",)
+                and cue != ("across",)
+                and w.at(start)
+                and w.free(start)
+                and w.at(start) not in STOPWORDS
+            ):
                 p.unresolved_group = w.at(start)
             i += 1
             continue
         w.take(i, start - i + size)
+        if isinstance(target, str) and not target.endswith(LABEL):
+            target = _qualified_group(w, schema, target)
         if w.at(i - 1) in ("and", "also") and w.free(i - 1) and i > 0:
             p.add_group = True
             w.take(i - 1)
         if cue == ("split", "by"):
             p.add_group = True
+        if cue == ("per",) and isinstance(target, str):
+            p.per_groups.append(target)
         _add_target(p, target)
         i = start + size
         # "by region and segment": a second grouping after "and".
@@ -191,6 +489,20 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
             p.which = True
 
 
+def _qualified_group(w: Words, schema: Schema, key: str) -> str:
+    """ "orders shipped to each country": ShipCountry rather than the customer's Country."""
+    table, name = key.split(".", 1)
+    chosen = schema.tables[table].column(name)
+    if chosen is None:
+        return key
+    size = len(chosen.words)
+    same = [c for c in schema.columns() if c.kind == chosen.kind and c.words[-size:] == chosen.words]
+    if len(same) < 2:
+        return key
+    narrowed = _qualified(w, same)
+    return narrowed[0].key if len(narrowed) < len(same) else key
+
+
 def _add_target(p: Parsed, target: str | Measure) -> None:
     if isinstance(target, Measure):
         if p.measure is None:
@@ -201,16 +513,39 @@ def _add_target(p: Parsed, target: str | Measure) -> None:
 
 
 def match_measures_and_tables(w: Words, p: Parsed, schema: Schema) -> None:
-    prefer = [g.split(".")[0] for g in p.groups]
+    named = [
+        t
+        for i in range(len(w.words))
+        for n in (2, 1)
+        if w.free(i, n) and (t := resolve_table(schema, w.words[i : i + n], fuzzy=False))
+    ]
+    prefer = [g.split(".")[0] for g in p.groups] + named
+    for i in range(len(w.words) - 3):
+        # "units are in stock": a column name read across a verb (UnitsInStock).
+        if w.free(i, 4) and w.words[i + 1] in ("are", "is", "were", "was"):
+            phrase = [w.words[i], *w.words[i + 2 : i + 4]]
+            found = resolve_measure(schema, phrase, prefer) if p.measure is None else None
+            if found is not None and found.words == (tuple(singular(x) for x in phrase),):
+                p.measure = found
+                w.take(i, 4)
     for size in (3, 2, 1):
         for i in range(len(w.words) - size + 1):
             if not w.free(i, size):
                 continue
             words = w.words[i : i + size]
-            if size > 1 and any(x in STOPWORDS and x not in ("order", "value") for x in words):
+            if size > 1 and any(
+                x in STOPWORDS and x not in ("order", "value", "total", "amount", "in", "on") for x in words
+            ):
                 continue
-            if size == 2 and words[1] == "value" and (table := resolve_table(schema, words[:1], fuzzy=False)):
-                # "order value": money per row of that table.
+            if size > 1 and (words[0] in STOPWORDS or words[-1] in STOPWORDS) and words[0] != "order":
+                continue
+            if (
+                size == 2
+                and words[1] in ("value", "total", "amount")
+                and (table := resolve_table(schema, words[:1], fuzzy=False))
+                and resolve_measure(schema, words, [table]) is None
+            ):
+                # "order value", "order total": money per row of that table.
                 measure = resolve_measure(schema, ["value"], [table])
                 if measure is not None:
                     p.measure = p.measure or measure
@@ -252,15 +587,27 @@ def match_measures_and_tables(w: Words, p: Parsed, schema: Schema) -> None:
                 p.sort = column
                 w.take(i - 1, 2)
     for i, word in enumerate(w.words):
+        if word in LENGTH_ADJECTIVES and w.free(i):
+            # "the 10 longest films": rank by the length column of the table named.
+            length = length_column(schema, p.entities)
+            if length is not None and (measure := schema.measure(length.key)) is not None:
+                p.measure = p.measure or measure
+                p.order = p.order or LENGTH_ADJECTIVES[word]
+                if p.limit is None and (n := number(w.at(i - 1))) is not None:
+                    p.limit = n
+                    w.take(i - 1)
+                w.take(i)
         if word in PRICE_ADJECTIVES and w.free(i):
             # "the most expensive product", "the 3 cheapest products": rank by a price column.
-            prices = [
-                m for m in schema.measures if set(m.header.lower().split("_")) & PRICE_HINTS and not m.derived
-            ]
-            prices.sort(key=lambda m: 0 if m.table in p.entities else 1)
+            prices = [m for m in schema.measures if set(words_of(m.header)) & PRICE_HINTS and not m.derived]
+            near = p.entities + [g.split(".")[0] for g in p.groups]
+            prices.sort(key=lambda m: 0 if m.table in near else 1)
             if prices:
                 p.measure = p.measure or prices[0]
                 p.order = p.order or PRICE_ADJECTIVES[word]
                 if p.limit is None and (n := number(w.at(i - 1))) is not None:
                     p.limit = n
+                    w.take(i - 1)
                 w.take(i)
+    if p.selling and p.measure is None:
+        p.measure = quantity_measure(schema)  # "best-selling": ranked by the quantity sold

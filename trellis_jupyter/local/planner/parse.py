@@ -16,18 +16,26 @@ from trellis_jupyter.local.planner.dates import find_range
 from trellis_jupyter.local.planner.lexicon import (
     AGG_WORDS,
     CHART_WORDS,
+    FILLER,
     GRAIN_WORDS,
+    LENGTH_HINTS,
     STOPWORDS,
+    TIME_UNITS,
     singular,
     tokens,
 )
 from trellis_jupyter.local.planner.match import (
+    match_flags,
     match_groups,
     match_measures_and_tables,
+    match_missing,
     match_numeric_filters,
+    match_self_reference,
     match_values,
+    names_column,
 )
 from trellis_jupyter.local.planner.parsed import NUMBERS, Parsed, Words, number
+from trellis_jupyter.local.planner.plan import column_of
 from trellis_jupyter.local.planner.schema import Schema
 
 __all__ = ["FOLLOWUP_CUES", "Parsed", "parse"]
@@ -41,6 +49,10 @@ FOLLOWUP_CUES = ("now", "and", "what about", "how about", "only", "just", "inste
 def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
     w = Words(tokens(question))
     p = Parsed(words=w.words)
+    # Words written with a capital after the first word: proper nouns, matched against long columns.
+    p.proper = frozenset(
+        x for word in re.findall(r"[A-Za-z][\w'.-]*", question)[1:] if word[0].isupper() for x in tokens(word)
+    )
     text = " ".join(w.words)
     p.cue = any(text == cue or text.startswith(cue + " ") for cue in FOLLOWUP_CUES)
     _chart(w, p)
@@ -58,21 +70,68 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
     _top(w, p)
     _aggregates(w, p)
     match_numeric_filters(w, p, schema)
+    match_self_reference(w, p, schema)
     match_values(w, p, schema)
+    match_flags(w, p, schema)
+    match_missing(w, p, schema)
     match_groups(w, p, schema)
     p.listing_cue = bool(
         re.match(r"(show|list|display|give|get|find|which|what are|who|see|select|fetch)\b", text)
     )
     match_measures_and_tables(w, p, schema)
+    _separate_count(w, p)  # "which 3 products are the cheapest": the order came with the measure
     p.listing = p.listing_cue or p.recent is not None
     if w.words and w.words[0] == "which" and (p.groups or p.entities):
         p.which = True
     if p.which and len(w.words) > 1 and singular(w.words[1]) != w.words[1]:
         p.which_many = True
+    _comparison(w, p)
+    _units_and_echoes(w, p, schema)
     for i, word in enumerate(w.words):
-        if not w.used[i] and word not in STOPWORDS and not word.isdigit() and word not in NUMBERS:
+        if w.used[i]:
+            continue
+        if _is_number(word):
+            p.unused_numbers.append(word)  # a number no piece of the plan took: never dropped silently
+        elif word not in STOPWORDS and word not in FILLER:
             p.unknown.append(word)
     return p
+
+
+def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
+    """Words left over that only repeat what was understood: "in minutes" after a length measure,
+    "to replace" after a replacement_cost filter, "shipped" after a ShipCountry filter."""
+    used = [column_of(schema, f.column) for f in p.filters if f.column.split(".")[0] in schema.tables]
+    if p.measure is not None and not p.measure.derived:
+        column = column_of(schema, p.measure.key)
+        used.append(column)
+        for i, word in enumerate(w.words):
+            if w.free(i) and word in TIME_UNITS and set(column.words) & LENGTH_HINTS:
+                own = next((x for x in column.words if x in TIME_UNITS), None)
+                if own is None:
+                    p.notes.append(f"{' '.join(column.words)} is shown in its own unit, taken as {word}")
+                elif TIME_UNITS[own] != TIME_UNITS[word]:
+                    continue  # a conversion of the result is not done: left unknown, so declined
+                w.take(i)
+    for i, word in enumerate(w.words):
+        if w.free(i) and word not in STOPWORDS and any(names_column(word, c) for c in used):
+            w.take(i)
+
+
+def _is_number(word: str) -> bool:
+    return bool(re.fullmatch(r"\d+(?:\.\d+)?", word)) or (word in NUMBERS and word != "one")
+
+
+def _comparison(w: Words, p: Parsed) -> None:
+    """ "G or PG", "Germany versus the USA", "compare R and PG-13": one row per compared value."""
+    several = any(len(f.values) > 1 and f.op == "=" for f in p.filters)
+    for i, word in enumerate(w.words):
+        if not w.free(i):
+            continue
+        if word in ("compare", "comparison", "versus", "vs", "against", "compared") or (
+            word in ("more", "fewer", "less") and several
+        ):
+            p.compare = True
+            w.take(i)
 
 
 def _chart(w: Words, p: Parsed) -> None:
@@ -134,7 +193,15 @@ def _grain(w: Words, p: Parsed, schema: Schema) -> None:
             w.take(i - (1 if word == "series" else 0), 2 if word == "series" else 1)
 
 
+_SELLING = ("best-selling", "top-selling", "bestselling", "best-sellers", "bestsellers", "best-seller")
+_POOR_SELLING = ("worst-selling", "least-selling", "slowest-selling")
+# Superlatives that rank a grouping when the question asks "which ...": "which region had the highest".
+_RANK_SUPERLATIVES = {"highest": "desc", "largest": "desc", "biggest": "desc", "greatest": "desc",
+                      "lowest": "asc", "smallest": "asc"}  # fmt: skip
+
+
 def _top(w: Words, p: Parsed) -> None:
+    asks_which = bool(w.words) and w.words[0] in ("which", "who", "whose")
     for i, word in enumerate(w.words):
         if not w.free(i):
             continue
@@ -148,6 +215,7 @@ def _top(w: Words, p: Parsed) -> None:
                 w.take(i - 1)
             if (n := number(prev if prev != "most" else w.at(i - 2))) is not None:
                 p.limit = n
+                w.take(i - 1 if prev != "most" else i - 2)
             elif (n := number(nxt)) is not None:
                 p.limit = n
                 w.take(i + 1)
@@ -159,6 +227,27 @@ def _top(w: Words, p: Parsed) -> None:
                 w.take(i + 1)
             elif (n := number(prev)) is not None:
                 p.limit = n
+                w.take(i - 1)
+        elif word in _SELLING or word in _POOR_SELLING:
+            p.order = "desc" if word in _SELLING else "asc"
+            p.selling = True
+            w.take(i)
+            if (n := number(prev)) is not None:
+                p.limit = n
+                w.take(i - 1)
+        elif word == "popular" and prev in ("most", "least") and w.free(i - 1):
+            p.order = "desc" if prev == "most" else "asc"
+            p.popular = True
+            w.take(i - 1, 2)
+        elif word in _RANK_SUPERLATIVES and (asks_which or nxt in ("average", "total", "number", "mean")):
+            p.order = _RANK_SUPERLATIVES[word]
+            w.take(i)
+            if (n := number(nxt)) is not None:
+                p.limit = n
+                w.take(i + 1)
+            elif (n := number(prev)) is not None:
+                p.limit = n
+                w.take(i - 1)
         elif word in _DESC | _ASC:
             n = number(nxt)
             n_before = number(prev)
@@ -167,14 +256,31 @@ def _top(w: Words, p: Parsed) -> None:
                 w.take(i + 1)
             elif n_before is not None:
                 p.limit = n_before
+                w.take(i - 1)
             elif word in ("top", "bottom"):
                 p.limit = 10
             elif word in ("most", "least", "fewest") or (word == "best" and nxt.startswith("sell")):
-                pass  # "the most orders", "best selling": an order without a count
+                if nxt == "popular" and w.free(i + 1):
+                    p.popular = True  # "the most popular category": ranked by how often it is used
+                    w.take(i + 1)
             else:
                 continue  # "highest price": an aggregate, read later
             p.order = "desc" if word in _DESC else "asc"
             w.take(i)
+    _separate_count(w, p)
+
+
+def _separate_count(w: Words, p: Parsed) -> None:
+    """ "which 3 categories have the fewest products", "the 5 most expensive": the count may stand
+    apart from the superlative, after "which", "what", "the" or "top"."""
+    if not p.order or p.limit is not None:
+        return
+    for i, word in enumerate(w.words):
+        n = number(word)
+        if n is not None and w.free(i) and w.at(i - 1) in ("which", "what", "the", "top", "our", "are"):
+            p.limit = n
+            w.take(i)
+            return
 
 
 def _aggregates(w: Words, p: Parsed) -> None:
@@ -189,6 +295,11 @@ def _aggregates(w: Words, p: Parsed) -> None:
             p.agg = "count"
             w.take(i, 2)
         elif word in AGG_WORDS:
+            others = [x for x in w.words if x in AGG_WORDS and x != word and x != "count"]
+            if word == "total" and others and w.at(i - 1) not in ("the", "a", "in", "of", "", "what"):
+                continue  # "the average order total": a noun, read with the measures
+            if word in ("largest", "biggest", "smallest", "highest", "lowest") and p.order:
+                continue  # "which 3 categories have the highest ...": already a ranking
             p.agg = AGG_WORDS[word]
             w.take(i)
         elif word == "distinct" or word == "unique":

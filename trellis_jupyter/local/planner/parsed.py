@@ -47,6 +47,17 @@ class Parsed:
     distinct: Column | None = None  # "how many categories": count the distinct values of a column
     singular_entity: bool = False  # "the most expensive product" (one) vs "products"
     understood: list[str] = field(default_factory=list)
+    unused_numbers: list[str] = field(default_factory=list)  # numbers no piece of the plan took
+    compare: bool = False  # "compare", "versus", "more G or PG": one row per compared value
+    selling: bool = False  # "best-selling": ranked by the quantity sold
+    popular: bool = False  # "most popular": ranked by how many rows refer to it
+    notes: list[str] = field(default_factory=list)  # said with the answer: "length taken in minutes"
+    unusable: list[str] = field(default_factory=list)  # constraints read but not applicable, with why
+    proper: frozenset[str] = frozenset()  # words written with a capital inside the question
+    per_groups: list[str] = field(default_factory=list)  # groupings named after "per"
+    parent: str | None = None  # a self-referencing column named ("report to": Employees.ReportsTo)
+    parent_at: int = -1  # the word where it was named: values after it pick the other row
+    parent_filters: list[Filter] = field(default_factory=list)
 
 
 class Words:

@@ -18,7 +18,7 @@ from typing import Any
 from trellis_jupyter.local.planner.lexicon import singular
 from trellis_jupyter.local.planner.schema import Column, Join, Measure, Schema, quote
 
-__all__ = ["AGG_LABELS", "GRAINS", "Filter", "Plan", "literal", "measure_header", "to_sql"]
+__all__ = ["AGG_LABELS", "GRAINS", "Filter", "Plan", "literal", "measure_header", "tables_of", "to_sql"]
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 AGG_LABELS = {"sum": "total", "avg": "average", "min": "minimum", "max": "maximum", "count": "number"}
@@ -51,6 +51,11 @@ class Plan:
     sort: str | None = None  # lists: the column to sort on
     chart: str | None = None
     distinct: str | None = None  # count distinct values of this "table.column" instead of rows
+    notes: list[str] = field(default_factory=list)  # said with the answer ("I took length in minutes")
+    # A self-reference ("employees who report to Andrew Fuller"): the column pointing at a row of the
+    # same table, and the filters that pick that other row.
+    parent: str | None = None
+    parent_filters: list[Filter] = field(default_factory=list)
 
     def to_state(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +64,7 @@ class Plan:
     def from_state(cls, state: dict[str, Any]) -> Plan:
         data = dict(state)
         data["filters"] = [Filter(**f) for f in data.get("filters", [])]
+        data["parent_filters"] = [Filter(**f) for f in data.get("parent_filters", [])]
         known = set(cls.__dataclass_fields__)
         return cls(**{k: v for k, v in data.items() if k in known})
 
@@ -161,22 +167,49 @@ def _joins(schema: Schema, plan: Plan) -> tuple[list[Join], bool]:
     return joins, any(step.fans for step in joins)
 
 
+def tables_of(schema: Schema, plan: Plan) -> set[str]:
+    """Every table the plan's SQL reads, the join path included."""
+    try:
+        joins, _ = _joins(schema, plan)
+    except LookupError:
+        joins = []
+    tables = {plan.table, *(j.right for j in joins)}
+    measure = schema.measure(plan.measure) if plan.measure else None
+    if measure is not None:
+        tables.add(measure.table)
+    return tables
+
+
 def _where(schema: Schema, plan: Plan) -> list[str]:
-    clauses = []
-    for f in plan.filters:
-        column = column_of(schema, f.column).sql
-        if f.op == "in" or (f.op == "=" and len(f.values) > 1):
-            clauses.append(f"{column} IN ({', '.join(literal(v) for v in f.values)})")
-        elif f.op == "!=" and len(f.values) > 1:
-            clauses.append(f"{column} NOT IN ({', '.join(literal(v) for v in f.values)})")
-        else:
-            clauses.append(f"{column} {f.op} {literal(f.values[0])}")
+    clauses = _filter_clauses(schema, plan.filters)
+    if plan.parent and plan.parent_filters:
+        parent = column_of(schema, plan.parent)
+        assert parent.ref is not None
+        inner = " AND ".join(_filter_clauses(schema, plan.parent_filters))
+        clauses.append(
+            f"{parent.sql} IN (SELECT {quote(parent.ref[1])} FROM {quote(parent.table)} WHERE {inner})"
+        )
     if plan.date and (plan.start or plan.end):
         column = column_of(schema, plan.date).sql
         if plan.start:
             clauses.append(f"{column} >= {literal(plan.start)}")
         if plan.end:
             clauses.append(f"{column} < {literal(plan.end)}")
+    return clauses
+
+
+def _filter_clauses(schema: Schema, filters: list[Filter]) -> list[str]:
+    clauses = []
+    for f in filters:
+        column = column_of(schema, f.column).sql
+        if f.op in ("is null", "not null"):
+            clauses.append(f"{column} IS {'NULL' if f.op == 'is null' else 'NOT NULL'}")
+        elif f.op == "in" or (f.op == "=" and len(f.values) > 1):
+            clauses.append(f"{column} IN ({', '.join(literal(v) for v in f.values)})")
+        elif f.op == "!=" and len(f.values) > 1:
+            clauses.append(f"{column} NOT IN ({', '.join(literal(v) for v in f.values)})")
+        else:
+            clauses.append(f"{column} {f.op} {literal(f.values[0])}")
     return clauses
 
 
@@ -198,6 +231,12 @@ def to_sql(schema: Schema, plan: Plan) -> str:
     base = schema.tables[plan.table]
     if plan.kind == "list":
         star = f"{quote(plan.table)}.*" if joins else "*"
+        if (
+            base.label_name != (base.pk or "rowid")
+            and base.label_sql != f"{quote(plan.table)}.{quote(base.label_name)}"
+        ):
+            # A name made of two columns (FirstName + LastName) leads the listing, as people read it.
+            star = f"{base.label_sql} AS {quote(base.label_name)}, {star}"
         sql = f"SELECT {'DISTINCT ' if fans else ''}{star}\n{_from(plan, joins)}{where_sql}"
         if plan.sort:
             direction = "ASC" if plan.order == "asc" else "DESC"

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from trellis_jupyter.local.planner.lexicon import (
     COLUMN_SYNONYMS,
+    FILLER,
     MONEY_HINTS,
     MONEY_WORDS,
     QUANTITY_HINTS,
@@ -21,24 +22,79 @@ from trellis_jupyter.local.planner.lexicon import (
 )
 from trellis_jupyter.local.planner.schema import Column, Measure, Schema
 
-__all__ = ["money_measure", "quantity_measure", "resolve_column", "resolve_measure", "resolve_table"]
+__all__ = [
+    "is_link_table",
+    "money_measure",
+    "quantity_measure",
+    "resolve_column",
+    "resolve_measure",
+    "resolve_table",
+]
 
 
 def _norm(words: Sequence[str]) -> tuple[str, ...]:
     return tuple(singular(COLUMN_SYNONYMS.get(w, w)) for w in words)
 
 
+_LINE_WORDS = frozenset({"line", "item", "detail"})  # "order lines" = "order items" = "Order Details"
+_ROW_WORDS = frozenset({"item", "record", "entry", "row", "line"})  # "inventory items" = "inventory"
+
+
+def is_link_table(schema: Schema, name: str) -> bool:
+    """A many-to-many table: nothing but foreign keys (and bookkeeping dates), e.g. film_category."""
+    columns = schema.tables[name].columns
+    refs = [c for c in columns if c.ref]
+    return len(refs) >= 2 and all(c.ref or c.kind == "date" for c in columns)
+
+
 def resolve_table(schema: Schema, words: Sequence[str], fuzzy: bool = True) -> str | None:
-    """The table these words name: "orders", "order items", "customer", or a near miss."""
+    """The table these words name: "orders", "order items", "customer", or a near miss.
+
+    "film categories" names the categories, not the link table film_category; "order lines" names
+    Order Details; "inventory items" names inventory.
+    """
     wanted = _norm(words)
-    for name, table in schema.tables.items():
-        if table.words == wanted or (len(wanted) == 1 and name.lower() == words[0]):
-            return name
-    if fuzzy and len(wanted) == 1 and wanted[0] not in STOPWORDS:
+    found = _exact_table(schema, words, wanted)
+    if found is not None and len(wanted) > 1 and is_link_table(schema, found):
+        last = _exact_table(schema, words[-1:], wanted[-1:])
+        return last or found
+    if found is not None:
+        return found
+    if len(wanted) > 1 and wanted[-1] in _LINE_WORDS:
+        for name, table in schema.tables.items():
+            if (
+                len(table.words) == len(wanted)
+                and table.words[:-1] == wanted[:-1]
+                and table.words[-1] in _LINE_WORDS
+            ):
+                return name
+    if len(wanted) > 1 and wanted[-1] in _ROW_WORDS:
+        found = _exact_table(schema, words[:-1], wanted[:-1])
+        if found is not None:
+            return found
+    if fuzzy and len(wanted) == 1 and _fuzzy_ok(words[0]):
         by_word = {"".join(t.words): name for name, t in schema.tables.items()}
         match = close_match(wanted[0], by_word)
         if match:
             return by_word[match]
+    return None
+
+
+def _fuzzy_ok(word: str) -> bool:
+    """Whether a word may be matched as a misspelling: not a filler word, not a verb's form
+    ("shipped" is not a misspelt "shipper", "rated" not "rate", "active" not a near name)."""
+    return (
+        word not in STOPWORDS
+        and word not in FILLER
+        and len(word) >= 5
+        and not word.endswith(("ed", "ing", "ive"))
+    )
+
+
+def _exact_table(schema: Schema, words: Sequence[str], wanted: tuple[str, ...]) -> str | None:
+    for name, table in schema.tables.items():
+        if table.words == wanted or (len(wanted) == 1 and name.lower() == words[0]):
+            return name
     return None
 
 
@@ -94,7 +150,7 @@ def _resolve_column(
         # "date" for "order_date", "price" for "unit_price": the last words of a column's name.
         exact = [c for c in pool if len(c.words) > len(wanted) and c.words[-len(wanted) :] == wanted]
         exact = exact or [c for c in pool if len(c.words) > len(wanted) and c.words[: len(wanted)] == wanted]
-    if not exact and fuzzy and len(wanted) == 1 and wanted[0] not in STOPWORDS:
+    if not exact and fuzzy and len(wanted) == 1 and _fuzzy_ok(wanted[0]):
         names = {" ".join(c.words): c for c in pool}
         names.update({c.words[-1]: c for c in pool if c.words and c.words[-1] not in names})
         match = close_match(wanted[0], names)

@@ -22,7 +22,9 @@ import re
 import sqlite3
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from trellis_jupyter.local.planner.lexicon import (
     AVG_DEFAULT_HINTS,
@@ -69,6 +71,10 @@ class Column:
     pk: bool = False
     ref: tuple[str, str] | None = None  # the (table, column) a foreign key points to
     values: tuple[str, ...] = ()  # distinct values, for short low-cardinality text columns
+    # Distinct values of a text column with too many for a category (names, cities, countries):
+    # matched only when the question writes them with a capital ("Canada", "Smith").
+    rare: tuple[str, ...] = ()
+    flag: tuple[Any, Any] | None = None  # (true, false) values of a yes/no column: Discontinued, active
 
     @property
     def key(self) -> str:
@@ -136,6 +142,16 @@ class Schema:
     tables: dict[str, TableInfo]
     measures: list[Measure]
     values: dict[str, list[Column]] = field(default_factory=dict)  # lowered value -> columns
+    views: tuple[str, ...] = ()  # views, not planned over (see _introspect)
+    rare_values: dict[str, list[Column]] = field(default_factory=dict)  # see Column.rare
+    _derived: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def derived(self, name: str, build: Callable[[], Any]) -> Any:
+        """A value computed from the schema once and kept with it (e.g. the value word index)."""
+        with _cache_lock:
+            if name not in self._derived:
+                self._derived[name] = build()
+            return self._derived[name]
 
     def columns(self) -> list[Column]:
         return [c for t in self.tables.values() for c in t.columns]
@@ -183,7 +199,7 @@ class Schema:
 # --- loading ----------------------------------------------------------------------------------
 
 _cache: dict[str, tuple[tuple[int, ...], Schema]] = {}
-_cache_lock = threading.Lock()
+_cache_lock = threading.RLock()
 
 
 def load_schema(path: str, attached: str | None = None) -> Schema:
@@ -225,21 +241,29 @@ def _introspect(path: str, attached: str | None = None) -> Schema:
             # Upload tables are read by their plain names (the query runner attaches them the same way).
             con.execute("ATTACH DATABASE ? AS uploads", (f"file:{attached}?mode=ro",))
             masters.append("uploads.sqlite_master")
-        names = [
-            str(r[0])
+        found = [
+            (str(r[0]), str(r[1]))
             for master in masters
             for r in con.execute(
-                f"SELECT name FROM {master} WHERE type IN ('table', 'view')"
+                f"SELECT name, type FROM {master} WHERE type IN ('table', 'view')"
                 " AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
         ]
+        # Views repeat their tables' rows under other names and have no foreign keys: a question
+        # matched to a view ("Invoices", "Alphabetical list of products") would be answered over the
+        # wrong rows. They are read only when the database has no tables at all.
+        names = [n for n, kind in found if kind == "table"] or [n for n, _ in found]
+        views = tuple(n for n, kind in found if kind == "view" and n not in names)
         tables = {name: _table(con, name) for name in names}
+        discounts = _fraction_discounts(con, tables)
     finally:
         con.close()
-    schema = Schema(path=path, tables=tables, measures=_measures(tables))
+    schema = Schema(path=path, tables=tables, measures=_measures(tables, discounts), views=views)
     for column in schema.columns():
         for value in column.values:
             schema.values.setdefault(value.lower(), []).append(column)
+        for value in column.rare:
+            schema.rare_values.setdefault(value.lower(), []).append(column)
     return schema
 
 
@@ -268,43 +292,91 @@ def _table(con: sqlite3.Connection, name: str) -> TableInfo:
         if is_pk or ref or col_name.lower().endswith("_id") or col_name.lower() == "id":
             kind = "id" if kind != "text" or ref else kind
         values: tuple[str, ...] = ()
+        rare: tuple[str, ...] = ()
         if kind == "text" and not is_pk:
-            values = _distinct(con, name, col_name)
-        columns.append(Column(name, col_name, decl, kind, is_pk, ref, values))
+            values, rare = _distinct(con, name, col_name)
+        flag = _flag(con, name, col_name) if not is_pk and not ref and kind in ("text", "number") else None
+        if flag is not None:
+            values = ()
+        columns.append(Column(name, col_name, decl, kind, is_pk, ref, values, rare, flag))
     if pk is None and any(c.name.lower() == "id" for c in columns):
         pk = next(c.name for c in columns if c.name.lower() == "id")
     label_sql, label_name = _label(name, columns, pk)
     return TableInfo(name, tuple(columns), pk, row_count, label_sql, label_name, _default_date(name, columns))
 
 
-def _distinct(con: sqlite3.Connection, table: str, column: str) -> tuple[str, ...]:
+_MAX_RARE = 2000  # distinct values kept for proper-noun matching
+_TRUE = ("1", "t", "true", "y", "yes")
+_FALSE = ("0", "f", "false", "n", "no")
+
+
+def _distinct(con: sqlite3.Connection, table: str, column: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(category values, rare values): the first when at most _MAX_VALUES, else the second."""
     col = quote(column)
     rows = con.execute(
         f"SELECT DISTINCT {col} FROM (SELECT {col} FROM {quote(table)} LIMIT {_SAMPLE_ROWS})"
-        f" WHERE {col} IS NOT NULL LIMIT {_MAX_VALUES + 1}"
+        f" WHERE {col} IS NOT NULL LIMIT {_MAX_RARE + 1}"
     ).fetchall()
-    if len(rows) > _MAX_VALUES:
-        return ()
     values = [str(r[0]) for r in rows if isinstance(r[0], str)]
-    if any(len(v) > _MAX_VALUE_LENGTH for v in values):
-        return ()
-    return tuple(sorted(v for v in values if v.strip() and not v.strip().isdigit()))
+    if any(len(v) > _MAX_VALUE_LENGTH for v in values) or len(rows) > _MAX_RARE:
+        return (), ()
+    kept = tuple(sorted(v for v in values if v.strip() and not v.strip().isdigit()))
+    if len(rows) > _MAX_VALUES:
+        return (), kept
+    return kept, ()
+
+
+def _flag(con: sqlite3.Connection, table: str, column: str) -> tuple[Any, Any] | None:
+    """The (true, false) values of a yes/no column (1/0, 't'/'f', 'Y'/'N'), or None."""
+    col = quote(column)
+    rows = con.execute(
+        f"SELECT DISTINCT {col} FROM (SELECT {col} FROM {quote(table)} LIMIT {_SAMPLE_ROWS})"
+        f" WHERE {col} IS NOT NULL LIMIT 3"
+    ).fetchall()
+    values = [r[0] for r in rows]
+    if not 1 <= len(values) <= 2:
+        return None
+    texts = [str(v).strip().lower() for v in values]
+    for truthy, falsy in zip(_TRUE, _FALSE, strict=True):
+        if set(texts) <= {truthy, falsy}:
+            sample = values[0]
+            if isinstance(sample, str):
+                true = next((v for v in values if str(v).strip().lower() == truthy), truthy)
+                false = next((v for v in values if str(v).strip().lower() == falsy), falsy)
+                return true, false
+            return 1, 0
+    return None
 
 
 def _label(table: str, columns: list[Column], pk: str | None) -> tuple[str, str]:
-    by_name = {c.name.lower(): c for c in columns}
-    if "first_name" in by_name and "last_name" in by_name:
-        first, last = by_name["first_name"], by_name["last_name"]
+    """The expression naming one row, found by the columns' words (first_name, FirstName, "First Name")."""
+    texts = [c for c in columns if c.kind == "text"]
+    by_words = {c.words: c for c in texts}
+    first, last = by_words.get(("first", "name")), by_words.get(("last", "name"))
+    if first is not None and last is not None:
         return f"{first.sql} || ' ' || {last.sql}", "name"
+    table_words = words_of(table)
     for wanted in LABEL_NAMES:
-        if wanted in by_name and by_name[wanted].kind == "text":
-            return by_name[wanted].sql, by_name[wanted].name
-    for column in columns:
-        if column.name.lower().endswith("_name") and column.kind == "text":
+        if (wanted,) in by_words:
+            return by_words[(wanted,)].sql, by_words[(wanted,)].name
+    # CompanyName, product_name, CategoryName: a name of the row's own kind first, then any name.
+    own = set(table_words) | {"company", "full", "display"}
+    named = [c for c in texts if len(c.words) > 1 and c.words[-1] in ("name", "title") and c.words[0] in own]
+    if named:
+        return named[0].sql, named[0].name
+    # city.city, country.country, RegionDescription, TerritoryDescription.
+    for column in texts:
+        if column.words == table_words or (
+            column.words[-1:] in (("description",), ("desc",)) and column.words[0] in own
+        ):
             return column.sql, column.name
-    for column in columns:
-        if column.kind == "text" and not column.values:
+    for column in texts:
+        if column.words in (("description",), ("email",), ("code",)):
             return column.sql, column.name
+    if pk is None or not any(c.name == pk and c.kind in ("id", "number") for c in columns):
+        for column in texts:
+            if not column.values and not column.pk and not column.ref:
+                return column.sql, column.name
     key = pk or "rowid"
     return f"{quote(table)}.{quote(key)}", key
 
@@ -327,20 +399,40 @@ def _default_date(table: str, columns: list[Column]) -> str | None:
     return min(dates, key=score).name
 
 
-def _measures(tables: dict[str, TableInfo]) -> list[Measure]:
+def _fraction_discounts(con: sqlite3.Connection, tables: dict[str, TableInfo]) -> dict[str, Column]:
+    """Per table, a ``discount`` column holding fractions (0.15 = 15 %), which revenue takes off."""
+    found: dict[str, Column] = {}
+    for table in tables.values():
+        for column in table.columns:
+            if column.kind != "number" or "discount" not in column.words:
+                continue
+            low, high = con.execute(
+                f"SELECT MIN({column.sql}), MAX({column.sql}) FROM {quote(table.name)}"
+            ).fetchone()
+            if isinstance(low, (int, float)) and isinstance(high, (int, float)) and low >= 0 and high < 1:
+                found[table.name] = column
+                break
+    return found
+
+
+def _measures(tables: dict[str, TableInfo], discounts: dict[str, Column] | None = None) -> list[Measure]:
     measures: list[Measure] = []
     for table in tables.values():
         numeric = [c for c in table.columns if c.kind == "number"]
         quantity = next((c for c in numeric if set(c.words) & QUANTITY_HINTS), None)
         price = next((c for c in numeric if set(c.words) & PRICE_HINTS), None)
         if quantity is not None and price is not None:
+            amount = f"{quantity.sql} * {price.sql}"
+            discount = (discounts or {}).get(table.name)
+            if discount is not None:
+                amount += f" * (1 - {discount.sql})"
             measures.append(
                 Measure(
                     key=f"derived:{table.name}",
                     name="revenue",
                     header="revenue",
                     table=table.name,
-                    sql=f"{quantity.sql} * {price.sql}",
+                    sql=amount,
                     words=(("revenue",),),
                     money=True,
                     default_agg="sum",
