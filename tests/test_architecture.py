@@ -34,6 +34,7 @@ LAYERS: dict[str, int] = {
     # 2 - answers and their presentation, still without I/O
     "answer": 2,
     "_error_text": 2,
+    "_retry": 2,
     "render": 2,
     "convert": 2,
     "charts": 2,
@@ -44,7 +45,6 @@ LAYERS: dict[str, int] = {
     "uploads": 2,
     # 3 - the wire: HTTP with retries, SSE decoding, the stream objects, the WebSocket protocol
     "_http": 3,
-    "_retry": 3,
     "_sse": 3,
     "stream": 3,
     "_wsproto": 3,

@@ -180,7 +180,8 @@ async def test_rate_limited_create_reports_the_wait() -> None:
 
     with serve_in_background(create_chat_limits=((1, 60.0),)) as server:
         for kind in ("sync", "async"):
-            c = make_client(kind, server, max_retries=0)  # each client gets its own token, so its own bucket
+            # Each client gets its own token, so its own bucket; max_retry_wait=0: no waiting.
+            c = make_client(kind, server, max_retries=0, max_retry_wait=0)
             await maybe(c.chats.create())
             with pytest.raises(RateLimitError) as caught:
                 await maybe(c.chats.create())
@@ -284,7 +285,7 @@ def test_a_long_retry_after_is_reported_not_slept() -> None:
         client.models()
     assert waits == []
     assert caught.value.retry_after == 120
-    assert str(caught.value) == "Rate limited: wait 120 s and ask again."
+    assert str(caught.value) == "Rate limited: wait 120 s and ask again (more than max_retry_wait, 60 s)."
 
 
 def test_connection_failures_retry_with_backoff_for_idempotent_calls() -> None:

@@ -19,6 +19,7 @@ __all__ = [
     "SILENT",
     "CallContext",
     "answer_failed",
+    "busy",
     "connect_failed",
     "connection_failed",
     "rate_limited",
@@ -61,6 +62,12 @@ def rate_limited(wait: float | None) -> str:
     if wait is None:
         return "Rate limited by Trellis: wait a minute and ask again."
     return f"Rate limited: wait {_seconds(wait)} s and ask again."
+
+
+def busy(status: int, text: str | None, wait: float) -> str:
+    """A 503 that says when to come back (``Retry-After``)."""
+    said = f"{status}: {text}" if text else str(status)
+    return f"Trellis is busy ({said}): wait {_seconds(wait)} s and try again."
 
 
 def status_error(

@@ -21,6 +21,7 @@ A stream without ``chat_id`` starts a new chat (see :mod:`trellis_jupyter.chats`
 
 from __future__ import annotations
 
+import dataclasses
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,7 @@ class _Base:
         model: str | None,
         timeout: float | None,
         max_retries: int | None,
+        max_retry_wait: float | None,
     ) -> None:
         self.settings = Settings.resolve(
             base_url=base_url,
@@ -83,6 +85,7 @@ class _Base:
             model=model,
             timeout=timeout,
             max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
         )
         s = self.settings
         self._tokens = TokenManager(api_key=s.api_key, email=s.email, token=s.token)
@@ -90,6 +93,17 @@ class _Base:
     @property
     def base_url(self) -> str:
         return self.settings.base_url
+
+    @property
+    def max_retry_wait(self) -> float:
+        """Seconds a call may wait in all when rate limited (0: raise at once); settable."""
+        return self.settings.max_retry_wait
+
+    @max_retry_wait.setter
+    def max_retry_wait(self, seconds: float | None) -> None:
+        value = Settings.resolve_retry_wait(seconds)
+        self.settings = dataclasses.replace(self.settings, max_retry_wait=value)
+        self._http.max_retry_wait = value  # type: ignore[attr-defined]
 
     def __repr__(self) -> str:
         return _repr(self)  # type: ignore[arg-type]
@@ -99,7 +113,12 @@ class _Base:
 
 
 class Trellis(_Base):
-    """Blocking client. Arguments override ``TRELLIS_*`` environment variables."""
+    """Blocking client. Arguments override ``TRELLIS_*`` environment variables.
+
+    Rate limited (429, or 503 with ``Retry-After``), any call waits as told and tries again, up to
+    ``max_retry_wait`` seconds in all (default 60; 0: raise at once); past it
+    :class:`~trellis_jupyter.errors.RateLimitError` says how long to wait.
+    """
 
     def __init__(
         self,
@@ -112,9 +131,12 @@ class Trellis(_Base):
         timeout: float | None = None,
         max_retries: int | None = None,
         *,
+        max_retry_wait: float | None = None,
         http_client: httpx.Client | None = None,
     ) -> None:
-        super().__init__(base_url, api_key, email, token, integration_id, model, timeout, max_retries)
+        super().__init__(
+            base_url, api_key, email, token, integration_id, model, timeout, max_retries, max_retry_wait
+        )
         self._http = SyncHTTP(self.settings, self._tokens, http_client)
         self.auth = self._http.auth
         """The credentials: ``auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
@@ -182,9 +204,12 @@ class AsyncTrellis(_Base):
         timeout: float | None = None,
         max_retries: int | None = None,
         *,
+        max_retry_wait: float | None = None,
         http_client: httpx.AsyncClient | None = None,
     ) -> None:
-        super().__init__(base_url, api_key, email, token, integration_id, model, timeout, max_retries)
+        super().__init__(
+            base_url, api_key, email, token, integration_id, model, timeout, max_retries, max_retry_wait
+        )
         self._http = AsyncHTTP(self.settings, self._tokens, http_client)
         self.auth = self._http.auth
         """The credentials: ``await auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
