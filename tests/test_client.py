@@ -454,3 +454,24 @@ async def test_a_not_found_error_keeps_the_servers_body(client: Any) -> None:
     assert caught.value.status_code == 404
     assert caught.value.body["code"] == "CHAT_NOT_FOUND"
     assert str(caught.value) == "Chat chat_nope was not found: it may have been deleted; start a new chat."
+
+
+async def test_a_client_from_another_clients_settings(local_server: Any) -> None:
+    """One constructor for both twins; from_settings copies every setting (max_retry_wait included)."""
+    import inspect
+
+    assert inspect.signature(Trellis) == inspect.signature(AsyncTrellis)
+    assert "max_retry_wait" in inspect.signature(Trellis).parameters
+    sync = Trellis(
+        base_url=local_server.base_url,
+        api_key=local_server.api_key,
+        email=local_server.email,
+        max_retry_wait=7,
+        timeout=33,
+    )
+    twin = AsyncTrellis.from_settings(sync.settings)
+    assert twin.settings == sync.settings
+    assert twin.max_retry_wait == 7
+    assert (await twin.models())["default"] == sync.models()["default"]
+    await twin.aclose()
+    sync.close()

@@ -23,12 +23,12 @@ from __future__ import annotations
 
 import dataclasses
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from ._http import AsyncHTTP, SyncHTTP
-from .auth import Secret, TokenManager
+from .auth import AsyncAuth, Auth, Secret, TokenManager
 from .chats import AsyncChats, Chats
 from .config import Settings
 from .conversation import AsyncConversation, Conversation
@@ -63,20 +63,28 @@ def _repr(client: Trellis | AsyncTrellis) -> str:
     )
 
 
-class _Base:
+C = TypeVar("C", httpx.Client, httpx.AsyncClient)
+T = TypeVar("T", bound="_Base[Any]")
+
+
+class _Base(Generic[C]):
+    """What both clients share, the constructor included (written once, for both twins)."""
+
     def __init__(
         self,
-        base_url: str | None,
-        api_key: str | Secret | None,
-        email: str | None,
-        token: str | Secret | None,
-        integration_id: str | None,
-        model: str | None,
-        timeout: float | None,
-        max_retries: int | None,
-        max_retry_wait: float | None,
+        base_url: str | None = None,
+        api_key: str | Secret | None = None,
+        email: str | None = None,
+        token: str | Secret | None = None,
+        integration_id: str | None = None,
+        model: str | None = None,
+        timeout: float | None = None,
+        max_retries: int | None = None,
+        *,
+        max_retry_wait: float | None = None,
+        http_client: C | None = None,
     ) -> None:
-        self.settings = Settings.resolve(
+        settings = Settings.resolve(
             base_url=base_url,
             api_key=api_key,
             email=email,
@@ -87,8 +95,23 @@ class _Base:
             max_retries=max_retries,
             max_retry_wait=max_retry_wait,
         )
-        s = self.settings
-        self._tokens = TokenManager(api_key=s.api_key, email=s.email, token=s.token)
+        self._setup(settings, http_client)
+
+    @classmethod
+    def from_settings(cls: type[T], settings: Settings, *, http_client: Any = None) -> T:
+        """A client with another client's settings (``AsyncTrellis.from_settings(client.settings)``)."""
+        client = cls.__new__(cls)
+        client._setup(settings, http_client)
+        return client
+
+    def _setup(self, settings: Settings, http_client: C | None) -> None:
+        self.settings = settings
+        self._tokens = TokenManager(api_key=settings.api_key, email=settings.email, token=settings.token)
+        self._open(http_client)
+
+    def _open(self, http_client: C | None) -> None:
+        """Set up the HTTP core, ``auth``, ``chats`` and ``queries`` (each twin its own)."""
+        raise NotImplementedError
 
     @property
     def base_url(self) -> str:
@@ -112,7 +135,7 @@ class _Base:
 # --- sync -----------------------------------------------------------------------------------------
 
 
-class Trellis(_Base):
+class Trellis(_Base[httpx.Client]):
     """Blocking client. Arguments override ``TRELLIS_*`` environment variables.
 
     Rate limited (429, or 503 with ``Retry-After``), any call waits as told and tries again, up to
@@ -120,26 +143,15 @@ class Trellis(_Base):
     :class:`~trellis_jupyter.errors.RateLimitError` says how long to wait.
     """
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        api_key: str | Secret | None = None,
-        email: str | None = None,
-        token: str | Secret | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        *,
-        max_retry_wait: float | None = None,
-        http_client: httpx.Client | None = None,
-    ) -> None:
-        super().__init__(
-            base_url, api_key, email, token, integration_id, model, timeout, max_retries, max_retry_wait
-        )
+    _http: SyncHTTP
+    auth: Auth
+    """The credentials: ``auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
+    chats: Chats
+    queries: Queries
+
+    def _open(self, http_client: httpx.Client | None) -> None:
         self._http = SyncHTTP(self.settings, self._tokens, http_client)
         self.auth = self._http.auth
-        """The credentials: ``auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
         self.chats = Chats(self)
         self.queries = Queries(self)
 
@@ -190,29 +202,18 @@ class Trellis(_Base):
 # --- async ----------------------------------------------------------------------------------------
 
 
-class AsyncTrellis(_Base):
+class AsyncTrellis(_Base[httpx.AsyncClient]):
     """Async client, the twin of :class:`Trellis`."""
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        api_key: str | Secret | None = None,
-        email: str | None = None,
-        token: str | Secret | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        *,
-        max_retry_wait: float | None = None,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(
-            base_url, api_key, email, token, integration_id, model, timeout, max_retries, max_retry_wait
-        )
+    _http: AsyncHTTP
+    auth: AsyncAuth
+    """The credentials: ``await auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
+    chats: AsyncChats
+    queries: AsyncQueries
+
+    def _open(self, http_client: httpx.AsyncClient | None) -> None:
         self._http = AsyncHTTP(self.settings, self._tokens, http_client)
         self.auth = self._http.auth
-        """The credentials: ``await auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
         self.chats = AsyncChats(self)
         self.queries = AsyncQueries(self)
 
