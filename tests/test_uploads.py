@@ -316,6 +316,9 @@ def test_the_client_checks_the_limits_before_sending(tmp_path: Any) -> None:
         upload_parts([tmp_path / "notes.txt"])
     with pytest.raises(ConfigurationError, match="No file at"):
         upload_parts([str(tmp_path / "missing.csv")])
+    with pytest.raises(ConfigurationError, match="not a file type the server accepts"):
+        upload_parts([("notes.txt", b"x", "text/plain")])
+    assert upload_parts([("a.csv", b"x", "")]) == [("a.csv", b"x", "text/csv")]  # a browser's empty type
     with pytest.raises(ConfigurationError, match="Cannot upload a int"):
         upload_parts([42])
     df = pd.DataFrame({"day": pd.to_datetime(["2025-01-01", None])}, index=pd.Index([7, 8], name="id"))
