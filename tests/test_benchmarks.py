@@ -18,6 +18,7 @@ SMALL = {
     "planner_accuracy.py": ["--limit", "12"],
     "server_load.py": ["--conversations", "5", "--turns", "1", "--timeout", "60"],
     "magic_display.py": ["--deltas", "500", "--rounds", "1"],
+    "cold_start.py": ["--rounds", "1"],
 }
 
 

@@ -1,12 +1,17 @@
 """The HTTP layer under both clients: auth headers, retries, and errors with one sentence each.
 
-Retries (``max_retries``, default 2) follow one rule: a request is sent again only when that cannot
-do anything twice. Idempotent calls (GET, PUT, DELETE, feedback, authenticate) are retried after a
-connection failure or a 408/429/5xx, waiting ``Retry-After`` (seconds or an HTTP date) when the
-server gives it, else an exponential backoff with jitter. Non-idempotent calls (send, edit, create
-chat) are retried only when the request never left (connect failure or pool timeout). Every call,
-send and edit included, is retried once after a 401 with a fresh token: a 401 means the server
-refused the request, so nothing was done.
+Retries follow one rule: a request is sent again only when that cannot do anything twice.
+
+- A refusal (429, or a 503 with ``Retry-After``) means the server did not act, so any call, a
+  send, an edit or a create included, waits ``Retry-After`` (seconds or an HTTP date; else an
+  exponential backoff) and goes again, as long as the total wait stays within ``max_retry_wait``
+  (default 60 s; 0: never wait). Past it, :class:`~trellis_jupyter.errors.RateLimitError` says how
+  long to wait. Answer streams wait out refusals themselves (:mod:`trellis_jupyter.stream`), so
+  that the surfaces can show "Rate limited; retrying in 12 s": they call with ``wait=False``.
+- Idempotent calls (GET, PUT, DELETE, feedback, authenticate) are also retried (``max_retries``,
+  default 2) after a connection failure, a 408 or another 5xx. Non-idempotent calls (send, edit,
+  create chat) are retried then only when the request never left (connect failure, pool timeout).
+- Every call is retried once after a 401 with a fresh token: the server refused, nothing was done.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import email.utils
 import json as jsonlib
 import logging
 import math
-import random
 import time
 from collections.abc import Mapping
 from typing import Any, NoReturn
@@ -24,6 +28,7 @@ import httpx
 
 from . import _error_text, errors
 from ._error_text import NO_CONTEXT, CallContext
+from ._retry import RetryBudget, backoff, refusal_wait
 from ._version import __version__
 from .auth import AsyncAuth, Auth, TokenManager
 from .config import Settings
@@ -33,10 +38,8 @@ __all__ = ["AsyncHTTP", "SyncHTTP", "error_from_response", "parse_retry_after", 
 
 logger = logging.getLogger("trellis_jupyter.http")
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-MAX_AUTO_WAIT = 20.0  # a longer Retry-After is reported to the caller instead of slept through
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 8.0
+RETRY_STATUSES = frozenset({408, 500, 502, 503, 504})  # idempotent calls only; 429 is a refusal
+MAX_AUTO_WAIT = 20.0  # a longer Retry-After on a 5xx is reported to the caller instead of slept through
 USER_AGENT = f"trellis-jupyter/{__version__}"
 
 
@@ -124,6 +127,9 @@ def error_from_response(
     if status == 429:
         wait = parse_retry_after(response.headers.get("retry-after"))
         error = errors.RateLimitError(_error_text.rate_limited(wait), retry_after=wait, **kwargs)
+    elif status == 503 and (wait := parse_retry_after(response.headers.get("retry-after"))) is not None:
+        # A refusal that says when to come back: nothing was done, any call may go again then.
+        error = errors.ServerError(_error_text.busy(status, text, wait), retry_after=wait, **kwargs)
     else:
         path = response.request.url.path
         cls, message = _error_text.status_error(status, text, code, debug_id, path, context or NO_CONTEXT)
@@ -141,12 +147,6 @@ def transport_error(exc: Exception, base_url: str, timeout: float) -> errors.Tra
     if isinstance(exc, httpx.TimeoutException):
         return errors.RequestTimeoutError(_error_text.timed_out(base_url, timeout))
     return errors.TransportError(_error_text.connection_failed(base_url, type(exc).__name__))
-
-
-def backoff(attempt: int) -> float:
-    """Seconds before retry number ``attempt`` (0-based): 0.5, 1, 2, ... up to 8, with jitter."""
-    base: float = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
-    return base * (0.75 + random.random() / 2)
 
 
 def _unsent(exc: Exception) -> bool:
@@ -169,6 +169,7 @@ class _Core:
         self.tokens = tokens
         self.base_url = settings.base_url
         self.max_retries = settings.max_retries
+        self.max_retry_wait = settings.max_retry_wait
 
     def _timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.settings.timeout, connect=min(10.0, self.settings.timeout))
@@ -190,7 +191,11 @@ class _Core:
         return wait if wait <= MAX_AUTO_WAIT else None
 
     def _error(self, response: httpx.Response, context: CallContext | None) -> errors.APIError:
-        return error_from_response(response, context, self.tokens.secrets + url_secrets(self.base_url))
+        return error_from_response(response, context, self.secrets())
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret an error or event from the server must not show: key, token, URL password."""
+        return self.tokens.secrets + url_secrets(self.base_url)
 
     def _fail(self, exc: Exception) -> NoReturn:
         raise transport_error(exc, self.base_url, self.settings.timeout) from exc
@@ -245,6 +250,7 @@ class SyncHTTP(_Core):
         idempotent: bool,
         context: CallContext | None,
         stream: bool = False,
+        wait_out: bool = True,
         files: Any = None,
         data: Any = None,
     ) -> httpx.Response:
@@ -252,6 +258,7 @@ class SyncHTTP(_Core):
         url = self.base_url + path
         attempt = 0
         reauthed = False
+        budget = RetryBudget(self.max_retry_wait) if wait_out else None
         while True:
             token = None
             if not (context and context.authenticating):
@@ -290,9 +297,20 @@ class SyncHTTP(_Core):
                 logger.debug("401 from %s: renewing the token and sending once more", path)
                 reauthed = True
                 continue
+            error = self._error(response, context)
+            if refusal_wait(error) is not None:
+                # Refused, so nothing was done: even a send may go again, after the wait.
+                if budget is None:
+                    raise error  # the caller waits (an answer stream shows the wait)
+                wait = budget.grant(error)
+                if wait is None:
+                    raise budget.exhausted(error)
+                logger.debug("%s from %s: refused, sending again in %.1f s", response.status_code, path, wait)
+                self.sleep(wait)
+                continue
             wait = self._retry_wait(attempt, response, None, idempotent)
             if wait is None:
-                raise self._error(response, context)
+                raise error
             logger.debug("%s from %s: retrying in %.1f s", response.status_code, path, wait)
             self.sleep(wait)
             attempt += 1
@@ -321,6 +339,7 @@ class SyncHTTP(_Core):
         params: Any = None,
         idempotent: bool = True,
         context: CallContext | None = None,
+        wait_out: bool = True,
         files: Any = None,
         data: Any = None,
     ) -> Any:
@@ -333,6 +352,7 @@ class SyncHTTP(_Core):
             headers={},
             idempotent=idempotent,
             context=context,
+            wait_out=wait_out,
             files=files,
             data=data,
         )
@@ -341,7 +361,10 @@ class SyncHTTP(_Core):
     def open_stream(
         self, method: str, path: str, *, json: Any, context: CallContext | None = None
     ) -> httpx.Response:
-        """Send a streaming request (never replayed once it may have arrived); returns the open response."""
+        """Send a streaming request (never replayed once it may have arrived); returns the open response.
+
+        A refusal is raised at once: the answer stream waits it out, showing that it waits.
+        """
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
         response = self._send(
             method,
@@ -352,6 +375,7 @@ class SyncHTTP(_Core):
             idempotent=False,
             context=context,
             stream=True,
+            wait_out=False,
         )
         if not _is_event_stream(response):
             response.read()
@@ -389,12 +413,14 @@ class AsyncHTTP(_Core):
         idempotent: bool,
         context: CallContext | None,
         stream: bool = False,
+        wait_out: bool = True,
         files: Any = None,
         data: Any = None,
     ) -> httpx.Response:
         url = self.base_url + path
         attempt = 0
         reauthed = False
+        budget = RetryBudget(self.max_retry_wait) if wait_out else None
         while True:
             token = None
             if not (context and context.authenticating):
@@ -433,9 +459,20 @@ class AsyncHTTP(_Core):
                 logger.debug("401 from %s: renewing the token and sending once more", path)
                 reauthed = True
                 continue
+            error = self._error(response, context)
+            if refusal_wait(error) is not None:
+                # Refused, so nothing was done: even a send may go again, after the wait.
+                if budget is None:
+                    raise error  # the caller waits (an answer stream shows the wait)
+                wait = budget.grant(error)
+                if wait is None:
+                    raise budget.exhausted(error)
+                logger.debug("%s from %s: refused, sending again in %.1f s", response.status_code, path, wait)
+                await self.sleep(wait)
+                continue
             wait = self._retry_wait(attempt, response, None, idempotent)
             if wait is None:
-                raise self._error(response, context)
+                raise error
             logger.debug("%s from %s: retrying in %.1f s", response.status_code, path, wait)
             await self.sleep(wait)
             attempt += 1
@@ -464,6 +501,7 @@ class AsyncHTTP(_Core):
         params: Any = None,
         idempotent: bool = True,
         context: CallContext | None = None,
+        wait_out: bool = True,
         files: Any = None,
         data: Any = None,
     ) -> Any:
@@ -475,6 +513,7 @@ class AsyncHTTP(_Core):
             headers={},
             idempotent=idempotent,
             context=context,
+            wait_out=wait_out,
             files=files,
             data=data,
         )
@@ -493,6 +532,7 @@ class AsyncHTTP(_Core):
             idempotent=False,
             context=context,
             stream=True,
+            wait_out=False,
         )
         if not _is_event_stream(response):
             await response.aread()

@@ -36,6 +36,7 @@ from ._error_text import LOST, SILENT
 from ._wsproto import MAX_FRAME_BYTES
 from .errors import ConnectionLostError, EventTooLargeError, MalformedEventError
 from .events import Event, TextDelta, parse_event
+from .scrub import scrub_event
 
 __all__ = ["MAX_EVENT_BYTES", "AsyncSSEEvents", "SSEEvents", "lost_connection", "to_event"]
 
@@ -130,13 +131,14 @@ def _shut(response: httpx.Response) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def _typed(name: str, data: str, position: int) -> Event | None:
+def _typed(name: str, data: str, position: int, secrets: tuple[str, ...]) -> Event | None:
     if name == "heartbeat" or (not data and name == "message"):
         return None  # keepalives, and blocks with only id:/retry: fields (not dispatched by the spec)
     try:
-        return to_event(name, data)
+        event = to_event(name, data)
     except MalformedEventError as exc:
         raise exc.at(position, None) from None
+    return scrub_event(event, secrets) if name == "error" else event
 
 
 class SSEEvents:
@@ -146,10 +148,16 @@ class SSEEvents:
     ``close()`` is safe from any thread, also while another thread is reading.
     """
 
-    __slots__ = ("_closed", "_decoder", "_lock", "_reading", "_response", "_text", "position")
+    __slots__ = ("_closed", "_decoder", "_lock", "_reading", "_response", "_secrets", "_text", "position")
 
-    def __init__(self, response: httpx.Response, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+    def __init__(
+        self,
+        response: httpx.Response,
+        max_event_bytes: int = MAX_EVENT_BYTES,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
         self._response = response
+        self._secrets = secrets  # masked in error events (a server echoing the token)
         self._text: Iterator[str] = response.iter_text()
         self._decoder = _Decoder(max_event_bytes)
         self._closed = False
@@ -171,7 +179,7 @@ class SSEEvents:
                 if sse is None:
                     raise StopIteration
                 self.position += 1
-                event = _typed(sse.event, sse.data, self.position)
+                event = _typed(sse.event, sse.data, self.position, self._secrets)
                 if event is not None:
                     return event
         except EventTooLargeError:
@@ -236,10 +244,16 @@ class SSEEvents:
 class AsyncSSEEvents:
     """Typed events read from a streaming ``httpx.Response`` (async twin of :class:`SSEEvents`)."""
 
-    __slots__ = ("_closed", "_decoder", "_response", "_text", "position")
+    __slots__ = ("_closed", "_decoder", "_response", "_secrets", "_text", "position")
 
-    def __init__(self, response: httpx.Response, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+    def __init__(
+        self,
+        response: httpx.Response,
+        max_event_bytes: int = MAX_EVENT_BYTES,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
         self._response = response
+        self._secrets = secrets
         self._text: AsyncIterator[str] = response.aiter_text()
         self._decoder = _Decoder(max_event_bytes)
         self._closed = False
@@ -258,7 +272,7 @@ class AsyncSSEEvents:
             if sse is None:
                 raise StopAsyncIteration
             self.position += 1
-            event = _typed(sse.event, sse.data, self.position)
+            event = _typed(sse.event, sse.data, self.position, self._secrets)
             if event is not None:
                 return event
 

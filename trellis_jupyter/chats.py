@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ._error_text import CallContext
+from ._error_text import CallContext, chats_not_found
 from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
-from .errors import APIError, ConfigurationError
+from .errors import APIError, ConfigurationError, NotFoundError
 from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
 from .types import Upload
 from .uploads import turn_extras, upload_parts
@@ -98,6 +98,13 @@ def _feedback_body(feedback: str, note: str | None) -> dict[str, Any]:
     return body
 
 
+def _check_bulk(body: Any) -> None:
+    """A bulk delete's answer: the chats not found raise, once the others are deleted."""
+    missing = body.get("not_found") if isinstance(body, dict) else None
+    if missing:
+        raise NotFoundError(chats_not_found([str(i) for i in missing]), code="CHAT_NOT_FOUND", detail=body)
+
+
 def _create_missing(exc: APIError) -> bool:
     """True when ``POST /v1/chats/create`` does not exist here (an older API: use the implicit flow)."""
     if exc.status_code == 405:
@@ -115,11 +122,16 @@ class Chats:
 
     def create(self, title: str | None = None, integration_id: str | None = None) -> dict[str, Any]:
         """Create an empty chat (``POST /v1/chats/create``); returns it, ``id`` included."""
+        return self._create(title, integration_id, wait_out=True)
+
+    def _create(self, title: str | None, integration_id: str | None, *, wait_out: bool) -> dict[str, Any]:
         integration_id = integration_id or self._client.settings.integration_id
         body = {k: v for k, v in (("title", title), ("integration_id", integration_id)) if v is not None}
         context = CallContext(integration_id=integration_id)
         return dict(
-            self._http.request("POST", "/v1/chats/create", json=body, idempotent=False, context=context)
+            self._http.request(
+                "POST", "/v1/chats/create", json=body, idempotent=False, context=context, wait_out=wait_out
+            )
         )
 
     def list(self, page: int = 1) -> dict[str, Any]:
@@ -152,17 +164,16 @@ class Chats:
             )
         )
 
-    def delete(self, chat_id: str) -> dict[str, Any]:
-        """Delete a chat and all its messages (irreversible)."""
-        body = self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
-        return dict(body or {})
+    def delete(self, chat_id: str) -> None:
+        """Delete a chat and all its messages (irreversible); an unknown chat raises NotFoundError."""
+        self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
 
-    def delete_many(self, chat_ids: Sequence[str]) -> dict[str, Any]:
-        """Delete several chats: ``{"deleted", "not_found", "deleted_count"}``."""
+    def delete_many(self, chat_ids: Sequence[str]) -> None:
+        """Delete several chats; when some were not found, the others are deleted and
+        :class:`~trellis_jupyter.errors.NotFoundError` names the missing ones."""
         ids = [str(i) for i in chat_ids]
-        if not ids:
-            return {"deleted": [], "not_found": [], "deleted_count": 0}
-        return dict(self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
+        if ids:
+            _check_bulk(self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
 
     def delete_message(self, chat_id: str, message_id: str) -> None:
         """Delete a message and every later message of its chat (irreversible)."""
@@ -211,16 +222,20 @@ class Chats:
             "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context=CallContext(upload_id=upload_id)
         )
 
-    def start(self, title: str | None = None, integration_id: str | None = None) -> str | None:
+    def start(
+        self, title: str | None = None, integration_id: str | None = None, *, wait: bool = True
+    ) -> str | None:
         """Start a chat for a first question: its id, or ``None`` when the send itself must create it.
 
         ``None`` comes from servers without ``POST /v1/chats/create`` (an older API generation): there
         a question sent without ``chat_id`` creates the chat. The probe happens once per client.
+        ``wait=False`` raises a refusal (429) at once: an answer stream waits it out itself, showing
+        that it waits.
         """
         if self._implicit_chats:
             return None
         try:
-            return str(self.create(title=title, integration_id=integration_id)["id"])
+            return str(self._create(title, integration_id, wait_out=wait)["id"])
         except APIError as exc:
             if not _create_missing(exc):
                 raise
@@ -246,13 +261,14 @@ class Chats:
         _send_body(message, chat_id, integration_id, model, title)  # fail early, before any request
 
         def opener(answer: Answer) -> SSEEvents:
-            cid = chat_id
+            cid = chat_id or answer.chat_id  # a chat created by an earlier, refused, try is reused
             if cid is None:
-                cid = self.start(title, integration_id)
+                cid = self.start(title, integration_id, wait=False)
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
             context = CallContext(chat_id=cid, integration_id=integration_id)
-            return SSEEvents(self._http.open_stream("POST", "/v1/chats", json=body, context=context))
+            response = self._http.open_stream("POST", "/v1/chats", json=body, context=context)
+            return SSEEvents(response, secrets=self._http.secrets())
 
         return opener
 
@@ -272,7 +288,8 @@ class Chats:
         def opener(answer: Answer) -> SSEEvents:
             answer.chat_id = chat_id
             context = CallContext(chat_id=chat_id, message_id=message_id)
-            return SSEEvents(self._http.open_stream("PATCH", path, json=body, context=context))
+            response = self._http.open_stream("PATCH", path, json=body, context=context)
+            return SSEEvents(response, secrets=self._http.secrets())
 
         return opener
 
@@ -306,7 +323,13 @@ class Chats:
             saved_query_id=saved_query_id,
             parameters=parameters,
         )
-        return AnswerStream(opener, question=message, on_open=on_open, on_end=on_end)
+        return AnswerStream(
+            opener,
+            question=message,
+            on_open=on_open,
+            on_end=on_end,
+            max_retry_wait=self._client.settings.max_retry_wait,
+        )
 
     def edit(
         self,
@@ -321,7 +344,13 @@ class Chats:
     ) -> AnswerStream:
         """Replace a user message and stream the new answer; later messages are deleted first."""
         opener = self.edit_opener(chat_id, message_id, content, integration_id, model)
-        return AnswerStream(opener, question=content, on_open=on_open, on_end=on_end)
+        return AnswerStream(
+            opener,
+            question=content,
+            on_open=on_open,
+            on_end=on_end,
+            max_retry_wait=self._client.settings.max_retry_wait,
+        )
 
 
 class AsyncChats:
@@ -333,6 +362,11 @@ class AsyncChats:
         self._implicit_chats = False
 
     async def create(self, title: str | None = None, integration_id: str | None = None) -> dict[str, Any]:
+        return await self._create(title, integration_id, wait_out=True)
+
+    async def _create(
+        self, title: str | None, integration_id: str | None, *, wait_out: bool
+    ) -> dict[str, Any]:
         integration_id = integration_id or self._client.settings.integration_id
         body = {k: v for k, v in (("title", title), ("integration_id", integration_id)) if v is not None}
         return dict(
@@ -342,6 +376,7 @@ class AsyncChats:
                 json=body,
                 idempotent=False,
                 context=CallContext(integration_id=integration_id),
+                wait_out=wait_out,
             )
         )
 
@@ -373,17 +408,13 @@ class AsyncChats:
             )
         )
 
-    async def delete(self, chat_id: str) -> dict[str, Any]:
-        body = await self._http.request(
-            "DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id)
-        )
-        return dict(body or {})
+    async def delete(self, chat_id: str) -> None:
+        await self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
 
-    async def delete_many(self, chat_ids: Sequence[str]) -> dict[str, Any]:
+    async def delete_many(self, chat_ids: Sequence[str]) -> None:
         ids = [str(i) for i in chat_ids]
-        if not ids:
-            return {"deleted": [], "not_found": [], "deleted_count": 0}
-        return dict(await self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
+        if ids:
+            _check_bulk(await self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
 
     async def delete_message(self, chat_id: str, message_id: str) -> None:
         await self._http.request(
@@ -427,12 +458,14 @@ class AsyncChats:
             "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context=CallContext(upload_id=upload_id)
         )
 
-    async def start(self, title: str | None = None, integration_id: str | None = None) -> str | None:
+    async def start(
+        self, title: str | None = None, integration_id: str | None = None, *, wait: bool = True
+    ) -> str | None:
         """The async twin of :meth:`Chats.start`."""
         if self._implicit_chats:
             return None
         try:
-            return str((await self.create(title=title, integration_id=integration_id))["id"])
+            return str((await self._create(title, integration_id, wait_out=wait))["id"])
         except APIError as exc:
             if not _create_missing(exc):
                 raise
@@ -457,15 +490,14 @@ class AsyncChats:
         _send_body(message, chat_id, integration_id, model, title)
 
         async def opener(answer: Answer) -> AsyncSSEEvents:
-            cid = chat_id
+            cid = chat_id or answer.chat_id  # a chat created by an earlier, refused, try is reused
             if cid is None:
-                cid = await self.start(title, integration_id)
+                cid = await self.start(title, integration_id, wait=False)
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
             context = CallContext(chat_id=cid, integration_id=integration_id)
-            return AsyncSSEEvents(
-                await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
-            )
+            response = await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
+            return AsyncSSEEvents(response, secrets=self._http.secrets())
 
         return opener
 
@@ -484,7 +516,8 @@ class AsyncChats:
         async def opener(answer: Answer) -> AsyncSSEEvents:
             answer.chat_id = chat_id
             context = CallContext(chat_id=chat_id, message_id=message_id)
-            return AsyncSSEEvents(await self._http.open_stream("PATCH", path, json=body, context=context))
+            response = await self._http.open_stream("PATCH", path, json=body, context=context)
+            return AsyncSSEEvents(response, secrets=self._http.secrets())
 
         return opener
 
@@ -513,7 +546,13 @@ class AsyncChats:
             saved_query_id=saved_query_id,
             parameters=parameters,
         )
-        return AsyncAnswerStream(opener, question=message, on_open=on_open, on_end=on_end)
+        return AsyncAnswerStream(
+            opener,
+            question=message,
+            on_open=on_open,
+            on_end=on_end,
+            max_retry_wait=self._client.settings.max_retry_wait,
+        )
 
     def edit(
         self,
@@ -527,4 +566,10 @@ class AsyncChats:
         on_end: Hook | None = None,
     ) -> AsyncAnswerStream:
         opener = self.edit_opener(chat_id, message_id, content, integration_id, model)
-        return AsyncAnswerStream(opener, question=content, on_open=on_open, on_end=on_end)
+        return AsyncAnswerStream(
+            opener,
+            question=content,
+            on_open=on_open,
+            on_end=on_end,
+            max_retry_wait=self._client.settings.max_retry_wait,
+        )

@@ -218,7 +218,13 @@ class Conversation(_Common):
             saved_query_id=saved_query_id,
             parameters=parameters,
         )
-        return AnswerStream(opener, question=question, on_open=state.record, on_end=state.settle)
+        return AnswerStream(
+            opener,
+            question=question,
+            on_open=state.record,
+            on_end=state.settle,
+            max_retry_wait=self.client.settings.max_retry_wait,
+        )
 
     def upload(self, files: Any) -> list[Upload]:
         """Upload files to this chat (starting it now if it has not started)."""
@@ -264,6 +270,7 @@ class Conversation(_Common):
             question=content,
             on_open=lambda a: state.record(a, replaces=target[0]),
             on_end=state.settle,
+            max_retry_wait=self.client.settings.max_retry_wait,
         )
 
     def edit(self, content: str, message_id: str | None = None, **options: Any) -> Answer:
@@ -366,7 +373,13 @@ class AsyncConversation(_Common):
             saved_query_id=saved_query_id,
             parameters=parameters,
         )
-        return AsyncAnswerStream(opener, question=question, on_open=state.record, on_end=state.settle)
+        return AsyncAnswerStream(
+            opener,
+            question=question,
+            on_open=state.record,
+            on_end=state.settle,
+            max_retry_wait=self.client.settings.max_retry_wait,
+        )
 
     async def ask(self, question: str, *, files: Any = None, **options: Any) -> Answer:
         """Ask and wait for the whole answer; ``files`` are uploaded to this chat and attached first."""
@@ -413,6 +426,7 @@ class AsyncConversation(_Common):
             question=content,
             on_open=lambda a: state.record(a, replaces=target[0]),
             on_end=state.settle,
+            max_retry_wait=self.client.settings.max_retry_wait,
         )
 
     async def edit(self, content: str, message_id: str | None = None, **options: Any) -> Answer:

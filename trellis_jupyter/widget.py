@@ -641,17 +641,7 @@ def _async_twin(client: object) -> AsyncTrellis:
         raise TypeError(
             f"ChatWidget(client=...) takes a Trellis or AsyncTrellis client, not {type(client).__name__}."
         )
-    s = client.settings
-    return AsyncTrellis(
-        base_url=s.base_url,
-        api_key=s.api_key,
-        email=s.email,
-        token=s.token,
-        integration_id=s.integration_id,
-        model=s.model,
-        timeout=s.timeout,
-        max_retries=s.max_retries,
-    )
+    return AsyncTrellis.from_settings(client.settings)
 
 
 _warming: list[threading.Thread] = []

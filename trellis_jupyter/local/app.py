@@ -191,10 +191,21 @@ async def list_chats(request: Request) -> Response:
     )
 
 
+def _check_send_rate(ctx: ServerContext, principal: Principal) -> None:
+    """A send or an edit over the token's send limits: 429 with Retry-After, nothing done."""
+    wait = ctx.token_send_limiter.hit(principal.jti)
+    if wait is not None:
+        raise ApiError(
+            429, f"Too many messages: wait {wait:.0f} s and try again.", "RATE_LIMIT", retry_after=wait
+        )
+
+
 async def send(request: Request) -> Response:
     principal = _principal(request)
     ctx = _ctx(request)
-    spec = prepare_turn(ctx, principal, await _body(request))
+    body = await _body(request)
+    _check_send_rate(ctx, principal)
+    spec = prepare_turn(ctx, principal, body)
     await ctx.claim_chat_soon(spec.chat_id)  # 409 TURN_IN_PROGRESS while another turn runs in it
     return EventStreamResponse(ctx, spec)
 
@@ -261,6 +272,7 @@ async def edit_message(request: Request) -> Response:
     ctx = _ctx(request)
     body = await _body(request)
     edit = (request.path_params["chat_id"], request.path_params["message_id"])
+    _check_send_rate(ctx, principal)
     spec = prepare_turn(ctx, principal, body, edit=edit)
     await ctx.claim_chat_soon(spec.chat_id)
     return EventStreamResponse(ctx, spec)

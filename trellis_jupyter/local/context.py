@@ -206,7 +206,8 @@ class ServerContext:
     def open_socket(self, jti: str) -> bool:
         """Count one more socket for a token; False (nothing counted) when at the cap."""
         with self._sockets_lock:
-            if self._sockets.get(jti, 0) >= self.settings.ws_connection_cap:
+            cap = self.settings.ws_connection_cap
+            if cap and self._sockets.get(jti, 0) >= cap:
                 return False
             self._sockets[jti] = self._sockets.get(jti, 0) + 1
             return True
