@@ -294,8 +294,8 @@ def test_secrets_echoed_in_a_websocket_error_frame_are_scrubbed(server: Any, pro
     with Trellis(base_url=proxy.base_url, api_key=server.api_key, email=server.email) as client:
         token = client.auth.token()
         signature = token.rsplit(".", 1)[1]
-        echo = error_payload("RATE_LIMIT", error=f"slow down {token}", debug_id=f"dbg {signature}")
-        proxy.add("WS", r"/v1/chats/ws", WSClose(4429, client_marker=b'"send_message"', error=echo))
+        echo = error_payload("QUERY_FAILED", error=f"slow down {token}", debug_id=f"dbg {signature}")
+        proxy.add("WS", r"/v1/chats/ws", WSClose(1011, client_marker=b'"send_message"', error=echo))
         with client.websocket() as socket_, pytest.raises(TrellisError) as caught:
             socket_.ask("echo my token", chat_id=client.chats.create()["id"])
     error = caught.value

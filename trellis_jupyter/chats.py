@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from ._error_text import CallContext
+from ._error_text import CallContext, chats_not_found
 from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
-from .errors import APIError, ConfigurationError
+from .errors import APIError, ConfigurationError, NotFoundError
 from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
 from .types import Chat, ChatPage, ChatSummary, Upload
 from .uploads import turn_extras, upload_parts
@@ -90,6 +90,13 @@ def _feedback_body(feedback: str, note: str | None) -> dict[str, Any]:
     return body
 
 
+def _check_bulk(body: Any) -> None:
+    """A bulk delete's answer: the chats not found raise, once the others are deleted."""
+    missing = body.get("not_found") if isinstance(body, dict) else None
+    if missing:
+        raise NotFoundError(chats_not_found([str(i) for i in missing]), code="CHAT_NOT_FOUND", detail=body)
+
+
 def _create_missing(exc: APIError) -> bool:
     """True when ``POST /v1/chats/create`` does not exist here (an older API: use the implicit flow)."""
     if exc.status_code == 405:
@@ -160,17 +167,16 @@ class Chats:
             )
         )
 
-    def delete(self, chat_id: str) -> dict[str, Any]:
-        """Delete a chat and all its messages (irreversible)."""
-        body = self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
-        return dict(body or {})
+    def delete(self, chat_id: str) -> None:
+        """Delete a chat and all its messages (irreversible); an unknown chat raises NotFoundError."""
+        self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
 
-    def delete_many(self, chat_ids: Sequence[str]) -> dict[str, Any]:
-        """Delete several chats: ``{"deleted", "not_found", "deleted_count"}``."""
+    def delete_many(self, chat_ids: Sequence[str]) -> None:
+        """Delete several chats; when some were not found, the others are deleted and
+        :class:`~trellis_jupyter.errors.NotFoundError` names the missing ones."""
         ids = [str(i) for i in chat_ids]
-        if not ids:
-            return {"deleted": [], "not_found": [], "deleted_count": 0}
-        return dict(self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
+        if ids:
+            _check_bulk(self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
 
     def delete_message(self, chat_id: str, message_id: str) -> None:
         """Delete a message and every later message of its chat (irreversible)."""
@@ -411,17 +417,13 @@ class AsyncChats:
             )
         )
 
-    async def delete(self, chat_id: str) -> dict[str, Any]:
-        body = await self._http.request(
-            "DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id)
-        )
-        return dict(body or {})
+    async def delete(self, chat_id: str) -> None:
+        await self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
 
-    async def delete_many(self, chat_ids: Sequence[str]) -> dict[str, Any]:
+    async def delete_many(self, chat_ids: Sequence[str]) -> None:
         ids = [str(i) for i in chat_ids]
-        if not ids:
-            return {"deleted": [], "not_found": [], "deleted_count": 0}
-        return dict(await self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
+        if ids:
+            _check_bulk(await self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
 
     async def delete_message(self, chat_id: str, message_id: str) -> None:
         await self._http.request(

@@ -328,8 +328,9 @@ def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
     own_rows = f"{plan.table}.{LABEL}" in plan.groups
     if parsed.agg in ("sum", "avg", "min", "max") and plan.agg != parsed.agg and not own_rows:
         missing.append(f"the {_agg_word(parsed.agg)}")
+    kept = {(g.op, repr(g.values)) for g in (*plan.filters, *plan.parent_filters)}
     for f in parsed.filters:
-        if not any(g.op == f.op and g.values == f.values for g in plan.filters):
+        if (f.op, repr(f.values)) not in kept:
             missing.append(f"the condition {_filter_words(f)}")
     if parsed.range is not None and not (plan.start or plan.end):
         missing.append(f"the dates {parsed.range.label}")

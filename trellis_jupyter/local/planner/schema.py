@@ -166,6 +166,14 @@ class Schema:
         """The shortest chain of foreign-key joins from ``start`` to ``goal`` (None if unconnected)."""
         if start == goal:
             return []
+        paths: dict[tuple[str, str], list[Join] | None] = self.derived("join_paths", dict)
+        key = (start, goal)
+        if key not in paths:
+            paths[key] = self._search(start, goal)
+        found = paths[key]
+        return list(found) if found is not None else None
+
+    def _search(self, start: str, goal: str) -> list[Join] | None:
         previous: dict[str, Join | None] = {start: None}
         queue = deque([start])
         while queue:
