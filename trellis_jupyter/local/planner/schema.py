@@ -303,7 +303,8 @@ def _table(con: sqlite3.Connection, name: str) -> TableInfo:
         rare: tuple[str, ...] = ()
         if kind == "text" and not is_pk:
             values, rare = _distinct(con, name, col_name)
-        flag = _flag(con, name, col_name) if not is_pk and not ref and kind in ("text", "number") else None
+        looks_yes_no = bool(sample) and {str(v).strip().lower() for v in sample} <= {*_TRUE, *_FALSE}
+        flag = _flag(con, name, col_name) if looks_yes_no and not is_pk and not ref else None
         if flag is not None:
             values = ()
         columns.append(Column(name, col_name, decl, kind, is_pk, ref, values, rare, flag))
