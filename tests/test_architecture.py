@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "types": 0,
     "sanitize": 0,
     "scrub": 0,
+    "_imports": 0,
     # 1 - the local server (trellis_jupyter.local.*), checked by its own rule below
     # 2 - answers and their presentation, still without I/O
     "answer": 2,

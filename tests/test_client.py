@@ -90,11 +90,30 @@ async def _pages_and_bulk_delete(client: Any) -> None:
     first = await maybe(client.chats.list(page=1))
     assert first["has_more"]
     assert len(first["chats"]) == first["page_size"]
-    result = await maybe(client.chats.delete_many([*made, "chat_does_not_exist"]))
-    assert sorted(result["deleted"]) == sorted(made)
-    assert result["not_found"] == ["chat_does_not_exist"]
-    assert result["deleted_count"] == len(made)
-    assert await maybe(client.chats.delete_many([])) == {"deleted": [], "not_found": [], "deleted_count": 0}
+    assert await maybe(client.chats.delete_many(made[:2])) is None
+    with pytest.raises(NotFoundError) as caught:
+        await maybe(client.chats.delete_many([*made[2:], "chat_does_not_exist"]))
+    assert str(caught.value) == (
+        "Chat chat_does_not_exist was not found (the others were deleted): "
+        "they may have been deleted already."
+    )
+    left = {c["id"] for c in await collect(client.chats.iter_all())}
+    assert not left & set(made)  # the others were deleted
+    assert await maybe(client.chats.delete_many([])) is None
+
+
+async def test_every_delete_returns_none(client: Any) -> None:
+    """One rule for the whole API: a delete returns None, and raises when there was nothing to delete."""
+    answer = (await consume(client.chats.stream("SELECT 1 AS one")))[1]
+    chat_id = answer.chat_id
+    assert await maybe(client.chats.delete_message(chat_id, answer.user_message_id)) is None
+    assert await maybe(client.chats.delete(chat_id)) is None
+    with pytest.raises(NotFoundError):
+        await maybe(client.chats.delete(chat_id))
+    conversation = client.conversation()
+    await maybe(conversation.ask("SELECT 2 AS two"))
+    assert await maybe(conversation.delete()) is None
+    assert await maybe(client.chats.delete_many([])) is None
 
 
 async def test_stream_a_new_chat_event_by_event(client: Any, local_server: Any) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "CallContext",
     "answer_failed",
     "busy",
+    "chats_not_found",
     "connect_failed",
     "connection_failed",
     "rate_limited",
@@ -62,6 +63,15 @@ def rate_limited(wait: float | None) -> str:
     if wait is None:
         return "Rate limited by Trellis: wait a minute and ask again."
     return f"Rate limited: wait {_seconds(wait)} s and ask again."
+
+
+def chats_not_found(ids: list[str]) -> str:
+    """A bulk delete that found some chats, not these."""
+    names = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    return (
+        f"Chat{'s' if len(ids) > 1 else ''} {names} {'were' if len(ids) > 1 else 'was'} not found "
+        "(the others were deleted): they may have been deleted already."
+    )
 
 
 def busy(status: int, text: str | None, wait: float) -> str:

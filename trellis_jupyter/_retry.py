@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+from .config import DEFAULT_MAX_RETRY_WAIT
 from .errors import APIError, TrellisError
 
 __all__ = [
@@ -20,7 +21,6 @@ __all__ = [
     "waiting_status",
 ]
 
-DEFAULT_MAX_RETRY_WAIT = 60.0
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
 

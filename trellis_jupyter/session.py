@@ -293,6 +293,12 @@ class Session:
         old, self.local_server = self.local_server, _server
         if old is not None and old is not _server:
             old.stop()
+        if self.settings.offline_charts:
+            # vl-convert's first image starts its JavaScript engine (a second or more): do it now,
+            # in the background, so the first chart answer does not wait for it.
+            from .charts import warm_up_in_background
+
+            warm_up_in_background()
 
     def connect_local(
         self,
