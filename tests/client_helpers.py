@@ -38,7 +38,8 @@ async def consume(stream: Any) -> tuple[list[Event], Answer]:
         return events, s.get_final_answer()
 
 
-def make_client(kind: str, server: Any, **kwargs: Any) -> Trellis | AsyncTrellis:
+def make_client(kind: str, server: Any, **kwargs: Any) -> Any:
+    """A ``Trellis`` (``kind="sync"``) or an ``AsyncTrellis``; typed ``Any`` as the tests drive both alike."""
     options = {"base_url": server.base_url, "api_key": server.api_key, "email": server.email}
     options.update(kwargs)
     return Trellis(**options) if kind == "sync" else AsyncTrellis(**options)

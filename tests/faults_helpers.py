@@ -14,7 +14,7 @@ import email.utils
 import functools
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -184,7 +184,7 @@ def scenarios() -> list[Scenario]:
         ),
         Scenario(
             "rest-429-seconds",
-            "429 on a send gives the wait from Retry-After (seconds) and is not replayed",
+            "429 on a send, waiting off (max_retry_wait=0): the wait from Retry-After, not replayed",
             _rule(
                 "POST",
                 SEND,
@@ -193,6 +193,7 @@ def scenarios() -> list[Scenario]:
             RateLimitError,
             r"Rate limited: wait 7 s",
             stored=0,
+            client={"max_retry_wait": 0},
         ),
         Scenario(
             "rest-429-date",
@@ -202,8 +203,9 @@ def scenarios() -> list[Scenario]:
                 and None
             ),
             RateLimitError,
-            r"Rate limited: wait (29|30|31) s",
+            r"Rate limited: wait (29|30|31) s and ask again \(more than max_retry_wait, 20 s\)",
             stored=0,
+            client={"max_retry_wait": 20},
         ),
         Scenario(
             "rest-401-once",
@@ -220,9 +222,14 @@ def scenarios() -> list[Scenario]:
         Scenario(
             "rest-503-after-receipt",
             "a 503 after the server took the question is reported, and the send is not replayed",
-            _rule("POST", SEND, Reply(503, {"detail": "Unavailable"}, {"Retry-After": "1"}, forward=True)),
+            _rule("POST", SEND, Reply(503, {"detail": "Unavailable"}, forward=True)),
             ServerError,
             r"server error \(503: Unavailable\)",
+        ),
+        Scenario(
+            "rest-503-retry-after",
+            "a 503 with Retry-After refuses the send (nothing done): it goes again after the wait, once",
+            _rule("POST", SEND, Reply(503, {"detail": "Busy"}, {"Retry-After": "1"})),
         ),
         Scenario(
             "ws-1006",
@@ -311,7 +318,7 @@ SOME = [
 ]
 
 
-def user_questions(chat: dict[str, Any]) -> list[str]:
+def user_questions(chat: Mapping[str, Any]) -> list[str]:
     return [m["content"] for m in chat.get("messages", []) if m.get("role") == "user"]
 
 

@@ -156,7 +156,10 @@ def judge(path: str, question: Question, today: dt.date) -> Verdict:
         return Verdict(question, "declined", answer.text, "")
     table = tables[0]
     headers, rows = _all_rows(path, table)
-    right = same_result(rows, len(headers), gold_rows(path, question.sql), question.ordered)
+    right = any(
+        same_result(rows, len(headers), gold_rows(path, sql), question.ordered)
+        for sql in (question.sql, *question.also)
+    )
     last = question.turns[-1].lower()
     if right and (question.category == "chart" or "chart" in last or "plot" in last):
         right = any(isinstance(v, Chart) for v in answer.visualizations)

@@ -29,15 +29,24 @@ class Question:
     turns: tuple[str, ...]  # the question, or a follow-up sequence judged on its last turn
     sql: str
     ordered: bool = False
+    # Another reading the wording allows as fairly ("payments taken by Mike versus Jon": their
+    # number or their amount); an answer matching either is right.
+    also: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
         return " / ".join(self.turns)
 
 
-def q(category: str, question: str | tuple[str, ...], sql: str, ordered: bool = False) -> Question:
+def q(
+    category: str,
+    question: str | tuple[str, ...],
+    sql: str,
+    ordered: bool = False,
+    also: tuple[str, ...] = (),
+) -> Question:
     turns = (question,) if isinstance(question, str) else question
-    return Question(category, turns, " ".join(sql.split()), ordered)
+    return Question(category, turns, " ".join(sql.split()), ordered, tuple(" ".join(a.split()) for a in also))
 
 
 NORTHWIND: tuple[Question, ...] = (
@@ -617,6 +626,9 @@ SAKILA: tuple[Question, ...] = (
         "comparison",
         "Payments taken by Mike versus Jon",
         f"SELECT {STAFF}, SUM(p.amount) FROM payment p JOIN staff s ON p.staff_id = s.staff_id GROUP BY s.staff_id",
+        also=(
+            f"SELECT {STAFF}, COUNT(*) FROM payment p JOIN staff s ON p.staff_id = s.staff_id GROUP BY s.staff_id",
+        ),
     ),
     # negation
     q("negation", "How many films are not rated R?", "SELECT COUNT(*) FROM film WHERE rating <> 'R'"),

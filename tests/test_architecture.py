@@ -29,9 +29,12 @@ LAYERS: dict[str, int] = {
     "types": 0,
     "sanitize": 0,
     "scrub": 0,
+    "_imports": 0,
     # 1 - the local server (trellis_jupyter.local.*), checked by its own rule below
     # 2 - answers and their presentation, still without I/O
     "answer": 2,
+    "_error_text": 2,
+    "_retry": 2,
     "render": 2,
     "convert": 2,
     "charts": 2,
@@ -42,7 +45,6 @@ LAYERS: dict[str, int] = {
     "uploads": 2,
     # 3 - the wire: HTTP with retries, SSE decoding, the stream objects, the WebSocket protocol
     "_http": 3,
-    "_retry": 3,
     "_sse": 3,
     "stream": 3,
     "_wsproto": 3,

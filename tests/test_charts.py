@@ -168,7 +168,7 @@ def test_decimation_keeps_peaks_of_every_series() -> None:
     values = [{"label": str(i), "value": 1000 if i == 12_345 else 1, "series": "a"} for i in range(30_000)]
     values += [{"label": str(i), "value": -5 if i == 777 else 0, "series": "b"} for i in range(30_000)]
     spec = chart_mimebundle(Chart(id="p", chart_type="line", values=values))[VEGALITE_V5_MIMETYPE]
-    rows = spec["datasets"][spec["data"]["name"]]
+    rows = spec["data"]["values"]  # a payload's spec has its points inline
     assert len(rows) <= charts.MAX_LINE_POINTS
     assert {"label": "12345", "value": 1000.0, "series": "a", "order": 12_345} in rows
     assert any(r["series"] == "b" and r["value"] == -5 for r in rows)
@@ -178,7 +178,7 @@ def test_decimation_keeps_peaks_of_every_series() -> None:
 def test_pie_beyond_the_slice_limit_sums_the_rest_into_other() -> None:
     values = [{"text": f"t{i}", "value": 1} for i in range(100)]
     spec = chart_mimebundle(Chart(id="p", chart_type="pie", values=values))[VEGALITE_V5_MIMETYPE]
-    rows = spec["datasets"][spec["data"]["name"]]
+    rows = spec["data"]["values"]  # a payload's spec has its points inline
     assert len(rows) == charts.MAX_SLICES
     assert rows[-1]["text"].startswith("Other")
     assert sum(r["value"] for r in rows) == 100
@@ -230,3 +230,89 @@ def test_trellis_charts_render_offline_without_the_renderer() -> None:
     disable_offline_charts()
     out = chart._repr_mimebundle_()  # switched off: Altair's own default (HTML)
     assert VEGALITE_V5_MIMETYPE not in out
+
+
+# --- the display path without Altair ----------------------------------------------------------
+
+
+def test_a_chart_bundle_imports_neither_altair_nor_pandas() -> None:
+    """The magic's and the widget's chart display builds the spec as plain data: a fresh process
+    draws every chart type without importing Altair, jsonschema or pandas (seconds, and a heavy
+    import Ctrl-C could cut in half)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from trellis_jupyter.charts import chart_mimebundle\n"
+        "from trellis_jupyter.widget_wire import browser_payload\n"
+        "from trellis_jupyter.events import CHART_TYPES, Chart\n"
+        "for kind in sorted(CHART_TYPES):\n"
+        "    key = 'text' if kind in ('pie', 'donut') else 'label'\n"
+        "    c = Chart(id='c', chart_type=kind, values=[{key: 'a', 'value': 1, 'series': 's'}])\n"
+        "    assert 'image/svg+xml' in chart_mimebundle(c)\n"
+        "    assert browser_payload(c)['spec']['mark']\n"
+        "print(sorted(m for m in ('altair', 'jsonschema', 'pandas') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("kind", sorted(CHART_TYPES))
+def test_the_plain_spec_and_the_altair_chart_agree(kind: str) -> None:
+    """``answer.chart`` (Altair) is built from the same spec the magic shows, and stays valid for
+    Altair's own (v6) schema."""
+    from trellis_jupyter.chart_spec import chart_spec
+
+    chart = payload(kind, series=kind in ("stacked_bar", "line", "area"))
+    plain = chart_spec(chart)
+    assert_valid_v5(plain)
+    altair_spec = chart.to_altair().to_dict(validate=True)
+    assert altair_spec["mark"] == plain["mark"]
+    assert altair_spec["encoding"] == plain["encoding"]
+    assert altair_spec["datasets"][altair_spec["data"]["name"]] == plain["data"]["values"]
+
+
+def test_bars_use_the_width_and_keep_short_labels_horizontal() -> None:
+    from trellis_jupyter.chart_spec import WIDTH, chart_spec
+
+    four = Chart(
+        id="c",
+        chart_type="bar",
+        values=[{"label": r, "value": 1} for r in ("East", "North", "South", "West")],
+    )
+    spec = chart_spec(four)
+    assert spec["width"] == WIDTH
+    assert spec["encoding"]["x"]["axis"]["labelAngle"] == 0
+    long_labels = [{"label": f"a rather long category name {i}", "value": i} for i in range(12)]
+    spec = chart_spec(Chart(id="c", chart_type="bar", values=long_labels))
+    assert spec["encoding"]["x"]["axis"]["labelAngle"] == -40  # slanted, never vertical
+    many = [{"label": str(i), "value": i} for i in range(150)]
+    assert chart_spec(Chart(id="c", chart_type="bar", values=many))["width"] == {"step": 18}
+
+
+def test_a_multi_series_legend_is_titled_by_its_column() -> None:
+    from trellis_jupyter.chart_spec import chart_spec
+
+    values = [
+        {"label": "2025-01", "value": 1, "series": "East"},
+        {"label": "2025-01", "value": 2, "series": "West"},
+    ]
+    named = Chart(id="c", chart_type="stacked_bar", values=values, extra={"series_label": "Region"})
+    assert chart_spec(named)["encoding"]["color"]["title"] == "Region"
+    unnamed = Chart(id="c", chart_type="stacked_bar", values=values)
+    assert chart_spec(unnamed)["encoding"]["color"]["title"] == "Series"
+
+
+def test_trellis_charts_sit_on_the_theme_and_their_image_is_white() -> None:
+    bundle = chart_mimebundle(payload("bar"))
+    assert bundle[VEGALITE_V5_MIMETYPE]["config"]["background"] == "transparent"
+    assert 'fill="white"' in bundle["image/svg+xml"] or "fill: white" in bundle["image/svg+xml"]
+    # answer.chart shown through the trellis renderer keeps the transparent background too
+    assert (
+        chart_mimebundle(payload("bar").to_altair())[VEGALITE_V5_MIMETYPE]["config"]["background"]
+        == "transparent"
+    )

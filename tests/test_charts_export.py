@@ -80,7 +80,7 @@ MAX_OUTPUT_BYTES = 700_000  # one chart output (spec + SVG): 20,000 points as JS
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory: pytest.TempPathFactory) -> nbformat.NotebookNode:
     cells = [nbformat.v4.new_code_cell(source, id=name) for name, source in CELLS.items()]
-    nb = nbformat.v4.new_notebook(cells=cells)
+    nb: nbformat.NotebookNode = nbformat.v4.new_notebook(cells=cells)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     cwd = tmp_path_factory.mktemp("export")
     NotebookClient(

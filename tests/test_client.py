@@ -90,11 +90,30 @@ async def _pages_and_bulk_delete(client: Any) -> None:
     first = await maybe(client.chats.list(page=1))
     assert first["has_more"]
     assert len(first["chats"]) == first["page_size"]
-    result = await maybe(client.chats.delete_many([*made, "chat_does_not_exist"]))
-    assert sorted(result["deleted"]) == sorted(made)
-    assert result["not_found"] == ["chat_does_not_exist"]
-    assert result["deleted_count"] == len(made)
-    assert await maybe(client.chats.delete_many([])) == {"deleted": [], "not_found": [], "deleted_count": 0}
+    assert await maybe(client.chats.delete_many(made[:2])) is None
+    with pytest.raises(NotFoundError) as caught:
+        await maybe(client.chats.delete_many([*made[2:], "chat_does_not_exist"]))
+    assert str(caught.value) == (
+        "Chat chat_does_not_exist was not found (the others were deleted): "
+        "they may have been deleted already."
+    )
+    left = {c["id"] for c in await collect(client.chats.iter_all())}
+    assert not left & set(made)  # the others were deleted
+    assert await maybe(client.chats.delete_many([])) is None
+
+
+async def test_every_delete_returns_none(client: Any) -> None:
+    """One rule for the whole API: a delete returns None, and raises when there was nothing to delete."""
+    answer = (await consume(client.chats.stream("SELECT 1 AS one")))[1]
+    chat_id = answer.chat_id
+    assert await maybe(client.chats.delete_message(chat_id, answer.user_message_id)) is None
+    assert await maybe(client.chats.delete(chat_id)) is None
+    with pytest.raises(NotFoundError):
+        await maybe(client.chats.delete(chat_id))
+    conversation = client.conversation()
+    await maybe(conversation.ask("SELECT 2 AS two"))
+    assert await maybe(conversation.delete()) is None
+    assert await maybe(client.chats.delete_many([])) is None
 
 
 async def test_stream_a_new_chat_event_by_event(client: Any, local_server: Any) -> None:
@@ -180,7 +199,8 @@ async def test_rate_limited_create_reports_the_wait() -> None:
 
     with serve_in_background(create_chat_limits=((1, 60.0),)) as server:
         for kind in ("sync", "async"):
-            c = make_client(kind, server, max_retries=0)  # each client gets its own token, so its own bucket
+            # Each client gets its own token, so its own bucket; max_retry_wait=0: no waiting.
+            c = make_client(kind, server, max_retries=0, max_retry_wait=0)
             await maybe(c.chats.create())
             with pytest.raises(RateLimitError) as caught:
                 await maybe(c.chats.create())
@@ -284,7 +304,7 @@ def test_a_long_retry_after_is_reported_not_slept() -> None:
         client.models()
     assert waits == []
     assert caught.value.retry_after == 120
-    assert str(caught.value) == "Rate limited: wait 120 s and ask again."
+    assert str(caught.value) == "Rate limited: wait 120 s and ask again (more than max_retry_wait, 60 s)."
 
 
 def test_connection_failures_retry_with_backoff_for_idempotent_calls() -> None:
@@ -425,3 +445,52 @@ async def test_the_public_seams_auth_start_and_openers(client: Any, local_server
         client.chats.send_opener("  ", chat_id=chat_id)  # checked at once, nothing sent
     assert len((await maybe(client.chats.get(chat_id)))["messages"]) == 2
     await maybe(client.chats.delete(chat_id))
+
+
+def test_an_api_error_keeps_the_status_and_the_body_with_secrets_masked() -> None:
+    key = "sk-live-0123456789abcdefghij"
+    body = {"detail": "bad request", "code": "INVALID_REQUEST", "echo": {"headers": [f"X-API-Key: {key}"]}}
+    client = Trellis(
+        base_url="http://trellis.test",
+        api_key=key,
+        email="me@example.com",
+        token="tok",
+        http_client=httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(400, json=body))),
+    )
+    with pytest.raises(BadRequestError) as caught:
+        client.chats.get("chat_1")
+    error = caught.value
+    assert error.status_code == 400
+    assert error.body["code"] == "INVALID_REQUEST"
+    assert error.body["echo"]["headers"][0].startswith("X-API-Key: ")
+    assert key not in repr(error.body)
+    assert key[:12] not in repr(error.body)  # not even a piece of it
+
+
+async def test_a_not_found_error_keeps_the_servers_body(client: Any) -> None:
+    with pytest.raises(NotFoundError) as caught:
+        await maybe(client.chats.get("chat_nope"))
+    assert caught.value.status_code == 404
+    assert caught.value.body["code"] == "CHAT_NOT_FOUND"
+    assert str(caught.value) == "Chat chat_nope was not found: it may have been deleted; start a new chat."
+
+
+async def test_a_client_from_another_clients_settings(local_server: Any) -> None:
+    """One constructor for both twins; from_settings copies every setting (max_retry_wait included)."""
+    import inspect
+
+    assert inspect.signature(Trellis) == inspect.signature(AsyncTrellis)
+    assert "max_retry_wait" in inspect.signature(Trellis).parameters
+    sync = Trellis(
+        base_url=local_server.base_url,
+        api_key=local_server.api_key,
+        email=local_server.email,
+        max_retry_wait=7,
+        timeout=33,
+    )
+    twin = AsyncTrellis.from_settings(sync.settings)
+    assert twin.settings == sync.settings
+    assert twin.max_retry_wait == 7
+    assert (await twin.models())["default"] == sync.models()["default"]
+    await twin.aclose()
+    sync.close()

@@ -108,8 +108,8 @@ async def test_sync_and_async_conversations_share_one_state(local_server: Any) -
     sync_client = make_client("sync", local_server)
     async_client = make_client("async", local_server)
     state = ChatState()
-    conversation = Conversation(sync_client, state=state)  # type: ignore[arg-type]
-    twin = AsyncConversation(async_client, state=conversation.state)  # type: ignore[arg-type]
+    conversation = Conversation(sync_client, state=state)
+    twin = AsyncConversation(async_client, state=conversation.state)
     first = conversation.ask("How many orders are there?")
     second = await twin.ask("How many customers are there?")
     assert twin.chat_id == conversation.chat_id == first.chat_id == second.chat_id

@@ -134,6 +134,7 @@ def test_tables_and_charts_get_their_own_outputs() -> None:
     answer = Answer("q")
     live.start()
     feed_all(live, answer, [ChatMetadata("chat_1"), Visualization(big_table()), Visualization(bar_chart())])
+    live.finish(answer)  # a chart's bundle is made in a worker: the end of the answer waits for it
     new_outputs = [c for c in shell.display_pub.calls if not c["update"]][1:]
     assert len(new_outputs) == 2
     table, chart = new_outputs
@@ -147,6 +148,50 @@ def test_tables_and_charts_get_their_own_outputs() -> None:
     assert table["metadata"]["trellis"]["chat_id"] == "chat_1"
     assert VEGALITE in chart["data"]
     assert "image/svg+xml" in chart["data"]  # a static image for saved notebooks
+
+
+def test_text_keeps_streaming_while_a_chart_is_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from trellis_jupyter import charts
+
+    release = threading.Event()
+    real = charts.chart_mimebundle
+
+    def slow_bundle(chart: Any, **kwargs: Any) -> dict[str, Any]:
+        assert release.wait(30)
+        return real(chart, **kwargs)
+
+    monkeypatch.setattr(charts, "chart_mimebundle", slow_bundle)
+    shell, clock = fake_shell(), Clock()
+    live = LiveAnswer(shell, interval=0.0, clock=clock, rich=True)
+    answer = Answer("q")
+    live.start()
+    feed_all(live, answer, [Visualization(bar_chart()), TextDelta("East led "), TextDelta("with 762.")])
+    texts = [c["data"]["text/plain"] for c in shell.display_pub.calls if c["update"]]
+    assert texts[-1] == "East led with 762. ▌"  # shown while the chart is still being made
+    assert not any(VEGALITE in c["data"] for c in shell.display_pub.calls)
+    release.set()
+    answer.feed(Message("East led with 762.", "m"))
+    live.finish(answer)
+    charts_shown = [c for c in shell.display_pub.calls if VEGALITE in c["data"]]
+    assert len(charts_shown) == 1
+
+
+def test_a_chart_under_a_table_of_the_same_title_does_not_repeat_it() -> None:
+    shell = fake_shell()
+    live = LiveAnswer(shell, rich=True)
+    answer = Answer("q")
+    live.start()
+    table = Table(id="t", headers=["region", "orders"], rows=[["East", 762]], title="Orders by region")
+    chart = Chart(
+        id="c", chart_type="bar", values=[{"label": "East", "value": 762}], title="Orders by region"
+    )
+    feed_all(live, answer, [Visualization(table), Visualization(chart)])
+    live.finish(answer)
+    (shown,) = [c for c in shell.display_pub.calls if VEGALITE in c["data"]]
+    assert "title" not in shown["data"][VEGALITE]
+    assert chart.to_altair().to_dict()["title"] == "Orders by region"  # the chart object keeps it
 
 
 def test_charts_follow_the_offline_charts_policy() -> None:
@@ -229,8 +274,9 @@ def test_show_stream_shows_a_whole_answer(client: Trellis) -> None:
     assert answer.complete
     assert len(answer.tables) == 1
     assert len(answer.charts) == 1
-    final = shell.display_pub.calls[-1] if shell.display_pub.calls[-1]["update"] else None
-    assert final is not None
+    # The final text is shown first; the chart (made in a worker) follows it.
+    assert VEGALITE in shell.display_pub.calls[-1]["data"]
+    final = [c for c in shell.display_pub.calls if c["update"]][-1]
     assert final["data"]["text/markdown"] == answer.text
     assert final["metadata"]["trellis"]["message_id"] == answer.message_id
 
@@ -260,7 +306,7 @@ def test_ctrl_c_closes_the_stream_and_keeps_the_partial_answer(client: Trellis) 
     kept = f"the partial answer is kept in _trellis (chat {answer.chat_id} continues)."
     assert caught.value._render_traceback_() == [f"KeyboardInterrupt: Interrupted: {kept}"]
     final = shell.display_pub.calls[-1]
-    assert final["data"]["text/plain"].endswith("Interrupted: the answer above is partial.")
+    assert final["data"]["text/plain"].endswith("Stopped: the answer above is partial.")
     assert final["metadata"]["trellis"]["interrupted"] is True
     # The chat is usable at once: the next question in it is answered.
     follow_up = client.chats.stream("customers by region", chat_id=answer.chat_id)

@@ -26,8 +26,8 @@ from faults_helpers import (  # noqa: F401 - shared fixtures
 
 from trellis_jupyter.answer import Answer
 from trellis_jupyter.client import AsyncTrellis, Trellis
-from trellis_jupyter.errors import MalformedEventError, RateLimitError, ServerError, TrellisError
-from trellis_jupyter.events import TextDelta, UnknownEvent
+from trellis_jupyter.errors import MalformedEventError, ServerError, TrellisError
+from trellis_jupyter.events import Processing, TextDelta, UnknownEvent
 
 
 def _options(server: Any, proxy: FaultProxy, scenario: Scenario) -> dict[str, Any]:
@@ -208,12 +208,15 @@ def test_server_errors_on_reads_are_retried_then_reported(server: Any, proxy: Fa
         assert proxy.count("GET", r"/v1/models") == 6
 
 
-def test_send_rate_limit_is_never_slept_through(server: Any, proxy: FaultProxy) -> None:
-    """A 429 on a send with a short Retry-After still raises: the question is not resent by itself."""
+def test_a_refused_send_waits_and_goes_again_once(server: Any, proxy: FaultProxy) -> None:
+    """A 429 on a send (Retry-After: 1): the server did nothing, so the question goes again after the
+    wait, shown as a status; it is answered once."""
     proxy.add("POST", "/v1/chats", Reply(429, {"detail": "Slow"}, {"Retry-After": "1"}))
     with Trellis(base_url=proxy.base_url, api_key=server.api_key, email=server.email) as client:
-        client._http.sleep = lambda seconds: pytest.fail("a send was retried")
-        with pytest.raises(RateLimitError) as info:
-            client.chats.stream("long answer please [429 short]").__enter__()
-        assert info.value.retry_after == 1.0
-        assert proxy.count("POST", "/v1/chats") == 1
+        with client.chats.stream("long answer please [429 short]") as stream:
+            first = next(stream)
+            assert first == Processing("Rate limited; retrying in 1 s")
+            answer = stream.get_final_answer()
+        assert answer.complete
+        assert proxy.count("POST", "/v1/chats") == 2
+        assert [m["role"] for m in client.chats.get(answer.chat_id)["messages"]] == ["user", "assistant"]

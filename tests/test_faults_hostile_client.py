@@ -208,3 +208,98 @@ def test_a_password_in_the_base_url_never_shows() -> None:
     assert "hunter2" not in str(caught.value)
     assert "hunter2" not in repr(caught.value)
     assert "***@127.0.0.1" in str(caught.value)
+
+
+# --- 7. markdown: bounded in depth and time ----------------------------------------------------
+
+
+@pytest.mark.timeout(60)  # a hang guard: each text below takes minutes to render if quadratic
+@pytest.mark.parametrize(
+    "text",
+    [
+        "> " * 1000 + "x",
+        ">" * 100_000,
+        "**a " * 80_000,
+        "__a " * 80_000,
+        "*a " * 80_000,
+        "_a " * 80_000,
+        "~~a " * 80_000,
+        "`a " * 80_000,
+        "[a" * 80_000,
+        "# " + " " * 80_000 + "x",
+        "- a\n" + "  more\n" * 40_000,
+    ],
+    ids=[
+        "quotes",
+        "gt",
+        "bold",
+        "under-bold",
+        "italic",
+        "under",
+        "strike",
+        "code",
+        "links",
+        "heading",
+        "list",
+    ],
+)
+def test_hostile_markdown_renders_bounded(text: str) -> None:
+    """Attack: "> " * 1000 raised RecursionError from Answer._repr_mimebundle_; "**a " * 20000
+    took 18 s to render."""
+    from trellis_jupyter.answer import Answer
+    from trellis_jupyter.events import Message
+    from trellis_jupyter.sanitize import MAX_QUOTE_DEPTH
+
+    answer = Answer("q")
+    answer.feed(Message(content=text, message_id="msg_1"))
+    bundle = answer._repr_mimebundle_()
+    html = bundle["text/html"]
+    assert html.count("<blockquote>") <= MAX_QUOTE_DEPTH
+    assert "<script" not in html
+    assert len(html) < 20 * len(text) + 10_000  # the output grows with the text, no more
+
+
+def test_secrets_echoed_in_a_stream_error_event_are_scrubbed() -> None:
+    """The same echo in an SSE ``error`` event: the answer's error and the raised error are clean."""
+    token = _jwt()
+    signature = token.rsplit(".", 1)[1]
+
+    def echo(method: str, path: str, body: bytes, conn: socket.socket) -> None:
+        error = {
+            "error": f"token {token} refused (signature {signature[3:40]})",
+            "code": "INTERNAL",
+            "debug_id": f"dbg-{signature}",
+            "retryable": True,
+            "note": token,
+        }
+        conn.sendall(_start_of_answer() + _event("error", error))
+
+    with RawServer(echo) as server, Trellis(base_url=server.base_url, token=token) as client:
+        with client.chats.stream("q", chat_id=CHAT) as stream:
+            answer = stream.until_done()
+        assert answer.error is not None
+        shown = repr(answer.error) + str(answer.error.extra)
+        assert signature[5:25] not in shown
+        with pytest.raises(TrellisError) as caught, client.chats.stream("q", chat_id=CHAT) as stream:
+            stream.get_final_answer()
+    assert _leaks(caught.value, [token, signature]) == []
+    assert "***" in str(caught.value)
+
+
+def test_secrets_echoed_in_a_websocket_error_frame_are_scrubbed(server: Any, proxy: Any) -> None:
+    """An ``error`` frame echoing the socket's token (through the fault proxy to the real server)."""
+    from faults import WSClose
+    from faults_helpers import error_payload
+
+    with Trellis(base_url=proxy.base_url, api_key=server.api_key, email=server.email) as client:
+        token = client.auth.token()
+        signature = token.rsplit(".", 1)[1]
+        echo = error_payload("QUERY_FAILED", error=f"slow down {token}", debug_id=f"dbg {signature}")
+        proxy.add("WS", r"/v1/chats/ws", WSClose(1011, client_marker=b'"send_message"', error=echo))
+        with client.websocket() as socket_, pytest.raises(TrellisError) as caught:
+            socket_.ask("echo my token", chat_id=client.chats.create()["id"])
+    error = caught.value
+    assert "slow down ***" in repr(vars(error)) + str(error), repr(error)
+    assert _leaks(error, [token, signature]) == []
+    if error.answer is not None and error.answer.error is not None:
+        assert signature not in repr(error.answer.error)

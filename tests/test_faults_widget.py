@@ -42,7 +42,7 @@ async def test_widget_survives(scenario: Scenario, server: Any, proxy: FaultProx
     async with AsyncTrellis(**options) as client:
         conversation = client.conversation(transport=scenario.transport)
         widget = ChatWidget(conversation=conversation)
-        widget.send = lambda content, buffers=None: None  # type: ignore[method-assign]  # no front end here
+        widget.send = lambda content, buffers=None: None  # no front end here
         try:
             scenario.install(proxy)
             answer = await widget.ask(first)

@@ -33,6 +33,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, planner: SteeredPlanner) ->
         planner=planner,
         heartbeat_interval=0.05,
         ws_auth_timeout=0.5,
+        hosted_limits=True,  # the connection cap of 3; sends are limited by the tests that need it
         ws_send_limits=[(1000, 60.0)],
         token_send_limits=[(1000, 60.0)],
     ) as running:

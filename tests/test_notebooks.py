@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +16,7 @@ from trellis_jupyter.notebooks import run_notebook
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 
-def outputs(path: Path) -> list[dict[str, object]]:
+def outputs(path: Path) -> list[dict[str, Any]]:
     nb = json.loads(path.read_text())
     return [o for cell in nb["cells"] if cell["cell_type"] == "code" for o in cell["outputs"]]
 

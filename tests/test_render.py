@@ -27,7 +27,7 @@ from trellis_jupyter.sanitize import markdown_to_html, safe_url
 XSS = [
     "<script>alert(1)</script>",
     '<img src=x onerror="alert(1)">',
-    "<a href=\"javascript:alert(1)\">x</a>",
+    '<a href="javascript:alert(1)">x</a>',
     "&lt;b&gt;entity&amp;",
     '"><svg onload=alert(1)>',
 ]
@@ -184,7 +184,35 @@ def test_table_html_previews_rows_and_says_how_many() -> None:
     assert html.count("<tr>") == 6  # header + 5
     assert "5 of 500 rows" in html
     assert "SELECT *" in html
-    assert "0.3333333333" in html
+    # Display only: numbers right-aligned, the same decimals on every row of a column.
+    assert (
+        '<td class="trellis-num" style="text-align:right;font-variant-numeric:tabular-nums">1.33</td>' in html
+    )
+    assert '<td style="text-align:left">r1</td>' in html
+    assert big_table().df["third"].iloc[1] == 1 / 3  # the DataFrame keeps the raw value
+
+
+def test_table_html_numbers_have_separators_and_one_decimal_count_per_column() -> None:
+    table = Table(
+        id="t",
+        headers=["region", "revenue", "year", "orders"],
+        rows=[["East", 5639062.2, 2025, 1200], ["West", 4382447.97, 2024, 7], ["North", None, 2023, 0]],
+    )
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", table_html(table))
+    assert cells == [
+        "East",
+        "5,639,062.20",
+        "2025",
+        "1,200",
+        "West",
+        "4,382,447.97",
+        "2024",
+        "7",
+        "North",
+        "null",
+        "2023",
+        "0",
+    ]
 
 
 def test_table_markdown_has_a_pipe_table_note_and_sql() -> None:
@@ -218,8 +246,13 @@ def test_table_text_is_aligned() -> None:
 def test_answer_bundle_holds_text_tables_and_charts() -> None:
     chart = parse_event(
         "visualization",
-        {"id": "c9", "type": "chart", "chart_type": "donut", "title": "Share",
-         "data": {"values": [{"text": "A", "value": 1}, {"text": "B", "value": 2}]}},
+        {
+            "id": "c9",
+            "type": "chart",
+            "chart_type": "donut",
+            "title": "Share",
+            "data": {"values": [{"text": "A", "value": 1}, {"text": "B", "value": 2}]},
+        },
     )
     assert isinstance(chart, Visualization)
     answer = answer_with("**Orders** by region", big_table(), chart.payload)
@@ -246,7 +279,7 @@ def test_error_and_interruption_are_stated() -> None:
     answer = Answer("q")
     answer.feed(TextDelta(content="half"))
     answer.mark_interrupted()
-    assert "Interrupted" in answer_mimebundle(answer)["text/plain"]
+    assert answer_mimebundle(answer)["text/plain"].endswith("Stopped: the answer above is partial.")
 
 
 def test_status_html_escapes() -> None:

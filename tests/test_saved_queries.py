@@ -29,7 +29,7 @@ SQL = (
 
 
 def demo(server: Any) -> str:
-    return next(iter(server.databases.values()))
+    return str(next(iter(server.databases.values())))
 
 
 def expected(server: Any, year: str, limit: int) -> list[list[Any]]:

@@ -146,7 +146,7 @@ time.sleep(300)
 """
 
 
-def _spawn(store: Path, pace: float) -> tuple[subprocess.Popen[str], dict[str, str]]:
+def _spawn(store: Path, pace: float) -> tuple[subprocess.Popen[str], dict[str, Any]]:
     tests = str(Path(__file__).parent)
     process = subprocess.Popen(
         [sys.executable, "-c", SERVE, str(store), str(pace), tests],
@@ -161,7 +161,7 @@ def _spawn(store: Path, pace: float) -> tuple[subprocess.Popen[str], dict[str, s
 
 
 def _ask_until_killed(
-    info: dict[str, str], question: str, chat_id: str, started: threading.Event, out: list[Any]
+    info: dict[str, Any], question: str, chat_id: str, started: threading.Event, out: list[Any]
 ) -> None:
     with Trellis(**info) as client:
         try:
@@ -186,6 +186,7 @@ def test_sigkill_mid_answer_then_restart_keeps_every_chat(tmp_path: Path) -> Non
                 conversation = client.conversation()
                 for q in range(2 if n == 0 else 1):
                     conversation.ask(f"long answer please [before {n} q{q}]")
+                assert conversation.chat_id is not None
                 chat = client.chats.get(conversation.chat_id)
                 before[conversation.chat_id] = [(m["id"], m["content"]) for m in chat["messages"]]
             cut_chats = [client.chats.create()["id"] for _ in range(3)]

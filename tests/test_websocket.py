@@ -300,19 +300,20 @@ def test_heartbeats_on_a_slow_answer_stay_out_of_the_answer(client: Trellis, ser
 # --- faults -------------------------------------------------------------------------------------------
 
 
-def test_fourth_connection_refused_with_4429(local_server: Any) -> None:
-    token = local_server.mint_token()
-    sockets = [ChatSocket(local_server.base_url, token).connect() for _ in range(3)]
-    try:
-        with pytest.raises(ConflictError, match="too many open connections") as caught:
-            ChatSocket(local_server.base_url, token).connect()
-        assert caught.value.code == "WS_CONNECTION_CAP"
-        assert token not in str(caught.value)
-        sockets.pop().close()
-        sockets.append(ChatSocket(local_server.base_url, token).connect())  # a freed slot is usable
-    finally:
-        for s in sockets:
-            s.close()
+def test_fourth_connection_refused_with_4429() -> None:
+    with serve_in_background(store=":memory:", hosted_limits=True) as hosted:  # a cap of 3 sockets
+        token = hosted.mint_token()
+        sockets = [ChatSocket(hosted.base_url, token).connect() for _ in range(3)]
+        try:
+            with pytest.raises(ConflictError, match="too many open connections") as caught:
+                ChatSocket(hosted.base_url, token).connect()
+            assert caught.value.code == "WS_CONNECTION_CAP"
+            assert token not in str(caught.value)
+            sockets.pop().close()
+            sockets.append(ChatSocket(hosted.base_url, token).connect())  # a freed slot is usable
+        finally:
+            for s in sockets:
+                s.close()
 
 
 def test_expired_token_refused_with_4001(local_server: Any) -> None:
@@ -323,10 +324,14 @@ def test_expired_token_refused_with_4001(local_server: Any) -> None:
     assert token not in repr(caught.value)
 
 
-def test_rate_limit_error_carries_retry_after(local_server: Any) -> None:
-    with ChatSocket(
-        local_server.base_url, local_server.mint_token(), integration_id=local_server.integration_id
-    ) as s:
+def test_rate_limit_error_carries_retry_after() -> None:
+    """Waiting off (max_retry_wait=0): a refused send ends its answer with the server's wait."""
+    with (
+        serve_in_background(store=":memory:", hosted_limits=True) as hosted,
+        ChatSocket(
+            hosted.base_url, hosted.mint_token(), integration_id=hosted.integration_id, max_retry_wait=0
+        ) as s,
+    ):
         with pytest.raises(AnswerError) as caught:  # the documented burst is 3 send_message per 10 s
             _ask_many(s, 5)
         assert caught.value.code == "RATE_LIMIT"

@@ -1,12 +1,17 @@
 """The HTTP layer under both clients: auth headers, retries, and errors with one sentence each.
 
-Retries (``max_retries``, default 2) follow one rule: a request is sent again only when that cannot
-do anything twice. Idempotent calls (GET, PUT, DELETE, feedback, authenticate) are retried after a
-connection failure or a 408/429/5xx, waiting ``Retry-After`` (seconds or an HTTP date) when the
-server gives it, else an exponential backoff with jitter. Non-idempotent calls (send, edit, create
-chat) are retried only when the request never left (connect failure or pool timeout). Every call,
-send and edit included, is retried once after a 401 with a fresh token: a 401 means the server
-refused the request, so nothing was done.
+Retries follow one rule: a request is sent again only when that cannot do anything twice.
+
+- A refusal (429, or a 503 with ``Retry-After``) means the server did not act, so any call, a
+  send, an edit or a create included, waits ``Retry-After`` (seconds or an HTTP date; else an
+  exponential backoff) and goes again, as long as the total wait stays within ``max_retry_wait``
+  (default 60 s; 0: never wait). Past it, :class:`~trellis_jupyter.errors.RateLimitError` says how
+  long to wait. Answer streams wait out refusals themselves (:mod:`trellis_jupyter.stream`), so
+  that the surfaces can show "Rate limited; retrying in 12 s": they call with ``wait=False``.
+- Idempotent calls (GET, PUT, DELETE, feedback, authenticate) are also retried (``max_retries``,
+  default 2) after a connection failure, a 408 or another 5xx. Non-idempotent calls (send, edit,
+  create chat) are retried then only when the request never left (connect failure, pool timeout).
+- Every call is retried once after a 401 with a fresh token: the server refused, nothing was done.
 """
 
 from __future__ import annotations
@@ -15,14 +20,15 @@ import email.utils
 import json as jsonlib
 import logging
 import math
-import random
 import time
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
 import httpx
 
-from . import errors
+from . import _error_text, errors
+from ._error_text import NO_CONTEXT, CallContext
+from ._retry import RetryBudget, backoff, refusal_wait
 from ._version import __version__
 from .auth import AsyncAuth, Auth, TokenManager
 from .config import Settings
@@ -32,13 +38,9 @@ __all__ = ["AsyncHTTP", "SyncHTTP", "error_from_response", "parse_retry_after", 
 
 logger = logging.getLogger("trellis_jupyter.http")
 
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-MAX_AUTO_WAIT = 20.0  # a longer Retry-After is reported to the caller instead of slept through
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 8.0
+RETRY_STATUSES = frozenset({408, 500, 502, 503, 504})  # idempotent calls only; 429 is a refusal
+MAX_AUTO_WAIT = 20.0  # a longer Retry-After on a 5xx is reported to the caller instead of slept through
 USER_AGENT = f"trellis-jupyter/{__version__}"
-
-Context = Mapping[str, Any]
 
 
 # --- reading errors -----------------------------------------------------------------------------
@@ -90,8 +92,8 @@ def _detail_text(detail: Any) -> str | None:
     return str(detail)
 
 
-def _read_error_body(response: httpx.Response) -> tuple[Any, str | None, str | None, str | None]:
-    """``(detail, text, code, debug_id)`` from an error response, whatever its shape."""
+def _read_error_body(response: httpx.Response) -> tuple[Any, Any, str | None, str | None, str | None]:
+    """``(body, detail, text, code, debug_id)`` from an error response, whatever its shape."""
     try:
         body: Any = response.json()
     except ValueError:
@@ -108,135 +110,43 @@ def _read_error_body(response: httpx.Response) -> tuple[Any, str | None, str | N
     text = _detail_text(detail)
     if text is not None:
         text = " ".join(text.split())[:300].rstrip(".")
-    return detail, text, (str(code) if code else None), (str(debug_id) if debug_id else None)
-
-
-def _seconds(value: float) -> str:
-    return str(max(1, round(value + 0.49)))  # never "wait 0 s"
+    return body, detail, text, (str(code) if code else None), (str(debug_id) if debug_id else None)
 
 
 def error_from_response(
-    response: httpx.Response, context: Context | None = None, secrets: tuple[str, ...] = ()
+    response: httpx.Response, context: CallContext | None = None, secrets: tuple[str, ...] = ()
 ) -> errors.APIError:
-    """The error of the family that matches an error response, with the server's detail and code."""
-    context = context or {}
+    """The error of the family that matches an error response, with the server's detail and code.
+
+    The error keeps ``status_code`` and the response's ``body``; every field is scrubbed of secrets.
+    """
     status = response.status_code
-    detail, text, code, debug_id = _read_error_body(response)
-    said = f"{status}: {text}" if text else str(status)
+    body, detail, text, code, debug_id = _read_error_body(response)
     kwargs: dict[str, Any] = {"detail": detail, "code": code, "debug_id": debug_id, "status_code": status}
-    cls: type[errors.APIError]
-    if status == 401:
-        if context.get("authenticating"):
-            message = (
-                "Trellis rejected the API key (401): check TRELLIS_API_KEY and TRELLIS_EMAIL and try again."
-            )
-        else:
-            message = (
-                "Trellis rejected the token (401): it is invalid or expired; check TRELLIS_API_KEY / "
-                "TRELLIS_TOKEN and try again."
-            )
-        return scrub_error(errors.AuthenticationError(message, **kwargs), secrets)
+    error: errors.APIError
     if status == 429:
         wait = parse_retry_after(response.headers.get("retry-after"))
-        message = (
-            f"Rate limited: wait {_seconds(wait)} s and ask again."
-            if wait is not None
-            else "Rate limited by Trellis: wait a minute and ask again."
-        )
-        return scrub_error(errors.RateLimitError(message, retry_after=wait, **kwargs), secrets)
-    if status == 404:
-        cls, message = errors.NotFoundError, _not_found_message(code, context, said, response)
-    elif status == 400:
-        cls = errors.BadRequestError
-        if code == "MISSING_CHAT_ID":
-            message = (
-                f"Trellis needs a chat id here ({said}): create the chat first with client.chats.create()."
-            )
-        elif context.get("authenticating"):
-            email = context.get("email")
-            message = f"Trellis rejected the email {email!r} ({said}): set TRELLIS_EMAIL to a valid address."
-        else:
-            message = f"Trellis rejected the request ({said}); check the arguments and try again."
-    elif status == 403:
-        cls, message = (
-            errors.PermissionDeniedError,
-            f"Trellis refused the request ({said}); ask an organization admin for access.",
-        )
-    elif status == 409 and code == "TURN_IN_PROGRESS":
-        cls, message = (
-            errors.ConflictError,
-            "An answer is already being written in this chat: wait for it to finish (or stop it), "
-            "then ask again.",
-        )
-    elif status == 409:
-        cls, message = (
-            errors.ConflictError,
-            f"Trellis refused because a limit was reached ({said}); delete old chats and try again.",
-        )
-    elif status >= 500:
-        quote = f", and quote debug id {debug_id} if it repeats" if debug_id else ""
-        cls, message = (
-            errors.ServerError,
-            f"Trellis failed with a server error ({said}); try again in a moment{quote}.",
-        )
+        error = errors.RateLimitError(_error_text.rate_limited(wait), retry_after=wait, **kwargs)
+    elif status == 503 and (wait := parse_retry_after(response.headers.get("retry-after"))) is not None:
+        # A refusal that says when to come back: nothing was done, any call may go again then.
+        error = errors.ServerError(_error_text.busy(status, text, wait), retry_after=wait, **kwargs)
     else:
-        cls, message = errors.APIError, f"Trellis answered {said}; check the request and try again."
-    # Whatever field the server echoed a secret in (detail, code, debug_id, whole or in part).
-    return scrub_error(cls(message, **kwargs), secrets)
-
-
-def _not_found_message(code: str | None, context: Context, said: str, response: httpx.Response) -> str:
-    chat_id, message_id = context.get("chat_id"), context.get("message_id")
-    integration_id = context.get("integration_id")
-    if code == "INTEGRATION_NOT_FOUND" or (
-        code is None and integration_id and not chat_id and not message_id
-    ):
-        return (
-            f"Integration {integration_id} was not found: pick an id from client.integrations() "
-            "or set TRELLIS_INTEGRATION_ID."
-        )
-    if code == "MESSAGE_NOT_FOUND" or (code is None and message_id):
-        where = f" in chat {chat_id}" if chat_id else ""
-        return (
-            f"Message {message_id} was not found{where}: it may have been deleted or replaced by an edit; "
-            "reload the chat's history."
-        )
-    if code == "CHAT_NOT_FOUND" or (code is None and chat_id):
-        return f"Chat {chat_id} was not found: it may have been deleted; start a new chat."
-    if code == "UPLOAD_NOT_FOUND" or (code is None and context.get("upload_id")):
-        return (
-            f"Upload {context.get('upload_id')} was not found: it may have been deleted; "
-            "list the chat's with client.chats.uploads(chat_id)."
-        )
-    if code == "QUERY_NOT_FOUND" or (code is None and context.get("query_id")):
-        return (
-            f"Saved query {context.get('query_id')} was not found: it may have been deleted; "
-            "list them with client.queries.list()."
-        )
-    return (
-        f"Trellis has no {response.request.url.path} ({said}): check TRELLIS_BASE_URL and the ids you passed."
-    )
+        path = response.request.url.path
+        cls, message = _error_text.status_error(status, text, code, debug_id, path, context or NO_CONTEXT)
+        error = cls(message, **kwargs)
+    error.body = body
+    # Whatever field the server echoed a secret in (detail, code, debug_id, body, whole or in part).
+    return scrub_error(error, secrets)
 
 
 def transport_error(exc: Exception, base_url: str, timeout: float) -> errors.TransportError:
     """The error of the family for a failed connection (httpx's own errors stay the ``__cause__``)."""
     base_url = redact_url(base_url)  # a user:password@ in the URL is never shown
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout)):
-        return errors.ConnectError(f"Could not reach Trellis at {base_url}: is the server running?")
+        return errors.ConnectError(_error_text.connect_failed(base_url))
     if isinstance(exc, httpx.TimeoutException):
-        return errors.RequestTimeoutError(
-            f"Trellis at {base_url} did not answer within {timeout:g} s: try again, "
-            "or pass a larger timeout=."
-        )
-    return errors.TransportError(
-        f"The connection to Trellis at {base_url} failed ({type(exc).__name__}): try again in a moment."
-    )
-
-
-def backoff(attempt: int) -> float:
-    """Seconds before retry number ``attempt`` (0-based): 0.5, 1, 2, ... up to 8, with jitter."""
-    base: float = min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)
-    return base * (0.75 + random.random() / 2)
+        return errors.RequestTimeoutError(_error_text.timed_out(base_url, timeout))
+    return errors.TransportError(_error_text.connection_failed(base_url, type(exc).__name__))
 
 
 def _unsent(exc: Exception) -> bool:
@@ -259,6 +169,7 @@ class _Core:
         self.tokens = tokens
         self.base_url = settings.base_url
         self.max_retries = settings.max_retries
+        self.max_retry_wait = settings.max_retry_wait
 
     def _timeout(self) -> httpx.Timeout:
         return httpx.Timeout(self.settings.timeout, connect=min(10.0, self.settings.timeout))
@@ -279,8 +190,12 @@ class _Core:
             return backoff(attempt)
         return wait if wait <= MAX_AUTO_WAIT else None
 
-    def _error(self, response: httpx.Response, context: Context | None) -> errors.APIError:
-        return error_from_response(response, context, self.tokens.secrets + url_secrets(self.base_url))
+    def _error(self, response: httpx.Response, context: CallContext | None) -> errors.APIError:
+        return error_from_response(response, context, self.secrets())
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret an error or event from the server must not show: key, token, URL password."""
+        return self.tokens.secrets + url_secrets(self.base_url)
 
     def _fail(self, exc: Exception) -> NoReturn:
         raise transport_error(exc, self.base_url, self.settings.timeout) from exc
@@ -333,8 +248,9 @@ class SyncHTTP(_Core):
         params: Any,
         headers: dict[str, str],
         idempotent: bool,
-        context: Context | None,
+        context: CallContext | None,
         stream: bool = False,
+        wait_out: bool = True,
         files: Any = None,
         data: Any = None,
     ) -> httpx.Response:
@@ -342,9 +258,10 @@ class SyncHTTP(_Core):
         url = self.base_url + path
         attempt = 0
         reauthed = False
+        budget = RetryBudget(self.max_retry_wait) if wait_out else None
         while True:
             token = None
-            if not (context and context.get("authenticating")):
+            if not (context and context.authenticating):
                 token = self.auth.token()
                 headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
@@ -380,16 +297,27 @@ class SyncHTTP(_Core):
                 logger.debug("401 from %s: renewing the token and sending once more", path)
                 reauthed = True
                 continue
+            error = self._error(response, context)
+            if refusal_wait(error) is not None:
+                # Refused, so nothing was done: even a send may go again, after the wait.
+                if budget is None:
+                    raise error  # the caller waits (an answer stream shows the wait)
+                wait = budget.grant(error)
+                if wait is None:
+                    raise budget.exhausted(error)
+                logger.debug("%s from %s: refused, sending again in %.1f s", response.status_code, path, wait)
+                self.sleep(wait)
+                continue
             wait = self._retry_wait(attempt, response, None, idempotent)
             if wait is None:
-                raise self._error(response, context)
+                raise error
             logger.debug("%s from %s: retrying in %.1f s", response.status_code, path, wait)
             self.sleep(wait)
             attempt += 1
 
     def _authenticate(self) -> Mapping[str, Any]:
         headers, body = self.tokens.request()
-        context = {"authenticating": True, "email": body["email"]}
+        context = CallContext(authenticating=True, email=body["email"])
         response = self._send(
             "POST",
             "/v1/authenticate",
@@ -410,7 +338,8 @@ class SyncHTTP(_Core):
         json: Any = None,
         params: Any = None,
         idempotent: bool = True,
-        context: Context | None = None,
+        context: CallContext | None = None,
+        wait_out: bool = True,
         files: Any = None,
         data: Any = None,
     ) -> Any:
@@ -423,15 +352,19 @@ class SyncHTTP(_Core):
             headers={},
             idempotent=idempotent,
             context=context,
+            wait_out=wait_out,
             files=files,
             data=data,
         )
         return self._decode(response)
 
     def open_stream(
-        self, method: str, path: str, *, json: Any, context: Context | None = None
+        self, method: str, path: str, *, json: Any, context: CallContext | None = None
     ) -> httpx.Response:
-        """Send a streaming request (never replayed once it may have arrived); returns the open response."""
+        """Send a streaming request (never replayed once it may have arrived); returns the open response.
+
+        A refusal is raised at once: the answer stream waits it out, showing that it waits.
+        """
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
         response = self._send(
             method,
@@ -442,6 +375,7 @@ class SyncHTTP(_Core):
             idempotent=False,
             context=context,
             stream=True,
+            wait_out=False,
         )
         if not _is_event_stream(response):
             response.read()
@@ -477,17 +411,19 @@ class AsyncHTTP(_Core):
         params: Any,
         headers: dict[str, str],
         idempotent: bool,
-        context: Context | None,
+        context: CallContext | None,
         stream: bool = False,
+        wait_out: bool = True,
         files: Any = None,
         data: Any = None,
     ) -> httpx.Response:
         url = self.base_url + path
         attempt = 0
         reauthed = False
+        budget = RetryBudget(self.max_retry_wait) if wait_out else None
         while True:
             token = None
-            if not (context and context.get("authenticating")):
+            if not (context and context.authenticating):
                 token = await self.auth.token()
                 headers["Authorization"] = f"Bearer {token}"
             started = time.perf_counter()
@@ -523,16 +459,27 @@ class AsyncHTTP(_Core):
                 logger.debug("401 from %s: renewing the token and sending once more", path)
                 reauthed = True
                 continue
+            error = self._error(response, context)
+            if refusal_wait(error) is not None:
+                # Refused, so nothing was done: even a send may go again, after the wait.
+                if budget is None:
+                    raise error  # the caller waits (an answer stream shows the wait)
+                wait = budget.grant(error)
+                if wait is None:
+                    raise budget.exhausted(error)
+                logger.debug("%s from %s: refused, sending again in %.1f s", response.status_code, path, wait)
+                await self.sleep(wait)
+                continue
             wait = self._retry_wait(attempt, response, None, idempotent)
             if wait is None:
-                raise self._error(response, context)
+                raise error
             logger.debug("%s from %s: retrying in %.1f s", response.status_code, path, wait)
             await self.sleep(wait)
             attempt += 1
 
     async def _authenticate(self) -> Mapping[str, Any]:
         headers, body = self.tokens.request()
-        context = {"authenticating": True, "email": body["email"]}
+        context = CallContext(authenticating=True, email=body["email"])
         response = await self._send(
             "POST",
             "/v1/authenticate",
@@ -553,7 +500,8 @@ class AsyncHTTP(_Core):
         json: Any = None,
         params: Any = None,
         idempotent: bool = True,
-        context: Context | None = None,
+        context: CallContext | None = None,
+        wait_out: bool = True,
         files: Any = None,
         data: Any = None,
     ) -> Any:
@@ -565,13 +513,14 @@ class AsyncHTTP(_Core):
             headers={},
             idempotent=idempotent,
             context=context,
+            wait_out=wait_out,
             files=files,
             data=data,
         )
         return self._decode(response)
 
     async def open_stream(
-        self, method: str, path: str, *, json: Any, context: Context | None = None
+        self, method: str, path: str, *, json: Any, context: CallContext | None = None
     ) -> httpx.Response:
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
         response = await self._send(
@@ -583,6 +532,7 @@ class AsyncHTTP(_Core):
             idempotent=False,
             context=context,
             stream=True,
+            wait_out=False,
         )
         if not _is_event_stream(response):
             await response.aread()

@@ -32,19 +32,16 @@ import httpx
 from httpx_sse import ServerSentEvent
 from httpx_sse._decoders import SSEDecoder, SSELineDecoder
 
+from ._error_text import LOST, SILENT
 from ._wsproto import MAX_FRAME_BYTES
 from .errors import ConnectionLostError, EventTooLargeError, MalformedEventError
 from .events import Event, TextDelta, parse_event
+from .scrub import scrub_event
 
 __all__ = ["MAX_EVENT_BYTES", "AsyncSSEEvents", "SSEEvents", "lost_connection", "to_event"]
 
 #: Largest SSE line or event read (in characters): the same limit as one WebSocket frame.
 MAX_EVENT_BYTES = MAX_FRAME_BYTES
-
-LOST = (
-    "The connection dropped before the answer was complete; the partial answer and chat id are kept. "
-    "Ask again to continue."
-)
 
 
 # The C scanner behind json.loads, called directly: json.loads spends most of its time on a small
@@ -72,10 +69,7 @@ def to_event(name: str, data: str) -> Event:
 def lost_connection(exc: BaseException | None = None) -> ConnectionLostError:
     """The error for a stream cut before its end (``exc`` says how, when known)."""
     if isinstance(exc, httpx.TimeoutException):
-        return ConnectionLostError(
-            "Trellis went silent before the answer was complete; the partial answer and chat id are kept. "
-            "Ask again to continue."
-        )
+        return ConnectionLostError(SILENT)
     return ConnectionLostError(LOST)
 
 
@@ -123,22 +117,28 @@ class _Decoder:
         return self._ready.popleft() if self._ready else None
 
 
-def _shut(response: httpx.Response) -> None:
-    """Shut the response's socket down, so that a read blocked in another thread returns now."""
+def _socket(response: httpx.Response) -> socket.socket | None:
     stream: Any = response.extensions.get("network_stream")
     sock = stream.get_extra_info("socket") if stream is not None else None
-    if isinstance(sock, socket.socket):
+    return sock if isinstance(sock, socket.socket) else None
+
+
+def _shut(response: httpx.Response) -> None:
+    """Shut the response's socket down, so that a read blocked in another thread returns now."""
+    sock = _socket(response)
+    if sock is not None:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def _typed(name: str, data: str, position: int) -> Event | None:
+def _typed(name: str, data: str, position: int, secrets: tuple[str, ...]) -> Event | None:
     if name == "heartbeat" or (not data and name == "message"):
         return None  # keepalives, and blocks with only id:/retry: fields (not dispatched by the spec)
     try:
-        return to_event(name, data)
+        event = to_event(name, data)
     except MalformedEventError as exc:
         raise exc.at(position, None) from None
+    return scrub_event(event, secrets) if name == "error" else event
 
 
 class SSEEvents:
@@ -148,10 +148,16 @@ class SSEEvents:
     ``close()`` is safe from any thread, also while another thread is reading.
     """
 
-    __slots__ = ("_closed", "_decoder", "_lock", "_reading", "_response", "_text", "position")
+    __slots__ = ("_closed", "_decoder", "_lock", "_reading", "_response", "_secrets", "_text", "position")
 
-    def __init__(self, response: httpx.Response, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+    def __init__(
+        self,
+        response: httpx.Response,
+        max_event_bytes: int = MAX_EVENT_BYTES,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
         self._response = response
+        self._secrets = secrets  # masked in error events (a server echoing the token)
         self._text: Iterator[str] = response.iter_text()
         self._decoder = _Decoder(max_event_bytes)
         self._closed = False
@@ -173,7 +179,7 @@ class SSEEvents:
                 if sse is None:
                     raise StopIteration
                 self.position += 1
-                event = _typed(sse.event, sse.data, self.position)
+                event = _typed(sse.event, sse.data, self.position, self._secrets)
                 if event is not None:
                     return event
         except EventTooLargeError:
@@ -221,21 +227,33 @@ class SSEEvents:
             self._release()
 
     def _release(self) -> None:
+        # Only one thread gets here, and none is reading: the connection is never reused, so its
+        # socket is shut and closed outright (the server sees the stream end at once).
+        sock = _socket(self._response)
+        _shut(self._response)
         with contextlib.suppress(RuntimeError, ValueError, httpx.HTTPError):
             close = getattr(self._text, "close", None)
             if close is not None:
                 close()
         with contextlib.suppress(RuntimeError, ValueError, httpx.HTTPError, OSError):
             self._response.close()
+        if sock is not None:
+            sock.close()
 
 
 class AsyncSSEEvents:
     """Typed events read from a streaming ``httpx.Response`` (async twin of :class:`SSEEvents`)."""
 
-    __slots__ = ("_closed", "_decoder", "_response", "_text", "position")
+    __slots__ = ("_closed", "_decoder", "_response", "_secrets", "_text", "position")
 
-    def __init__(self, response: httpx.Response, max_event_bytes: int = MAX_EVENT_BYTES) -> None:
+    def __init__(
+        self,
+        response: httpx.Response,
+        max_event_bytes: int = MAX_EVENT_BYTES,
+        secrets: tuple[str, ...] = (),
+    ) -> None:
         self._response = response
+        self._secrets = secrets
         self._text: AsyncIterator[str] = response.aiter_text()
         self._decoder = _Decoder(max_event_bytes)
         self._closed = False
@@ -254,7 +272,7 @@ class AsyncSSEEvents:
             if sse is None:
                 raise StopAsyncIteration
             self.position += 1
-            event = _typed(sse.event, sse.data, self.position)
+            event = _typed(sse.event, sse.data, self.position, self._secrets)
             if event is not None:
                 return event
 

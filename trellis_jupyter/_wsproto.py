@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from ._retry import DEFAULT_MAX_RETRY_WAIT
 from .errors import (
     AnswerError,
     AuthenticationError,
@@ -48,6 +49,7 @@ from .events import (
     event_name,
     parse_event,
 )
+from .scrub import scrub_event, url_secrets
 from .uploads import turn_extras
 
 if TYPE_CHECKING:
@@ -279,8 +281,10 @@ class SocketState(Generic[S, P]):
         model: str | None = None,
         open_timeout: float = 10.0,
         max_size: int = MAX_FRAME_BYTES,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
     ) -> None:
         self.url = ws_url(base_url, heartbeat=heartbeat)
+        self.max_retry_wait = max_retry_wait  # a refused question waits and goes again within it
         self.heartbeat = heartbeat
         self.integration_id = integration_id
         self.model = model
@@ -292,6 +296,7 @@ class SocketState(Generic[S, P]):
         self._closed = False  # closed by us
         self._conn: Any = None
         self._current: Any = None  # the SocketTurn of the last turn sent (running while .running)
+        self._secrets: tuple[str, ...] = url_secrets(base_url)  # + the token, once connected
 
     def __repr__(self) -> str:
         state = (
@@ -326,7 +331,8 @@ class SocketState(Generic[S, P]):
         return closed_error(code, reason, during=during)
 
     def _route(self, raw: str | bytes) -> None:
-        routed = self._router.route(decode_frame(raw))
+        # An error frame echoing the token (or the URL's password) is masked before anyone sees it.
+        routed = self._router.route(scrub_event(decode_frame(raw), self._secrets))
         if routed is not None:
             self._backlog.append(routed)
 

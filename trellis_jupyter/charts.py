@@ -32,12 +32,15 @@ import base64
 import functools
 import json
 import logging
+import sys
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
-
+from .chart_spec import NAME_PREFIX, V5_SCHEMA, chart_spec
 from .events import Chart
+
+if TYPE_CHECKING:
+    from .altair_charts import TrellisChart
 
 __all__ = [
     "MAX_BARS",
@@ -60,7 +63,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 VEGALITE_V5_MIMETYPE = "application/vnd.vegalite.v5+json"
-V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 # JupyterLab 4 and Notebook 7 bundle Vega-Lite 5.6.1; 5.8 is vl-convert's oldest v5, the closest.
 VL_CONVERT_VERSION = "5.8"
 RENDERER_NAME = "trellis"
@@ -171,9 +173,6 @@ def _v5_param(param: Any) -> Any:
 
 
 # --- keeping display bundles small ------------------------------------------------------------
-
-
-NAME_PREFIX = "trellis_"
 
 
 def trellis_chart_type(spec: Mapping[str, Any]) -> str | None:
@@ -312,7 +311,14 @@ def _with_subtitle(title: Any, note: str) -> dict[str, Any]:
 
 def spec_to_svg(spec: Mapping[str, Any]) -> str | None:
     """The v5 spec as an SVG made by vl-convert (no network), or ``None`` if that is not possible
-    (vl-convert missing, or it failed: the bundle then goes without an image)."""
+    (vl-convert missing, or it failed: the bundle then goes without an image).
+
+    A transparent background (trellis charts sit on the notebook's theme) is drawn white in the
+    image: an image is shown where no theme applies (nbviewer, GitHub, HTML exports).
+    """
+    config = spec.get("config")
+    if isinstance(config, Mapping) and config.get("background") == "transparent":
+        spec = {**spec, "config": {**config, "background": "white"}}
     try:
         return _svg_cached(json.dumps(spec, sort_keys=True, default=str))
     except Exception:  # fail soft: an image is a nice-to-have
@@ -334,6 +340,39 @@ def _svg_cached(spec_json: str) -> str | None:
     return svg
 
 
+_WARM_SPEC = {
+    "data": {"values": [{"a": 1}]},
+    "mark": "bar",
+    "encoding": {"y": {"field": "a", "type": "quantitative"}},
+}
+
+
+def warm_up() -> None:
+    """Do vl-convert's first-use work (its JavaScript engine and Vega-Lite) now, so the first chart
+    answer does not wait for it. Meant for a background thread (see :func:`warm_up_in_background`)."""
+    try:
+        import vl_convert
+
+        vl_convert.vegalite_to_svg(
+            json.dumps(_WARM_SPEC), vl_version=VL_CONVERT_VERSION, allowed_base_urls=[]
+        )
+    except Exception:  # an image is a nice-to-have: the first chart will say nothing either
+        log.debug("vl-convert warm-up failed", exc_info=True)
+
+
+_warm: dict[str, Any] = {"thread": None}
+
+
+def warm_up_in_background() -> None:
+    """Start :func:`warm_up` once per process in a daemon thread (``%trellis connect`` does)."""
+    import threading
+
+    if _warm["thread"] is None:
+        thread = threading.Thread(target=warm_up, name="trellis-vl-convert-warm-up", daemon=True)
+        _warm["thread"] = thread
+        thread.start()
+
+
 def svg_data_uri(svg: str) -> str:
     """A ``data:`` URI for an ``<img src>``: the SVG is shown as an image, never run as markup."""
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -342,11 +381,9 @@ def svg_data_uri(svg: str) -> str:
 # --- bundles ----------------------------------------------------------------------------------
 
 
-def _spec_of(chart: Any) -> dict[str, Any]:
+def _spec_of(chart: Any, title: bool = True) -> dict[str, Any]:
     if isinstance(chart, Chart):
-        from .convert import chart_to_altair
-
-        chart = chart_to_altair(chart)
+        return chart_spec(chart, title=title)  # plain data: no Altair on the display path
     if isinstance(chart, Mapping):
         return dict(chart)
     spec: dict[str, Any] = chart.to_dict()
@@ -385,15 +422,22 @@ def describe_spec(spec: Mapping[str, Any]) -> str:
     return "<" + ", ".join(parts) + ">"
 
 
-def chart_mimebundle(chart: Any) -> dict[str, Any]:
+def chart_mimebundle(chart: Any, *, title: bool = True) -> dict[str, Any]:
     """A mimebundle that shows ``chart`` with no network.
 
-    ``chart`` is a :class:`~trellis_jupyter.events.Chart` payload, an Altair chart or a Vega-Lite
-    spec (dict). The bundle has ``application/vnd.vegalite.v5+json`` (rendered natively by
-    JupyterLab 4 and Notebook 7), ``image/svg+xml`` when vl-convert is installed, and
-    ``text/plain``; large data is cut to the display limits.
+    ``chart`` is a :class:`~trellis_jupyter.events.Chart` payload (its spec is built as plain
+    data, without Altair), an Altair chart or a Vega-Lite spec (dict). The bundle has
+    ``application/vnd.vegalite.v5+json`` (rendered natively by JupyterLab 4 and Notebook 7),
+    ``image/svg+xml`` when vl-convert is installed, and ``text/plain``; large data is cut to the
+    display limits. ``title=False`` leaves a payload's title out of the drawing.
     """
-    spec = _spec_of(chart)
+    spec = _spec_of(chart, title)
+    if trellis_chart_type(spec) is not None:
+        # A trellis chart (Altair ones included) sits on the notebook's theme, dark included.
+        config = spec.get("config")
+        config = dict(config) if isinstance(config, Mapping) else {}
+        config.setdefault("background", "transparent")
+        spec["config"] = config
     description = describe_spec(spec)
     v5 = to_v5_spec(reduce_spec(spec))
     bundle: dict[str, Any] = {VEGALITE_V5_MIMETYPE: v5}
@@ -405,19 +449,22 @@ def chart_mimebundle(chart: Any) -> dict[str, Any]:
 
 
 # --- display policy ---------------------------------------------------------------------------
+# Altair is imported here only when it is already loaded (a user made an Altair object) or asked
+# for: the display path of trellis charts never needs it.
 
 
-def _use_offline() -> bool:
-    return bool(_state["offline"]) and alt.renderers.active in ("default", RENDERER_NAME)
+def _altair() -> Any:
+    """The Altair module if something already imported it, else ``None`` (never imports it)."""
+    return sys.modules.get("altair")
 
 
-class TrellisChart(alt.Chart):
-    """An ``altair.Chart`` that displays offline (see the module docstring); otherwise identical."""
-
-    def _repr_mimebundle_(self, *args: Any, **kwargs: Any) -> Any:
-        if not _use_offline():
-            return super()._repr_mimebundle_(*args, **kwargs)
-        return chart_mimebundle(self)
+def use_offline_bundle() -> bool:
+    """Whether a trellis chart is shown with :func:`chart_mimebundle` (Vega-Lite v5 + SVG): offline
+    charts are on and the user has not made another Altair renderer active."""
+    if not _state["offline"]:
+        return False
+    alt = _altair()
+    return alt is None or alt.renderers.active in ("default", RENDERER_NAME)
 
 
 def offline_renderer(spec: dict[str, Any], **metadata: Any) -> dict[str, Any]:
@@ -433,8 +480,17 @@ def offline_charts_enabled() -> bool:
 
 def enable_offline_charts(force: bool = False) -> bool:
     """Turn offline charts on; also make ``trellis`` Altair's renderer when the user has not chosen
-    one (or when ``force``). Returns whether the ``trellis`` renderer is active afterwards."""
+    one (or when ``force``). Returns whether the ``trellis`` renderer is active afterwards.
+
+    Altair is not imported for this unless ``force``: until something loads Altair there is no
+    Altair chart to render, and the magic's display hook calls this again on the first one.
+    """
     _state["offline"] = True
+    alt = _altair()
+    if alt is None:
+        if not force:
+            return False
+        import altair as alt
     if RENDERER_NAME not in alt.renderers.names():
         alt.renderers.register(RENDERER_NAME, offline_renderer)
     active = alt.renderers.active
@@ -451,6 +507,16 @@ def disable_offline_charts() -> None:
     """Turn offline charts off: trellis charts use Altair's renderer, and if ``trellis`` is the
     active renderer, the one active before it comes back."""
     _state["offline"] = False
-    if alt.renderers.active == RENDERER_NAME:
+    alt = _altair()
+    if alt is not None and alt.renderers.active == RENDERER_NAME:
         alt.renderers.enable(_state["previous"] or "default")
     _state["previous"] = None
+
+
+def __getattr__(name: str) -> Any:
+    # TrellisChart subclasses altair.Chart: it lives with Altair, loaded when first asked for.
+    if name == "TrellisChart":
+        from .altair_charts import TrellisChart
+
+        return TrellisChart
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,11 +13,12 @@ from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._error_text import CallContext, chats_not_found
 from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
-from .errors import APIError, ConfigurationError
+from .errors import APIError, ConfigurationError, NotFoundError
 from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
-from .types import Upload
+from .types import Chat, ChatPage, ChatSummary, Upload
 from .uploads import turn_extras, upload_parts
 
 if TYPE_CHECKING:
@@ -32,17 +33,9 @@ def _id(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def _chat_page(body: Any, page: int) -> dict[str, Any]:
-    """A page of chats; the oldest unpaginated answer reads as one last page."""
-    body = body if isinstance(body, dict) else {}
-    chats = body.get("chats") or []
-    return {
-        **body,
-        "chats": chats,
-        "page": body.get("page", page),
-        "total": body.get("total", len(chats)),
-        "has_more": bool(body.get("has_more", False)),
-    }
+def _object(body: Any) -> dict[str, Any]:
+    """A JSON object body as a dict (anything else reads as an empty one, as events tolerate)."""
+    return dict(body) if isinstance(body, dict) else {}
 
 
 def _send_body(
@@ -97,6 +90,13 @@ def _feedback_body(feedback: str, note: str | None) -> dict[str, Any]:
     return body
 
 
+def _check_bulk(body: Any) -> None:
+    """A bulk delete's answer: the chats not found raise, once the others are deleted."""
+    missing = body.get("not_found") if isinstance(body, dict) else None
+    if missing:
+        raise NotFoundError(chats_not_found([str(i) for i in missing]), code="CHAT_NOT_FOUND", detail=body)
+
+
 def _create_missing(exc: APIError) -> bool:
     """True when ``POST /v1/chats/create`` does not exist here (an older API: use the implicit flow)."""
     if exc.status_code == 405:
@@ -112,58 +112,78 @@ class Chats:
         self._http = client._http
         self._implicit_chats = False  # set once the server showed it has no create endpoint
 
-    def create(self, title: str | None = None, integration_id: str | None = None) -> dict[str, Any]:
+    def create(self, title: str | None = None, integration_id: str | None = None) -> Chat:
         """Create an empty chat (``POST /v1/chats/create``); returns it, ``id`` included."""
+        return self._create(title, integration_id, wait_out=True)
+
+    def _create(self, title: str | None, integration_id: str | None, *, wait_out: bool) -> Chat:
         integration_id = integration_id or self._client.settings.integration_id
         body = {k: v for k, v in (("title", title), ("integration_id", integration_id)) if v is not None}
-        context = {"integration_id": integration_id}
-        return dict(
-            self._http.request("POST", "/v1/chats/create", json=body, idempotent=False, context=context)
+        context = CallContext(integration_id=integration_id)
+        return Chat.from_data(
+            _object(
+                self._http.request(
+                    "POST",
+                    "/v1/chats/create",
+                    json=body,
+                    idempotent=False,
+                    context=context,
+                    wait_out=wait_out,
+                )
+            )
         )
 
-    def list(self, page: int = 1) -> dict[str, Any]:
-        """One page of chats, newest first: ``{"chats", "total", "page", "page_size", "has_more"}``."""
-        return _chat_page(self._http.request("GET", "/v1/chats", params={"page": page}), page)
+    def list(self, page: int = 1) -> ChatPage:
+        """One page of chats, newest first (``.chats``, ``.total``, ``.page``, ``.has_more``)."""
+        return ChatPage.from_data(self._http.request("GET", "/v1/chats", params={"page": page}), page)
 
-    def iter_all(self) -> Iterator[dict[str, Any]]:
+    def iter_all(self) -> Iterator[ChatSummary]:
         """Every chat, page after page."""
         page = 1
         while True:
             body = self.list(page)
-            yield from body["chats"]
-            if not body["has_more"] or not body["chats"]:
+            yield from body.chats
+            if not body.has_more or not body.chats:
                 return
             page += 1
 
-    def get(self, chat_id: str) -> dict[str, Any]:
+    def get(self, chat_id: str) -> Chat:
         """A chat with its messages, oldest first."""
-        return dict(self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id}))
-
-    def rename(self, chat_id: str, title: str) -> dict[str, Any]:
-        return dict(
-            self._http.request(
-                "PUT", f"/v1/chats/{_id(chat_id)}", json={"title": title}, context={"chat_id": chat_id}
+        return Chat.from_data(
+            _object(
+                self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
             )
         )
 
-    def delete(self, chat_id: str) -> dict[str, Any]:
-        """Delete a chat and all its messages (irreversible)."""
-        body = self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id})
-        return dict(body or {})
+    def rename(self, chat_id: str, title: str) -> ChatSummary:
+        return ChatSummary.from_data(
+            _object(
+                self._http.request(
+                    "PUT",
+                    f"/v1/chats/{_id(chat_id)}",
+                    json={"title": title},
+                    context=CallContext(chat_id=chat_id),
+                )
+            )
+        )
 
-    def delete_many(self, chat_ids: Sequence[str]) -> dict[str, Any]:
-        """Delete several chats: ``{"deleted", "not_found", "deleted_count"}``."""
+    def delete(self, chat_id: str) -> None:
+        """Delete a chat and all its messages (irreversible); an unknown chat raises NotFoundError."""
+        self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
+
+    def delete_many(self, chat_ids: Sequence[str]) -> None:
+        """Delete several chats; when some were not found, the others are deleted and
+        :class:`~trellis_jupyter.errors.NotFoundError` names the missing ones."""
         ids = [str(i) for i in chat_ids]
-        if not ids:
-            return {"deleted": [], "not_found": [], "deleted_count": 0}
-        return dict(self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
+        if ids:
+            _check_bulk(self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
 
     def delete_message(self, chat_id: str, message_id: str) -> None:
         """Delete a message and every later message of its chat (irreversible)."""
         self._http.request(
             "DELETE",
             f"/v1/chats/{_id(chat_id)}/messages/{_id(message_id)}",
-            context={"chat_id": chat_id, "message_id": message_id},
+            context=CallContext(chat_id=chat_id, message_id=message_id),
         )
 
     def feedback(self, message_id: str, feedback: str, note: str | None = None) -> dict[str, Any]:
@@ -174,7 +194,7 @@ class Chats:
                 "PATCH",
                 f"/v1/chats/messages/{_id(message_id)}/feedback",
                 json=body,
-                context={"message_id": message_id},
+                context=CallContext(message_id=message_id),
             )
             or {}
         )
@@ -188,29 +208,37 @@ class Chats:
             files=[("files", part) for part in parts],
             data={"chat_id": chat_id},
             idempotent=False,
-            context={"chat_id": chat_id},
+            context=CallContext(chat_id=chat_id),
         )
         return _uploads(body, chat_id)
 
     def uploads(self, chat_id: str) -> Uploads:
         """The chat's uploads, oldest first."""
-        body = self._http.request("GET", f"/v1/chats/{_id(chat_id)}/uploads", context={"chat_id": chat_id})
+        body = self._http.request(
+            "GET", f"/v1/chats/{_id(chat_id)}/uploads", context=CallContext(chat_id=chat_id)
+        )
         return _uploads(body, chat_id)
 
     def delete_upload(self, upload_id: str) -> None:
         """Delete an upload (irreversible); a table it became is gone from the chat too."""
-        self._http.request("DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context={"upload_id": upload_id})
+        self._http.request(
+            "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context=CallContext(upload_id=upload_id)
+        )
 
-    def start(self, title: str | None = None, integration_id: str | None = None) -> str | None:
+    def start(
+        self, title: str | None = None, integration_id: str | None = None, *, wait: bool = True
+    ) -> str | None:
         """Start a chat for a first question: its id, or ``None`` when the send itself must create it.
 
         ``None`` comes from servers without ``POST /v1/chats/create`` (an older API generation): there
         a question sent without ``chat_id`` creates the chat. The probe happens once per client.
+        ``wait=False`` raises a refusal (429) at once: an answer stream waits it out itself, showing
+        that it waits.
         """
         if self._implicit_chats:
             return None
         try:
-            return str(self.create(title=title, integration_id=integration_id)["id"])
+            return str(self._create(title, integration_id, wait_out=wait)["id"])
         except APIError as exc:
             if not _create_missing(exc):
                 raise
@@ -236,13 +264,14 @@ class Chats:
         _send_body(message, chat_id, integration_id, model, title)  # fail early, before any request
 
         def opener(answer: Answer) -> SSEEvents:
-            cid = chat_id
+            cid = chat_id or answer.chat_id  # a chat created by an earlier, refused, try is reused
             if cid is None:
-                cid = self.start(title, integration_id)
+                cid = self.start(title, integration_id, wait=False)
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
-            context = {"chat_id": cid, "integration_id": integration_id}
-            return SSEEvents(self._http.open_stream("POST", "/v1/chats", json=body, context=context))
+            context = CallContext(chat_id=cid, integration_id=integration_id)
+            response = self._http.open_stream("POST", "/v1/chats", json=body, context=context)
+            return SSEEvents(response, secrets=self._http.secrets())
 
         return opener
 
@@ -261,8 +290,9 @@ class Chats:
 
         def opener(answer: Answer) -> SSEEvents:
             answer.chat_id = chat_id
-            context = {"chat_id": chat_id, "message_id": message_id}
-            return SSEEvents(self._http.open_stream("PATCH", path, json=body, context=context))
+            context = CallContext(chat_id=chat_id, message_id=message_id)
+            response = self._http.open_stream("PATCH", path, json=body, context=context)
+            return SSEEvents(response, secrets=self._http.secrets())
 
         return opener
 
@@ -296,7 +326,13 @@ class Chats:
             saved_query_id=saved_query_id,
             parameters=parameters,
         )
-        return AnswerStream(opener, question=message, on_open=on_open, on_end=on_end)
+        return AnswerStream(
+            opener,
+            question=message,
+            on_open=on_open,
+            on_end=on_end,
+            max_retry_wait=self._client.settings.max_retry_wait,
+        )
 
     def edit(
         self,
@@ -311,7 +347,13 @@ class Chats:
     ) -> AnswerStream:
         """Replace a user message and stream the new answer; later messages are deleted first."""
         opener = self.edit_opener(chat_id, message_id, content, integration_id, model)
-        return AnswerStream(opener, question=content, on_open=on_open, on_end=on_end)
+        return AnswerStream(
+            opener,
+            question=content,
+            on_open=on_open,
+            on_end=on_end,
+            max_retry_wait=self._client.settings.max_retry_wait,
+        )
 
 
 class AsyncChats:
@@ -322,59 +364,72 @@ class AsyncChats:
         self._http = client._http
         self._implicit_chats = False
 
-    async def create(self, title: str | None = None, integration_id: str | None = None) -> dict[str, Any]:
+    async def create(self, title: str | None = None, integration_id: str | None = None) -> Chat:
+        return await self._create(title, integration_id, wait_out=True)
+
+    async def _create(self, title: str | None, integration_id: str | None, *, wait_out: bool) -> Chat:
         integration_id = integration_id or self._client.settings.integration_id
         body = {k: v for k, v in (("title", title), ("integration_id", integration_id)) if v is not None}
-        return dict(
-            await self._http.request(
-                "POST",
-                "/v1/chats/create",
-                json=body,
-                idempotent=False,
-                context={"integration_id": integration_id},
+        return Chat.from_data(
+            _object(
+                await self._http.request(
+                    "POST",
+                    "/v1/chats/create",
+                    json=body,
+                    idempotent=False,
+                    context=CallContext(integration_id=integration_id),
+                    wait_out=wait_out,
+                )
             )
         )
 
-    async def list(self, page: int = 1) -> dict[str, Any]:
-        return _chat_page(await self._http.request("GET", "/v1/chats", params={"page": page}), page)
+    async def list(self, page: int = 1) -> ChatPage:
+        return ChatPage.from_data(await self._http.request("GET", "/v1/chats", params={"page": page}), page)
 
-    async def iter_all(self) -> AsyncIterator[dict[str, Any]]:
+    async def iter_all(self) -> AsyncIterator[ChatSummary]:
         page = 1
         while True:
             body = await self.list(page)
-            for chat in body["chats"]:
+            for chat in body.chats:
                 yield chat
-            if not body["has_more"] or not body["chats"]:
+            if not body.has_more or not body.chats:
                 return
             page += 1
 
-    async def get(self, chat_id: str) -> dict[str, Any]:
-        return dict(
-            await self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id})
-        )
-
-    async def rename(self, chat_id: str, title: str) -> dict[str, Any]:
-        return dict(
-            await self._http.request(
-                "PUT", f"/v1/chats/{_id(chat_id)}", json={"title": title}, context={"chat_id": chat_id}
+    async def get(self, chat_id: str) -> Chat:
+        return Chat.from_data(
+            _object(
+                await self._http.request(
+                    "GET", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id)
+                )
             )
         )
 
-    async def delete(self, chat_id: str) -> dict[str, Any]:
-        body = await self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context={"chat_id": chat_id})
-        return dict(body or {})
+    async def rename(self, chat_id: str, title: str) -> ChatSummary:
+        return ChatSummary.from_data(
+            _object(
+                await self._http.request(
+                    "PUT",
+                    f"/v1/chats/{_id(chat_id)}",
+                    json={"title": title},
+                    context=CallContext(chat_id=chat_id),
+                )
+            )
+        )
 
-    async def delete_many(self, chat_ids: Sequence[str]) -> dict[str, Any]:
+    async def delete(self, chat_id: str) -> None:
+        await self._http.request("DELETE", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
+
+    async def delete_many(self, chat_ids: Sequence[str]) -> None:
         ids = [str(i) for i in chat_ids]
-        if not ids:
-            return {"deleted": [], "not_found": [], "deleted_count": 0}
-        return dict(await self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
+        if ids:
+            _check_bulk(await self._http.request("DELETE", "/v1/chats", json={"chat_ids": ids}))
 
     async def delete_message(self, chat_id: str, message_id: str) -> None:
         await self._http.request(
             "DELETE",
             f"/v1/chats/{_id(chat_id)}/messages/{_id(message_id)}",
-            context={"chat_id": chat_id, "message_id": message_id},
+            context=CallContext(chat_id=chat_id, message_id=message_id),
         )
 
     async def feedback(self, message_id: str, feedback: str, note: str | None = None) -> dict[str, Any]:
@@ -384,7 +439,7 @@ class AsyncChats:
                 "PATCH",
                 f"/v1/chats/messages/{_id(message_id)}/feedback",
                 json=body,
-                context={"message_id": message_id},
+                context=CallContext(message_id=message_id),
             )
             or {}
         )
@@ -397,27 +452,29 @@ class AsyncChats:
             files=[("files", part) for part in parts],
             data={"chat_id": chat_id},
             idempotent=False,
-            context={"chat_id": chat_id},
+            context=CallContext(chat_id=chat_id),
         )
         return _uploads(body, chat_id)
 
     async def uploads(self, chat_id: str) -> Uploads:
         body = await self._http.request(
-            "GET", f"/v1/chats/{_id(chat_id)}/uploads", context={"chat_id": chat_id}
+            "GET", f"/v1/chats/{_id(chat_id)}/uploads", context=CallContext(chat_id=chat_id)
         )
         return _uploads(body, chat_id)
 
     async def delete_upload(self, upload_id: str) -> None:
         await self._http.request(
-            "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context={"upload_id": upload_id}
+            "DELETE", f"/v1/chats/uploads/{_id(upload_id)}", context=CallContext(upload_id=upload_id)
         )
 
-    async def start(self, title: str | None = None, integration_id: str | None = None) -> str | None:
+    async def start(
+        self, title: str | None = None, integration_id: str | None = None, *, wait: bool = True
+    ) -> str | None:
         """The async twin of :meth:`Chats.start`."""
         if self._implicit_chats:
             return None
         try:
-            return str((await self.create(title=title, integration_id=integration_id))["id"])
+            return str((await self._create(title, integration_id, wait_out=wait))["id"])
         except APIError as exc:
             if not _create_missing(exc):
                 raise
@@ -442,15 +499,14 @@ class AsyncChats:
         _send_body(message, chat_id, integration_id, model, title)
 
         async def opener(answer: Answer) -> AsyncSSEEvents:
-            cid = chat_id
+            cid = chat_id or answer.chat_id  # a chat created by an earlier, refused, try is reused
             if cid is None:
-                cid = await self.start(title, integration_id)
+                cid = await self.start(title, integration_id, wait=False)
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
-            context = {"chat_id": cid, "integration_id": integration_id}
-            return AsyncSSEEvents(
-                await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
-            )
+            context = CallContext(chat_id=cid, integration_id=integration_id)
+            response = await self._http.open_stream("POST", "/v1/chats", json=body, context=context)
+            return AsyncSSEEvents(response, secrets=self._http.secrets())
 
         return opener
 
@@ -468,8 +524,9 @@ class AsyncChats:
 
         async def opener(answer: Answer) -> AsyncSSEEvents:
             answer.chat_id = chat_id
-            context = {"chat_id": chat_id, "message_id": message_id}
-            return AsyncSSEEvents(await self._http.open_stream("PATCH", path, json=body, context=context))
+            context = CallContext(chat_id=chat_id, message_id=message_id)
+            response = await self._http.open_stream("PATCH", path, json=body, context=context)
+            return AsyncSSEEvents(response, secrets=self._http.secrets())
 
         return opener
 
@@ -498,7 +555,13 @@ class AsyncChats:
             saved_query_id=saved_query_id,
             parameters=parameters,
         )
-        return AsyncAnswerStream(opener, question=message, on_open=on_open, on_end=on_end)
+        return AsyncAnswerStream(
+            opener,
+            question=message,
+            on_open=on_open,
+            on_end=on_end,
+            max_retry_wait=self._client.settings.max_retry_wait,
+        )
 
     def edit(
         self,
@@ -512,4 +575,10 @@ class AsyncChats:
         on_end: Hook | None = None,
     ) -> AsyncAnswerStream:
         opener = self.edit_opener(chat_id, message_id, content, integration_id, model)
-        return AsyncAnswerStream(opener, question=content, on_open=on_open, on_end=on_end)
+        return AsyncAnswerStream(
+            opener,
+            question=content,
+            on_open=on_open,
+            on_end=on_end,
+            max_retry_wait=self._client.settings.max_retry_wait,
+        )

@@ -31,7 +31,18 @@ def _add_serve(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "serve",
         help="run the local Trellis-compatible server",
-        description="Serve the Trellis chat API over SQLite databases, offline (Ctrl-C stops it).",
+        description=(
+            "Serve the Trellis chat API over SQLite databases, offline (Ctrl-C stops it). "
+            "It is for one person: no rate limits and no caps, unless --hosted-limits."
+        ),
+        epilog=(
+            "Limits with --hosted-limits (those of the hosted service): 20 chats created a minute per "
+            "token and 30 messages (sends and edits) a minute per token, answered with 429 and "
+            "Retry-After; on a WebSocket 10 messages a minute and 3 in 10 s per socket (a RATE_LIMIT "
+            "error event) and 3 open sockets per token (close code 4429); 500 open chats per user "
+            "(409). Always: one SQL query may run --query-timeout seconds, a table carries --row-cap "
+            "rows, a token lives 6 hours."
+        ),
     )
     parser.add_argument(
         "--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1, loopback only)"
@@ -59,6 +70,11 @@ def _add_serve(subparsers: Any) -> None:
         "--query-timeout", type=float, default=None, help="seconds one SQL query may run (default: 10)"
     )
     parser.add_argument("--row-cap", type=int, default=None, help="rows sent per table (default: 1000)")
+    parser.add_argument(
+        "--hosted-limits",
+        action="store_true",
+        help="apply the hosted service's rate limits and caps (listed below) to try a client against them",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="log server events (never secrets)")
     parser.set_defaults(run=_serve)
 
@@ -80,6 +96,8 @@ def _serve(args: argparse.Namespace) -> int:
         settings["query_timeout"] = args.query_timeout
     if args.row_cap is not None:
         settings["row_cap"] = args.row_cap
+    if args.hosted_limits:
+        settings["hosted_limits"] = True
     try:
         server = serve_in_background(
             databases=dict(args.db) if args.db else None,
@@ -98,6 +116,7 @@ def _serve(args: argparse.Namespace) -> int:
         f"  API key:  {server.api_key}",
         f"  Email:    {server.email}",
         f"  Store:    {server.store_path}",
+        "  Limits:   " + ("the hosted service's" if args.hosted_limits else "none (see --help)"),
         "  Integrations:",
     ]
     lines += [

@@ -21,13 +21,14 @@ A stream without ``chat_id`` starts a new chat (see :mod:`trellis_jupyter.chats`
 
 from __future__ import annotations
 
+import dataclasses
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from ._http import AsyncHTTP, SyncHTTP
-from .auth import Secret, TokenManager
+from .auth import AsyncAuth, Auth, Secret, TokenManager
 from .chats import AsyncChats, Chats
 from .config import Settings
 from .conversation import AsyncConversation, Conversation
@@ -62,44 +63,12 @@ def _repr(client: Trellis | AsyncTrellis) -> str:
     )
 
 
-class _Base:
-    def __init__(
-        self,
-        base_url: str | None,
-        api_key: str | Secret | None,
-        email: str | None,
-        token: str | Secret | None,
-        integration_id: str | None,
-        model: str | None,
-        timeout: float | None,
-        max_retries: int | None,
-    ) -> None:
-        self.settings = Settings.resolve(
-            base_url=base_url,
-            api_key=api_key,
-            email=email,
-            token=token,
-            integration_id=integration_id,
-            model=model,
-            timeout=timeout,
-            max_retries=max_retries,
-        )
-        s = self.settings
-        self._tokens = TokenManager(api_key=s.api_key, email=s.email, token=s.token)
-
-    @property
-    def base_url(self) -> str:
-        return self.settings.base_url
-
-    def __repr__(self) -> str:
-        return _repr(self)  # type: ignore[arg-type]
+C = TypeVar("C", httpx.Client, httpx.AsyncClient)
+T = TypeVar("T", bound="_Base[Any]")
 
 
-# --- sync -----------------------------------------------------------------------------------------
-
-
-class Trellis(_Base):
-    """Blocking client. Arguments override ``TRELLIS_*`` environment variables."""
+class _Base(Generic[C]):
+    """What both clients share, the constructor included (written once, for both twins)."""
 
     def __init__(
         self,
@@ -112,12 +81,77 @@ class Trellis(_Base):
         timeout: float | None = None,
         max_retries: int | None = None,
         *,
-        http_client: httpx.Client | None = None,
+        max_retry_wait: float | None = None,
+        http_client: C | None = None,
     ) -> None:
-        super().__init__(base_url, api_key, email, token, integration_id, model, timeout, max_retries)
+        settings = Settings.resolve(
+            base_url=base_url,
+            api_key=api_key,
+            email=email,
+            token=token,
+            integration_id=integration_id,
+            model=model,
+            timeout=timeout,
+            max_retries=max_retries,
+            max_retry_wait=max_retry_wait,
+        )
+        self._setup(settings, http_client)
+
+    @classmethod
+    def from_settings(cls: type[T], settings: Settings, *, http_client: Any = None) -> T:
+        """A client with another client's settings (``AsyncTrellis.from_settings(client.settings)``)."""
+        client = cls.__new__(cls)
+        client._setup(settings, http_client)
+        return client
+
+    def _setup(self, settings: Settings, http_client: C | None) -> None:
+        self.settings = settings
+        self._tokens = TokenManager(api_key=settings.api_key, email=settings.email, token=settings.token)
+        self._open(http_client)
+
+    def _open(self, http_client: C | None) -> None:
+        """Set up the HTTP core, ``auth``, ``chats`` and ``queries`` (each twin its own)."""
+        raise NotImplementedError
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    @property
+    def max_retry_wait(self) -> float:
+        """Seconds a call may wait in all when rate limited (0: raise at once); settable."""
+        return self.settings.max_retry_wait
+
+    @max_retry_wait.setter
+    def max_retry_wait(self, seconds: float | None) -> None:
+        value = Settings.resolve_retry_wait(seconds)
+        self.settings = dataclasses.replace(self.settings, max_retry_wait=value)
+        self._http.max_retry_wait = value  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        return _repr(self)  # type: ignore[arg-type]
+
+
+# --- sync -----------------------------------------------------------------------------------------
+
+
+class Trellis(_Base[httpx.Client]):
+    """Blocking client. Arguments override ``TRELLIS_*`` environment variables.
+
+    Rate limited (429, or 503 with ``Retry-After``), any call waits as told and tries again, up to
+    ``max_retry_wait`` seconds in all (default 60; 0: raise at once); past it
+    :class:`~trellis_jupyter.errors.RateLimitError` says how long to wait.
+    """
+
+    _http: SyncHTTP
+    auth: Auth
+    """The credentials: ``auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
+    chats: Chats
+    queries: Queries
+
+    def _open(self, http_client: httpx.Client | None) -> None:
         self._http = SyncHTTP(self.settings, self._tokens, http_client)
         self.auth = self._http.auth
-        """The credentials: ``auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
         self.chats = Chats(self)
         self.queries = Queries(self)
 
@@ -168,26 +202,18 @@ class Trellis(_Base):
 # --- async ----------------------------------------------------------------------------------------
 
 
-class AsyncTrellis(_Base):
+class AsyncTrellis(_Base[httpx.AsyncClient]):
     """Async client, the twin of :class:`Trellis`."""
 
-    def __init__(
-        self,
-        base_url: str | None = None,
-        api_key: str | Secret | None = None,
-        email: str | None = None,
-        token: str | Secret | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        timeout: float | None = None,
-        max_retries: int | None = None,
-        *,
-        http_client: httpx.AsyncClient | None = None,
-    ) -> None:
-        super().__init__(base_url, api_key, email, token, integration_id, model, timeout, max_retries)
+    _http: AsyncHTTP
+    auth: AsyncAuth
+    """The credentials: ``await auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
+    chats: AsyncChats
+    queries: AsyncQueries
+
+    def _open(self, http_client: httpx.AsyncClient | None) -> None:
         self._http = AsyncHTTP(self.settings, self._tokens, http_client)
         self.auth = self._http.auth
-        """The credentials: ``await auth.token()`` (renewed as needed) and ``auth.invalidate(token)``."""
         self.chats = AsyncChats(self)
         self.queries = AsyncQueries(self)
 

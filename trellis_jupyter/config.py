@@ -7,6 +7,7 @@
 ``TRELLIS_TOKEN``         a JWT given directly (used until it expires)
 ``TRELLIS_INTEGRATION_ID``  default database integration for new questions
 ``TRELLIS_MODEL``         default model id
+``TRELLIS_MAX_RETRY_WAIT``  seconds a call may wait in all when rate limited (default 60; 0: never wait)
 ========================  ===========================================================
 
 Secrets are held in :class:`~trellis_jupyter.auth.Secret`, so a ``repr`` of the settings is safe.
@@ -15,6 +16,7 @@ Secrets are held in :class:`~trellis_jupyter.auth.Secret`, so a ``repr`` of the 
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -23,11 +25,12 @@ from .auth import Secret
 from .errors import ConfigurationError
 from .scrub import redact_url
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_TIMEOUT", "Settings"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_MAX_RETRY_WAIT", "DEFAULT_TIMEOUT", "Settings"]
 
 DEFAULT_BASE_URL = "https://api.trellis.sh"
 DEFAULT_TIMEOUT = 60.0  # seconds; the server sends a keepalive every 15 s while a turn runs
 DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_RETRY_WAIT = 60.0  # seconds a call may wait in all when the server refuses it (429)
 
 MISSING_CREDENTIALS = (
     "No Trellis credentials: set TRELLIS_API_KEY and TRELLIS_EMAIL (or TRELLIS_TOKEN), "
@@ -62,6 +65,22 @@ def normalize_base_url(url: str) -> str:
     return url
 
 
+def _retry_wait(explicit: float | None, env: Mapping[str, str]) -> float:
+    value: object = explicit if explicit is not None else _pick(None, env, "TRELLIS_MAX_RETRY_WAIT")
+    if value is None:
+        return DEFAULT_MAX_RETRY_WAIT
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise ConfigurationError(
+            f"max_retry_wait must be a number of seconds, 0 or more, not {value!r}: "
+            "pass e.g. max_retry_wait=60 (0 never waits)."
+        )
+    return seconds
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a client needs, resolved once; secrets stay masked in the ``repr``."""
@@ -74,6 +93,7 @@ class Settings:
     model: str | None = None
     timeout: float = DEFAULT_TIMEOUT
     max_retries: int = DEFAULT_MAX_RETRIES
+    max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT
 
     def __repr__(self) -> str:
         # Written out (not the dataclass's) so that a user:password@ in the base URL never shows.
@@ -93,6 +113,7 @@ class Settings:
         model: str | None = None,
         timeout: float | None = None,
         max_retries: int | None = None,
+        max_retry_wait: float | None = None,
         env: Mapping[str, str] | None = None,
     ) -> Settings:
         """Arguments first, then the environment; raises :class:`ConfigurationError` on bad input."""
@@ -108,6 +129,7 @@ class Settings:
             model=_pick(model, env, "TRELLIS_MODEL"),
             timeout=DEFAULT_TIMEOUT if timeout is None else float(timeout),
             max_retries=DEFAULT_MAX_RETRIES if max_retries is None else int(max_retries),
+            max_retry_wait=_retry_wait(max_retry_wait, env),
         )
         settings.check_credentials()
         if settings.max_retries < 0:
@@ -115,6 +137,11 @@ class Settings:
         if settings.timeout <= 0:
             raise ConfigurationError("timeout must be a positive number of seconds: pass e.g. timeout=60.")
         return settings
+
+    @staticmethod
+    def resolve_retry_wait(seconds: float | None) -> float:
+        """``max_retry_wait`` checked (``None``: ``TRELLIS_MAX_RETRY_WAIT``, else the default)."""
+        return _retry_wait(seconds, os.environ)
 
     def check_credentials(self) -> None:
         """Raise one sentence naming what to set when the credentials cannot work."""

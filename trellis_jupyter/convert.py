@@ -19,8 +19,8 @@ str                        pandas' text dtype (``str`` in pandas 3, ``object`` b
 anything else / mixed      ``object``, cells as they came
 =========================  ============================================================
 
-Charts: :func:`chart_to_altair` gives a plain Altair chart with every point inline
-(a ``{"values": [...]}`` dict, which Altair's row limit does not apply to); the display bundles in
+Charts: :func:`chart_to_altair` gives a plain Altair chart with every point inline, built from the
+plain-data spec of :mod:`trellis_jupyter.chart_spec`; the display bundles in
 :mod:`trellis_jupyter.charts` cap what they embed.
 """
 
@@ -29,25 +29,20 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from pandas.api.types import infer_dtype
 
-from .events import CHART_TYPES, SEGMENT_CHART_TYPES, Chart, Table
+from .chart_spec import chart_points, chart_spec
+from .events import Chart, Table
 
 if TYPE_CHECKING:
     import altair
 
 __all__ = ["chart_points", "chart_to_altair", "chart_to_dataframe", "table_to_dataframe", "unique_names"]
 
-_MAX_TICKS = 25
-_SEP = "\x1f"  # unit separator: never part of a date
-# Labels of line and area charts that are ISO dates or timestamps make a temporal axis.
-_DATE = r"\d{4}-\d{2}-\d{2}"
-_TIME = r"[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
-_TEMPORAL_LABELS = re.compile(f"{_DATE}(?:{_TIME})?(?:{_SEP}{_DATE}(?:{_TIME})?)*")
 _HAS_OFFSET = re.compile(r".*(?:Z|[+-]\d{2}(?::?\d{2})?)")
 _DASH, _T, _SPACE = ord("-"), ord("T"), ord(" ")
 _DIGIT_POSITIONS = [0, 1, 2, 3, 5, 6, 8, 9]
@@ -243,41 +238,6 @@ def _to_datetime(col: Any, fmt: str) -> Any:
 # --- charts -----------------------------------------------------------------------------------
 
 
-def chart_points(chart: Chart) -> list[dict[str, Any]]:
-    """The chart's points normalized for plotting, in the order given.
-
-    Each point has ``label`` (``text`` for pie/donut) as a string, ``value`` as a float (``None``
-    when not a number), ``series`` when the payload has several series, and ``order`` (its
-    position), which keeps the payload's order in every chart.
-    """
-    key = "text" if chart.is_segment else "label"
-    other = "label" if chart.is_segment else "text"
-    with_series = bool(chart.series)
-    points: list[dict[str, Any]] = []
-    for i, raw in enumerate(chart.values):
-        label = raw.get(key, raw.get(other))
-        point: dict[str, Any] = {key: "" if label is None else str(label), "value": _number(raw.get("value"))}
-        if with_series:
-            series = raw.get("series")
-            point["series"] = "" if series is None else str(series)
-        point["order"] = i
-        points.append(point)
-    return points
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or value is None:
-        return None
-    if isinstance(value, (int, float)):
-        number = float(value)
-    else:
-        try:
-            number = float(str(value).replace(",", ""))
-        except ValueError:
-            return None
-    return number if np.isfinite(number) else None
-
-
 def chart_to_dataframe(chart: Chart) -> pd.DataFrame:
     """The chart's points as a DataFrame: ``label`` (``text`` for pie/donut), ``value``, ``series``.
 
@@ -296,90 +256,26 @@ def chart_to_dataframe(chart: Chart) -> pd.DataFrame:
     return frame
 
 
-def _temporal(labels: list[str]) -> bool:
-    return bool(labels) and all(labels) and bool(_TEMPORAL_LABELS.fullmatch(_SEP.join(labels)))
-
-
 def chart_to_altair(chart: Chart) -> altair.Chart:
-    """The chart as an Altair chart, every ``chart_type`` included.
+    """The chart as an Altair chart, every ``chart_type`` included: the spec of
+    :func:`~trellis_jupyter.chart_spec.chart_spec` (what the magic and the widget show) as a
+    :class:`~trellis_jupyter.altair_charts.TrellisChart`, a plain ``altair.Chart`` that displays
+    offline.
 
-    Data is inline (no URL; Altair moves it to ``datasets``), in the payload's order, with
-    tooltips, the payload's title and axis labels (``x_axis_label`` names the label axis and
-    ``y_axis_label`` the value axis, also on horizontal bars). An unknown ``chart_type`` is
-    drawn as a bar chart. The result is a :class:`~trellis_jupyter.charts.TrellisChart`: a plain
-    ``altair.Chart`` that displays offline.
+    Data is inline (every point, in the payload's order), with tooltips, the payload's title and
+    axis labels. An unknown ``chart_type`` is drawn as a bar chart.
     """
-    import altair as alt
+    from .altair_charts import TrellisChart
 
-    from .charts import TrellisChart
-
-    chart_type = chart.chart_type if chart.chart_type in CHART_TYPES else "bar"
-    segment = chart_type in SEGMENT_CHART_TYPES
-    points = chart_points(chart)
-    if segment and not chart.is_segment:
-        points = [{**p, "text": p.pop("label")} for p in points]
-    elif not segment and chart.is_segment:
-        points = [{**p, "label": p.pop("text")} for p in points]
-    has_series = bool(chart.series)
-    wide = False
-    label_title = chart.x_axis_label or ("Category" if segment else "Label")
-    value_title = chart.y_axis_label or "Value"
-
-    # A plain {"values": [...]} dict: Altair passes it through untouched (no MaxRowsError, none of
-    # the per-row schema work alt.Data(values=...) costs: seconds for 50k points).
-    base = TrellisChart({"values": points})
-    tooltip: list[Any] = []
-    if has_series:
-        tooltip.append(alt.Tooltip("series:N", title="Series"))
-    if segment:
-        tooltip += [alt.Tooltip("text:N", title=label_title), alt.Tooltip("value:Q", title=value_title)]
-        result = base.mark_arc(innerRadius=60 if chart_type == "donut" else 0).encode(
-            theta=alt.Theta("value:Q", stack=True, title=value_title),
-            color=alt.Color("text:N", sort=None, title=label_title),
-            order=alt.Order("order:Q"),
-            tooltip=tooltip,
-        )
-    else:
-        labels = [p["label"] for p in points]
-        tooltip += [alt.Tooltip("label:N", title=label_title), alt.Tooltip("value:Q", title=value_title)]
-        series_color = alt.Color("series:N", sort=chart.series, title="Series")
-        if chart_type in ("line", "area"):
-            # sort=None keeps the payload's order without repeating every label in the spec.
-            x_type = "T" if _temporal(labels) else "O"
-            axis = alt.Axis(labelOverlap="greedy", labelLimit=120)
-            distinct = list(dict.fromkeys(labels))
-            if x_type == "O" and len(distinct) > _MAX_TICKS:
-                # A discrete axis draws every label and is 20 px per step: with many labels, fix
-                # the width and name a few evenly spaced labels instead of thousands.
-                step = -(-len(distinct) // _MAX_TICKS)
-                axis = alt.Axis(values=distinct[::step], labelOverlap="greedy", labelLimit=120)
-                wide = True
-            sort = "ascending" if x_type == "T" else None
-            x = alt.X(f"label:{x_type}", title=label_title, sort=sort, axis=axis)
-            if chart_type == "line":
-                mark = base.mark_line(point=len(points) <= 200)
-            else:
-                mark = base.mark_area(opacity=0.8)
-            # No ``order`` channel: on an area it would make every point its own stack layer.
-            enc: dict[str, Any] = {"x": x, "y": alt.Y("value:Q", title=value_title), "tooltip": tooltip}
-            if has_series:
-                enc["color"] = series_color
-            result = mark.encode(**enc)
-        else:
-            horizontal = chart_type == "bar_horizontal"
-            cat = (alt.Y if horizontal else alt.X)("label:N", title=label_title, sort=None)
-            stack: Literal["zero"] | None = "zero" if has_series else None
-            val = (alt.X if horizontal else alt.Y)("value:Q", title=value_title, stack=stack)
-            enc = {"y" if horizontal else "x": cat, "x" if horizontal else "y": val, "tooltip": tooltip}
-            if has_series:
-                enc["color"] = series_color
-                enc["order"] = alt.Order("order:Q")
-            result = base.mark_bar().encode(**enc)
-    # The name tells the display bundle how to cut a large chart (charts.trellis_chart_type).
-    props: dict[str, Any] = {"name": f"trellis_{chart_type}"}
-    if chart.title:
-        props["title"] = chart.title
-    if wide:
-        props["width"] = 600
-    final: altair.Chart = result.properties(**props)
-    return final
+    spec = chart_spec(chart)
+    spec.pop("$schema")  # Altair writes its own
+    # No config: Altair allows it only on a top-level chart (a layer of this one would refuse it);
+    # the display bundle gives trellis charts their transparent background again.
+    spec.pop("config")
+    # The points join as a plain {"values": [...]} dict, which Altair passes through untouched:
+    # reading them into schema objects costs seconds for 50k points (and no MaxRowsError either).
+    data = spec.pop("data")
+    # validate=False: the spec is ours (the tests check it against the Vega-Lite schemas).
+    result: altair.Chart = TrellisChart.from_dict(spec, validate=False)
+    result.data = data
+    return result

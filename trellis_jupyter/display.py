@@ -22,6 +22,8 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, Protocol
 
 from . import render
@@ -53,6 +55,11 @@ __all__ = [
     "text_bundle",
 ]
 
+# Seconds the end of an answer waits for its charts' bundles (a first SVG warms vl-convert up, which
+# takes a second or more on a busy machine); after Ctrl-C only the charts already made are shown.
+CHART_WAIT = 60.0
+INTERRUPTED_CHART_WAIT = 0.0
+
 _STATUS_LABELS = {
     "starting": "Starting",
     "thinking": "Thinking",
@@ -83,8 +90,9 @@ def is_rich(shell: Any) -> bool:
 class AnswerInterrupted(KeyboardInterrupt):
     """Ctrl-C stopped an answer: ``answer`` holds what arrived (``answer.interrupted`` is true)."""
 
-    def __init__(self, answer: Answer | None, name: str = "_trellis") -> None:
+    def __init__(self, answer: Answer | None, name: str = "_trellis", *, shown: bool = True) -> None:
         self.answer = answer
+        self.shown = shown  # the output already ends with the "Stopped" line
         chat = f" (chat {answer.chat_id} continues)" if answer is not None and answer.chat_id else ""
         if answer is None:
             message = "Interrupted before the answer started; ask again when ready."
@@ -111,14 +119,33 @@ def table_bundle(table: Table, rows: int) -> dict[str, Any]:
     return {"text/plain": table_text(table, rows), "text/html": render.table_html(table, max_rows=rows)}
 
 
-def chart_bundle(chart: Chart, format: Callable[[Any], Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A chart's display data and metadata, as the shell shows its Altair chart.
+def chart_bundle(
+    chart: Chart, format: Callable[[Any], Any], *, title: bool = True
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A chart's display data and metadata.
 
-    With ``Trellis.offline_charts`` on (the default) that is a Vega-Lite v5 spec and a static SVG
-    made offline (see :mod:`trellis_jupyter.charts`); an Altair renderer the user chose is respected.
+    With ``Trellis.offline_charts`` on (the default) that is a Vega-Lite v5 spec built as plain
+    data and a static SVG made offline (see :mod:`trellis_jupyter.charts`), with no Altair import;
+    when the user made another Altair renderer active (or turned offline charts off), the shell
+    shows the chart's Altair object as it shows any. ``title=False`` leaves the title out.
     """
+    from . import charts
+
+    if charts.use_offline_bundle():
+        return charts.chart_mimebundle(chart, title=title), {}
     data, metadata = format(chart.to_altair())
     return dict(data), dict(metadata or {})
+
+
+_EXECUTOR: list[ThreadPoolExecutor] = []
+
+
+def _executor() -> ThreadPoolExecutor:
+    # One worker for every chart of the kernel: its SVG (vl-convert) is made off the main thread,
+    # so text keeps streaming, and Ctrl-C (delivered to the main thread) never lands in it.
+    if not _EXECUTOR:
+        _EXECUTOR.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="trellis-chart"))
+    return _EXECUTOR[0]
 
 
 def text_bundle(answer: Answer) -> dict[str, Any]:
@@ -193,6 +220,10 @@ class LiveAnswer:
         self._written = ""
         self._last_status: str | None = None
         self._held: list[VisualizationPayload] = []
+        # Rich mode: chart bundles being made in the worker, shown in order as they are ready;
+        # the titles of tables shown (a chart under a table of the same title drops its own).
+        self._pending: list[tuple[Future[tuple[dict[str, Any], dict[str, Any]]], Answer]] = []
+        self._table_titles: set[str] = set()
 
     # -- the stream's events -------------------------------------------------------------------
 
@@ -223,6 +254,8 @@ class LiveAnswer:
             self._visualization(event.payload, answer)
         elif isinstance(event, Message):
             self._dirty = True  # finish() shows the authoritative text
+        if self._pending:
+            self._show_ready_charts()
 
     def flush(self, answer: Answer) -> None:
         """Show the text received so far, if anything changed since the last update."""
@@ -247,6 +280,7 @@ class LiveAnswer:
         self.start()
         if self.rich:
             self._update(text_bundle(answer), answer)
+            self._show_ready_charts(wait=CHART_WAIT if note is None else INTERRUPTED_CHART_WAIT)
             return
         text = answer.text
         if text.startswith(self._written):
@@ -254,7 +288,11 @@ class LiveAnswer:
         else:  # the authoritative message differs from the deltas: show it whole
             sys.stdout.write("\n" + text)
         sys.stdout.write("\n")
-        if note:
+        if note == "interrupted":
+            from .render import STOPPED
+
+            sys.stdout.write(f"{STOPPED}\n")
+        elif note:
             sys.stdout.write(f"[{note}]\n")
         for payload in self._held:
             sys.stdout.write("\n" + self._payload_text(payload) + "\n")
@@ -285,10 +323,49 @@ class LiveAnswer:
             return
         if isinstance(payload, Table):
             self._publish(table_bundle(payload, self.rows), _ids(answer))
+            if payload.title:
+                self._table_titles.add(payload.title.strip())
         elif isinstance(payload, Chart):
-            data, metadata = chart_bundle(payload, self._format)
-            self._publish(data, {**metadata, **_ids(answer)})
+            from . import charts
+
+            # The table right above already says it: a chart of the same title does not repeat it.
+            title = not (payload.title and payload.title.strip() in self._table_titles)
+            if charts.use_offline_bundle():
+                future = _executor().submit(chart_bundle, payload, self._format, title=title)
+                self._pending.append((future, answer))
+                self._show_ready_charts()
+            else:  # the user's Altair renderer: shown as Altair shows it, on this thread
+                data, metadata = chart_bundle(payload, self._format, title=title)
+                self._publish(data, {**metadata, **_ids(answer)})
         # An unreadable payload shows nothing here; it is still kept on the Answer.
+
+    def _show_ready_charts(self, wait: float = 0.0) -> None:
+        """Publish the charts whose bundles are ready, in order; wait up to ``wait`` seconds for
+        the rest (a chart not ready by then is shown as a line of text)."""
+        deadline = self._clock() + wait
+        while self._pending:
+            future, answer = self._pending[0]
+            if not future.done():
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    if wait:  # the end of the answer: say so rather than wait forever
+                        self._pending.pop(0)
+                        self._publish({"text/plain": "(the chart could not be drawn in time)"}, _ids(answer))
+                        continue
+                    return
+                try:
+                    future.result(timeout=remaining)
+                except FutureTimeout:
+                    continue
+                except Exception:
+                    pass
+            self._pending.pop(0)
+            try:
+                data, metadata = future.result()
+            except Exception as error:  # one chart that cannot be drawn costs a line, not the answer
+                self._publish({"text/plain": f"(this chart could not be drawn: {error})"}, _ids(answer))
+                continue
+            self._publish(data, {**metadata, **_ids(answer)})
 
     # -- text output ---------------------------------------------------------------------------
 
@@ -362,7 +439,10 @@ def show_stream(stream: _Stream, live: LiveAnswer, *, name: str = "_trellis") ->
         failure = answer_error(answer)
         live.finish(answer, note=_error_note(failure))
         raise failure
-    live.finish(answer)
+    try:
+        live.finish(answer)
+    except KeyboardInterrupt:  # while its charts were being drawn: the text is complete
+        raise AnswerInterrupted(answer, name, shown=False) from None
     return answer
 
 

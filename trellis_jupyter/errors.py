@@ -105,7 +105,15 @@ class ConfigurationError(TrellisError):
 
 
 class APIError(TrellisError):
-    """The server answered with an error status."""
+    """The server answered with an error status: ``status_code``, and ``body``, the response's JSON
+    (or its text) as the server sent it, any secret in it masked; ``retry_after``: the seconds it
+    asked to wait (a 429, or a 503 with ``Retry-After``)."""
+
+    body: Any = None
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
 
 
 class BadRequestError(APIError):
@@ -129,11 +137,11 @@ class ConflictError(APIError):
 
 
 class RateLimitError(APIError):
-    """429, or an in-stream ``RATE_LIMIT``: wait ``retry_after`` seconds and try again."""
+    """429, or an in-stream ``RATE_LIMIT``: wait ``retry_after`` seconds and try again.
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
-        super().__init__(message, **kwargs)
-        self.retry_after = retry_after
+    The clients wait out a refusal by themselves up to ``max_retry_wait`` seconds in all; this is
+    raised when the server asks for more than that.
+    """
 
 
 class ServerError(APIError):

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
+from ._imports import load as _load
 from .errors import MalformedEventError
 
 if TYPE_CHECKING:
@@ -104,6 +105,7 @@ class Table:
     @property
     def df(self) -> pandas.DataFrame:
         """This table as a pandas DataFrame, column types inferred (computed on each access)."""
+        _load("trellis_jupyter.convert")  # pandas, imported where Ctrl-C cannot cut it
         from .convert import table_to_dataframe
 
         return table_to_dataframe(self)
@@ -159,12 +161,15 @@ class Chart:
     @property
     def df(self) -> pandas.DataFrame:
         """The chart's points as a DataFrame (computed on each access)."""
+        _load("trellis_jupyter.convert")  # pandas, imported where Ctrl-C cannot cut it
         from .convert import chart_to_dataframe
 
         return chart_to_dataframe(self)
 
     def to_altair(self) -> altair.TopLevelMixin:
         """The chart as an Altair chart, with the payload's title and axis labels."""
+        _load("trellis_jupyter.altair_charts")  # Altair, imported where Ctrl-C cannot cut it
+        _load("trellis_jupyter.convert")  # pandas, imported where Ctrl-C cannot cut it
         from .convert import chart_to_altair
 
         return chart_to_altair(self)

@@ -17,6 +17,7 @@ from . import magic_data
 from .display import AnswerInterrupted, LiveAnswer, show_stream
 from .errors import TrellisError
 from .magic_args import ParserExit, help_text, parse_cell_options, parse_command, substitute
+from .render import STOPPED
 from .scrub import redact_url
 from .session import Session, get_session
 
@@ -30,6 +31,8 @@ class TrellisMagics(Magics):
     def __init__(self, shell: Any, session: Session | None = None) -> None:
         super().__init__(shell)
         self.session = session if session is not None else get_session()
+        self._started = False  # this cell's answer began showing (Ctrl-C then says it is partial)
+        self._shown_stop = False  # the output already says the answer was stopped
 
     @property
     def _namespace(self) -> dict[str, Any]:
@@ -56,6 +59,7 @@ class TrellisMagics(Magics):
 
         Run ``%trellis help`` for every option and the ``%config Trellis`` settings.
         """
+        self._started = self._shown_stop = False
         try:
             if cell is None and line.lstrip().startswith("--query"):
                 return self._ask(line, "")  # %trellis --query ID -p ...: a saved query needs no text
@@ -63,6 +67,12 @@ class TrellisMagics(Magics):
                 return self._command(line)
             return self._ask(line, cell)
         except ParserExit:
+            return None
+        except KeyboardInterrupt:
+            # Ctrl-C / the stop button anywhere in the magic: one plain line, never a traceback
+            # (the kernel's state is whole: heavy imports run where no interrupt lands).
+            if not self._shown_stop:
+                print(STOPPED if cell is not None and self._started else "Stopped.")
             return None
 
     # -- asking -------------------------------------------------------------------------------
@@ -146,9 +156,12 @@ class TrellisMagics(Magics):
             interval=settings.coalesce_interval,
             quiet=args.quiet,
         )
+        self._started = True
         try:
             answer = show_stream(stream, live, name=args.output or "_trellis")
         except AnswerInterrupted as interrupted:
+            # The text output already ends with the STOPPED line (rich front ends and terminals).
+            self._shown_stop = interrupted.shown and not args.quiet
             if interrupted.answer is not None:
                 self._bind(interrupted.answer, args)
             raise
@@ -170,7 +183,8 @@ class TrellisMagics(Magics):
             if namespace[args.df] is None and not args.quiet:
                 print(f"This answer has no table: {args.df} is None.")
         if answer.charts and self.session.settings.offline_charts:
-            # Altair is loaded now: let the user's own charts render offline too (charts.py).
+            # If Altair is loaded, let the user's own charts render offline too (charts.py); this
+            # never imports it (the display hook below switches on the first Altair chart shown).
             from .charts import enable_offline_charts
 
             enable_offline_charts()
@@ -256,17 +270,16 @@ class TrellisMagics(Magics):
 
     def _cmd_chats(self, args: argparse.Namespace) -> None:
         page = self.session.client.chats.list(page=max(args.page, 1))
-        chats = page.get("chats") or []
-        if not chats:
-            print("No chats yet." if page.get("page", 1) == 1 else "No chats on this page.")
+        if not page.chats:
+            print("No chats yet." if page.page == 1 else "No chats on this page.")
             return
         current = self.session.chat_id
-        for chat in chats:
-            mark = "*" if chat.get("id") == current else " "
-            title = chat.get("title") or chat.get("preview") or ""
-            print(f"{mark} {chat.get('id')}  {str(chat.get('timestamp') or '')[:19]:19}  {title}")
-        total, number = page.get("total"), page.get("page", args.page)
-        more = f"; %trellis chats --page {number + 1} for more" if page.get("has_more") else ""
+        for chat in page.chats:
+            mark = "*" if chat.id == current else " "
+            title = chat.title or chat.preview or ""
+            print(f"{mark} {chat.id}  {(chat.timestamp or '')[:19]:19}  {title}")
+        total, number = page.total, page.page
+        more = f"; %trellis chats --page {number + 1} for more" if page.has_more else ""
         noun = "chat" if total == 1 else "chats"
         print(f"(page {number}, {total} {noun} in all{more}; %trellis use ID continues one)")
 

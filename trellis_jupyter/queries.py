@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from ._error_text import CallContext
 from .errors import ConfigurationError
 from .types import SavedQuery
 
@@ -73,7 +74,9 @@ class Queries:
         return _queries(self._http.request("GET", "/v1/queries"))
 
     def get(self, query_id: str) -> SavedQuery:
-        return _one(self._http.request("GET", f"/v1/queries/{_id(query_id)}", context={"query_id": query_id}))
+        return _one(
+            self._http.request("GET", f"/v1/queries/{_id(query_id)}", context=CallContext(query_id=query_id))
+        )
 
     def create(
         self,
@@ -104,12 +107,12 @@ class Queries:
             raise ConfigurationError("Nothing to update: give title, prompt, sql, description or keywords.")
         return _one(
             self._http.request(
-                "PATCH", f"/v1/queries/{_id(query_id)}", json=body, context={"query_id": query_id}
+                "PATCH", f"/v1/queries/{_id(query_id)}", json=body, context=CallContext(query_id=query_id)
             )
         )
 
     def delete(self, query_id: str) -> None:
-        self._http.request("DELETE", f"/v1/queries/{_id(query_id)}", context={"query_id": query_id})
+        self._http.request("DELETE", f"/v1/queries/{_id(query_id)}", context=CallContext(query_id=query_id))
 
 
 class AsyncQueries:
@@ -123,7 +126,9 @@ class AsyncQueries:
 
     async def get(self, query_id: str) -> SavedQuery:
         return _one(
-            await self._http.request("GET", f"/v1/queries/{_id(query_id)}", context={"query_id": query_id})
+            await self._http.request(
+                "GET", f"/v1/queries/{_id(query_id)}", context=CallContext(query_id=query_id)
+            )
         )
 
     async def create(
@@ -153,9 +158,11 @@ class AsyncQueries:
             raise ConfigurationError("Nothing to update: give title, prompt, sql, description or keywords.")
         return _one(
             await self._http.request(
-                "PATCH", f"/v1/queries/{_id(query_id)}", json=body, context={"query_id": query_id}
+                "PATCH", f"/v1/queries/{_id(query_id)}", json=body, context=CallContext(query_id=query_id)
             )
         )
 
     async def delete(self, query_id: str) -> None:
-        await self._http.request("DELETE", f"/v1/queries/{_id(query_id)}", context={"query_id": query_id})
+        await self._http.request(
+            "DELETE", f"/v1/queries/{_id(query_id)}", context=CallContext(query_id=query_id)
+        )

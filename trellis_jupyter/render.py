@@ -24,6 +24,7 @@ __all__ = [
     "MAX_ROWS_HTML",
     "MAX_ROWS_MARKDOWN",
     "MAX_ROWS_TEXT",
+    "STOPPED",
     "answer_mimebundle",
     "chart_html",
     "chart_mimebundle",
@@ -35,6 +36,7 @@ __all__ = [
     "table_text",
 ]
 
+STOPPED = "Stopped: the answer above is partial."
 MAX_ROWS_HTML = 20
 MAX_ROWS_MARKDOWN = 20
 MAX_ROWS_TEXT = 10
@@ -45,6 +47,7 @@ _CSS = (
     ".trellis-answer table.trellis-table{border-collapse:collapse;font-size:12px;margin:4px 0}"
     ".trellis-answer table.trellis-table th,.trellis-answer table.trellis-table td"
     "{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}"
+    ".trellis-answer table.trellis-table .trellis-num{text-align:right;font-variant-numeric:tabular-nums}"
     ".trellis-answer .trellis-null{color:#999;font-style:italic}"
     ".trellis-answer .trellis-meta{color:#666;font-size:11px}"
     ".trellis-answer .trellis-status{color:#555;font-size:12px}"
@@ -84,16 +87,26 @@ def table_html(table: Table, max_rows: int = MAX_ROWS_HTML, *, show_sql: bool = 
     parts = ['<div class="trellis-table-wrap">']
     if table.title:
         parts.append(f"<div><strong>{escape(table.title)}</strong></div>")
+    formats = [
+        _column_format(table.headers[j] if j < len(table.headers) else "", rows, j)
+        for j in range(_width(table))
+    ]
     parts.append('<table class="trellis-table"><thead><tr>')
-    parts.extend(f"<th>{escape(h)}</th>" for h in table.headers)
+    parts.extend(
+        f"<th{_RIGHT if j < len(formats) and formats[j] else _LEFT}>{escape(h)}</th>"
+        for j, h in enumerate(table.headers)
+    )
     parts.append("</tr></thead><tbody>")
     for row in rows:
         parts.append("<tr>")
-        for cell in row:
+        for j, cell in enumerate(row):
+            number_format = formats[j] if j < len(formats) else None
             if cell is None:
                 parts.append('<td class="trellis-null">null</td>')
+            elif number_format is not None and _is_number(cell):
+                parts.append(f"<td{_RIGHT}>{escape(number_format.format(cell))}</td>")
             else:
-                parts.append(f"<td>{escape(format_cell(cell))}</td>")
+                parts.append(f"<td{_LEFT}>{escape(format_cell(cell))}</td>")
         parts.append("</tr>")
     parts.append("</tbody></table>")
     parts.append(f'<div class="trellis-meta">{escape(_rows_note(len(rows), table))}</div>')
@@ -104,6 +117,42 @@ def table_html(table: Table, max_rows: int = MAX_ROWS_HTML, *, show_sql: bool = 
         )
     parts.append("</div>")
     return "".join(parts)
+
+
+# Inline: a table output has no stylesheet of its own, and JupyterLab right-aligns every cell.
+_RIGHT = ' class="trellis-num" style="text-align:right;font-variant-numeric:tabular-nums"'
+_LEFT = ' style="text-align:left"'
+
+
+def _width(table: Table) -> int:
+    return max([len(table.headers), *(len(row) for row in table.rows[:1])])
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# Columns whose numbers are names, not amounts: no thousands separators (2,025 is not a year).
+_PLAIN_NUMBER_COLUMNS = re.compile(r"(year|(^|[\s_])id$|code|zip|phone)", re.IGNORECASE)
+_MAX_DECIMALS = 4
+
+
+def _column_format(header: Any, rows: Sequence[Sequence[Any]], j: int) -> str | None:
+    """A ``str.format`` pattern for a column of numbers (``None`` for any other column): thousands
+    separators and the same decimals on every row (as many as its cells need, at most 2 once
+    values reach 1, else up to 4). Display only: DataFrames keep the raw values."""
+    values = [row[j] for row in rows if j < len(row) and row[j] is not None]
+    if not values or not all(_is_number(v) for v in values):
+        return None
+    decimals = 0
+    for v in values:
+        if isinstance(v, float) and v != int(v):
+            digits = f"{v:.{_MAX_DECIMALS}f}".rstrip("0").split(".")[1]
+            decimals = max(decimals, len(digits))
+    if decimals and max(abs(v) for v in values) >= 1:
+        decimals = min(decimals, 2)
+    separator = "" if _PLAIN_NUMBER_COLUMNS.search(str(header)) else ","
+    return f"{{:{separator}.{decimals}f}}"
 
 
 def _fence(text: str, lang: str = "") -> str:
@@ -202,7 +251,7 @@ def _state_line(answer: Answer) -> str | None:
         code = f" [{answer.error.code}]" if answer.error.code else ""
         return f"Error{code}: {answer.error.error}"
     if answer.interrupted:
-        return "Interrupted: the answer above is partial."
+        return STOPPED
     if not answer.done:
         return f"Status: {answer.status or 'starting'} (still streaming)"
     return None
@@ -230,7 +279,9 @@ def answer_mimebundle(answer: Answer) -> dict[str, Any]:
     body += [table_html(t) for t in tables]
     body += [chart_html(c) for c in charts]
     if state:
-        body.append(status_html("error" if answer.error else answer.status, state))
+        # One plain line: the state says it all (no "interrupted — Interrupted…").
+        cls = "trellis-status trellis-error" if answer.error is not None else "trellis-status"
+        body.append(f'<div class="{cls}">{escape(state)}</div>')
     html = _CSS + '<div class="trellis-answer">' + "\n".join(body) + "</div>"
     return {"text/plain": "\n\n".join(plain), "text/markdown": "\n\n".join(md), "text/html": html}
 

@@ -6,6 +6,11 @@ show up as the characters they are. The subset: headings, paragraphs, bold, ital
 inline code, fenced code blocks, bullet and numbered lists, block quotes, rules, pipe tables, and
 links whose target is ``http``, ``https`` or ``mailto`` (opened with ``rel="noopener noreferrer"``
 and ``target="_blank"``); any other link is shown as its text.
+
+Rendering is bounded whatever the text: block quotes nest at most :data:`MAX_QUOTE_DEPTH` deep
+(deeper markers show as text), and every inline pattern is written so that a match attempt stops
+at the next delimiter of its kind, so that the time taken grows linearly with the text's length
+(``"**a " * 20000`` once took 18 s, ``"> " * 1000`` raised RecursionError).
 """
 
 from __future__ import annotations
@@ -16,21 +21,24 @@ import re
 __all__ = ["escape", "escape_markdown", "markdown_to_html", "safe_url"]
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*([\w+#.-]*)")
-_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
 _BULLET = re.compile(r"^(\s*)[-*+]\s+(.*)$")
 _NUMBERED = re.compile(r"^(\s*)\d{1,9}[.)]\s+(.*)$")
 _RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _QUOTE = re.compile(r"^\s{0,3}&gt;\s?(.*)$")  # the line is already escaped
 _TABLE_SEP = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
-_LINK = re.compile(r"\[([^\]\n]+)\]\(\s*([^\s()]+)\s*\)")
-_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|__(?=\S)(.+?)(?<=\S)__")
-_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)(.+?)(?<=\S)\*(?!\*)|(?<![_\w])_(?=\S)(.+?)(?<=\S)_(?![_\w])")
-_STRIKE = re.compile(r"~~(?=\S)(.+?)(?<=\S)~~")
+# Each span's content cannot hold its own opening delimiter, so a failed attempt ends at the next
+# one instead of scanning to the end of the line (which made "**a " * 20000 quadratic).
+_CODE_SPAN = re.compile(r"(`+)((?:[^`]|`(?!\1))+?)\1")
+_LINK = re.compile(r"\[([^\[\]\n]+)\]\(\s*([^\s()]+)\s*\)")
+_BOLD = re.compile(r"\*\*(?=\S)((?:[^*]|\*(?!\*))+?)(?<=\S)\*\*|__(?=\S)((?:[^_]|_(?!_))+?)(?<=\S)__")
+_ITALIC = re.compile(r"(?<![*\w])\*(?=\S)([^*]+?)(?<=\S)\*(?!\*)|(?<![_\w])_(?=\S)([^_]+?)(?<=\S)_(?![_\w])")
+_STRIKE = re.compile(r"~~(?=\S)((?:[^~]|~(?!~))+?)(?<=\S)~~")
 _PLACEHOLDER = re.compile("\x00(\\d+)\x00")
 
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
+MAX_QUOTE_DEPTH = 8  # deeper block quotes show their markers as text
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>&|~!#])")
 
 
@@ -94,7 +102,20 @@ def _cells(line: str) -> list[str]:
 
 def markdown_to_html(text: str) -> str:
     """Render untrusted markdown as safe HTML (see the module docstring)."""
-    lines = escape(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return _render(escape(text).replace("\r\n", "\n").replace("\r", "\n").split("\n"), 0)
+
+
+def _heading_text(raw: str) -> str:
+    # The closing hashes of "## Title ##" go; done with str methods, not a backtracking pattern.
+    text = raw.rstrip()
+    stripped = text.rstrip("#")
+    if stripped != text and (not stripped or stripped[-1].isspace()):
+        text = stripped
+    return text.strip()
+
+
+def _render(lines: list[str], depth: int) -> str:
+    """Markdown lines (already HTML-escaped) as HTML; ``depth`` counts enclosing block quotes."""
     out: list[str] = []
     paragraph: list[str] = []
     i = 0
@@ -127,7 +148,7 @@ def markdown_to_html(text: str) -> str:
         if heading:
             flush()
             level = len(heading.group(1))
-            out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
+            out.append(f"<h{level}>{_inline(_heading_text(heading.group(2)))}</h{level}>")
             i += 1
             continue
         if _RULE.match(line):
@@ -151,13 +172,13 @@ def markdown_to_html(text: str) -> str:
             parts.append("</tbody></table>")
             out.append("".join(parts))
             continue
-        if _QUOTE.match(line):
+        if depth < MAX_QUOTE_DEPTH and _QUOTE.match(line):
             flush()
             quoted: list[str] = []
             while i < len(lines) and (m := _QUOTE.match(lines[i])):
-                quoted.append(html.unescape(m.group(1)))  # re-escaped by the recursive call
+                quoted.append(m.group(1))  # still escaped: rendered as it is, one level deeper
                 i += 1
-            out.append("<blockquote>" + markdown_to_html("\n".join(quoted)) + "</blockquote>")
+            out.append("<blockquote>" + _render(quoted, depth + 1) + "</blockquote>")
             continue
         bullet, numbered = _BULLET.match(line), _NUMBERED.match(line)
         if bullet or numbered:
@@ -165,16 +186,17 @@ def markdown_to_html(text: str) -> str:
             tag, pattern = ("ul", _BULLET) if bullet else ("ol", _NUMBERED)
             items: list[str] = []
             while i < len(lines) and (m := pattern.match(lines[i])):
-                items.append(f"<li>{_inline(m.group(2))}</li>")
+                item = [_inline(m.group(2))]
                 i += 1
-                # A lazy continuation line belongs to the item above.
+                # A lazy continuation line belongs to the item above (pieces joined once: linear).
                 while (
                     i < len(lines)
                     and lines[i].startswith(("  ", "\t"))
                     and not (_BULLET.match(lines[i]) or _NUMBERED.match(lines[i]))
                 ):
-                    items[-1] = items[-1][: -len("</li>")] + " " + _inline(lines[i].strip()) + "</li>"
+                    item.append(_inline(lines[i].strip()))
                     i += 1
+                items.append("<li>" + " ".join(item) + "</li>")
             out.append(f"<{tag}>" + "".join(items) + f"</{tag}>")
             continue
         paragraph.append(line)

@@ -10,12 +10,15 @@ a nested body) and in any form: whole, or only a part of it (a JWT's signature, 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["MASK", "redact_url", "scrub_error", "scrub_text", "scrub_value", "url_secrets"]
+from .events import ErrorEvent, Event
+
+__all__ = ["MASK", "redact_url", "scrub_error", "scrub_event", "scrub_text", "scrub_value", "url_secrets"]
 
 MASK = "***"
 WINDOW = 12  # a run sharing this many consecutive characters with a secret is masked whole
@@ -82,6 +85,24 @@ def scrub_error(exc: E, secrets: Iterable[str]) -> E:
             setattr(exc, name, scrub_value(value, known))
     exc.args = tuple(scrub_value(a, known) for a in exc.args)
     return exc
+
+
+def scrub_event(event: Event, secrets: Iterable[str]) -> Event:
+    """A stream ``error`` event with its every text field scrubbed (other events are returned as is).
+
+    An error event becomes an error's message and detail, and is shown in the answer's output.
+    """
+    known = tuple(s for s in secrets if s)
+    if not known or not isinstance(event, ErrorEvent):
+        return event
+    return dataclasses.replace(
+        event,
+        error=scrub_text(event.error, known),
+        code=scrub_value(event.code, known),
+        debug_id=scrub_value(event.debug_id, known),
+        error_type=scrub_value(event.error_type, known),
+        extra=scrub_value(dict(event.extra), known),
+    )
 
 
 def url_secrets(url: str) -> tuple[str, ...]:

@@ -62,6 +62,14 @@ class MagicSettings(Configurable):
         "",
         help="Chat store of '%trellis connect --local': a file path, ':memory:', or '' for a per-user file.",
     ).tag(config=True)
+    max_retry_wait = Float(
+        None,
+        allow_none=True,
+        help=(
+            "Seconds a question may wait in all when rate limited, retrying as the server says "
+            "(None: TRELLIS_MAX_RETRY_WAIT, else 60; 0: never wait)."
+        ),
+    ).tag(config=True)
     local_pace = Float(
         0.01, help="Seconds between text deltas of the local server (0: as fast as it can)."
     ).tag(config=True)
@@ -89,6 +97,13 @@ class MagicSettings(Configurable):
         if proposal["value"] < 0:
             raise TraitError("Trellis.display_rows must be 0 or more.")
         return int(proposal["value"])
+
+    @validate("max_retry_wait")
+    def _check_retry_wait(self, proposal: Any) -> float | None:
+        value = proposal["value"]
+        if value is not None and not value >= 0:
+            raise TraitError("Trellis.max_retry_wait must be 0 or more seconds (0: never wait).")
+        return None if value is None else float(value)
 
     @validate("replay_cache_mb")
     def _check_megabytes(self, proposal: Any) -> int:
@@ -136,10 +151,23 @@ class Session:
         self._answer_cache: AnswerCache | None = None
         self.settings.observe(self._transport_changed, "transport")
         self.settings.observe(self._offline_charts_changed, "offline_charts")
+        self.settings.observe(self._max_retry_wait_changed, "max_retry_wait")
 
     def _transport_changed(self, change: Any) -> None:
         # The next question uses the new transport; the chat (its state) carries over.
         self._drop_conversation()
+
+    def _max_retry_wait_changed(self, change: Any) -> None:
+        # Clients made already follow the new value from their next call on.
+        for client in (self._client, self._async_client):
+            if client is not None:
+                client.max_retry_wait = change["new"]
+
+    def _client_options(self) -> dict[str, Any]:
+        options = dict(self._connection)
+        if self.settings.max_retry_wait is not None:
+            options["max_retry_wait"] = self.settings.max_retry_wait
+        return options
 
     @staticmethod
     def _offline_charts_changed(change: Any) -> None:
@@ -161,7 +189,7 @@ class Session:
         if self._client is None:
             from .client import Trellis as Client
 
-            self._client = Client(**self._connection)
+            self._client = Client(**self._client_options())
         return self._client
 
     def async_client(self) -> AsyncTrellis:
@@ -169,7 +197,7 @@ class Session:
         if self._async_client is None:
             from .client import AsyncTrellis
 
-            self._async_client = AsyncTrellis(**self._connection)
+            self._async_client = AsyncTrellis(**self._client_options())
         return self._async_client
 
     @property
@@ -240,6 +268,8 @@ class Session:
             connection["api_key"] = api_key
         if email is not None:
             connection["email"] = email
+        if self.settings.max_retry_wait is not None:
+            connection["max_retry_wait"] = self.settings.max_retry_wait
         client = Client(**connection)
         try:
             integrations = _integration_list(client.integrations())
@@ -263,6 +293,12 @@ class Session:
         old, self.local_server = self.local_server, _server
         if old is not None and old is not _server:
             old.stop()
+        if self.settings.offline_charts:
+            # vl-convert's first image starts its JavaScript engine (a second or more): do it now,
+            # in the background, so the first chart answer does not wait for it.
+            from .charts import warm_up_in_background
+
+            warm_up_in_background()
 
     def connect_local(
         self,

@@ -21,18 +21,27 @@ What happens at the end:
   the partial answer (chat id included);
 - ``close()`` / ``aclose()`` (a Stop button, leaving the ``with`` block early, Ctrl-C): the HTTP
   stream ends at once and the answer is marked interrupted.
+
+Rate limited: when the server refuses the request (429, or 503 with ``Retry-After``; it did not
+act), the stream yields a :class:`~trellis_jupyter.events.Processing` event whose status reads
+"Rate limited; retrying in 12 s", waits, and sends again, within ``max_retry_wait`` seconds in
+all; so the magic's status line and the widget show the wait with no code of their own. Ctrl-C,
+a cancelled task or ``close()`` ends the wait at once. Past the budget the refusal is raised.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Protocol
 
+from ._error_text import answer_failed
+from ._retry import DEFAULT_MAX_RETRY_WAIT, RetryBudget, waiting_status
 from ._sse import lost_connection
 from .answer import Answer
 from .errors import AnswerError, ConnectionLostError, MalformedEventError, TransportError, TrellisError
-from .events import Event, Message, TextDelta
+from .events import ErrorEvent, Event, Message, Processing, TextDelta
 
 __all__ = [
     "AnswerStream",
@@ -126,39 +135,12 @@ class AsyncTurnStreams(Protocol):
     ) -> AsyncOpener: ...
 
 
-_ADVICE = {
-    "UNANSWERABLE": "try rephrasing the question",
-    "QUERY_FAILED": "try rephrasing the question",
-    "QUERY_TIMEOUT": "ask for less data, e.g. a narrower time range",
-    "CHAT_NOT_FOUND": "it may have been deleted; start a new chat",
-    "MESSAGE_NOT_FOUND": "reload the chat's history and try again",
-    "INTEGRATION_NOT_FOUND": "pick an id from client.integrations() or set TRELLIS_INTEGRATION_ID",
-    "UNAUTHORIZED": "check TRELLIS_API_KEY / TRELLIS_TOKEN and try again",
-    "TURN_IN_PROGRESS": "wait for the current answer to finish, then ask again",
-}
-
-
 def answer_error(answer: Answer) -> AnswerError:
     """The error for an answer that ended with the server's ``error`` event."""
     error = answer.error
     assert error is not None
-    if error.code == "RATE_LIMIT":
-        wait = error.retry_after
-        message = (
-            f"Rate limited: wait {max(1, round(wait + 0.49))} s and ask again."
-            if wait is not None
-            else "Rate limited by Trellis: wait a minute and ask again."
-        )
-    else:
-        text = " ".join((error.error or "the server reported an error").split()).rstrip(".")
-        advice = _ADVICE.get(error.code or "")
-        if advice is None:
-            advice = "ask again in a moment" if error.retryable else "ask again, or rephrase the question"
-            if error.debug_id:
-                advice += f" (debug id {error.debug_id})"
-        message = f"Trellis could not answer: {text}; {advice}."
     return AnswerError(
-        message,
+        answer_failed(error),
         detail=error.error,
         code=error.code,
         debug_id=error.debug_id,
@@ -172,12 +154,53 @@ def answer_error(answer: Answer) -> AnswerError:
 class _StreamState:
     """What both streams share: the answer, the end-of-turn rules and the hooks."""
 
-    def __init__(self, question: str | None, on_open: Hook | None, on_end: Hook | None) -> None:
+    def __init__(
+        self, question: str | None, on_open: Hook | None, on_end: Hook | None, max_retry_wait: float
+    ) -> None:
         self.answer = Answer(question)
         self._on_open = on_open
         self._on_end = on_end
         self._opened = False
         self._finished = False
+        self._closing = False  # close() was called (maybe from another thread): never reopen
+        self._budget = RetryBudget(max_retry_wait)
+        self._pending: float | None = None  # a refused request's wait, still to be shown or slept
+        self._announced = False
+        self._turn_events = 0  # events of the current try: a refusal comes first, alone
+
+    def _refused_turn(self, event: Event) -> bool:
+        """True for a turn the server refused before acting (a WebSocket's first event ``RATE_LIMIT``):
+        it is sent again after the wait, within the budget."""
+        self._turn_events += 1
+        if self._turn_events > 1 or not isinstance(event, ErrorEvent) or event.code != "RATE_LIMIT":
+            return False
+        wait = self._budget.take(-1.0 if event.retry_after is None else event.retry_after)
+        if wait is None:
+            return False
+        self._pending, self._announced, self._turn_events = wait, False, 0
+        return True
+
+    def _refused(self, exc: TrellisError) -> bool:
+        """True when the server refused to open and the request may go again after a wait."""
+        wait = self._budget.grant(exc)
+        if wait is None:
+            self._budget.exhausted(exc)
+            return False
+        self._pending, self._announced = wait, False
+        return True
+
+    def _waiting(self) -> Processing:
+        """The status event that tells the surfaces a refused request waits to go again."""
+        assert self._pending is not None
+        self._announced = True
+        event = Processing(waiting_status(self._pending))
+        self.answer.feed(event)
+        return event
+
+    def _stop_waiting(self) -> None:
+        if self._pending is not None and not self._opened:
+            self.answer.mark_interrupted()
+        self._pending = None
 
     def _opening_failed(self, exc: TrellisError) -> None:
         # The chat may exist already (created before the send failed): keep it with the error.
@@ -186,6 +209,9 @@ class _StreamState:
         self._finish()
 
     def _did_open(self) -> None:
+        self._turn_events = 0
+        if self._opened:
+            return  # sent again after a refusal: the same answer, opened once
         self._opened = True
         if self._on_open is not None:
             self._on_open(self.answer)
@@ -233,10 +259,12 @@ class AnswerStream(_StreamState):
         question: str | None = None,
         on_open: Hook | None = None,
         on_end: Hook | None = None,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
     ) -> None:
-        super().__init__(question, on_open, on_end)
+        super().__init__(question, on_open, on_end, max_retry_wait)
         self._opener = opener
         self._events: EventSource | None = None
+        self._wake = threading.Event()  # set by close(): a wait ends at once
 
     def __enter__(self) -> AnswerStream:
         self._open()
@@ -247,26 +275,33 @@ class AnswerStream(_StreamState):
     ) -> None:
         self.close()
 
-    def _open(self) -> EventSource:
-        if self._events is None and not self._finished:
+    def _open(self) -> EventSource | None:
+        """Send the request; ``None`` while a refusal waits to be shown or slept."""
+        if self._events is None and not self._finished and self._pending is None:
             try:
                 self._events = self._opener(self.answer)
             except TrellisError as exc:
+                if self._refused(exc):
+                    return None
                 self._opening_failed(exc)
                 raise
             self._did_open()
-        assert self._events is not None
         return self._events
 
     def __iter__(self) -> AnswerStream:
         return self
 
     def __next__(self) -> Event:
-        events = self._events
-        if events is None:
-            if self._finished:
+        while (events := self._events) is None:
+            if self._finished or self._closing:
                 raise StopIteration
-            events = self._open()
+            if self._pending is not None:
+                if not self._announced:
+                    return self._waiting()
+                self._wake.wait(self._pending)  # Ctrl-C interrupts it; close() from any thread ends it
+                self._pending = None
+                continue
+            self._open()
         try:
             event = next(events)
         except StopIteration:
@@ -283,6 +318,9 @@ class AnswerStream(_StreamState):
             # A refusal mid-turn (WebSocket close 4001, 4429): the turn is over, its answer kept.
             self._close_events()
             raise self._ended(exc) from None
+        if self._refused_turn(event):
+            self._events = None  # that turn is over: the question goes again after the wait
+            return next(self)
         self.answer.feed(event)
         return event
 
@@ -309,9 +347,15 @@ class AnswerStream(_StreamState):
         return self._final()
 
     def close(self) -> None:
-        """End the HTTP stream at once; an unfinished answer is marked interrupted."""
+        """End the HTTP stream (or a wait) at once; an unfinished answer is marked interrupted.
+
+        Safe from any thread, also while another thread iterates: that iteration stops at once.
+        """
+        self._closing = True
         if not self.answer.done and self._opened:
             self.answer.mark_interrupted()
+        self._stop_waiting()
+        self._wake.set()
         self._close_events()
 
     def _close_events(self) -> None:
@@ -331,10 +375,12 @@ class AsyncAnswerStream(_StreamState):
         question: str | None = None,
         on_open: Hook | None = None,
         on_end: Hook | None = None,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
     ) -> None:
-        super().__init__(question, on_open, on_end)
+        super().__init__(question, on_open, on_end, max_retry_wait)
         self._opener = opener
         self._events: AsyncEventSource | None = None
+        self._wake: Any = None  # an anyio.Event while a wait runs; aclose() sets it
 
     async def __aenter__(self) -> AsyncAnswerStream:
         await self._open()
@@ -345,26 +391,41 @@ class AsyncAnswerStream(_StreamState):
     ) -> None:
         await self.aclose()
 
-    async def _open(self) -> AsyncEventSource:
-        if self._events is None and not self._finished:
+    async def _open(self) -> AsyncEventSource | None:
+        """Send the request; ``None`` while a refusal waits to be shown or slept."""
+        if self._events is None and not self._finished and self._pending is None:
             try:
                 self._events = await self._opener(self.answer)
             except TrellisError as exc:
+                if self._refused(exc):
+                    return None
                 self._opening_failed(exc)
                 raise
             self._did_open()
-        assert self._events is not None
         return self._events
 
     def __aiter__(self) -> AsyncAnswerStream:
         return self
 
+    async def _sleep(self, seconds: float) -> None:
+        import anyio
+
+        self._wake = anyio.Event()
+        with anyio.move_on_after(seconds):  # a cancelled task ends the wait at once
+            await self._wake.wait()
+        self._wake = None
+
     async def __anext__(self) -> Event:
-        events = self._events
-        if events is None:
-            if self._finished:
+        while (events := self._events) is None:
+            if self._finished or self._closing:
                 raise StopAsyncIteration
-            events = await self._open()
+            if self._pending is not None:
+                if not self._announced:
+                    return self._waiting()
+                await self._sleep(self._pending)  # a cancelled task or aclose() ends it
+                self._pending = None
+                continue
+            await self._open()
         try:
             event = await events.__anext__()
         except StopAsyncIteration:
@@ -380,6 +441,9 @@ class AsyncAnswerStream(_StreamState):
         except TrellisError as exc:
             await self._close_events()
             raise self._ended(exc) from None
+        if self._refused_turn(event):
+            self._events = None
+            return await self.__anext__()
         self.answer.feed(event)
         return event
 
@@ -409,9 +473,13 @@ class AsyncAnswerStream(_StreamState):
         return self._final()
 
     async def aclose(self) -> None:
-        """End the HTTP stream at once; an unfinished answer is marked interrupted."""
+        """End the HTTP stream (or a wait) at once; an unfinished answer is marked interrupted."""
+        self._closing = True
         if not self.answer.done and self._opened:
             self.answer.mark_interrupted()
+        self._stop_waiting()
+        if self._wake is not None:
+            self._wake.set()
         await self._close_events()
 
     async def _close_events(self) -> None:

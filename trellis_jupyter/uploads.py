@@ -79,6 +79,20 @@ def _path_part(path: str | os.PathLike[str]) -> Part:
     return p.name, p.read_bytes(), mime
 
 
+def _bytes_part(name: str, data: bytes, mime: str) -> Part:
+    """A named file's bytes, its type the one given if accepted, else read from its name."""
+    accepted = set(MIME_TYPES.values())
+    mime = mime.split(";")[0].strip().lower()
+    if mime not in accepted:
+        guessed = MIME_TYPES.get(os.path.splitext(name)[1].lower())
+        if guessed is None:
+            raise ConfigurationError(
+                f"{name!r} is not a file type the server accepts: upload CSV, XLSX, PDF, PNG or JPEG."
+            )
+        mime = guessed  # a browser's "" or "application/vnd.ms-excel" for a .csv
+    return name, data, mime
+
+
 def upload_parts(files: Any) -> list[Part]:
     """The ``(filename, bytes, mime_type)`` of each file to upload, checked against the limits."""
     if isinstance(files, (str, os.PathLike, tuple)) or _is_dataframe(files):
@@ -99,7 +113,7 @@ def upload_parts(files: Any) -> list[Part]:
             and isinstance(item[1], (bytes, bytearray, memoryview))
             and isinstance(item[2], str)
         ):
-            parts.append((str(item[0]), bytes(item[1]), item[2]))
+            parts.append(_bytes_part(str(item[0]), bytes(item[1]), item[2]))
         else:
             raise ConfigurationError(
                 f"Cannot upload a {type(item).__name__}: give a path, a (name, bytes, mime_type) tuple "

@@ -93,6 +93,15 @@ def _open_error_of(exc: BaseException, url: str) -> TrellisError:
     )
 
 
+def _direct_connect(connect: Callable[..., Any]) -> dict[str, Any]:
+    """``legacy=True`` where websockets knows it (17.1+): we manage the connection's lifetime
+    ourselves, not in one ``with`` block, which it otherwise warns about; older versions (13 to
+    17.0) connect directly without the flag, and refuse it."""
+    import inspect
+
+    return {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+
+
 def _close_args(exc: ConnectionClosed) -> tuple[int | None, str]:
     return (exc.rcvd.code, exc.rcvd.reason) if exc.rcvd is not None else (None, "")
 
@@ -166,6 +175,7 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
 
         self._check_usable()
         token = self._token() if callable(self._token) else self._token
+        self._secrets = (token, *url_secrets(self.url))
         try:
             conn = connect(
                 self.url,
@@ -173,7 +183,7 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
                 max_size=self.max_size,
                 open_timeout=self.open_timeout,
                 logger=_wire_logger,
-                legacy=True,  # we manage the connection's lifetime ourselves, not in one with block
+                **_direct_connect(connect),
             )
         except _OPEN_ERRORS as exc:
             raise _open_error(exc, self.url) from None
@@ -222,7 +232,13 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
     def _new_stream(
         self, opener: Opener, question: str, on_open: Hook | None, on_end: Hook | None
     ) -> AnswerStream:
-        return AnswerStream(opener, question=question, on_open=on_open, on_end=on_end)
+        return AnswerStream(
+            opener,
+            question=question,
+            on_open=on_open,
+            on_end=on_end,
+            max_retry_wait=self.max_retry_wait,
+        )
 
     def ask(self, message: str, chat_id: str | None = None, **options: Any) -> Answer:
         """Ask and wait for the whole answer (raises :class:`~trellis_jupyter.errors.AnswerError`)."""
@@ -280,9 +296,12 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
             # One turn per socket: an abandoned answer is stopped, not left running.
             self._stop_turn(self._current)
         self._ensure_open()
-        if name == "send_message" and fields["chat_id"] is None and self._start_chat is not None:
-            chat_id = self._start_chat(fields["title"], fields["integration_id"])
-            fields = {**fields, "chat_id": chat_id, "title": None if chat_id else fields["title"]}
+        if name == "send_message" and fields["chat_id"] is None:
+            chat_id = answer.chat_id  # created by an earlier try of this question, which was refused
+            if chat_id is None and self._start_chat is not None:
+                chat_id = self._start_chat(fields["title"], fields["integration_id"])
+            if chat_id is not None:
+                fields = {**fields, "chat_id": chat_id, "title": None}
         frame = self._turn_frame(name, fields, answer)
         self._backlog.clear()
         turn = self._current = _TurnEvents(self, answer)
@@ -372,6 +391,7 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream, AsyncOpener]):
 
         self._check_usable()
         token = (await self._token()) if callable(self._token) else self._token
+        self._secrets = (token, *url_secrets(self.url))
         try:
             conn = await connect(
                 self.url,
@@ -431,7 +451,13 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream, AsyncOpener]):
     def _new_stream(
         self, opener: AsyncOpener, question: str, on_open: Hook | None, on_end: Hook | None
     ) -> AsyncAnswerStream:
-        return AsyncAnswerStream(opener, question=question, on_open=on_open, on_end=on_end)
+        return AsyncAnswerStream(
+            opener,
+            question=question,
+            on_open=on_open,
+            on_end=on_end,
+            max_retry_wait=self.max_retry_wait,
+        )
 
     async def ask(self, message: str, chat_id: str | None = None, **options: Any) -> Answer:
         """Ask and wait for the whole answer (raises :class:`~trellis_jupyter.errors.AnswerError`)."""
@@ -484,9 +510,12 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream, AsyncOpener]):
         if self._turn_running():
             await self._stop_turn(self._current)
         await self._ensure_open()
-        if name == "send_message" and fields["chat_id"] is None and self._start_chat is not None:
-            chat_id = await self._start_chat(fields["title"], fields["integration_id"])
-            fields = {**fields, "chat_id": chat_id, "title": None if chat_id else fields["title"]}
+        if name == "send_message" and fields["chat_id"] is None:
+            chat_id = answer.chat_id  # created by an earlier try of this question, which was refused
+            if chat_id is None and self._start_chat is not None:
+                chat_id = await self._start_chat(fields["title"], fields["integration_id"])
+            if chat_id is not None:
+                fields = {**fields, "chat_id": chat_id, "title": None}
         frame = self._turn_frame(name, fields, answer)
         self._backlog.clear()
         turn = self._current = _AsyncTurnEvents(self, answer)
@@ -554,12 +583,13 @@ def client_socket(client: Trellis, *, heartbeat: bool = False) -> ChatSocket:
     return ChatSocket(
         s.base_url,
         client.auth.token,
-        start_chat=client.chats.start,
+        start_chat=lambda title, integration: client.chats.start(title, integration, wait=False),
         on_rejected=client.auth.invalidate,
         heartbeat=heartbeat,
         integration_id=s.integration_id,
         model=s.model,
         open_timeout=min(s.timeout, 30.0),
+        max_retry_wait=s.max_retry_wait,
     )
 
 
@@ -569,10 +599,11 @@ def async_client_socket(client: AsyncTrellis, *, heartbeat: bool = False) -> Asy
     return AsyncChatSocket(
         s.base_url,
         client.auth.token,
-        start_chat=client.chats.start,
+        start_chat=lambda title, integration: client.chats.start(title, integration, wait=False),
         on_rejected=client.auth.invalidate,
         heartbeat=heartbeat,
         integration_id=s.integration_id,
         model=s.model,
         open_timeout=min(s.timeout, 30.0),
+        max_retry_wait=s.max_retry_wait,
     )

@@ -76,6 +76,7 @@ class _Turn:
     future: asyncio.Future[Answer]
     edit_of: str | None = None  # the user message id an edit replaces
     options: dict[str, Any] = field(default_factory=dict)
+    files: list[tuple[str, bytes, str]] = field(default_factory=list)  # uploaded, then attached
 
 
 class ChatWidget(anywidget.AnyWidget):
@@ -265,18 +266,25 @@ class ChatWidget(anywidget.AnyWidget):
 
     # -- asking ---------------------------------------------------------------------------------
 
-    def ask(self, question: str, **options: Any) -> asyncio.Future[Answer]:
+    def ask(self, question: str, *, files: Any = None, **options: Any) -> asyncio.Future[Answer]:
         """Ask in this chat; returns at once. ``await w.ask(q)`` gives the :class:`Answer`.
 
         The answer streams into the widget; a question asked while another streams waits its turn.
-        Options (``integration_id``, ``model``) go to the conversation's ``stream()``.
+        ``files`` (paths, ``(name, bytes, mime_type)`` tuples or DataFrames) are uploaded to the
+        chat and attached to the question. Options (``integration_id``, ``model``) go to the
+        conversation's ``stream()``.
         """
         question = question.strip()
         if not question:
             raise ValueError("Nothing to ask: give the question's text.")
+        parts: list[tuple[str, bytes, str]] = []
+        if files is not None:
+            from .uploads import upload_parts
+
+            parts = upload_parts(files)  # checked now: a bad file never queues a question
         if not self.busy:
             self._load_state()  # answers asked elsewhere (%%trellis) since come first
-        return self._enqueue(question, None, options)
+        return self._enqueue(question, None, options, parts)
 
     def edit(self, question: str, **options: Any) -> asyncio.Future[Answer]:
         """Replace the last question with ``question`` and answer it again (later answers drop)."""
@@ -296,7 +304,13 @@ class ChatWidget(anywidget.AnyWidget):
         del self._entries[index:]
         return self._enqueue(question, old.get("message_id") or "", options)
 
-    def _enqueue(self, text: str, edit_of: str | None, options: dict[str, Any]) -> asyncio.Future[Answer]:
+    def _enqueue(
+        self,
+        text: str,
+        edit_of: str | None,
+        options: dict[str, Any],
+        files: list[tuple[str, bytes, str]] | None = None,
+    ) -> asyncio.Future[Answer]:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -307,8 +321,12 @@ class ChatWidget(anywidget.AnyWidget):
         if self._loop is None or self._loop.is_closed():
             self._loop = loop
         user = self._user_entry(text, "queued")
+        if files:
+            user["attachments"] = [
+                {"filename": name, "mime_type": mime, "file_size": len(data)} for name, data, mime in files
+            ]
         self._entries.append(user)
-        turn = _Turn(text, user["id"], loop.create_future(), edit_of, options)
+        turn = _Turn(text, user["id"], loop.create_future(), edit_of, options, list(files or []))
         self._queue.append(turn)
         self.busy = True
         self._sync()
@@ -340,6 +358,21 @@ class ChatWidget(anywidget.AnyWidget):
     async def _run_turn(self, turn: _Turn) -> Answer:
         conversation = self.conversation
         options = {**self._options(), **turn.options}
+        if turn.files:
+            try:
+                uploaded = await conversation.upload(turn.files)
+            except TrellisError as exc:
+                self._update(turn.user_id, status="sent")
+                self.error = str(exc)
+                raise
+            options["upload_ids"] = [*(options.get("upload_ids") or []), *(u.id for u in uploaded)]
+            self._update(
+                turn.user_id,
+                attachments=[
+                    {"filename": u.filename, "mime_type": u.mime_type, "file_size": u.file_size, "id": u.id}
+                    for u in uploaded
+                ],
+            )
         if turn.edit_of is not None:
             stream = conversation.stream_edit(turn.text, turn.edit_of or None, **options)
         else:
@@ -479,9 +512,11 @@ class ChatWidget(anywidget.AnyWidget):
 
     # -- browser commands -----------------------------------------------------------------------
 
-    def _on_command(self, _widget: Any, content: Any, _buffers: Any) -> None:
+    def _on_command(self, _widget: Any, content: Any, buffers: Any) -> None:
         if not isinstance(content, dict):
             return
+        if buffers:
+            content = {**content, "_buffers": [bytes(b) for b in buffers]}
         home = self._loop
         if home is not None and not home.is_closed():
             try:
@@ -500,7 +535,7 @@ class ChatWidget(anywidget.AnyWidget):
         try:
             self.error = ""
             if kind == "send":
-                self.ask(str(content.get("text") or ""))
+                self.ask(str(content.get("text") or ""), files=_picked_files(content) or None)
             elif kind == "stop":
                 self.stop()
             elif kind == "new_chat":
@@ -514,6 +549,8 @@ class ChatWidget(anywidget.AnyWidget):
                 self._spawn(self.use_chat(str(content.get("chat_id") or "")))
             elif kind == "rename":
                 self._spawn(self.rename(str(content.get("title") or "")))
+            elif kind == "save_query":
+                self._spawn(self.save_query(str(content.get("id")), str(content.get("title") or "")))
             elif kind == "table_rows":
                 self._send_rows(str(content.get("entry")), content.get("index"), content.get("request"))
             elif kind == "feedback":
@@ -639,6 +676,24 @@ class ChatWidget(anywidget.AnyWidget):
         # A second click changes it; the note shown is the one sent with the current value.
         self._update(entry_id, feedback=value, feedback_note=note or None)
 
+    async def save_query(self, entry_id: str, title: str) -> None:
+        """Save the SQL of an answer (its first table's) as a saved query named ``title``."""
+        index = self._index_of(entry_id)
+        answer = self._answers.get(entry_id)
+        sql = next((t.sql for t in answer.tables if t.sql), None) if answer is not None else None
+        if index < 0 or answer is None or not sql:
+            self.error = "This answer has no SQL to save."
+            return
+        title = title.strip() or (answer.question or "Saved query")[:80]
+        try:
+            query = await self.conversation.client.queries.create(
+                title=title, prompt=answer.question or title, sql=sql
+            )
+        except TrellisError as exc:
+            self.error = str(exc)
+            return
+        self._update(entry_id, saved_query={"id": query.id, "title": query.title})
+
     # -- static rendering -----------------------------------------------------------------------
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -678,20 +733,22 @@ def _async_twin(client: object) -> AsyncTrellis:
         raise TypeError(
             f"ChatWidget(client=...) takes a Trellis or AsyncTrellis client, not {type(client).__name__}."
         )
-    s = client.settings
-    return AsyncTrellis(
-        base_url=s.base_url,
-        api_key=s.api_key,
-        email=s.email,
-        token=s.token,
-        integration_id=s.integration_id,
-        model=s.model,
-        timeout=s.timeout,
-        max_retries=s.max_retries,
-    )
+    return AsyncTrellis.from_settings(client.settings)
 
 
 _warming: list[threading.Thread] = []
+
+
+def _picked_files(content: dict[str, Any]) -> list[tuple[str, bytes, str]]:
+    """The files a ``send`` command carries: ``files`` (name, type) with one buffer each."""
+    meta, buffers = content.get("files"), content.get("_buffers") or []
+    if not isinstance(meta, list) or len(meta) != len(buffers):
+        return []
+    return [
+        (str(m.get("name") or "upload"), data, str(m.get("type") or ""))
+        for m, data in zip(meta, buffers, strict=True)
+        if isinstance(m, dict)
+    ]
 
 
 def _warm_up() -> None:

@@ -117,13 +117,13 @@ def browser_payload(viz: VisualizationPayload) -> dict[str, Any]:
 
 
 def _chart_spec(chart: Chart) -> dict[str, Any] | None:
-    try:
-        from .charts import reduce_spec
-        from .convert import chart_to_altair
-    except ImportError:  # pragma: no cover - conversion is part of the package
-        return None
+    from .chart_spec import chart_spec
+    from .charts import reduce_spec
+
     with contextlib.suppress(Exception):  # a chart that cannot be built shows a note, not a traceback
-        spec: dict[str, Any] = reduce_spec(chart_to_altair(chart).to_dict())
+        # The magic's spec, as plain data (no Altair); the widget's Vega-Lite reads it as its own.
+        spec: dict[str, Any] = reduce_spec(chart_spec(chart))
+        spec.pop("$schema", None)
         return spec
     log.warning("Chart %s could not be turned into a Vega-Lite spec", chart.id)
     return None

@@ -10,6 +10,11 @@
  *    survives opens in a new tab with `rel="noopener noreferrer nofollow"`.
  *
  * Images are shown as their alt text: an answer must not make the browser fetch a URL.
+ *
+ * Rendering is bounded in depth and time whatever the text (see `boundMarkdown`): marked recurses
+ * once per nested block quote or list (`"> ".repeat(5000)` overflowed the stack) and slows
+ * quadratically with deep list indentation, so nesting is cut at MAX_NESTING levels (deeper markers
+ * show as text) and only the first MAX_MARKDOWN_CHARS characters are parsed as markdown.
  */
 
 import DOMPurify from "dompurify";
@@ -39,6 +44,35 @@ const marked = new Marked({
     },
   },
 });
+
+/** Block quotes and lists nest at most this deep; deeper markers show as text. */
+export const MAX_NESTING = 8;
+/** Markdown parsed per answer; the rest shows as plain text. */
+export const MAX_MARKDOWN_CHARS = 200_000;
+
+const CONTAINER = /^[ \t]{0,3}(?:>[ \t]?|(?:[-*+]|\d{1,9}[.)])[ \t]+)/;
+const MAX_INDENT = 2 * MAX_NESTING;
+
+function boundLine(line: string): string {
+  // Deep indentation nests lists too: keep at most MAX_INDENT leading blanks.
+  const lead = /^[ \t]*/.exec(line)![0];
+  if (lead.length > MAX_INDENT) line = lead.slice(0, MAX_INDENT) + line.slice(lead.length);
+  let at = 0;
+  for (let depth = 0; depth < MAX_NESTING; depth++) {
+    const marker = CONTAINER.exec(line.slice(at, at + 16));
+    if (!marker) return line;
+    at += marker[0].length;
+  }
+  // Past the limit: a further marker is escaped, so marked reads it as text and stops nesting.
+  const rest = line.slice(at);
+  const next = /^([ \t]*)([>\-*+]|\d{1,9}[.)])/.exec(rest);
+  return next ? line.slice(0, at) + next[1] + "\\" + rest.slice(next[1].length) : line;
+}
+
+/** The text with nesting cut at MAX_NESTING levels: linear in its length. */
+export function boundMarkdown(text: string): string {
+  return text.split("\n").map(boundLine).join("\n");
+}
 
 /** Link schemes a reader may follow; everything else (javascript:, data:, vbscript:, relative) is dropped. */
 const SAFE_URL = /^(?:https?:|mailto:)/i;
@@ -111,7 +145,15 @@ export function renderMarkdown(text: string): DocumentFragment {
     fragment.append(pre);
     return fragment;
   }
-  return sanitize(marked.parse(text ?? "") as string);
+  const source = text ?? "";
+  const fragment = sanitize(marked.parse(boundMarkdown(source.slice(0, MAX_MARKDOWN_CHARS))) as string);
+  if (source.length > MAX_MARKDOWN_CHARS) {
+    const rest = document.createElement("div");
+    rest.style.whiteSpace = "pre-wrap";
+    rest.textContent = source.slice(MAX_MARKDOWN_CHARS);
+    fragment.append(rest);
+  }
+  return fragment;
 }
 
 /** For tests: check the sanitizer again on the next render. */

@@ -34,6 +34,18 @@ export interface Entry {
   /** The note sent with the feedback, shown under the answer. */
   feedback_note?: string | null;
   visualizations?: Visualization[];
+  /** user: the files attached to the question. */
+  attachments?: Attachment[];
+  /** assistant: the saved query made from its SQL ("Save as query"). */
+  saved_query?: { id?: string; title?: string } | null;
+}
+
+/** A file attached to a question. */
+export interface Attachment {
+  filename?: string;
+  mime_type?: string | null;
+  file_size?: number | null;
+  id?: string;
 }
 
 /** Kernel -> browser custom message: new text of a streaming answer, coalesced. */
@@ -62,7 +74,8 @@ export interface ChatSummary {
 
 /** Browser -> kernel custom messages. */
 export type Command =
-  | { type: "send"; text: string }
+  | { type: "send"; text: string; files?: Array<{ name: string; type: string }> }
+  | { type: "save_query"; id: string; title: string }
   | { type: "stop" }
   | { type: "new_chat" }
   | { type: "feedback"; id: string; value: "positive" | "negative"; note?: string }

@@ -8,6 +8,7 @@
  * consistent across several views of one widget.
  */
 
+import { AttachPicker, attachmentList, saveQueryControl } from "./attach";
 import { chartTitle, chartTools, renderChart } from "./chart";
 import { download } from "./export";
 import { ChatHeader } from "./header";
@@ -129,6 +130,7 @@ export class ChatView {
   private input: HTMLTextAreaElement;
   private sendButton: HTMLButtonElement;
   private stopButton: HTMLButtonElement;
+  private picker: AttachPicker;
   private entries = new Map<string, EntryView>();
   private live = new LiveText();
   private editing: string | null = null;
@@ -184,7 +186,8 @@ export class ChatView {
     this.input.addEventListener("keydown", (e) => this.onKey(e));
     this.sendButton = button("Send", "tj-send tj-primary", () => this.send(), "Send question");
     this.stopButton = button("Stop", "tj-stop", () => this.command({ type: "stop" }), "Stop the answer");
-    form.append(this.input, this.sendButton, this.stopButton);
+    this.picker = new AttachPicker((message) => { this.errorLine.textContent = message; });
+    form.append(this.picker.chips, this.input, this.picker.button, this.picker.input, this.sendButton, this.stopButton);
 
     // The question box comes first in the document, so that one Tab from the widget's top
     // reaches it; CSS `order` still shows it under the transcript, as chats do.
@@ -251,7 +254,13 @@ export class ChatView {
   send(): void {
     const text = this.input.value.trim();
     if (!text) return;
-    this.command({ type: "send", text });
+    if (this.picker.picked.length) {
+      // The files go with the question: the kernel uploads them, then asks.
+      this.picker.take().then(
+        ({ files, buffers }) => this.model.send({ type: "send", text, files }, undefined, buffers),
+        () => { this.errorLine.textContent = "The attached files could not be read: pick them again."; },
+      );
+    } else this.command({ type: "send", text });
     this.sentPending += 1;
     this.input.value = "";
     this.input.focus(); // after a click on Send too: the next question is typed right away
@@ -381,13 +390,14 @@ export class ChatView {
     else this.live.forget(entry.id);
 
     const editingThis = this.editing === entry.id && opts.editable;
-    const bodySig = JSON.stringify([text, status, entry.processing, editingThis]);
+    const bodySig = JSON.stringify([text, status, entry.processing, editingThis, entry.attachments ?? null]);
     if (bodySig !== view.bodySig) {
       view.bodySig = bodySig;
       if (editingThis) this.drawEditor(view, entry);
       else if (entry.role === "user") {
         const p = el("div", "tj-user-text", text);
-        view.body.replaceChildren(p);
+        const files = attachmentList(entry.attachments);
+        view.body.replaceChildren(...(files ? [p, files] : [p]));
       } else this.drawText(view, text, streaming, entry.processing);
     }
 
@@ -399,7 +409,7 @@ export class ChatView {
 
     const footerSig = JSON.stringify([
       entry.role, status, entry.error, entry.feedback, entry.feedback_note, entry.message_id, opts.editable, editingThis,
-      this.noteFor.get(entry.id) ?? null,
+      this.noteFor.get(entry.id) ?? null, entry.saved_query ?? null, entry.visualizations?.length ?? 0,
     ]);
     if (footerSig !== view.footerSig) {
       view.footerSig = footerSig;
@@ -463,12 +473,24 @@ export class ChatView {
       if (status === "interrupted") items.push(el("span", "tj-note tj-interrupted", "Stopped: the partial answer is kept."));
       if (entry.error) items.push(el("span", "tj-note tj-entry-error", String(entry.error)));
       if (entry.message_id && status === "done") items.push(...this.feedbackControls(entry));
+      const save = saveQueryControl(entry, this.questionOf(entry.id), (title) =>
+        this.command({ type: "save_query", id: entry.id, title }),
+      );
+      if (save) items.push(save);
       if (entry.feedback_note) {
         const sent = el("div", "tj-note tj-sent-note", `Your note: ${String(entry.feedback_note)}`);
         items.push(sent);
       }
     }
     keepingFocus(view.footer, () => view.footer.replaceChildren(...items));
+  }
+
+  /** The question an answer answers: the user entry just before it. */
+  private questionOf(id: string): string {
+    const entries = this.transcript;
+    const index = entries.findIndex((e) => e.id === id);
+    for (let i = index - 1; i >= 0; i--) if (entries[i]?.role === "user") return String(entries[i]?.text ?? "");
+    return "";
   }
 
   private feedbackControls(entry: Entry): HTMLElement[] {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderMarkdown } from "../src/markdown";
+import { MAX_MARKDOWN_CHARS, MAX_NESTING, renderMarkdown } from "../src/markdown";
 
 function render(text: string): HTMLElement {
   const div = document.createElement("div");
@@ -104,5 +104,57 @@ describe("a sanitizer that does nothing", () => {
       resetSanitizerCheck();
     }
     expect(render("**b**").querySelector("strong")).not.toBeNull();
+  });
+});
+
+describe("renderMarkdown on hostile text: bounded in depth and time", () => {
+  const depth = (root: HTMLElement, selector: string): number => {
+    let deepest = 0;
+    for (const node of Array.from(root.querySelectorAll(selector))) {
+      let d = 0;
+      for (let n: Element | null = node; n && n !== root; n = n.parentElement) if (n.matches(selector)) d++;
+      deepest = Math.max(deepest, d);
+    }
+    return deepest;
+  };
+
+  it("cuts block quotes 5,000 deep at MAX_NESTING and keeps the text", () => {
+    // Attack: marked recursed once per level and overflowed the stack.
+    const root = render("> ".repeat(5000) + "deep");
+    expect(depth(root, "blockquote")).toBe(MAX_NESTING);
+    expect(root.textContent).toContain("deep");
+  });
+
+  it("cuts lists nested by markers or by indentation", () => {
+    const markers = render("- ".repeat(3000) + "item");
+    expect(depth(markers, "ul")).toBeLessThanOrEqual(MAX_NESTING);
+    expect(markers.textContent).toContain("item");
+    const indented = render(Array.from({ length: 500 }, (_, i) => " ".repeat(i * 2) + "- level " + i).join("\n"));
+    expect(depth(indented, "ul")).toBeLessThanOrEqual(MAX_NESTING + 1);
+    expect(indented.textContent).toContain("level 499");
+  });
+
+  it("renders pathological emphasis, links and code in linear time", { timeout: 60_000 }, () => {
+    // Attack: "**a " * 20000 took 18 s in the Python renderer; each input here would take minutes if
+    // rendering were quadratic. The vitest timeout is a hang guard, not a speed assertion.
+    for (const text of ["**a ".repeat(20000), "*a ".repeat(20000), "`a ".repeat(20000), "[a".repeat(20000), "~~a ".repeat(20000)]) {
+      const root = render(text);
+      expectInert(root);
+      expect(root.textContent!.length).toBeGreaterThan(20000);
+    }
+  });
+
+  it("shows text past MAX_MARKDOWN_CHARS as plain text", () => {
+    const text = "x".repeat(MAX_MARKDOWN_CHARS) + "**tail**";
+    const root = render(text);
+    expect(root.textContent).toContain("**tail**");
+    expect(root.querySelector("strong")).toBeNull();
+  });
+
+  it("leaves ordinary nesting alone", () => {
+    const root = render("> quote\n> > inner\n\n- a\n  - b\n    - c\n\n1. one\n2. two");
+    expect(depth(root, "blockquote")).toBe(2);
+    expect(depth(root, "ul")).toBe(3);
+    expect(root.querySelectorAll("ol li").length).toBe(2);
   });
 });

@@ -191,10 +191,21 @@ async def list_chats(request: Request) -> Response:
     )
 
 
+def _check_send_rate(ctx: ServerContext, principal: Principal) -> None:
+    """A send or an edit over the token's send limits: 429 with Retry-After, nothing done."""
+    wait = ctx.token_send_limiter.hit(principal.jti)
+    if wait is not None:
+        raise ApiError(
+            429, f"Too many messages: wait {wait:.0f} s and try again.", "RATE_LIMIT", retry_after=wait
+        )
+
+
 async def send(request: Request) -> Response:
     principal = _principal(request)
     ctx = _ctx(request)
-    spec = prepare_turn(ctx, principal, await _body(request))
+    body = await _body(request)
+    _check_send_rate(ctx, principal)
+    spec = prepare_turn(ctx, principal, body)
     await ctx.claim_chat_soon(spec.chat_id)  # 409 TURN_IN_PROGRESS while another turn runs in it
     return EventStreamResponse(ctx, spec)
 
@@ -205,7 +216,7 @@ async def delete_many(request: Request) -> Response:
     ids = body.get("chat_ids")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         raise ApiError(400, "'chat_ids' must be a non-empty list of chat id strings.", "INVALID_REQUEST")
-    deleted, not_found = _ctx(request).store.delete_chats(principal.member_id, list(dict.fromkeys(ids)))
+    deleted, not_found = _ctx(request).delete_chats(principal.member_id, list(dict.fromkeys(ids)))
     return JSONResponse({"deleted": deleted, "not_found": not_found, "deleted_count": len(deleted)})
 
 
@@ -243,7 +254,7 @@ async def rename(request: Request) -> Response:
 
 async def delete_chat(request: Request) -> Response:
     principal = _principal(request)
-    deleted, _ = _ctx(request).store.delete_chats(principal.member_id, [request.path_params["chat_id"]])
+    deleted, _ = _ctx(request).delete_chats(principal.member_id, [request.path_params["chat_id"]])
     if not deleted:
         raise ApiError(404, "Chat not found: it does not exist or is not yours.", "CHAT_NOT_FOUND")
     return JSONResponse({"message": "Chat deleted successfully"})
@@ -261,6 +272,7 @@ async def edit_message(request: Request) -> Response:
     ctx = _ctx(request)
     body = await _body(request)
     edit = (request.path_params["chat_id"], request.path_params["message_id"])
+    _check_send_rate(ctx, principal)
     spec = prepare_turn(ctx, principal, body, edit=edit)
     await ctx.claim_chat_soon(spec.chat_id)
     return EventStreamResponse(ctx, spec)

@@ -206,7 +206,8 @@ class ServerContext:
     def open_socket(self, jti: str) -> bool:
         """Count one more socket for a token; False (nothing counted) when at the cap."""
         with self._sockets_lock:
-            if self._sockets.get(jti, 0) >= self.settings.ws_connection_cap:
+            cap = self.settings.ws_connection_cap
+            if cap and self._sockets.get(jti, 0) >= cap:
                 return False
             self._sockets[jti] = self._sockets.get(jti, 0) + 1
             return True
@@ -223,6 +224,25 @@ class ServerContext:
         """The chat's upload database (its CSV and XLSX tables), if it has one."""
         path = os.path.join(self.upload_dir, f"{chat_id}.sqlite")
         return path if os.path.isfile(path) else None
+
+    def delete_chats(self, member_id: str, chat_ids: list[str]) -> tuple[list[str], list[str]]:
+        """Delete the member's chats (``store.delete_chats``), and their uploaded files and tables."""
+        files = [
+            u.id
+            for chat_id in chat_ids
+            if self.store.get_chat(member_id, chat_id)
+            for u in self.store.uploads(chat_id)
+        ]
+        deleted, not_found = self.store.delete_chats(member_id, chat_ids)
+        gone = [os.path.join(self.upload_dir, "files", upload_id) for upload_id in files]
+        with self.upload_lock:
+            gone += [p for p in (self.upload_db(chat_id) for chat_id in deleted) if p is not None]
+            for path in gone:
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+        return deleted, not_found
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,8 +1,11 @@
 """The local server's settings: limits, intervals and caps, all overridable for tests and benchmarks.
 
-Defaults are the documented values of the hosted service (section 9 of the API notes), so that a
-client meets the same limits locally as in production. ``serve_in_background(**settings)`` and
-``trellis-jupyter serve`` pass overrides through :func:`make_settings`.
+The local server is for one person: by default it has no rate limits and no caps. With
+``hosted_limits=True`` (``trellis-jupyter serve --hosted-limits``) it applies the hosted service's
+documented ones (:data:`HOSTED_LIMITS`: chat creation and sends per token, sends per socket, the
+WebSocket connection cap, the open-chat cap), so that a client can be tried against them locally.
+Any of them set by name wins over both. ``serve_in_background(**settings)`` and ``trellis-jupyter
+serve`` pass overrides through :func:`make_settings`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Limit", "Settings", "make_settings"]
+__all__ = ["HOSTED_LIMITS", "Limit", "Settings", "make_settings"]
 
 # (count, window in seconds): at most `count` events within any `window` seconds.
 Limit = tuple[int, float]
@@ -27,11 +30,12 @@ class Settings:
     query_timeout: float = 10.0  # one SQL query; QUERY_TIMEOUT beyond it
     row_cap: int = 1000  # rows sent per table; row_count keeps the full count
     token_ttl: int = 21600  # JWT lifetime (6 h)
-    ws_connection_cap: int = 3  # concurrent sockets per token (jti)
-    ws_send_limits: tuple[Limit, ...] = ((10, 60.0), (3, 10.0))  # send_message per socket
-    token_send_limits: tuple[Limit, ...] = ((30, 60.0),)  # send_message per token, all its sockets
-    create_chat_limits: tuple[Limit, ...] = ((20, 60.0),)  # POST /v1/chats/create per token
-    open_chat_cap: int = 500  # chats per member before 409 OPEN_CHAT_CAP
+    hosted_limits: bool = False  # True: HOSTED_LIMITS below, for the fields not set by name
+    ws_connection_cap: int = 0  # concurrent sockets per token (jti); 0: no cap
+    ws_send_limits: tuple[Limit, ...] = ()  # send_message / edit_message per socket
+    token_send_limits: tuple[Limit, ...] = ()  # sends and edits per token, REST and all its sockets
+    create_chat_limits: tuple[Limit, ...] = ()  # POST /v1/chats/create per token
+    open_chat_cap: int = 0  # chats per member before 409 OPEN_CHAT_CAP; 0: no cap
     page_size: int = 20  # GET /v1/chats
     ws_auth_timeout: float = 30.0  # an unauthenticated socket must authenticate within this
     planner_threads: int = 8  # worker threads running the planner (and its queries)
@@ -54,6 +58,15 @@ class Settings:
 
 _FIELDS = {f.name for f in dataclasses.fields(Settings)}
 
+# The hosted service's documented limits (API notes, sections 5 and 9).
+HOSTED_LIMITS: dict[str, Any] = {
+    "ws_connection_cap": 3,
+    "ws_send_limits": ((10, 60.0), (3, 10.0)),
+    "token_send_limits": ((30, 60.0),),
+    "create_chat_limits": ((20, 60.0),),
+    "open_chat_cap": 500,
+}
+
 
 def make_settings(**overrides: Any) -> Settings:
     """Settings with ``overrides`` applied; an unknown name raises ``TypeError`` naming it."""
@@ -63,6 +76,8 @@ def make_settings(**overrides: Any) -> Settings:
             f"Unknown local server setting(s): {', '.join(unknown)}. Known: {', '.join(sorted(_FIELDS))}."
         )
     values = dict(overrides)
+    if values.get("hosted_limits"):
+        values = {**HOSTED_LIMITS, **values}
     for name in ("ws_send_limits", "token_send_limits", "create_chat_limits", "auth_failure_limits"):
         if name in values:
             values[name] = tuple((int(n), float(w)) for n, w in values[name])

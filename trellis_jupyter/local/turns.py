@@ -129,7 +129,8 @@ def create_chat(
         raise ApiError(
             429, f"Too many chats created: wait {wait:.0f} s and try again.", "RATE_LIMIT", retry_after=wait
         )
-    if ctx.store.count_chats(principal.member_id) >= ctx.settings.open_chat_cap:
+    cap = ctx.settings.open_chat_cap
+    if cap and ctx.store.count_chats(principal.member_id) >= cap:
         raise ApiError(
             409,
             f"You already have {ctx.settings.open_chat_cap} open chats: delete one before creating another.",

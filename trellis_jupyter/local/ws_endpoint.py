@@ -210,23 +210,28 @@ class Connection:
         )
         return True
 
-    async def send_message(self, frame: dict[str, Any]) -> None:
+    async def _refuse_if_too_fast(self) -> bool:
+        """Sends and edits over the socket's or the token's limits get RATE_LIMIT, nothing done."""
         assert self.principal is not None
-        if await self._refuse_if_busy():
-            return
         wait = self.ctx.socket_send_limiter.hit(id(self))
         if wait is None:
             wait = self.ctx.token_send_limiter.hit(self.principal.jti)
-        if wait is not None:
-            await self.fail(
-                f"Too many messages: wait {wait:.1f} s before sending again.", "RATE_LIMIT", retry_after=wait
-            )
+        if wait is None:
+            return False
+        await self.fail(
+            f"Too many messages: wait {wait:.1f} s before sending again.", "RATE_LIMIT", retry_after=wait
+        )
+        return True
+
+    async def send_message(self, frame: dict[str, Any]) -> None:
+        assert self.principal is not None
+        if await self._refuse_if_busy() or await self._refuse_if_too_fast():
             return
         await self.start_turn(prepare_turn(self.ctx, self.principal, frame))
 
     async def edit_message(self, frame: dict[str, Any]) -> None:
         assert self.principal is not None
-        if await self._refuse_if_busy():
+        if await self._refuse_if_busy() or await self._refuse_if_too_fast():
             return
         chat_id, message_id = _ids(frame)
         await self.start_turn(prepare_turn(self.ctx, self.principal, frame, edit=(chat_id, message_id)))

@@ -66,6 +66,8 @@ def make_chart(
         title=title,
         x_axis_label=humanize(headers[0]),
         y_axis_label=humanize(headers[-1]),
+        # The column the series come from: the legend's title (an extra field clients may ignore).
+        extra={"series_label": humanize(headers[1])} if two else {},
     )
 
 

@@ -70,7 +70,10 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
         changed = True
     elif parsed.entities:
         entity = parsed.entities[0]
-        if entity != plan.table:
+        # "now only customers in the USA": the table names what the filter is about; the measure
+        # and the counted rows of the previous answer stay.
+        about_filter = bool(parsed.filters) and all(f.column.split(".")[0] == entity for f in parsed.filters)
+        if entity != plan.table and not about_filter:
             plan.table, plan.measure, plan.agg, plan.per, plan.date = entity, None, "count", None, None
             changed = True
     if parsed.agg and parsed.measure is None:
@@ -119,7 +122,9 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
             plan.start = plan.end = plan.range_label = None
         changed = True
     if parsed.filters:
-        for new in fix_filters(schema, parsed, plan.table):
+        named = parsed.entities[0] if parsed.entities else None
+        about_named = named is not None and all(f.column.split(".")[0] == named for f in parsed.filters)
+        for new in parsed.filters if about_named else fix_filters(schema, parsed, plan.table):
             # Keep filters on other columns ("only the East region" after "for cancelled orders").
             plan.filters = [f for f in plan.filters if f.column != new.column]
             plan.filters.append(new)

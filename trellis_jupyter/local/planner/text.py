@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from trellis_jupyter.local.planner.lexicon import plural, singular
+from trellis_jupyter.local.planner.lexicon import plural, words_of
 from trellis_jupyter.local.planner.plan import AGG_LABELS, LABEL, Filter, Plan, measure_header
 from trellis_jupyter.local.planner.schema import Measure, Schema
 
@@ -21,6 +21,21 @@ _MONTHS_TEXT = (
     "jan feb mar apr jun jul aug sep sept oct nov dec"
 )
 _MONTH_WORDS = frozenset(_MONTHS_TEXT.split())
+
+
+# Nouns with no plural of their own ("2 staff", not "2 staffs").
+_UNCOUNTABLE = frozenset(
+    {"staff", "inventory", "information", "equipment", "data", "media", "music", "news", "software"}
+)
+
+
+def noun(name: str, count: float | None = None) -> str:
+    """A table or column name as a plain noun for ``count`` things: ``MediaType`` -> ``media types``,
+    ``order_items`` -> ``order items``, ``Customer`` with 1 -> ``customer``."""
+    words = list(words_of(name)) or [name.lower()]
+    if count != 1 and words[-1] not in _UNCOUNTABLE:
+        words[-1] = plural(words[-1])
+    return " ".join(words)
 
 
 def humanize(header: str) -> str:
@@ -57,7 +72,12 @@ def pretty_range(label: str | None) -> str:
 
 def _group_word(ref: str) -> str:
     table, column = ref.split(".", 1)
-    return singular(table).replace("_", " ") if column == LABEL else column.replace("_", " ")
+    return noun(table, 1) if column == LABEL else noun(column, 1)
+
+
+def _single_value_groups(plan: Plan) -> set[str]:
+    """Groupings whose column a filter holds to one value: "by region" with "region East" says nothing."""
+    return {f.column for f in plan.filters if f.op == "=" and len(f.values) == 1 and f.column in plan.groups}
 
 
 def describe_measure(schema: Schema, plan: Plan) -> str:
@@ -66,7 +86,7 @@ def describe_measure(schema: Schema, plan: Plan) -> str:
     if plan.distinct:
         return f"number of distinct {plan.distinct.split('.', 1)[1].replace('_', ' ')} values"
     if measure is None:
-        return f"number of {plan.table.replace('_', ' ')}"
+        return f"number of {noun(plan.table)}"
     if plan.agg == "avg" and plan.per:
         return humanize(measure_header(plan, measure)).lower()
     if plan.agg == "sum" and f"{plan.table}.{LABEL}" in plan.groups:
@@ -108,16 +128,16 @@ def conditions(plan: Plan) -> str:
 
 def title(schema: Schema, plan: Plan) -> str:
     if plan.kind == "list":
-        return humanize(plan.table) + conditions(plan)
+        return humanize(noun(plan.table)) + conditions(plan)
     groups = [plan.grain] if plan.grain else []
-    groups += [_group_word(g) for g in plan.groups]
+    fixed = _single_value_groups(plan)
+    groups += [_group_word(g) for g in plan.groups if g not in fixed]
     head = humanize(describe_measure(schema, plan))
     if plan.limit and plan.groups:
         word = "Top" if plan.order != "asc" else "Bottom"
         head = (
             f"{word} {plan.limit} {plural(_group_word(plan.groups[0]))} by {describe_measure(schema, plan)}"
         )
-        groups = groups[1:] if not plan.grain else [plan.grain]
         groups = [g for g in groups if g != _group_word(plan.groups[0])]
     if groups:
         head += " by " + " and ".join(groups)
@@ -142,17 +162,17 @@ def result_text(
     money = bool(measure and measure.money)
     where = conditions(plan)
     if plan.kind == "list":
-        noun = plan.table.replace("_", " ")
+        things = noun(plan.table, row_count)
         if not rows:
-            return f"No {noun} matched{where or ' the question'}."
+            return f"No {noun(plan.table)} matched{where or ' the question'}."
         if plan.limit and plan.sort:
             which = "most recent" if plan.order == "desc" else "earliest"
             sort = plan.sort.split(".", 1)[1].replace("_", " ")
-            return f"Here are the {fmt(len(rows))} {which} {noun}{where} (by {sort})."
-        text = f"Found {fmt(row_count)} {noun}{where}."
+            return f"Here are the {fmt(len(rows))} {which} {noun(plan.table, len(rows))}{where} (by {sort})."
+        text = f"Found {fmt(row_count)} {things}{where}."
         if truncated:
             text += f" Showing the first {fmt(len(rows))}."
-        return text
+        return text + _notes(plan)
     what = describe_measure(schema, plan)
     if not plan.groups and not plan.grain:
         value = rows[0][-1] if rows else None
@@ -160,14 +180,31 @@ def result_text(
             column = plan.distinct.split(".", 1)[1].replace("_", " ")
             return f"There are {fmt(value or 0)} distinct {column} values{where}."
         if measure is None:
-            noun = plan.table.replace("_", " ")
             verb = "was" if value == 1 else "were"
-            return f"There {verb} {fmt(value or 0)} {noun if value != 1 else singular(noun)}{where}."
+            return f"There {verb} {fmt(value or 0)} {noun(plan.table, value or 0)}{where}." + _notes(plan)
         if value is None:
             return f"There is no {what} to report{where}: no rows matched."
-        return f"The {what}{where} was **{fmt(value, money)}**."
+        return f"The {what}{where} was **{fmt(value, money)}**." + _notes(plan)
     if not rows:
         return f"No rows matched{where or ' the question'}, so there is no {what} to show."
+    return _grouped_text(schema, plan, rows, row_count, truncated, measure, where) + _notes(plan)
+
+
+def _notes(plan: Plan) -> str:
+    return "".join(f" ({note}.)" for note in plan.notes)
+
+
+def _grouped_text(
+    schema: Schema,
+    plan: Plan,
+    rows: Sequence[Sequence[Any]],
+    row_count: int,
+    truncated: bool,
+    measure: Measure | None,
+    where: str,
+) -> str:
+    money = bool(measure and measure.money)
+    what = describe_measure(schema, plan)
     values = [r[-1] for r in rows]
     numbers = [v for v in values if isinstance(v, (int, float))]
     if plan.grain and len(plan.groups) == 0 and len(rows) == 1:
@@ -175,12 +212,17 @@ def result_text(
     if plan.grain and len(plan.groups) == 0:
         best = max(rows, key=lambda r: r[-1] if r[-1] is not None else float("-inf"))
         worst = min(rows, key=lambda r: r[-1] if r[-1] is not None else float("inf"))
+        if plan.order:
+            # Rows ranked by value, not in time order: a "from ... to ..." would read as a range.
+            first = "highest" if plan.order != "asc" else "lowest"
+            span = f"{fmt(len(rows))} {plan.grain}s, {first} first"
+        else:
+            span = f"{fmt(len(rows))} {plan.grain}s from {label(rows[0])} to {label(rows[-1])}"
         text = (
-            f"{humanize(what)} by {plan.grain}{where}: {fmt(len(rows))} {plan.grain}s from {label(rows[0])} "
-            f"to {label(rows[-1])}. The highest was {label(best)} with **{fmt(best[-1], money)}**, "
-            f"the lowest {label(worst)} with {fmt(worst[-1], money)}."
+            f"{humanize(what)} by {plan.grain}{where}: {span}. The highest was {label(best)} with "
+            f"**{fmt(best[-1], money)}**, the lowest {label(worst)} with {fmt(worst[-1], money)}."
         )
-        if plan.agg in ("sum", "count") and numbers:
+        if plan.agg in ("sum", "count") and numbers and not plan.limit:
             text += f" Altogether: {fmt(round(sum(numbers), 2) if money else sum(numbers), money)}."
         return text
     if plan.limit:
@@ -191,13 +233,22 @@ def result_text(
             rank = "highest" if plan.order != "asc" else "lowest"
             return f"{label(rows[0])} had the {rank} {what}{where}: **{fmt(rows[0][-1], money)}**."
         return f"{head}: {joined}."
+    if len(rows) == 1 and len(plan.groups) == 1:
+        # One group: its value is the whole answer ("There were 762 orders with region East last month").
+        value = rows[0][-1]
+        shown = plan.groups[0] in _single_value_groups(plan)
+        where_all = "" if shown else f", all with {_group_word(plan.groups[0])} {label(rows[0])}"
+        if measure is None and plan.agg == "count" and not plan.distinct:
+            verb = "was" if value == 1 else "were"
+            return f"There {verb} {fmt(value)} {noun(plan.table, value)}{where}{where_all}."
+        return f"The {what}{where} was **{fmt(value, money)}**{where_all}."
     ordered = sorted(rows, key=lambda r: r[-1] if r[-1] is not None else float("-inf"), reverse=True)
     lead = f"{title(schema, plan)}: "
     if len(plan.groups) == 1 and not truncated and plan.agg in ("sum", "count") and not plan.distinct:
         # Groups of one column split the whole, so their sum is the total ("There were 4,112 orders ...").
         total = round(sum(numbers), 2) if money else sum(numbers)
         if measure is None:
-            lead = f"There were {fmt(total)} {plan.table.replace('_', ' ')}{where}; "
+            lead = f"There were {fmt(total)} {noun(plan.table, total)}{where}; "
         else:
             lead = f"The {what}{where} was {fmt(total, money)}; "
     text = f"{lead}**{label(ordered[0])}** led with {fmt(ordered[0][-1], money)}"

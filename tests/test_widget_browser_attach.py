@@ -1,0 +1,101 @@
+"""The chat widget's attachments and "Save as query" in a real browser: JupyterLab on loopback,
+Debian's chromium driven by Playwright, the kernel talking to the local server and its planner.
+
+Screenshots: .ci/artifacts/widget-attach.png, widget-saved-query.png.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from browser_helpers import (
+    JupyterLab,
+    browser_page,
+    open_notebook,
+    run_cell,
+    screenshot,
+    skip_without_browser,
+    wait_until_executed,
+)
+
+from trellis_jupyter.client import Trellis
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+NOTEBOOK = "attach.ipynb"
+CELLS = ["from trellis_jupyter import ChatWidget\nw = ChatWidget()\nw"]
+IGNORED = ("Failed to load resource", "net::ERR", "favicon", "vega-lite", "[Violation]")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Any]:
+    from trellis_jupyter.local import serve_in_background
+
+    srv = serve_in_background(store=":memory:", pace=0.005)
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def page(server: Any) -> Iterator[Any]:
+    skip_without_browser()
+    env = {k: v for k, v in server.env.items() if v is not None}
+    with JupyterLab(env=env) as lab, browser_page() as (pg, log):
+        lab.write_notebook(NOTEBOOK, CELLS)
+        open_notebook(pg, lab, NOTEBOOK)
+        run_cell(pg, 0)
+        wait_until_executed(pg, [0])
+        pg.locator(".tj-chat textarea").wait_for(timeout=60_000)
+        try:
+            yield pg
+        finally:
+            errors = log.errors(IGNORED)
+            assert not errors, f"console errors: {errors}\nJupyterLab log:\n{lab.log()}"
+
+
+def test_attach_a_file_ask_about_it_and_save_the_answer_as_a_query(
+    page: Any, server: Any, tmp_path: Path
+) -> None:
+    data = tmp_path / "targets.csv"
+    data.write_text("region,quota\nNorth,100\nSouth,250\nEast,\n", encoding="utf-8")
+    chat = page.locator(".tj-chat")
+    with page.expect_file_chooser() as chooser:
+        chat.locator("button.tj-attach").click()
+    chooser.value.set_files(str(data))
+    chat.locator(".tj-picked .tj-attachment-name").filter(has_text="targets.csv").wait_for(timeout=10_000)
+
+    box = chat.locator("textarea").first
+    box.fill("how many rows are in the uploaded table")
+    box.press("Enter")
+    reply = chat.locator("article.tj-assistant").first
+    reply.and_(page.locator("[data-status='done']")).wait_for(timeout=90_000)
+    question = chat.locator("article.tj-user").first
+    question.locator(".tj-attachments .tj-attachment-name").wait_for(timeout=10_000)
+    assert question.locator(".tj-attachments").inner_text().startswith("targets.csv")
+    assert chat.locator(".tj-picked").is_hidden()  # the picked files went with the question
+    assert reply.locator(".tj-table tbody td").first.inner_text() == "3"
+    screenshot(page, "widget-attach", chat)
+
+    reply.locator("button.tj-save-query-button").click()
+    title = reply.locator("input.tj-query-title")
+    assert title.input_value() == "how many rows are in the uploaded table"
+    title.fill("Targets row count")
+    reply.locator("button.tj-save-query-confirm").click()
+    saved = reply.locator(".tj-saved-query")
+    saved.wait_for(timeout=30_000)
+    assert saved.inner_text() == "Saved as query “Targets row count”"
+    screenshot(page, "widget-saved-query", chat)
+
+    with Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email) as client:
+        [query] = [q for q in client.queries.list() if q.title == "Targets row count"]
+        assert query.sql is not None
+        assert "targets" in query.sql
+        [upload] = client.chats.uploads(
+            str(page.evaluate("() => document.querySelector('.tj-chat-name').dataset.chatId"))
+        )
+        assert upload.tables == ("targets",)

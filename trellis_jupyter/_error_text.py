@@ -1,0 +1,204 @@
+"""The sentence of each error of a REST call or a stream: one place to read and change the wording.
+
+Every function here takes plain values (a status, the server's text and code, what the call was
+about) and returns the sentence, or the error class with it; none does I/O or knows httpx. The
+HTTP layer picks the values out of a response and scrubs secrets from the error it builds
+(:func:`~trellis_jupyter.scrub.scrub_error`); the stream layer words an answer's ``error`` event.
+The WebSocket's close codes keep their sentences beside their numbers, in ``_wsproto.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import errors
+from .events import ErrorEvent
+
+__all__ = [
+    "LOST",
+    "SILENT",
+    "CallContext",
+    "answer_failed",
+    "busy",
+    "chats_not_found",
+    "connect_failed",
+    "connection_failed",
+    "rate_limited",
+    "status_error",
+    "timed_out",
+]
+
+LOST = (
+    "The connection dropped before the answer was complete; the partial answer and chat id are kept. "
+    "Ask again to continue."
+)
+SILENT = (
+    "Trellis went silent before the answer was complete; the partial answer and chat id are kept. "
+    "Ask again to continue."
+)
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """What a REST call is about, so that its error names the right thing (the ids the caller gave)."""
+
+    chat_id: str | None = None
+    message_id: str | None = None
+    integration_id: str | None = None
+    upload_id: str | None = None
+    query_id: str | None = None
+    authenticating: bool = False  # POST /v1/authenticate: a 401 is about the key, a 400 the email
+    email: str | None = None
+
+
+NO_CONTEXT = CallContext()
+
+
+def _seconds(value: float) -> str:
+    return str(max(1, round(value + 0.49)))  # never "wait 0 s"
+
+
+def rate_limited(wait: float | None) -> str:
+    """A refusal for too many requests, REST (429) or in a stream (``RATE_LIMIT``)."""
+    if wait is None:
+        return "Rate limited by Trellis: wait a minute and ask again."
+    return f"Rate limited: wait {_seconds(wait)} s and ask again."
+
+
+def chats_not_found(ids: list[str]) -> str:
+    """A bulk delete that found some chats, not these."""
+    names = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+    return (
+        f"Chat{'s' if len(ids) > 1 else ''} {names} {'were' if len(ids) > 1 else 'was'} not found "
+        "(the others were deleted): they may have been deleted already."
+    )
+
+
+def busy(status: int, text: str | None, wait: float) -> str:
+    """A 503 that says when to come back (``Retry-After``)."""
+    said = f"{status}: {text}" if text else str(status)
+    return f"Trellis is busy ({said}): wait {_seconds(wait)} s and try again."
+
+
+def status_error(
+    status: int,
+    text: str | None,
+    code: str | None,
+    debug_id: str | None,
+    path: str,
+    context: CallContext = NO_CONTEXT,
+) -> tuple[type[errors.APIError], str]:
+    """The error class and sentence for an error status (``text``: the server's detail, if any).
+
+    A 429's sentence comes from :func:`rate_limited` (the caller knows the wait).
+    """
+    said = f"{status}: {text}" if text else str(status)
+    if status == 401:
+        if context.authenticating:
+            return errors.AuthenticationError, (
+                "Trellis rejected the API key (401): check TRELLIS_API_KEY and TRELLIS_EMAIL and try again."
+            )
+        return errors.AuthenticationError, (
+            "Trellis rejected the token (401): it is invalid or expired; check TRELLIS_API_KEY / "
+            "TRELLIS_TOKEN and try again."
+        )
+    if status == 404:
+        return errors.NotFoundError, _not_found(code, context, said, path)
+    if status == 400:
+        if code == "MISSING_CHAT_ID":
+            message = (
+                f"Trellis needs a chat id here ({said}): create the chat first with client.chats.create()."
+            )
+        elif context.authenticating:
+            email = context.email
+            message = f"Trellis rejected the email {email!r} ({said}): set TRELLIS_EMAIL to a valid address."
+        else:
+            message = f"Trellis rejected the request ({said}); check the arguments and try again."
+        return errors.BadRequestError, message
+    if status == 403:
+        return errors.PermissionDeniedError, (
+            f"Trellis refused the request ({said}); ask an organization admin for access."
+        )
+    if status == 409 and code == "TURN_IN_PROGRESS":
+        return errors.ConflictError, (
+            "An answer is already being written in this chat: wait for it to finish (or stop it), "
+            "then ask again."
+        )
+    if status == 409:
+        return errors.ConflictError, (
+            f"Trellis refused because a limit was reached ({said}); delete old chats and try again."
+        )
+    if status >= 500:
+        quote = f", and quote debug id {debug_id} if it repeats" if debug_id else ""
+        return (
+            errors.ServerError,
+            f"Trellis failed with a server error ({said}); try again in a moment{quote}.",
+        )
+    return errors.APIError, f"Trellis answered {said}; check the request and try again."
+
+
+def _not_found(code: str | None, context: CallContext, said: str, path: str) -> str:
+    chat_id, message_id, integration_id = context.chat_id, context.message_id, context.integration_id
+    if code == "INTEGRATION_NOT_FOUND" or (
+        code is None and integration_id and not chat_id and not message_id
+    ):
+        return (
+            f"Integration {integration_id} was not found: pick an id from client.integrations() "
+            "or set TRELLIS_INTEGRATION_ID."
+        )
+    if code == "MESSAGE_NOT_FOUND" or (code is None and message_id):
+        where = f" in chat {chat_id}" if chat_id else ""
+        return (
+            f"Message {message_id} was not found{where}: it may have been deleted or replaced by an edit; "
+            "reload the chat's history."
+        )
+    if code == "CHAT_NOT_FOUND" or (code is None and chat_id):
+        return f"Chat {chat_id} was not found: it may have been deleted; start a new chat."
+    if code == "UPLOAD_NOT_FOUND" or (code is None and context.upload_id):
+        return (
+            f"Upload {context.upload_id} was not found: it may have been deleted; "
+            "list the chat's with client.chats.uploads(chat_id)."
+        )
+    if code == "QUERY_NOT_FOUND" or (code is None and context.query_id):
+        return (
+            f"Saved query {context.query_id} was not found: it may have been deleted; "
+            "list them with client.queries.list()."
+        )
+    return f"Trellis has no {path} ({said}): check TRELLIS_BASE_URL and the ids you passed."
+
+
+def connect_failed(base_url: str) -> str:
+    return f"Could not reach Trellis at {base_url}: is the server running?"
+
+
+def timed_out(base_url: str, timeout: float) -> str:
+    return f"Trellis at {base_url} did not answer within {timeout:g} s: try again, or pass a larger timeout=."
+
+
+def connection_failed(base_url: str, what: str) -> str:
+    return f"The connection to Trellis at {base_url} failed ({what}): try again in a moment."
+
+
+_ADVICE = {
+    "UNANSWERABLE": "try rephrasing the question",
+    "QUERY_FAILED": "try rephrasing the question",
+    "QUERY_TIMEOUT": "ask for less data, e.g. a narrower time range",
+    "CHAT_NOT_FOUND": "it may have been deleted; start a new chat",
+    "MESSAGE_NOT_FOUND": "reload the chat's history and try again",
+    "INTEGRATION_NOT_FOUND": "pick an id from client.integrations() or set TRELLIS_INTEGRATION_ID",
+    "UNAUTHORIZED": "check TRELLIS_API_KEY / TRELLIS_TOKEN and try again",
+    "TURN_IN_PROGRESS": "wait for the current answer to finish, then ask again",
+}
+
+
+def answer_failed(error: ErrorEvent) -> str:
+    """The sentence for an answer the server ended with an ``error`` event."""
+    if error.code == "RATE_LIMIT":
+        return rate_limited(error.retry_after)
+    text = " ".join((error.error or "the server reported an error").split()).rstrip(".")
+    advice = _ADVICE.get(error.code or "")
+    if advice is None:
+        advice = "ask again in a moment" if error.retryable else "ask again, or rephrase the question"
+        if error.debug_id:
+            advice += f" (debug id {error.debug_id})"
+    return f"Trellis could not answer: {text}; {advice}."
