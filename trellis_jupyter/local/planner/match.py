@@ -19,6 +19,7 @@ from trellis_jupyter.local.planner.lexicon import (
     MONEY_WORDS,
     PRICE_ADJECTIVES,
     PRICE_HINTS,
+    QUANTITY_HINTS,
     SIZE_UNITS,
     STOPWORDS,
     TIME_UNITS,
@@ -347,7 +348,9 @@ def match_self_reference(w: Words, p: Parsed, schema: Schema) -> None:
 
 def match_flags(w: Words, p: Parsed, schema: Schema) -> None:
     """Yes/no columns named by their word: "discontinued products", "customers that are not active"."""
-    flags = [c for c in schema.columns() if c.flag is not None and c.words]
+    # A count or an amount that happens to hold only 0 and 1 is still a number to add up.
+    amounts = QUANTITY_HINTS | MONEY_HINTS | PRICE_HINTS
+    flags = [c for c in schema.columns() if c.flag is not None and c.words and not set(c.words) & amounts]
     for i, word in enumerate(w.words):
         if not w.free(i):
             continue
@@ -476,6 +479,8 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
             p.add_group = True
         if cue == ("per",) and isinstance(target, str):
             p.per_groups.append(target)
+        if cue[-1] in ("each", "every", "per") and isinstance(target, str):
+            p.each_groups.append(target)
         _add_target(p, target)
         i = start + size
         # "by region and segment": a second grouping after "and".

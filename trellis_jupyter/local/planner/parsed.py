@@ -56,6 +56,7 @@ class Parsed:
     unusable: list[str] = field(default_factory=list)  # constraints read but not applicable, with why
     proper: frozenset[str] = frozenset()  # words written with a capital inside the question
     per_groups: list[str] = field(default_factory=list)  # groupings named after "per"
+    each_groups: list[str] = field(default_factory=list)  # after "each", "every", "per"
     parent: str | None = None  # a self-referencing column named ("report to": Employees.ReportsTo)
     parent_at: int = -1  # the word where it was named: values after it pick the other row
     parent_filters: list[Filter] = field(default_factory=list)
