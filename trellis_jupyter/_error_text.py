@@ -24,6 +24,7 @@ __all__ = [
     "connect_failed",
     "connection_failed",
     "rate_limited",
+    "retrying_in",
     "status_error",
     "timed_out",
 ]
@@ -56,6 +57,11 @@ NO_CONTEXT = CallContext()
 
 def _seconds(value: float) -> str:
     return str(max(1, round(value + 0.49)))  # never "wait 0 s"
+
+
+def retrying_in(seconds: float) -> str:
+    """The status a refused request shows while it waits (the magic's status line, the widget's)."""
+    return f"Rate limited; retrying in {_seconds(seconds)} s"
 
 
 def rate_limited(wait: float | None) -> str:

@@ -95,6 +95,9 @@ class ServerContext:
         }
         self.planner: Planner = settings.planner if settings.planner is not None else _load_planner()
         self.executor = ThreadPoolExecutor(settings.planner_threads, thread_name_prefix="trellis-planner")
+        # Long questions cost the most to plan: a few at a time, so that they cannot take every
+        # planner thread (and the GIL) from short ones. Waiting turns hold no thread.
+        self.long_lane = asyncio.Semaphore(max(1, settings.long_question_lane))
         self.create_limiter = RateLimiter(settings.create_chat_limits)
         self.token_send_limiter = RateLimiter(settings.token_send_limits)
         self.socket_send_limiter = RateLimiter(settings.ws_send_limits)
