@@ -20,6 +20,7 @@ SMALL = {
     "server_load.py": ["--conversations", "5", "--turns", "1", "--abusers", "2", "--timeout", "60"],
     "magic_display.py": ["--deltas", "500", "--rounds", "1"],
     "cold_start.py": ["--rounds", "1"],
+    "upload_table.py": ["--rows", "2000", "--rounds", "1"],
 }
 
 

@@ -50,6 +50,7 @@ from .events import (
     parse_event,
 )
 from .scrub import scrub_event, url_secrets
+from .types import Question
 from .uploads import turn_extras
 
 if TYPE_CHECKING:
@@ -338,22 +339,12 @@ class SocketState(Generic[S, P]):
 
     # -- turns -------------------------------------------------------------------------------------
 
-    def send_opener(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        title: str | None = None,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> P:
+    def send_opener(self, question: Question) -> P:
         """The opener of a question: calling it sends the frame (a chat is started first if needed)."""
-        fields = {"message": message, "chat_id": chat_id, "title": title}
-        fields.update(turn_extras(upload_ids, saved_query_id, parameters))
-        return self._opener("send_message", self._defaults(fields, integration_id, model))
+        q = question
+        fields = {"message": q.message, "chat_id": q.chat_id, "title": q.title}
+        fields.update(turn_extras(q.upload_ids, q.saved_query_id, q.parameters))
+        return self._opener("send_message", self._defaults(fields, q.integration_id, q.model))
 
     def edit_opener(
         self,
@@ -386,16 +377,10 @@ class SocketState(Generic[S, P]):
         Returns the same stream object as the SSE transport (``AnswerStream`` / ``AsyncAnswerStream``).
         ``upload_ids``, ``saved_query_id`` and ``parameters`` as in ``client.chats.stream``.
         """
-        opener = self.send_opener(
-            message,
-            chat_id,
-            integration_id,
-            model,
-            title=title,
-            upload_ids=upload_ids,
-            saved_query_id=saved_query_id,
-            parameters=parameters,
+        question = Question(
+            message, chat_id, integration_id, model, title, upload_ids, saved_query_id, parameters
         )
+        opener = self.send_opener(question)
         return self._new_stream(opener, message, on_open, on_end)
 
     def edit(
