@@ -23,6 +23,7 @@ SMALL = {
     ],
     "magic_display.py": ["--deltas", "500", "--rounds", "1"],
     "cold_start.py": ["--rounds", "1"],
+    "upload_table.py": ["--rows", "2000", "--rounds", "1"],
 }
 
 

@@ -408,6 +408,12 @@ def _default_date(table: str, columns: list[Column]) -> str | None:
     return min(dates, key=score).name
 
 
+def _plain_name(name: str) -> str:
+    """A column name as words, as written: ``UnitPrice`` -> ``unit price``, ``pages`` stays plural."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    return " ".join(w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w)
+
+
 def _fraction_discounts(con: sqlite3.Connection, tables: dict[str, TableInfo]) -> dict[str, Column]:
     """Per table, a ``discount`` column holding fractions (0.15 = 15 %), which revenue takes off."""
     found: dict[str, Column] = {}
@@ -454,7 +460,7 @@ def _measures(tables: dict[str, TableInfo], discounts: dict[str, Column] | None 
             measures.append(
                 Measure(
                     key=column.key,
-                    name=" ".join(column.words),
+                    name=_plain_name(column.name),
                     header=column.name,
                     table=table.name,
                     sql=column.sql,
