@@ -148,13 +148,14 @@ def _executor() -> ThreadPoolExecutor:
     return _EXECUTOR[0]
 
 
-def text_bundle(answer: Answer) -> dict[str, Any]:
-    """The answer's text alone (plain, markdown, sanitized HTML), with a line when it is partial.
+def text_bundle(answer: Answer, *, partial_line: bool = True) -> dict[str, Any]:
+    """The answer's text alone (plain, markdown, sanitized HTML), with a line when it is partial
+    (``partial_line=False`` leaves it out: an error raised after it says so, once).
 
     Tables and charts have outputs of their own, so they are left out here.
     """
     view = Answer(answer.question)
-    if answer.complete or answer.error is not None:
+    if answer.complete or answer.error is not None or not partial_line:
         # An error is shown once, by the magic raising it (one sentence), not here as well.
         view.feed(Message(answer.text, answer.message_id))
     else:
@@ -277,7 +278,8 @@ class LiveAnswer:
             return
         self.start()
         if self.rich:
-            self._update(text_bundle(answer), answer)
+            # After an error the raised sentence says the answer ended early: said once.
+            self._update(text_bundle(answer, partial_line=note in (None, "interrupted")), answer)
             self._show_ready_charts(wait=CHART_WAIT if note is None else INTERRUPTED_CHART_WAIT)
             return
         text = answer.text
