@@ -28,6 +28,7 @@ from trellis_jupyter.errors import (
 )
 from trellis_jupyter.events import ChatMetadata, Message, Processing, TextDelta, Visualization
 from trellis_jupyter.stream import AnswerStream, AsyncAnswerStream
+from trellis_jupyter.types import Question
 
 # --- end to end: every endpoint, both clients ----------------------------------------------------
 
@@ -90,11 +91,30 @@ async def _pages_and_bulk_delete(client: Any) -> None:
     first = await maybe(client.chats.list(page=1))
     assert first["has_more"]
     assert len(first["chats"]) == first["page_size"]
-    result = await maybe(client.chats.delete_many([*made, "chat_does_not_exist"]))
-    assert sorted(result["deleted"]) == sorted(made)
-    assert result["not_found"] == ["chat_does_not_exist"]
-    assert result["deleted_count"] == len(made)
-    assert await maybe(client.chats.delete_many([])) == {"deleted": [], "not_found": [], "deleted_count": 0}
+    assert await maybe(client.chats.delete_many(made[:2])) is None
+    with pytest.raises(NotFoundError) as caught:
+        await maybe(client.chats.delete_many([*made[2:], "chat_does_not_exist"]))
+    assert str(caught.value) == (
+        "Chat chat_does_not_exist was not found (the others were deleted): "
+        "they may have been deleted already."
+    )
+    left = {c["id"] for c in await collect(client.chats.iter_all())}
+    assert not left & set(made)  # the others were deleted
+    assert await maybe(client.chats.delete_many([])) is None
+
+
+async def test_every_delete_returns_none(client: Any) -> None:
+    """One rule for the whole API: a delete returns None, and raises when there was nothing to delete."""
+    answer = (await consume(client.chats.stream("SELECT 1 AS one")))[1]
+    chat_id = answer.chat_id
+    assert await maybe(client.chats.delete_message(chat_id, answer.user_message_id)) is None
+    assert await maybe(client.chats.delete(chat_id)) is None
+    with pytest.raises(NotFoundError):
+        await maybe(client.chats.delete(chat_id))
+    conversation = client.conversation()
+    await maybe(conversation.ask("SELECT 2 AS two"))
+    assert await maybe(conversation.delete()) is None
+    assert await maybe(client.chats.delete_many([])) is None
 
 
 async def test_stream_a_new_chat_event_by_event(client: Any, local_server: Any) -> None:
@@ -416,14 +436,14 @@ async def test_the_public_seams_auth_start_and_openers(client: Any, local_server
     chat_id = await maybe(client.chats.start(title="Seams"))
     assert chat_id.startswith("chat_")
     # An opener sends nothing until called; a stream built on it answers in that chat.
-    opener = client.chats.send_opener("How many orders are there?", chat_id=chat_id)
+    opener = client.chats.send_opener(Question("How many orders are there?", chat_id=chat_id))
     assert (await maybe(client.chats.get(chat_id)))["messages"] == []
     stream_type = AsyncAnswerStream if isinstance(client, AsyncTrellis) else AnswerStream
     _, answer = await consume(stream_type(opener, question="How many orders are there?"))
     assert answer.chat_id == chat_id
     assert answer.text
     with pytest.raises(ConfigurationError, match="The question is empty"):
-        client.chats.send_opener("  ", chat_id=chat_id)  # checked at once, nothing sent
+        client.chats.send_opener(Question("  ", chat_id=chat_id))  # checked at once, nothing sent
     assert len((await maybe(client.chats.get(chat_id)))["messages"]) == 2
     await maybe(client.chats.delete(chat_id))
 

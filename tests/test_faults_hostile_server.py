@@ -146,6 +146,69 @@ def test_an_abandoned_turn_stops_its_query(tmp_path: Path) -> None:
         server.stop()
 
 
+def test_an_abandoned_turn_stops_planning(tmp_path: Path) -> None:
+    """Attack: 8 abandoned 15 KB questions kept planning (pure Python, no query to interrupt) and
+    delayed another member's question to 30 s. The planner thread is stopped when its client goes."""
+    progress = {"steps": 0, "stopped": False}
+    started = threading.Event()
+
+    class Spinning:
+        def answer(self, question: str, **kwargs: Any) -> Any:
+            started.set()
+            try:
+                while True:  # planning that never ends by itself
+                    progress["steps"] += 1
+            except BaseException:
+                progress["stopped"] = True
+                raise
+
+    server = serve_in_background({"items": make_db(tmp_path / "i.sqlite")}, planner=Spinning())
+    try:
+        token = token_for(server)
+        with (
+            httpx.Client(timeout=30) as client,
+            client.stream(
+                "POST", f"{server.base_url}/v1/chats", headers=bearer(token), json={"message": "spin"}
+            ) as response,
+        ):
+            assert response.status_code == 200
+            assert started.wait(10)
+        deadline = time.monotonic() + 10
+        while not progress["stopped"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert progress["stopped"], "the abandoned planner is still running"
+        steps = progress["steps"]
+        time.sleep(0.5)
+        assert progress["steps"] == steps
+        assert server.active_turns == 0
+        # The planner threads still work: a planner that answers is reached through the same pool.
+        assert httpx.get(f"{server.base_url}/v1/models", headers=bearer(token)).status_code == 200
+    finally:
+        server.stop()
+
+
+def test_stopping_planner_calls_never_breaks_the_thread_pool() -> None:
+    """Stops aimed at calls that are starting, running or ending: each call ends (result or
+    PlanningAbandoned) and the pool's threads keep serving."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    from trellis_jupyter.local.cancel import PlanningAbandoned, StoppableCall
+
+    with ThreadPoolExecutor(2) as pool:
+        for _ in range(300):
+            call = StoppableCall(lambda: sum(range(random.randint(0, 20_000))))
+            future = pool.submit(call.run)
+            time.sleep(random.random() * 0.002)
+            call.stop()
+            try:
+                future.result(10)
+            except PlanningAbandoned:
+                pass
+        assert [pool.submit(lambda: 7).result(10) for _ in range(4)] == [7] * 4
+        assert all(t.is_alive() for t in pool._threads)
+
+
 # --- 2. sizes: bodies, titles, frames, query results; memory bounded -------------------------
 
 

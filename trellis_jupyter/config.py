@@ -21,7 +21,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ._retry import DEFAULT_MAX_RETRY_WAIT
 from .auth import Secret
 from .errors import ConfigurationError
 from .scrub import redact_url
@@ -31,6 +30,7 @@ __all__ = ["DEFAULT_BASE_URL", "DEFAULT_MAX_RETRIES", "DEFAULT_MAX_RETRY_WAIT", 
 DEFAULT_BASE_URL = "https://api.trellis.sh"
 DEFAULT_TIMEOUT = 60.0  # seconds; the server sends a keepalive every 15 s while a turn runs
 DEFAULT_MAX_RETRIES = 2
+DEFAULT_MAX_RETRY_WAIT = 60.0  # seconds a call may wait in all when the server refuses it (429)
 
 MISSING_CREDENTIALS = (
     "No Trellis credentials: set TRELLIS_API_KEY and TRELLIS_EMAIL (or TRELLIS_TOKEN), "

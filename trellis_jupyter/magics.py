@@ -278,17 +278,16 @@ class TrellisMagics(Magics):
 
     def _cmd_chats(self, args: argparse.Namespace) -> None:
         page = self.session.client.chats.list(page=max(args.page, 1))
-        chats = page.get("chats") or []
-        if not chats:
-            print("No chats yet." if page.get("page", 1) == 1 else "No chats on this page.")
+        if not page.chats:
+            print("No chats yet." if page.page == 1 else "No chats on this page.")
             return
         current = self.session.chat_id
-        for chat in chats:
-            mark = "*" if chat.get("id") == current else " "
-            title = chat.get("title") or chat.get("preview") or ""
-            print(f"{mark} {chat.get('id')}  {str(chat.get('timestamp') or '')[:19]:19}  {title}")
-        total, number = page.get("total"), page.get("page", args.page)
-        more = f"; %trellis chats --page {number + 1} for more" if page.get("has_more") else ""
+        for chat in page.chats:
+            mark = "*" if chat.id == current else " "
+            title = chat.title or chat.preview or ""
+            print(f"{mark} {chat.id}  {(chat.timestamp or '')[:19]:19}  {title}")
+        total, number = page.total, page.page
+        more = f"; %trellis chats --page {number + 1} for more" if page.has_more else ""
         noun = "chat" if total == 1 else "chats"
         print(f"(page {number}, {total} {noun} in all{more}; %trellis use ID continues one)")
 

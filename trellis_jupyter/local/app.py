@@ -216,7 +216,7 @@ async def delete_many(request: Request) -> Response:
     ids = body.get("chat_ids")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         raise ApiError(400, "'chat_ids' must be a non-empty list of chat id strings.", "INVALID_REQUEST")
-    deleted, not_found = _ctx(request).store.delete_chats(principal.member_id, list(dict.fromkeys(ids)))
+    deleted, not_found = _ctx(request).delete_chats(principal.member_id, list(dict.fromkeys(ids)))
     return JSONResponse({"deleted": deleted, "not_found": not_found, "deleted_count": len(deleted)})
 
 
@@ -254,7 +254,7 @@ async def rename(request: Request) -> Response:
 
 async def delete_chat(request: Request) -> Response:
     principal = _principal(request)
-    deleted, _ = _ctx(request).store.delete_chats(principal.member_id, [request.path_params["chat_id"]])
+    deleted, _ = _ctx(request).delete_chats(principal.member_id, [request.path_params["chat_id"]])
     if not deleted:
         raise ApiError(404, "Chat not found: it does not exist or is not yours.", "CHAT_NOT_FOUND")
     return JSONResponse({"message": "Chat deleted successfully"})

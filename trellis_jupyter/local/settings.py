@@ -39,6 +39,8 @@ class Settings:
     page_size: int = 20  # GET /v1/chats
     ws_auth_timeout: float = 30.0  # an unauthenticated socket must authenticate within this
     planner_threads: int = 8  # worker threads running the planner (and its queries)
+    long_question_chars: int = 500  # a longer question is planned in the long lane...
+    long_question_lane: int = 2  # ...where at most this many plan at once (others wait, using no CPU)
     # --- size caps: the server's memory stays bounded by these whatever a client sends --------
     max_body_bytes: int = 1_000_000  # one REST request body; 413 PAYLOAD_TOO_LARGE beyond it
     max_frame_bytes: int = 1_000_000  # one WebSocket frame received; the socket closes with 1009 beyond it

@@ -35,6 +35,7 @@ from trellis_jupyter.events import (
     new_visualization_id,
 )
 
+from .cancel import StoppableCall
 from .context import DEFAULT_MODEL, MODEL_IDS, Principal, ServerContext
 from .planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, QueryError, QueryResult
 from .store import StoreError, UploadRow
@@ -249,7 +250,17 @@ def _history(ctx: ServerContext, chat_id: str, before: str) -> list[PastTurn]:
 
 
 async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[PastTurn], emit: Emit) -> PlannedAnswer:
-    """Run the planner in a worker thread, emitting ``analyzing`` when its first query starts."""
+    """Run the planner in a worker thread, emitting ``analyzing`` when its first query starts.
+
+    A long question waits for a place in the long lane first (an abandoned one never starts).
+    """
+    if len(spec.question) > ctx.settings.long_question_chars:
+        async with ctx.long_lane:
+            return await _plan_now(ctx, spec, history, emit)
+    return await _plan_now(ctx, spec, history, emit)
+
+
+async def _plan_now(ctx: ServerContext, spec: TurnSpec, history: list[PastTurn], emit: Emit) -> PlannedAnswer:
     loop = asyncio.get_running_loop()
     statuses: asyncio.Queue[str] = asyncio.Queue()
     cancelled = threading.Event()
@@ -272,9 +283,12 @@ async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[PastTurn], emi
         question = spec.saved.prompt if spec.saved is not None else spec.planner_question or spec.question
         return ctx.planner.answer(question, database=spec.database, history=history, run_query=run_query)
 
-    future = asyncio.wrap_future(ctx.executor.submit(work))
+    call = StoppableCall(work)
+    future = asyncio.wrap_future(ctx.executor.submit(call.run))
     # An interrupted turn never reads its planner's outcome; read it here so nothing is reported.
     future.add_done_callback(lambda f: f.cancelled() or f.exception())
+    status: asyncio.Future[str] | None = None
+    finished = False
     try:
         while not future.done():
             status = asyncio.ensure_future(statuses.get())
@@ -286,10 +300,17 @@ async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[PastTurn], emi
                 status.cancel()
         while not statuses.empty():
             await emit(Processing(statuses.get_nowait()))
-        return future.result()
+        result = future.result()
+        finished = True
+        return result
     finally:
-        # Interrupted or done: a query still running in the worker stops at its next check.
+        # Interrupted or done: a query still running in the worker stops at its next check, and
+        # a planner still planning for a client that left is stopped (it would hold a CPU).
         cancelled.set()
+        if status is not None:
+            status.cancel()
+        if not finished:
+            call.stop()
 
 
 async def run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:

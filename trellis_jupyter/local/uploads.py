@@ -22,6 +22,7 @@ import sqlite3
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from .wire import ApiError
@@ -60,11 +61,19 @@ MAX_COLUMNS = 2000  # SQLite's default column limit
 
 @dataclass(frozen=True)
 class ParsedTable:
-    """One table from an upload: its base name, column names and rows of Python values."""
+    """One table from an upload: its base name, column names, and each column's values in order
+    (column-major: typing and writing go column by column); ``""`` and ``None`` are NULL."""
 
     base: str
     columns: list[str]
-    rows: list[list[Any]]
+    data: list[list[Any]]
+    texts: bool = True  # every cell is a string (a CSV); False for XLSX's typed cells
+
+
+def _by_column(rows: list[list[Any]], width: int) -> list[list[Any]]:
+    if rows and min(map(len, rows)) != width:
+        rows = [list(r) + [None] * (width - len(r)) for r in rows]  # short rows: the rest is empty
+    return [list(map(itemgetter(i), rows)) for i in range(width)]
 
 
 def identifier(text: str, fallback: str = "upload") -> str:
@@ -149,18 +158,15 @@ def _csv_table(base: str, data: bytes, filename: str) -> ParsedTable:
     except csv.Error:
         dialect = csv.excel
     try:
-        records = [row for row in csv.reader(io.StringIO(text, newline=""), dialect) if row]
+        records = list(filter(None, csv.reader(io.StringIO(text, newline=""), dialect)))
     except csv.Error as exc:
         raise ApiError(400, f"{filename} is not a readable CSV file ({exc}).", "INVALID_REQUEST") from None
     if not records:
         raise ApiError(400, f"{filename} has no rows: the first row names the columns.", "INVALID_REQUEST")
-    width = max(len(r) for r in records)
+    width = max(map(len, records))
     if width > MAX_COLUMNS:
         raise ApiError(400, f"{filename} has {width} columns: at most {MAX_COLUMNS}.", "INVALID_REQUEST")
-    rows: list[list[Any]] = [
-        [c if c != "" else None for c in r] + [None] * (width - len(r)) for r in records[1:]
-    ]
-    return ParsedTable(base, _columns(records[0], width), rows)
+    return ParsedTable(base, _columns(records[0], width), _by_column(records[1:], width))
 
 
 def _cell(value: Any) -> Any:
@@ -195,9 +201,11 @@ def _xlsx_tables(base: str, data: bytes, filename: str) -> list[ParsedTable]:
             if not records:
                 continue
             width = max(len(r) for r in records)
-            rows = [r + [None] * (width - len(r)) for r in records[1:]]
+            rows = _by_column(records[1:], width)
             tables.append(
-                ParsedTable(f"{base}_{identifier(sheet.title, 'sheet')}", _columns(records[0], width), rows)
+                ParsedTable(
+                    f"{base}_{identifier(sheet.title, 'sheet')}", _columns(records[0], width), rows, False
+                )
             )
     finally:
         book.close()
@@ -217,23 +225,61 @@ def read_tables(filename: str, mime: str, data: bytes) -> list[ParsedTable]:
 # --- writing tables -----------------------------------------------------------------------
 
 
+def _column_of(one: str) -> re.Pattern[str]:
+    return re.compile(f"(?:{one})(?:\n(?:{one}))*")
+
+
+_INT_COLUMN = _column_of(_INT.pattern[1:-1])
+_REAL_COLUMN = _column_of(_REAL.pattern[1:-1])
+_DATE_COLUMN = _column_of(_DATE.pattern[1:-1])
+_STAMP_COLUMN = _column_of(_STAMP.pattern[1:-1])
+
+
+def _fill(cells: list[Any], present: list[Any]) -> list[Any]:
+    """``present`` (the non-null cells, converted) put back among the column's NULLs."""
+    if len(present) == len(cells):
+        return present
+    converted = iter(present)
+    return [None if v is None else next(converted) for v in cells]
+
+
+def _text_typed(values: list[str]) -> tuple[str, list[Any]]:
+    """A CSV column's type, from one regex run per candidate over the column joined by newlines."""
+    present = list(filter(None, values))  # "" is NULL
+    cells: list[Any] = values if len(present) == len(values) else [v or None for v in values]
+    joined = "\n".join(present)
+    if not present or joined.count("\n") != len(present) - 1:  # a cell with a line break is text
+        return "TEXT", cells
+    if _INT_COLUMN.fullmatch(joined):
+        return "INTEGER", _fill(cells, list(map(int, present)))
+    if _REAL_COLUMN.fullmatch(joined):
+        return "REAL", _fill(cells, list(map(float, present)))
+    if _DATE_COLUMN.fullmatch(joined):
+        return "DATE", cells
+    if _STAMP_COLUMN.fullmatch(joined):
+        return "TIMESTAMP", cells
+    return "TEXT", cells
+
+
 def _typed(values: list[Any]) -> tuple[str, list[Any]]:
-    """A column's declared type and its values converted to it (all cells must fit)."""
-    present = [v for v in values if v is not None]
+    """A typed (XLSX) column's declared type and its values converted to it (all cells must fit)."""
+    cells = [None if v == "" else v for v in values]
+    present = [v for v in cells if v is not None]
     if not present:
-        return "TEXT", values
+        return "TEXT", cells
+    # An XLSX column: numbers, booleans and text mixed as the sheet holds them.
     if all(isinstance(v, bool) for v in present):
-        return "INTEGER", [None if v is None else int(v) for v in values]
-    texts = [str(v) for v in present]
+        return "INTEGER", _fill(cells, [int(v) for v in present])
     if all(isinstance(v, int) or (isinstance(v, str) and _INT.match(v)) for v in present):
-        return "INTEGER", [None if v is None else int(v) for v in values]
+        return "INTEGER", _fill(cells, [int(v) for v in present])
     if all(isinstance(v, (int, float)) or (isinstance(v, str) and _REAL.match(v)) for v in present):
-        return "REAL", [None if v is None else float(v) for v in values]
+        return "REAL", _fill(cells, [float(v) for v in present])
+    texts = [str(v) for v in present]
     if all(_DATE.match(t) for t in texts):
-        return "DATE", [None if v is None else str(v) for v in values]
+        return "DATE", _fill(cells, texts)
     if all(_STAMP.match(t) for t in texts):
-        return "TIMESTAMP", [None if v is None else str(v) for v in values]
-    return "TEXT", [None if v is None else str(v) for v in values]
+        return "TIMESTAMP", _fill(cells, texts)
+    return "TEXT", _fill(cells, texts)
 
 
 def _quote(name: str) -> str:
@@ -243,8 +289,7 @@ def _quote(name: str) -> str:
 def write_table(connection: sqlite3.Connection, name: str, table: ParsedTable) -> None:
     """Create table ``name`` from ``table`` (in the caller's transaction)."""
     width = len(table.columns)
-    columns = [[row[i] for row in table.rows] for i in range(width)]
-    typed = [_typed(values) for values in columns]
+    typed = [_text_typed(values) if table.texts else _typed(values) for values in table.data]
     decls = ", ".join(f"{_quote(c)} {kind}" for c, (kind, _) in zip(table.columns, typed, strict=True))
     connection.execute(f"CREATE TABLE {_quote(name)} ({decls})")
     rows = zip(*(values for _, values in typed), strict=True) if width else iter(())

@@ -19,6 +19,7 @@ from trellis_jupyter.local.planner.lexicon import (
     MONEY_WORDS,
     PRICE_ADJECTIVES,
     PRICE_HINTS,
+    QUANTITY_HINTS,
     SIZE_UNITS,
     STOPWORDS,
     TIME_UNITS,
@@ -119,7 +120,7 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
     """Comparisons with a number: "freight above 500", "over 100 dollars", "fewer than 10 units in
     stock", "longer than 5 minutes" (a Milliseconds column), "a rental rate of 4.99"."""
     text = " ".join(w.words)
-    tables = [t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t]
+    tables = list(dict.fromkeys(t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t))
     ops = "|".join(sorted(_COMPARE, key=len, reverse=True))
     units = "|".join(_UNIT_WORDS)
     pattern = re.compile(
@@ -249,11 +250,15 @@ def _named_column(w: Words, i: int, size: int, columns: list[Column]) -> list[Co
     return columns
 
 
-def _qualified(w: Words, columns: list[Column]) -> list[Column]:
-    """Among same-named columns, the one a free word of the question singles out: "ship" (or
+_NEAR = 8  # how far from a value or grouping a qualifying word is looked for (keeps parsing linear)
+
+
+def _qualified(w: Words, columns: list[Column], at: int) -> list[Column]:
+    """Among same-named columns, the one a free word near ``at`` singles out: "ship" (or
     "shipped") picks ShipCountry over Country in "did we ship more orders to Germany"."""
     shared = set.intersection(*(set(c.words) for c in columns))
-    for i, word in enumerate(w.words):
+    for i in range(max(0, at - _NEAR), min(len(w.words), at + _NEAR)):
+        word = w.words[i]
         if not w.free(i) or word in STOPWORDS or word in FILLER:
             continue
         named = [c for c in columns if names_column(word, c) and singular(word) not in shared]
@@ -270,6 +275,7 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
     )
     longest = max((len(k) for k in (*index, *rare)), default=0)
     money_here = any(m.money for m in schema.measures)
+    by_column = {(f.column, f.op): f for f in p.filters}
     for size in range(min(longest, 5), 0, -1):
         for i in range(len(w.words) - size + 1):
             key = tuple(w.words[i : i + size])
@@ -291,7 +297,7 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
             if len(columns) > 1 and last is not None and any(c.key == last for c in columns):
                 columns = [c for c in columns if c.key == last]  # "Germany or the USA": same column
             if len(columns) > 1:
-                columns = _qualified(w, columns)
+                columns = _qualified(w, columns, i)
             negate = False
             for j in range(i - 1, max(i - 6, -1), -1):  # "not in the East", "excluding cancelled"
                 if w.at(j) in _NEGATE and w.free(j):
@@ -309,12 +315,13 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
             if p.parent and i > p.parent_at and columns[0].table == p.parent.split(".")[0]:
                 p.parent_filters.append(Filter(columns[0].key, op, [value]))  # "report to Andrew Fuller"
                 continue
-            same = next((f for f in p.filters if f.column == columns[0].key and f.op == op), None)
+            same = by_column.get((columns[0].key, op))
             if same is not None:
                 same.values.append(value)
             else:
                 p.filters.append(Filter(columns[0].key, op, [value]))
                 p.filter_options[len(p.filters) - 1] = columns
+                by_column[(columns[0].key, op)] = p.filters[-1]
 
 
 _SELF_WORDS = frozenset({"report", "manager", "boss", "supervisor", "parent", "managed", "supervised"})
@@ -341,7 +348,9 @@ def match_self_reference(w: Words, p: Parsed, schema: Schema) -> None:
 
 def match_flags(w: Words, p: Parsed, schema: Schema) -> None:
     """Yes/no columns named by their word: "discontinued products", "customers that are not active"."""
-    flags = [c for c in schema.columns() if c.flag is not None and c.words]
+    # A count or an amount that happens to hold only 0 and 1 is still a number to add up.
+    amounts = QUANTITY_HINTS | MONEY_HINTS | PRICE_HINTS
+    flags = [c for c in schema.columns() if c.flag is not None and c.words and not set(c.words) & amounts]
     for i, word in enumerate(w.words):
         if not w.free(i):
             continue
@@ -430,10 +439,10 @@ def _phrase(w: Words, start: int, schema: Schema, prefer: list[str]) -> tuple[in
 
 
 def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
-    prefer = [t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t]
+    prefer = list(dict.fromkeys(t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t))
     i = 0
     while i < len(w.words):
-        cue = next((c for c in _GROUP_CUES if w.find(c, i) == i), None)
+        cue = next((c for c in _GROUP_CUES if w.starts_with(i, c)), None)
         if (
             cue is None
             and w.at(i) == "and"
@@ -462,7 +471,7 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
             continue
         w.take(i, start - i + size)
         if isinstance(target, str) and not target.endswith(LABEL):
-            target = _qualified_group(w, schema, target)
+            target = _qualified_group(w, schema, target, i)
         if w.at(i - 1) in ("and", "also") and w.free(i - 1) and i > 0:
             p.add_group = True
             w.take(i - 1)
@@ -470,6 +479,8 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
             p.add_group = True
         if cue == ("per",) and isinstance(target, str):
             p.per_groups.append(target)
+        if cue[-1] in ("each", "every", "per") and isinstance(target, str):
+            p.each_groups.append(target)
         _add_target(p, target)
         i = start + size
         # "by region and segment": a second grouping after "and".
@@ -489,7 +500,7 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
             p.which = True
 
 
-def _qualified_group(w: Words, schema: Schema, key: str) -> str:
+def _qualified_group(w: Words, schema: Schema, key: str, at: int) -> str:
     """ "orders shipped to each country": ShipCountry rather than the customer's Country."""
     table, name = key.split(".", 1)
     chosen = schema.tables[table].column(name)
@@ -499,7 +510,7 @@ def _qualified_group(w: Words, schema: Schema, key: str) -> str:
     same = [c for c in schema.columns() if c.kind == chosen.kind and c.words[-size:] == chosen.words]
     if len(same) < 2:
         return key
-    narrowed = _qualified(w, same)
+    narrowed = _qualified(w, same, at)
     return narrowed[0].key if len(narrowed) < len(same) else key
 
 
@@ -519,7 +530,7 @@ def match_measures_and_tables(w: Words, p: Parsed, schema: Schema) -> None:
         for n in (2, 1)
         if w.free(i, n) and (t := resolve_table(schema, w.words[i : i + n], fuzzy=False))
     ]
-    prefer = [g.split(".")[0] for g in p.groups] + named
+    prefer = list(dict.fromkeys([g.split(".")[0] for g in p.groups] + named))  # each table once: linear
     for i in range(len(w.words) - 3):
         # "units are in stock": a column name read across a verb (UnitsInStock).
         if w.free(i, 4) and w.words[i + 1] in ("are", "is", "were", "was"):

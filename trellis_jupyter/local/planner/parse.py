@@ -40,6 +40,12 @@ from trellis_jupyter.local.planner.schema import Schema
 
 __all__ = ["FOLLOWUP_CUES", "Parsed", "parse"]
 
+
+def _words(text: str) -> frozenset[str]:
+    """A word list written as one string."""
+    return frozenset(text.split())
+
+
 _DESC = {"top", "best", "highest", "largest", "biggest", "most", "greatest"}
 _ASC = {"bottom", "worst", "lowest", "smallest", "least", "fewest"}
 FOLLOWUP_CUES = ("now", "and", "what about", "how about", "only", "just", "instead", "same", "also", "as a",
@@ -47,7 +53,11 @@ FOLLOWUP_CUES = ("now", "and", "what about", "how about", "only", "just", "inste
 
 
 def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
-    w = Words(tokens(question))
+    words = tokens(question)
+    lead = 0
+    while lead < len(words) - 1 and words[lead] in _POLITE:
+        lead += 1  # "please which region ...", "could you tell me how many ...": read from the question
+    w = Words(words[lead:])
     p = Parsed(words=w.words)
     # Words written with a capital after the first word: proper nouns, matched against long columns.
     p.proper = frozenset(
@@ -100,7 +110,8 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
 def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
     """Words left over that only repeat what was understood: "in minutes" after a length measure,
     "to replace" after a replacement_cost filter, "shipped" after a ShipCountry filter."""
-    used = [column_of(schema, f.column) for f in p.filters if f.column.split(".")[0] in schema.tables]
+    keys = dict.fromkeys(f.column for f in p.filters if f.column.split(".")[0] in schema.tables)
+    used = [column_of(schema, key) for key in keys]
     if p.measure is not None and not p.measure.derived:
         column = column_of(schema, p.measure.key)
         used.append(column)
@@ -193,6 +204,11 @@ def _grain(w: Words, p: Parsed, schema: Schema) -> None:
             w.take(i - (1 if word == "series" else 0), 2 if word == "series" else 1)
 
 
+# Words that open a question politely and never carry meaning there.
+_POLITE = _words(
+    "please hi hello hey ok okay so quick question could can would will you tell me i want wanted need "
+    "to know like kindly wondering curious was"
+)
 _SELLING = ("best-selling", "top-selling", "bestselling", "best-sellers", "bestsellers", "best-seller")
 _POOR_SELLING = ("worst-selling", "least-selling", "slowest-selling")
 # Superlatives that rank a grouping when the question asks "which ...": "which region had the highest".
@@ -284,6 +300,7 @@ def _separate_count(w: Words, p: Parsed) -> None:
 
 
 def _aggregates(w: Words, p: Parsed) -> None:
+    named = {x for x in w.words if x in AGG_WORDS and x != "count"}
     for i, word in enumerate(w.words):
         if not w.free(i):
             continue
@@ -295,7 +312,7 @@ def _aggregates(w: Words, p: Parsed) -> None:
             p.agg = "count"
             w.take(i, 2)
         elif word in AGG_WORDS:
-            others = [x for x in w.words if x in AGG_WORDS and x != word and x != "count"]
+            others = named - {word}
             if word == "total" and others and w.at(i - 1) not in ("the", "a", "in", "of", "", "what"):
                 continue  # "the average order total": a noun, read with the measures
             if word in ("largest", "biggest", "smallest", "highest", "lowest") and p.order:
