@@ -245,7 +245,9 @@ def _build(schema: Schema, parsed: Parsed) -> Plan:
             # the rows ranked are those of another table named, else the measure's own.
             filtered = {f.column.split(".")[0] for f in parsed.filters}
             others = [e for e in entities if e != table and e not in filtered]
-            target = others[0] if others else (table if table in entities else (entities or [None])[0])
+            target: str | None = others[0] if others else (table if table in entities else None)
+            if target is None and entities:
+                target = entities[0]
             if target is None:
                 raise Unanswerable(
                     f"I understood a ranking by {measure.name}, "
