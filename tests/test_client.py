@@ -28,6 +28,7 @@ from trellis_jupyter.errors import (
 )
 from trellis_jupyter.events import ChatMetadata, Message, Processing, TextDelta, Visualization
 from trellis_jupyter.stream import AnswerStream, AsyncAnswerStream
+from trellis_jupyter.types import Question
 
 # --- end to end: every endpoint, both clients ----------------------------------------------------
 
@@ -435,14 +436,14 @@ async def test_the_public_seams_auth_start_and_openers(client: Any, local_server
     chat_id = await maybe(client.chats.start(title="Seams"))
     assert chat_id.startswith("chat_")
     # An opener sends nothing until called; a stream built on it answers in that chat.
-    opener = client.chats.send_opener("How many orders are there?", chat_id=chat_id)
+    opener = client.chats.send_opener(Question("How many orders are there?", chat_id=chat_id))
     assert (await maybe(client.chats.get(chat_id)))["messages"] == []
     stream_type = AsyncAnswerStream if isinstance(client, AsyncTrellis) else AnswerStream
     _, answer = await consume(stream_type(opener, question="How many orders are there?"))
     assert answer.chat_id == chat_id
     assert answer.text
     with pytest.raises(ConfigurationError, match="The question is empty"):
-        client.chats.send_opener("  ", chat_id=chat_id)  # checked at once, nothing sent
+        client.chats.send_opener(Question("  ", chat_id=chat_id))  # checked at once, nothing sent
     assert len((await maybe(client.chats.get(chat_id)))["messages"]) == 2
     await maybe(client.chats.delete(chat_id))
 

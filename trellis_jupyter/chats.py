@@ -18,7 +18,7 @@ from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
 from .errors import APIError, ConfigurationError, NotFoundError
 from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
-from .types import Chat, ChatPage, ChatSummary, Upload
+from .types import Chat, ChatPage, ChatSummary, Question, Upload
 from .uploads import turn_extras, upload_parts
 
 if TYPE_CHECKING:
@@ -245,22 +245,12 @@ class Chats:
             self._implicit_chats = True
             return None
 
-    def send_opener(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        title: str | None = None,
-        *,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> Opener:
+    def send_opener(self, question: Question) -> Opener:
         """The opener of a question (checked now, sent when the opener is called)."""
-        s = self._client.settings
-        integration_id, model = integration_id or s.integration_id, model or s.model
-        extras = turn_extras(upload_ids, saved_query_id, parameters)
+        s, q = self._client.settings, question
+        message, chat_id, title = q.message, q.chat_id, q.title
+        integration_id, model = q.integration_id or s.integration_id, q.model or s.model
+        extras = turn_extras(q.upload_ids, q.saved_query_id, q.parameters)
         _send_body(message, chat_id, integration_id, model, title)  # fail early, before any request
 
         def opener(answer: Answer) -> SSEEvents:
@@ -316,16 +306,10 @@ class Chats:
         saved query (its SQL, with ``parameters`` for its ``{{name}}`` placeholders) instead of
         asking the model, ``message`` being only the text shown in the chat.
         """
-        opener = self.send_opener(
-            message,
-            chat_id,
-            integration_id,
-            model,
-            title,
-            upload_ids=upload_ids,
-            saved_query_id=saved_query_id,
-            parameters=parameters,
+        question = Question(
+            message, chat_id, integration_id, model, title, upload_ids, saved_query_id, parameters
         )
+        opener = self.send_opener(question)
         return AnswerStream(
             opener,
             question=message,
@@ -481,21 +465,11 @@ class AsyncChats:
             self._implicit_chats = True
             return None
 
-    def send_opener(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        title: str | None = None,
-        *,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> AsyncOpener:
-        s = self._client.settings
-        integration_id, model = integration_id or s.integration_id, model or s.model
-        extras = turn_extras(upload_ids, saved_query_id, parameters)
+    def send_opener(self, question: Question) -> AsyncOpener:
+        s, q = self._client.settings, question
+        message, chat_id, title = q.message, q.chat_id, q.title
+        integration_id, model = q.integration_id or s.integration_id, q.model or s.model
+        extras = turn_extras(q.upload_ids, q.saved_query_id, q.parameters)
         _send_body(message, chat_id, integration_id, model, title)
 
         async def opener(answer: Answer) -> AsyncSSEEvents:
@@ -545,16 +519,10 @@ class AsyncChats:
         on_end: Hook | None = None,
     ) -> AsyncAnswerStream:
         """Ask ``message``; use as ``async with ... as stream:``."""
-        opener = self.send_opener(
-            message,
-            chat_id,
-            integration_id,
-            model,
-            title,
-            upload_ids=upload_ids,
-            saved_query_id=saved_query_id,
-            parameters=parameters,
+        question = Question(
+            message, chat_id, integration_id, model, title, upload_ids, saved_query_id, parameters
         )
+        opener = self.send_opener(question)
         return AsyncAnswerStream(
             opener,
             question=message,

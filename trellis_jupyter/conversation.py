@@ -31,7 +31,7 @@ from .stream import (
     EventSource,
     TurnStreams,
 )
-from .types import Chat, ChatMessage, ChatSummary, Upload
+from .types import Chat, ChatMessage, ChatSummary, Question, Upload
 
 if TYPE_CHECKING:
     from .client import AsyncTrellis, Trellis
@@ -206,13 +206,15 @@ class Conversation(_Common):
         if files is not None:
             ids += [u.id for u in self.upload(files)]
         opener = self._streams.send_opener(
-            question,
-            chat_id=state.chat_id,
-            integration_id=integration_id or state.integration_id,
-            model=model or state.model,
-            upload_ids=ids or None,
-            saved_query_id=saved_query_id,
-            parameters=parameters,
+            Question(
+                question,
+                chat_id=state.chat_id,
+                integration_id=integration_id or state.integration_id,
+                model=model or state.model,
+                upload_ids=ids or None,
+                saved_query_id=saved_query_id,
+                parameters=parameters,
+            )
         )
         return AnswerStream(
             opener,
@@ -361,13 +363,15 @@ class AsyncConversation(_Common):
         """Ask, streaming (to attach new files, ``await upload(files)`` first, or use :meth:`ask`)."""
         state = self.state
         opener = self._streams.send_opener(
-            question,
-            chat_id=state.chat_id,
-            integration_id=integration_id or state.integration_id,
-            model=model or state.model,
-            upload_ids=upload_ids,
-            saved_query_id=saved_query_id,
-            parameters=parameters,
+            Question(
+                question,
+                chat_id=state.chat_id,
+                integration_id=integration_id or state.integration_id,
+                model=model or state.model,
+                upload_ids=upload_ids,
+                saved_query_id=saved_query_id,
+                parameters=parameters,
+            )
         )
         return AsyncAnswerStream(
             opener,

@@ -1,4 +1,4 @@
-"""Typed results of the REST calls: frozen dataclasses, as the stream's events are.
+"""Typed results of the REST calls, and the :class:`Question` a send takes: frozen dataclasses.
 
 No I/O happens here. Each type has ``from_data(mapping)``, tolerant as the events are (section 0 of
 the API notes): a missing field reads as ``None`` (or an empty list), a field of an older API
@@ -22,6 +22,7 @@ __all__ = [
     "ChatMessage",
     "ChatPage",
     "ChatSummary",
+    "Question",
     "SavedQuery",
     "Upload",
 ]
@@ -278,3 +279,17 @@ class Chat(_ReadsAsDict):
             messages=[ChatMessage.from_data(item) for item in _items(data.get("messages"))],
             raw=dict(data),
         )
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question to send and what goes with it: the arguments of ``stream()``, in one value."""
+
+    message: str
+    chat_id: str | None = None  # None: a new chat
+    integration_id: str | None = None  # None: the client's default
+    model: str | None = None  # None: the client's default
+    title: str | None = None  # a new chat's title
+    upload_ids: Sequence[str] | None = None  # this chat's uploads to attach
+    saved_query_id: str | None = None  # run this saved query instead of asking the model
+    parameters: Mapping[str, Any] | None = None  # the saved query's {{name}} values

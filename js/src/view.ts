@@ -11,6 +11,7 @@
 import { AttachPicker, attachmentList, saveQueryControl } from "./attach";
 import { chartTitle, chartTools, renderChart } from "./chart";
 import { download } from "./export";
+import { ChatHeader } from "./header";
 import { LiveText } from "./live";
 import { setMarkdown } from "./markdown";
 import { scrollKey, ScrollFollow, END_SLACK_PX } from "./scroll";
@@ -125,7 +126,7 @@ export class ChatView {
   private log: HTMLElement;
   private statusLine: HTMLElement;
   private errorLine: HTMLElement;
-  private chatLabel: HTMLElement;
+  private header: ChatHeader;
   private input: HTMLTextAreaElement;
   private sendButton: HTMLButtonElement;
   private stopButton: HTMLButtonElement;
@@ -158,11 +159,8 @@ export class ChatView {
       });
     }
 
-    const header = el("div", "tj-header");
-    const title = el("span", "tj-title", "Trellis");
-    this.chatLabel = el("span", "tj-chat-id");
-    const newChat = button("New chat", "tj-new-chat", () => this.command({ type: "new_chat" }));
-    header.append(title, this.chatLabel, newChat);
+    this.header = new ChatHeader(model, (cmd) => this.command(cmd));
+    const header = this.header.root;
 
     this.log = el("div", "tj-log");
     this.log.setAttribute("role", "log");
@@ -201,6 +199,9 @@ export class ChatView {
     this.listen("change:status", () => this.renderControls());
     this.listen("change:error", () => this.renderControls());
     this.listen("change:chat_id", () => this.renderControls());
+    this.listen("change:chat_title", () => this.renderControls());
+    this.listen("change:chats", () => this.renderControls());
+    this.listen("change:chats_more", () => this.renderControls());
     this.listen("msg:custom", (msg: unknown) => this.onMessage(msg));
     // Charts take the theme's colours when drawn: redraw them when JupyterLab switches theme.
     if (typeof MutationObserver !== "undefined" && document.body) {
@@ -208,6 +209,7 @@ export class ChatView {
       this.themeObserver.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light"] });
     }
     this.renderTranscript();
+    this.command({ type: "list_chats", page: 1 }); // the picker's chats
   }
 
   dispose(): void {
@@ -316,8 +318,7 @@ export class ChatView {
       line.textContent = statusText(status || "starting");
     }
     this.errorLine.textContent = String(this.model.get("error") ?? "");
-    const chatId = this.model.get("chat_id");
-    this.chatLabel.textContent = chatId ? String(chatId) : "";
+    this.header.render();
     this.root.classList.toggle("tj-busy", busy);
   }
 
