@@ -9,10 +9,11 @@ Baselines measured in the same run: the same number of concurrent plain ``GET /v
 (the cost of HTTP alone under the same concurrency), and single turns asked one at a time
 (a turn without contention). Ratios compare the loaded turns with those baselines.
 
-The mixed run (issue #16) repeats the SSE conversations while ``--abusers`` other members (8)
-each send ``--abuse-rate`` questions a second (2) of the maximum length (4,000 characters, about
-a second of planning each) and disconnect as soon as the answer starts, so every such turn is
-abandoned (16 planner-seconds of work asked for every second, were abandoned turns not stopped).
+The mixed run (issue #16) runs the SSE conversations (``--mixed-turns`` turns each, 10) without,
+then with, ``--abusers`` other members (8) that each send ``--abuse-rate`` questions a second
+(2) of the maximum length (4,000 characters, about a second of planning each) and disconnect as
+soon as the answer starts, so every such turn is abandoned (16 planner-seconds of work asked for
+every second, were abandoned turns not stopped).
 It prints the normal turns' p50/p99 beside the same run without abusers (aim: p99 within 2x),
 and the server's CPU time in the second after the abusers left (an abandoned turn must stop using
 the CPU).
@@ -318,22 +319,26 @@ async def main_async(args: argparse.Namespace, env: dict[str, str]) -> int:
             f"{statistics.median(loaded.first) / statistics.median(gets.first):.1f}x; "
             f"turns/s {len(loaded.final) / (sse_wall if label == 'SSE' else ws_wall):.0f}"
         )
-    abused = Timings()
+    abused = calm = Timings()
     if args.abusers:
+        # Longer conversations than above, so that the abuse lasts: the same shape with and without.
+        turns = args.mixed_turns
+        calm, calm_wall = await run(sse_conversation, env, args.conversations, turns)
         abused, abused_wall, abandoned, idle_cpu = await mixed(
-            env, args.conversations, args.turns, args.abusers, args.abuse_rate
+            env, args.conversations, turns, args.abusers, args.abuse_rate
         )
-        label = f"{args.conversations} SSE + {args.abusers} abusers x {args.abuse_rate:g}/s"
+        print(line(f"{args.conversations} SSE x {turns} turns, no abuse", calm, calm_wall))
+        label = f"the same + {args.abusers} abusers x {args.abuse_rate:g}/s"
         print(line(label, abused, abused_wall))
         p50, p99 = pct(abused.final, 0.5), pct(abused.final, 0.99)
-        base50, base99 = pct(sse.final, 0.5), pct(sse.final, 0.99)
+        base50, base99 = pct(calm.final, 0.5), pct(calm.final, 0.99)
         print(
             f"mixed run: {abandoned} abandoned 4,000-character turns; normal turns final "
             f"p50 {p50 * 1000:.1f} ms vs {base50 * 1000:.1f} ms unloaded ({p50 / base50:.1f}x), "
             f"p99 {p99 * 1000:.1f} ms vs {base99 * 1000:.1f} ms ({p99 / base99:.1f}x; aim: within 2x)"
         )
         print(f"server CPU in the second after the abusers left: {idle_cpu * 1000:.0f} ms")
-    errors = single.errors + gets.errors + sse.errors + ws.errors + abused.errors
+    errors = single.errors + gets.errors + sse.errors + ws.errors + calm.errors + abused.errors
     for error in errors[:10]:
         print("error:", error)
     print(f"errors: {len(errors)}")
@@ -347,6 +352,7 @@ def main() -> int:
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--abusers", type=int, default=8, help="clients abandoning long questions (0: none)")
+    parser.add_argument("--mixed-turns", type=int, default=10, help="turns per conversation in the mixed run")
     parser.add_argument(
         "--abuse-rate", type=float, default=2.0, help="abandoned questions per second per abusive client"
     )

@@ -125,8 +125,9 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
     units = "|".join(_UNIT_WORDS)
     pattern = re.compile(
         r"\b(?:([a-z_]+(?: [a-z_]+){0,2}) )?(?:(?:" + "|".join(_VERBS) + r") )?(" + ops + r") " + _NUMBER
-        + r"(?: (" + units + r"))?(?: ([a-z_]+(?: [a-z_]+){0,2}))?\b"
+        + r"(?: (" + units + r"))?(?: (?!(?:and|or|but)\b)([a-z_]+(?: (?!(?:and|or|but)\b)[a-z_]+){0,2}))?\b"
     )  # fmt: skip
+    last: tuple[Column, int] | None = None  # the previous comparison's column and where it ended
     for m in pattern.finditer(text):
         before, op_words, amount, unit, after = m[1] or "", m[2], m[3], m[4], m[5] or ""
         op = _COMPARE[op_words]
@@ -146,6 +147,8 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
                 x in STOPWORDS and x not in ("in", "on", "order", "value") for x in (phrase[0], phrase[-1])
             ):
                 continue
+            if resolve_table(schema, phrase, fuzzy=False) is not None:
+                continue  # "orders with more than 5 ...": a table's name is not a column (UnitsOnOrder)
             found = resolve_column(schema, phrase, tables, kinds=("number",), fuzzy=False)
             if found is not None:
                 column = found
@@ -154,6 +157,9 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
                 break
         if (column is None and op_words in _LENGTH_OPS | _PRICE_OPS) or (column is None and unit):
             column = _implied_column(schema, tables, op_words, unit)
+        if column is None and last is not None and text[last[1] : m.start(2)].split() in (["and"], ["but"]):
+            column = last[0]  # "freight under 10 and over 5", "at least 10 and at most 20"
+            start = min(start, last[1])
         if column is None:
             continue
         value, note = _with_unit(column, float(amount), unit)
@@ -169,6 +175,7 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
         number = int(value) if float(value).is_integer() and "." not in amount else value
         p.filters.append(Filter(column.key, op, [number]))
         w.text_span((start, end))
+        last = (column, end)
 
 
 _LENGTH_ORDER = ("length", "runtime", "millisecond", "duration", "second", "minute", "hour", "ms")

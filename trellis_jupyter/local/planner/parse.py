@@ -16,9 +16,11 @@ from trellis_jupyter.local.planner.dates import find_range
 from trellis_jupyter.local.planner.lexicon import (
     AGG_WORDS,
     CHART_WORDS,
+    CURRENCY_WORDS,
     FILLER,
     GRAIN_WORDS,
     LENGTH_HINTS,
+    SIZE_UNITS,
     STOPWORDS,
     TIME_UNITS,
     singular,
@@ -57,7 +59,7 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
     lead = 0
     while lead < len(words) - 1 and words[lead] in _POLITE:
         lead += 1  # "please which region ...", "could you tell me how many ...": read from the question
-    w = Words(words[lead:])
+    w = Words(_between(words[lead:]))
     p = Parsed(words=w.words)
     # Words written with a capital after the first word: proper nouns, matched against long columns.
     p.proper = frozenset(
@@ -126,6 +128,32 @@ def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
     for i, word in enumerate(w.words):
         if w.free(i) and word not in STOPWORDS and any(names_column(word, c) for c in used):
             w.take(i)
+
+
+def _between(words: list[str]) -> list[str]:
+    """ "between 10 and 20" (not years, which are a date range) reads "at least 10 and at most 20"."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        a, b = (words[i + 1], words[i + 3]) if i + 3 < len(words) else ("", "")
+        if (
+            words[i] == "between"
+            and words[i + 2 : i + 3] == ["and"]
+            and _is_number(a)
+            and _is_number(b)
+            and not (_YEAR.fullmatch(a) and _YEAR.fullmatch(b))
+        ):
+            unit = words[i + 4 : i + 5]
+            unit = unit if unit and unit[0] in (*CURRENCY_WORDS, *TIME_UNITS, *SIZE_UNITS) else []
+            out += ["at", "least", a, *unit, "and", "at", "most", b]  # the unit said once applies to both
+            i += 4
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+_YEAR = re.compile(r"(19|20)\d\d")
 
 
 def _is_number(word: str) -> bool:
@@ -264,6 +292,8 @@ def _top(w: Words, p: Parsed) -> None:
             elif (n := number(prev)) is not None:
                 p.limit = n
                 w.take(i - 1)
+        elif word in ("most", "least") and prev == "at":
+            continue  # "at least 10": a comparison, read with the numbers
         elif word in _DESC | _ASC:
             n = number(nxt)
             n_before = number(prev)
