@@ -307,6 +307,29 @@ async def test_picker_pages_through_many_chats() -> None:
         srv.stop()
 
 
+async def test_the_empty_chat_offers_the_integration_and_its_example_questions(
+    server: Any, client: AsyncTrellis
+) -> None:
+    w = ChatWidget(client=client)
+    browser(w, type="intro")
+    await until(lambda: bool(w.intro))
+    name = server.integrations[0]["display_name"]
+    assert w.intro["name"] == name
+    # The local server's examples come from the schema: the demo shop's tables show in them.
+    assert 2 <= len(w.intro["examples"]) <= 4
+    assert any("order" in q.lower() for q in w.intro["examples"])
+
+
+async def test_the_empty_chat_falls_back_to_general_examples() -> None:
+    from trellis_jupyter.widget import GENERAL_EXAMPLES
+
+    async with AsyncTrellis(base_url="http://127.0.0.1:9", api_key="k", email="e@x", max_retries=0) as client:
+        w = ChatWidget(client=client)
+        await w.load_intro()  # nobody listens there: no name, the general examples
+    assert w.intro == {"name": "", "examples": GENERAL_EXAMPLES}
+    assert w.error == ""
+
+
 async def test_table_rows_are_sent_whole_for_a_table_cut_for_the_browser(client: AsyncTrellis) -> None:
     from trellis_jupyter import widget_wire
     from trellis_jupyter.events import Table

@@ -66,6 +66,13 @@ export default { render({ el }) {
 
 AnswerCallback = Callable[[Answer], Any]
 
+# The empty chat's suggestions when the server gives none of its own.
+GENERAL_EXAMPLES = [
+    "What tables are in this database?",
+    "How many rows does each table have?",
+    "Show the monthly totals for the last year as a line chart",
+]
+
 
 @dataclass
 class _Turn:
@@ -103,6 +110,7 @@ class ChatWidget(anywidget.AnyWidget):
     chat_title = traitlets.Unicode(None, allow_none=True).tag(sync=True)
     chats = traitlets.List(traitlets.Dict()).tag(sync=True)  # the picker: [{id, title, timestamp}]
     chats_more = traitlets.Bool(False).tag(sync=True)  # the server has older chats than those listed
+    intro = traitlets.Dict().tag(sync=True)  # the empty state: {"name": integration, "examples": [...]}
     page_size = traitlets.Int(10).tag(sync=True)
 
     delta_interval = 0.05  # seconds a batch of text deltas waits before it is sent
@@ -545,6 +553,8 @@ class ChatWidget(anywidget.AnyWidget):
             elif kind == "list_chats":
                 page = content.get("page")
                 self._spawn(self.list_chats(page if isinstance(page, int) and page > 0 else 1))
+            elif kind == "intro":
+                self._spawn(self.load_intro())
             elif kind == "use_chat":
                 self._spawn(self.use_chat(str(content.get("chat_id") or "")))
             elif kind == "rename":
@@ -602,6 +612,22 @@ class ChatWidget(anywidget.AnyWidget):
         current = next((c for c in found if c["id"] == self.chat_id), None)
         if current is not None and self.chat_title is None:
             self.chat_title = current["title"]
+
+    async def load_intro(self) -> None:
+        """What the empty chat shows: the integration's name and a few example questions (the
+        server's when it lists them, as the local server does from the schema; general ones else)."""
+        try:
+            items = await self.conversation.client.integrations()
+            wanted = self._options().get("integration_id") or self.conversation.state.integration_id
+        except Exception as exc:  # a background call: asking a question says what is wrong
+            log.debug("Listing integrations failed: %s", exc)
+            items, wanted = [], None
+        item = next((i for i in items if i.get("id") == wanted), items[0] if items else {})
+        examples = [str(q) for q in item.get("example_questions") or [] if isinstance(q, str) and q.strip()]
+        self.intro = {
+            "name": str(item.get("display_name") or ""),
+            "examples": examples[:4] or GENERAL_EXAMPLES,
+        }
 
     async def use_chat(self, chat_id: str) -> None:
         """Continue ``chat_id``: its history is shown (tables and charts rebuilt where the server kept

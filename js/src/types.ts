@@ -82,5 +82,6 @@ export type Command =
   | { type: "edit"; id: string; text: string }
   | { type: "table_rows"; entry: string; index: number; request: number }
   | { type: "list_chats"; page: number }
+  | { type: "intro" }
   | { type: "use_chat"; chat_id: string }
   | { type: "rename"; title: string };

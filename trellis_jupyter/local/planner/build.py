@@ -241,7 +241,13 @@ def _build(schema: Schema, parsed: Parsed) -> Plan:
             # "the cheapest product": a ranking of rows, not one number.
             parsed.order = "asc" if agg == "min" else "desc"
         if parsed.order and not groups:
-            target = next((e for e in entities if e != table), entities[0] if entities else None)
+            # "the longest film in the Comedy category": a table named only for a filter is context;
+            # the rows ranked are those of another table named, else the measure's own.
+            filtered = {f.column.split(".")[0] for f in parsed.filters}
+            others = [e for e in entities if e != table and e not in filtered]
+            target: str | None = others[0] if others else (table if table in entities else None)
+            if target is None and entities:
+                target = entities[0]
             if target is None:
                 raise Unanswerable(
                     f"I understood a ranking by {measure.name}, "
