@@ -194,7 +194,7 @@ async def test_feedback_and_edit_reach_the_server(client: AsyncTrellis, sync_cli
     # Edit the last question: its answer is streamed again, the old one is gone.
     last_user = w.transcript[2]
     assert last_user["text"] == "Say hello"
-    browser(w, type="edit", id=last_user["id"], text="Say goodbye")
+    browser(w, type="edit", text="Say goodbye")
     await until(lambda: not w.busy and w.transcript[-1].get("status") == "done")
     assert [e["text"] for e in w.transcript if e["role"] == "user"] == ["Orders by region?", "Say goodbye"]
     assert w.transcript[-1]["text"] == "You asked: Say goodbye"
@@ -356,7 +356,7 @@ async def test_table_rows_are_sent_whole_for_a_table_cut_for_the_browser(client:
 
 async def test_unsaved_answers_cannot_be_rated_and_bad_commands_say_why(client: AsyncTrellis) -> None:
     w = ChatWidget(client=client)
-    browser(w, type="edit", id="e1", text="x")
+    browser(w, type="edit", text="x")
     assert w.error == "Nothing to edit yet: ask a question first."
     browser(w, type="send", text="   ")
     assert w.error.startswith("Nothing to ask")
