@@ -469,6 +469,26 @@ async def test_static_html_shows_the_transcript_escaped(client: AsyncTrellis) ->
     assert transcript_html([]).count("No questions yet") == 1
 
 
+def test_static_html_tables_are_the_magics_tables() -> None:
+    from trellis_jupyter.events import Table
+    from trellis_jupyter.render import table_html
+    from trellis_jupyter.widget_html import PREVIEW_ROWS
+    from trellis_jupyter.widget_wire import MAX_TABLE_ROWS, browser_payload
+
+    rows: list[list[Any]] = [["East", 5639062.2], ["West", 12.25], ["<b>x</b>", None]] * 1000
+    table = Table(id="t", title="Revenue", headers=["region", "revenue"], rows=rows, sql="SELECT 1")
+    entry = {"id": "e2", "role": "assistant", "text": "a", "visualizations": [browser_payload(table)]}
+    page = transcript_html([entry])
+    # One table function for the widget's saved transcript and the magic: the same HTML.
+    assert table_html(table, PREVIEW_ROWS) in page
+    assert "5,639,062.20" in page
+    assert "&lt;b&gt;x&lt;/b&gt;" in page
+    assert f"{PREVIEW_ROWS} of {len(rows):,} rows" in page  # the browser got MAX_TABLE_ROWS; all are counted
+    assert len(rows) > MAX_TABLE_ROWS
+    broken = {"id": "e3", "role": "assistant", "text": "", "visualizations": [{"type": "table", "rows": 5}]}
+    assert "cannot show" in transcript_html([broken])
+
+
 async def test_the_hostile_answer_is_kept_as_data(client: AsyncTrellis) -> None:
     w = ChatWidget(client=client)
     answer = await w.ask("Something evil")
