@@ -414,3 +414,27 @@ def test_xlsx_without_openpyxl_says_how_to_get_it(local_server: Any, monkeypatch
         mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         with pytest.raises(BadRequestError, match=r"trellis-jupyter\[xlsx\]"):
             c.chats.upload(chat_id, [("book.xlsx", b"PK\x03\x04rest", mime)])
+
+
+def test_a_csv_is_typed_over_all_its_chunks(local_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trellis_jupyter.local import uploads
+
+    monkeypatch.setattr(uploads, "CSV_CHUNK_ROWS", 3)  # the server thread reads it from this module
+    lines = ["n,x,day,later"] + [f"{i},{i},2025-01-0{1 + i % 9}," for i in range(7)]
+    lines[6] = "5,5.5,2025-01-06,,extra"  # chunk 2: a real, and a row wider than the header
+    lines[7] = "6,six,,"  # chunk 3: text in x, an empty date
+    with Trellis(base_url=local_server.base_url, api_key=local_server.api_key, email=local_server.email) as c:
+        conversation = c.conversation()
+        conversation.upload([("chunks.csv", "\n".join(lines).encode(), "text/csv")])
+        types = conversation.ask("describe chunks")
+        assert [row[:2] for row in types.tables[0].rows] == [
+            ["n", "INTEGER"],
+            ["x", "TEXT"],
+            ["day", "DATE"],
+            ["later", "TEXT"],
+            ["column_5", "TEXT"],
+        ]
+        rows = conversation.ask("SELECT n, x, day, column_5 FROM chunks ORDER BY n")
+        assert len(rows.tables[0].rows) == 7
+        assert rows.tables[0].rows[5] == [5, "5.5", "2025-01-06", "extra"]
+        assert rows.tables[0].rows[6] == [6, "six", None, None]

@@ -211,6 +211,22 @@ def check_keyboard(page: Any, name: str) -> None:
     screenshot(page, name, page.locator(".tj-chat"))
 
 
+def test_the_empty_chat_suggests_questions_and_a_click_asks(page: Any) -> None:
+    """First in this module, while the chat is empty."""
+    empty = page.locator(".tj-chat .tj-empty")
+    empty.locator(".tj-example").first.wait_for(timeout=30_000)
+    assert empty.locator(".tj-empty-title").inner_text().startswith("Ask a question about ")
+    screenshot(page, "widget-empty", page.locator(".tj-chat"))
+    example = empty.locator(".tj-example").first
+    question = example.inner_text()
+    example.click()
+    reply = wait_done(page, 0)
+    assert page.locator(".tj-chat article.tj-user .tj-user-text").first.inner_text() == question
+    assert reply.locator(".tj-md").inner_text()
+    assert page.locator(".tj-chat .tj-empty").count() == 0
+    assert active(page) == "Question"
+
+
 def test_keys_stay_in_the_widget_in_jupyterlab(page: Any) -> None:
     check_keyboard(page, "widget-keyboard")
 

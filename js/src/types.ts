@@ -79,8 +79,9 @@ export type Command =
   | { type: "stop" }
   | { type: "new_chat" }
   | { type: "feedback"; id: string; value: "positive" | "negative"; note?: string }
-  | { type: "edit"; id: string; text: string }
+  | { type: "edit"; text: string }
   | { type: "table_rows"; entry: string; index: number; request: number }
   | { type: "list_chats"; page: number }
+  | { type: "intro" }
   | { type: "use_chat"; chat_id: string }
   | { type: "rename"; title: string };

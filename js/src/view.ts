@@ -202,6 +202,7 @@ export class ChatView {
     this.listen("change:chat_title", () => this.renderControls());
     this.listen("change:chats", () => this.renderControls());
     this.listen("change:chats_more", () => this.renderControls());
+    this.listen("change:intro", () => this.renderTranscript());
     this.listen("msg:custom", (msg: unknown) => this.onMessage(msg));
     // Charts take the theme's colours when drawn: redraw them when JupyterLab switches theme.
     if (typeof MutationObserver !== "undefined" && document.body) {
@@ -210,6 +211,7 @@ export class ChatView {
     }
     this.renderTranscript();
     this.command({ type: "list_chats", page: 1 }); // the picker's chats
+    this.command({ type: "intro" }); // the empty state's integration name and examples
   }
 
   dispose(): void {
@@ -352,6 +354,7 @@ export class ChatView {
         this.follow.forget(id);
       }
     }
+    this.drawEmptyState(wanted.length === 0);
     // Re-order only when needed: moving a node that holds a chart would redraw it.
     wanted.forEach((node, i) => {
       if (this.log.children[i] !== node) this.log.insertBefore(node, this.log.children[i] ?? null);
@@ -368,6 +371,51 @@ export class ChatView {
     } else this.applyScroll();
     if (entries.length === 0) this.follow.jump();
     this.rendered = true;
+  }
+
+  private emptyState: HTMLElement | null = null;
+  private emptySig = "";
+
+  /** Before the first question: what this chat is about, and a few questions to click. */
+  private drawEmptyState(empty: boolean): void {
+    if (!empty) {
+      this.emptyState?.remove();
+      this.emptyState = null;
+      this.emptySig = "";
+      return;
+    }
+    const intro = (this.model.get("intro") ?? {}) as { name?: unknown; examples?: unknown };
+    const name = typeof intro.name === "string" ? intro.name : "";
+    const examples = Array.isArray(intro.examples) ? intro.examples.filter((q): q is string => typeof q === "string") : [];
+    const sig = JSON.stringify([name, examples]);
+    if (this.emptyState && sig === this.emptySig && this.emptyState.isConnected) return;
+    this.emptySig = sig;
+    const box = el("div", "tj-empty");
+    const head = el("p", "tj-empty-title", name ? "Ask a question about " : "Ask a question about your data");
+    if (name) head.append(el("strong", undefined, name));
+    box.append(head);
+    if (examples.length) {
+      box.append(el("p", "tj-note", "For example:"));
+      const list = el("ul", "tj-examples");
+      for (const q of examples) {
+        const item = el("li");
+        item.append(button(q, "tj-small tj-example", () => this.ask(q), `Ask: ${q}`));
+        list.append(item);
+      }
+      box.append(list);
+    }
+    const had = this.emptyState?.contains(document.activeElement) ?? false;
+    this.emptyState?.remove();
+    this.emptyState = box;
+    this.log.prepend(box);
+    if (had) box.querySelector("button")?.focus();
+  }
+
+  /** Ask `text` as if typed (an example question). */
+  private ask(text: string): void {
+    this.command({ type: "send", text });
+    this.sentPending += 1;
+    this.input.focus();
   }
 
   private createEntry(entry: Entry): EntryView {
@@ -569,7 +617,7 @@ export class ChatView {
     const save = () => {
       const text = area.value.trim();
       this.editing = null;
-      if (text) this.command({ type: "edit", id: entry.id, text });
+      if (text) this.command({ type: "edit", text }); // the last question: the only one editable
       this.renderTranscript();
     };
     const cancel = () => {

@@ -15,7 +15,8 @@ function mount(state: Record<string, unknown> = {}) {
   const el = document.createElement("div");
   document.body.append(el);
   cleanup = widget.render({ model, el });
-  expect(model.sent).toEqual([{ type: "list_chats", page: 1 }]); // the picker asks for recent chats
+  // The picker asks for recent chats, the empty state for the integration's name and examples.
+  expect(model.sent).toEqual([{ type: "list_chats", page: 1 }, { type: "intro" }]);
   model.sent.length = 0;
   const q = <T extends Element = HTMLElement>(sel: string) => el.querySelector(sel) as T;
   return { model, el, q };
@@ -126,7 +127,7 @@ describe("ChatView", () => {
     expect(box.value).toBe("second");
     box.value = "second, by region";
     key(box, "Enter");
-    expect(model.sent).toEqual([{ type: "edit", id: "u2", text: "second, by region" }]);
+    expect(model.sent).toEqual([{ type: "edit", text: "second, by region" }]);
     model.set("busy", true);
     model.set("transcript", [...model.get("transcript")]);
     expect(el.querySelectorAll(".tj-edit").length).toBe(0);
@@ -288,5 +289,23 @@ describe("ChatView", () => {
     expect(model.sent[2]).toEqual({ type: "list_chats", page: 2 });
     model.set("chat_id", null);
     expect(el.querySelector(".tj-chat-name")!.textContent).toBe("New chat");
+  });
+
+  it("shows the integration and example questions before the first question; a click asks", () => {
+    const { model, el, q } = mount();
+    expect(q(".tj-empty-title").textContent).toBe("Ask a question about your data");
+    model.set("intro", { name: "shop", examples: ["How many orders were there last month?", "Total revenue by region"] });
+    expect(q(".tj-empty-title").textContent).toBe("Ask a question about shop");
+    const examples = Array.from(el.querySelectorAll<HTMLButtonElement>(".tj-example"));
+    expect(examples.map((b) => b.getAttribute("aria-label"))).toEqual([
+      "Ask: How many orders were there last month?", "Ask: Total revenue by region",
+    ]);
+    examples[1].click();
+    expect(model.sent).toEqual([{ type: "send", text: "Total revenue by region" }]);
+    expect(document.activeElement).toBe(q("textarea"));
+    model.set("transcript", [user("u1", "Total revenue by region", { status: "queued" })]);
+    expect(el.querySelector(".tj-empty")).toBeNull();
+    model.set("transcript", []);
+    expect(el.querySelector(".tj-empty")).not.toBeNull();
   });
 });

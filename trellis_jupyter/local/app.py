@@ -5,6 +5,7 @@ Errors answer ``{"detail": "<one sentence>", "code": "<CODE>"}`` with the docume
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -142,7 +143,24 @@ async def models(request: Request) -> Response:
 
 async def integrations(request: Request) -> Response:
     _principal(request)
-    return JSONResponse({"integrations": _ctx(request).integrations})
+    ctx = _ctx(request)
+    listed = [
+        {**item, "example_questions": await _examples(db.path)}
+        for item, db in zip(ctx.integrations, ctx.databases, strict=True)
+    ]
+    return JSONResponse({"integrations": listed})
+
+
+async def _examples(path: str) -> list[str]:
+    """A few questions this server answers on a database (an extra field: chat widgets show them
+    before the first question; the same ones its polite declines list)."""
+    from .planner.describe import example_questions
+    from .planner.schema import load_schema
+
+    try:
+        return example_questions(await asyncio.to_thread(load_schema, path))
+    except Exception:  # an unreadable database still lists; it says so when asked
+        return []
 
 
 async def create(request: Request) -> Response:

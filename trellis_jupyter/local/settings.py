@@ -50,6 +50,7 @@ class Settings:
     max_table_bytes: int = 2_000_000  # one table's cells (about its JSON size): rows cut, truncated
     max_value_bytes: int = 1_000_000  # one value SQLite builds during a query: QUERY_TOO_LARGE beyond it
     max_turn_bytes: int = 4_000_000  # what one answer stores and sends (text + visualizations)
+    max_answer_chars: int = 100_000  # an answer's text, cut beyond it
     # --- abuse limits (security: on by default, unlike the hosted service's rate limits) ------
     auth_failure_limits: tuple[Limit, ...] = ((20, 60.0),)  # wrong/missing API keys per client address
     header_timeout: float = 10.0  # a connection must send a whole request head within this

@@ -204,12 +204,25 @@ def _with_id(payload: Table | Chart) -> Table | Chart:
     return dataclasses.replace(payload, id=new_visualization_id())
 
 
+MAX_DELTAS = 2000  # text_delta events per answer: a longer text goes out in bigger pieces
+
+
+def _deltas(text: str) -> list[str]:
+    """The text as word-sized deltas, grouped when there would be more than MAX_DELTAS of them."""
+    chunks = text_chunks(text)
+    if len(chunks) <= MAX_DELTAS:
+        return chunks
+    size = -(-len(chunks) // MAX_DELTAS)
+    return ["".join(chunks[i : i + size]) for i in range(0, len(chunks), size)]
+
+
 def _bounded(ctx: ServerContext, planned: PlannedAnswer) -> PlannedAnswer:
     """The answer within ``max_turn_bytes``: text cut, then visualizations left out from the end."""
     budget = ctx.settings.max_turn_bytes
     text = planned.text
-    if len(text) > budget // 4:
-        text = text[: budget // 4] + "\u2026"
+    cap = min(ctx.settings.max_answer_chars, budget // 4)
+    if len(text) > cap:
+        text = text[:cap] + "\u2026"
     used = len(text.encode("utf-8", errors="replace"))
     kept: list[Table | Chart] = []
     for payload in planned.visualizations:
@@ -349,7 +362,7 @@ async def _run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
         for payload in visualizations:
             await emit(Visualization(payload))
         await emit(Processing("processing"))
-        for chunk in text_chunks(planned.text):
+        for chunk in _deltas(planned.text):
             await emit(TextDelta(chunk))
             if ctx.settings.pace > 0:
                 await asyncio.sleep(ctx.settings.pace)

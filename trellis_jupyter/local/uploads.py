@@ -20,8 +20,9 @@ import os
 import re
 import sqlite3
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from operator import itemgetter
 from typing import Any
 
@@ -57,20 +58,21 @@ _REAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?$")
 MAX_COLUMNS = 2000  # SQLite's default column limit
+CSV_CHUNK_ROWS = 20_000  # rows of a CSV typed, then written, at a time: memory bounded by a chunk
 
 
 @dataclass(frozen=True)
 class ParsedTable:
-    """One table from an upload: its base name, column names, and each column's values in order
-    (column-major: typing and writing go column by column); ``""`` and ``None`` are NULL."""
+    """One table from an upload: its base name, its columns and their SQL types, and ``chunks``:
+    a function giving the rows again, column-major, a chunk at a time, converted to those types."""
 
     base: str
     columns: list[str]
-    data: list[list[Any]]
-    texts: bool = True  # every cell is a string (a CSV); False for XLSX's typed cells
+    types: list[str]
+    chunks: Callable[[], Iterator[list[list[Any]]]]
 
 
-def _by_column(rows: list[list[Any]], width: int) -> list[list[Any]]:
+def _by_column(rows: list[Any], width: int) -> list[list[Any]]:
     if rows and min(map(len, rows)) != width:
         rows = [list(r) + [None] * (width - len(r)) for r in rows]  # short rows: the rest is empty
     return [list(map(itemgetter(i), rows)) for i in range(width)]
@@ -144,7 +146,14 @@ def _columns(header: Sequence[Any], width: int) -> list[str]:
     return names
 
 
+def _chunked(rows: Iterator[list[str]]) -> Iterator[list[list[str]]]:
+    while chunk := list(islice(rows, CSV_CHUNK_ROWS)):
+        yield chunk
+
+
 def _csv_table(base: str, data: bytes, filename: str) -> ParsedTable:
+    """A CSV's table, read twice a chunk at a time: once to type its columns, once (``chunks``) to
+    write them, so that memory stays bounded by a chunk whatever the file's size."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -157,16 +166,52 @@ def _csv_table(base: str, data: bytes, filename: str) -> ParsedTable:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
+
+    def rows() -> Iterator[list[str]]:
+        return filter(None, csv.reader(io.StringIO(text, newline=""), dialect))
+
+    def too_wide(width: int) -> ApiError:
+        return ApiError(400, f"{filename} has {width} columns: at most {MAX_COLUMNS}.", "INVALID_REQUEST")
+
+    source = rows()
     try:
-        records = list(filter(None, csv.reader(io.StringIO(text, newline=""), dialect)))
+        header = next(source, None)
+        if header is None:
+            raise ApiError(
+                400, f"{filename} has no rows: the first row names the columns.", "INVALID_REQUEST"
+            )
+        width = len(header)
+        if width > MAX_COLUMNS:
+            raise too_wide(width)
+        candidates: list[set[str]] = []
+        seen: list[bool] = []
+        for chunk in _chunked(source):
+            width = max(width, *map(len, chunk))
+            if width > MAX_COLUMNS:
+                raise too_wide(width)
+            while len(candidates) < width:
+                candidates.append(set(_ORDER))
+                seen.append(False)
+            for index, column in enumerate(_by_column(chunk, width)):
+                present = list(filter(None, column))
+                if present:
+                    seen[index] = True
+                    candidates[index] = _narrow(candidates[index], present)
     except csv.Error as exc:
         raise ApiError(400, f"{filename} is not a readable CSV file ({exc}).", "INVALID_REQUEST") from None
-    if not records:
-        raise ApiError(400, f"{filename} has no rows: the first row names the columns.", "INVALID_REQUEST")
-    width = max(map(len, records))
-    if width > MAX_COLUMNS:
-        raise ApiError(400, f"{filename} has {width} columns: at most {MAX_COLUMNS}.", "INVALID_REQUEST")
-    return ParsedTable(base, _columns(records[0], width), _by_column(records[1:], width))
+    types = [
+        next((k for k in _ORDER if k in c), "TEXT") if s else "TEXT"
+        for c, s in zip(candidates, seen, strict=True)
+    ]
+    types += ["TEXT"] * (width - len(types))  # columns with a name and no data
+
+    def chunks() -> Iterator[list[list[Any]]]:
+        again = rows()
+        next(again)  # the header
+        for chunk in _chunked(again):
+            yield [_convert(c, kind) for c, kind in zip(_by_column(chunk, width), types, strict=True)]
+
+    return ParsedTable(base, _columns(header, width), types, chunks)
 
 
 def _cell(value: Any) -> Any:
@@ -201,10 +246,14 @@ def _xlsx_tables(base: str, data: bytes, filename: str) -> list[ParsedTable]:
             if not records:
                 continue
             width = max(len(r) for r in records)
-            rows = _by_column(records[1:], width)
+            typed = [_typed(column) for column in _by_column(records[1:], width)]
+            converted = [values for _, values in typed]
             tables.append(
                 ParsedTable(
-                    f"{base}_{identifier(sheet.title, 'sheet')}", _columns(records[0], width), rows, False
+                    f"{base}_{identifier(sheet.title, 'sheet')}",
+                    _columns(records[0], width),
+                    [kind for kind, _ in typed],
+                    lambda converted=converted: iter([converted]),  # type: ignore[misc]
                 )
             )
     finally:
@@ -243,22 +292,28 @@ def _fill(cells: list[Any], present: list[Any]) -> list[Any]:
     return [None if v is None else next(converted) for v in cells]
 
 
-def _text_typed(values: list[str]) -> tuple[str, list[Any]]:
-    """A CSV column's type, from one regex run per candidate over the column joined by newlines."""
-    present = list(filter(None, values))  # "" is NULL
-    cells: list[Any] = values if len(present) == len(values) else [v or None for v in values]
+_ORDER = ("INTEGER", "REAL", "DATE", "TIMESTAMP")  # the narrowest type that fits wins
+_PATTERNS = {"INTEGER": _INT_COLUMN, "REAL": _REAL_COLUMN, "DATE": _DATE_COLUMN, "TIMESTAMP": _STAMP_COLUMN}
+
+
+def _narrow(candidates: set[str], present: list[str]) -> set[str]:
+    """The types (of ``candidates``) every one of a CSV column's texts fits: one regex run each,
+    over the texts joined by newlines."""
     joined = "\n".join(present)
-    if not present or joined.count("\n") != len(present) - 1:  # a cell with a line break is text
-        return "TEXT", cells
-    if _INT_COLUMN.fullmatch(joined):
-        return "INTEGER", _fill(cells, list(map(int, present)))
-    if _REAL_COLUMN.fullmatch(joined):
-        return "REAL", _fill(cells, list(map(float, present)))
-    if _DATE_COLUMN.fullmatch(joined):
-        return "DATE", cells
-    if _STAMP_COLUMN.fullmatch(joined):
-        return "TIMESTAMP", cells
-    return "TEXT", cells
+    if joined.count("\n") != len(present) - 1:
+        return set()  # a cell with a line break in it is text
+    return {kind for kind in candidates if _PATTERNS[kind].fullmatch(joined)}
+
+
+def _convert(column: list[Any], kind: str) -> list[Any]:
+    """A CSV column's texts as ``kind``; empty cells are NULL."""
+    present = list(filter(None, column))
+    cells: list[Any] = column if len(present) == len(column) else [v or None for v in column]
+    if kind == "INTEGER":
+        return _fill(cells, list(map(int, present)))
+    if kind == "REAL":
+        return _fill(cells, list(map(float, present)))
+    return cells
 
 
 def _typed(values: list[Any]) -> tuple[str, list[Any]]:
@@ -287,11 +342,9 @@ def _quote(name: str) -> str:
 
 
 def write_table(connection: sqlite3.Connection, name: str, table: ParsedTable) -> None:
-    """Create table ``name`` from ``table`` (in the caller's transaction)."""
-    width = len(table.columns)
-    typed = [_text_typed(values) if table.texts else _typed(values) for values in table.data]
-    decls = ", ".join(f"{_quote(c)} {kind}" for c, (kind, _) in zip(table.columns, typed, strict=True))
+    """Create table ``name`` from ``table`` (in the caller's transaction), a chunk of rows at a time."""
+    decls = ", ".join(f"{_quote(c)} {kind}" for c, kind in zip(table.columns, table.types, strict=True))
     connection.execute(f"CREATE TABLE {_quote(name)} ({decls})")
-    rows = zip(*(values for _, values in typed), strict=True) if width else iter(())
-    marks = ", ".join("?" for _ in range(width))
-    connection.executemany(f"INSERT INTO {_quote(name)} VALUES ({marks})", rows)
+    marks = ", ".join("?" for _ in table.columns)
+    for chunk in table.chunks():
+        connection.executemany(f"INSERT INTO {_quote(name)} VALUES ({marks})", zip(*chunk, strict=True))

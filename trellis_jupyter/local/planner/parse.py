@@ -31,11 +31,11 @@ from trellis_jupyter.local.planner.match import (
     match_groups,
     match_measures_and_tables,
     match_missing,
-    match_numeric_filters,
     match_self_reference,
     match_values,
     names_column,
 )
+from trellis_jupyter.local.planner.numbers import match_numeric_filters
 from trellis_jupyter.local.planner.parsed import NUMBERS, Parsed, Words, number
 from trellis_jupyter.local.planner.plan import column_of
 from trellis_jupyter.local.planner.schema import Schema
