@@ -617,7 +617,7 @@ export class ChatView {
     const save = () => {
       const text = area.value.trim();
       this.editing = null;
-      if (text) this.command({ type: "edit", id: entry.id, text });
+      if (text) this.command({ type: "edit", text }); // the last question: the only one editable
       this.renderTranscript();
     };
     const cancel = () => {
