@@ -178,6 +178,44 @@ def test_text_keeps_streaming_while_a_chart_is_made(monkeypatch: pytest.MonkeyPa
     assert len(charts_shown) == 1
 
 
+def test_charts_of_an_interrupted_answer_do_not_hold_up_the_next_answer() -> None:
+    """The kernel has one chart worker: charts an interrupted answer will never show were left
+    queued on it, and the next answer's charts waited behind them."""
+    import threading
+
+    from trellis_jupyter import display
+
+    busy, release = threading.Event(), threading.Event()
+
+    def occupy() -> None:
+        busy.set()
+        assert release.wait(60)
+
+    blocker = display._executor().submit(occupy)
+    try:
+        assert busy.wait(60)
+        live = LiveAnswer(fake_shell(), rich=True)
+        answer = Answer("q")
+        live.start()
+        feed_all(live, answer, [Visualization(bar_chart()), Visualization(bar_chart())])
+        queued = [future for future, _ in live._pending]
+        assert len(queued) == 2
+        answer.mark_interrupted()
+        live.finish(answer, note="interrupted")
+        assert all(future.cancelled() for future in queued)
+    finally:
+        release.set()
+    blocker.result(60)
+    # The worker is free for the next answer at once: its chart is drawn and shown.
+    shell = fake_shell()
+    nxt = LiveAnswer(shell, rich=True)
+    nxt_answer = Answer("q2")
+    nxt.start()
+    feed_all(nxt, nxt_answer, [Visualization(bar_chart())])
+    nxt.finish(nxt_answer)
+    assert [VEGALITE in c["data"] for c in shell.display_pub.calls].count(True) == 1
+
+
 def test_a_chart_under_a_table_of_the_same_title_does_not_repeat_it() -> None:
     shell = fake_shell()
     live = LiveAnswer(shell, rich=True)

@@ -280,7 +280,10 @@ class LiveAnswer:
         if self.rich:
             # After an error the raised sentence says the answer ended early: said once.
             self._update(text_bundle(answer, partial_line=note in (None, "interrupted")), answer)
-            self._show_ready_charts(wait=CHART_WAIT if note is None else INTERRUPTED_CHART_WAIT)
+            try:
+                self._show_ready_charts(wait=CHART_WAIT if note is None else INTERRUPTED_CHART_WAIT)
+            finally:  # Ctrl-C while waiting for them leaves none queued either
+                self._drop_unshown_charts()
             return
         text = answer.text
         if text.startswith(self._written):
@@ -363,6 +366,13 @@ class LiveAnswer:
                 self._publish({"text/plain": f"(this chart could not be drawn: {error})"}, _ids(answer))
                 continue
             self._publish(data, {**metadata, **_ids(answer)})
+
+    def _drop_unshown_charts(self) -> None:
+        """Cancel the charts an interrupted or failed answer will never show: the kernel has one
+        chart worker, and the next answer's charts must not wait behind drawings nobody sees."""
+        for future, _ in self._pending:
+            future.cancel()  # one already being drawn finishes; its result is dropped
+        self._pending.clear()
 
     # -- text output ---------------------------------------------------------------------------
 
