@@ -21,7 +21,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.planner_judge import Verdict, gold_rows, judge
-from tests.planner_questions import NORTHWIND, NORTHWIND_TODAY, SAKILA, SAKILA_TODAY
+from tests.planner_questions import (
+    NORTHWIND,
+    NORTHWIND_HELD_OUT,
+    NORTHWIND_TODAY,
+    SAKILA,
+    SAKILA_HELD_OUT,
+    SAKILA_TODAY,
+)
 from tests.sample_databases import build_northwind, build_sakila
 
 
@@ -31,9 +38,13 @@ def main() -> None:
     parser.add_argument("--show", default="declined,wrong", help="verdicts whose questions are listed")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="trellis-accuracy-"))
+    northwind = build_northwind(str(folder / "northwind.db"))
+    sakila = build_sakila(str(folder / "sakila.db"))
     sets = [
-        ("northwind", build_northwind(str(folder / "northwind.db")), NORTHWIND, NORTHWIND_TODAY),
-        ("sakila", build_sakila(str(folder / "sakila.db")), SAKILA, SAKILA_TODAY),
+        ("northwind", northwind, NORTHWIND, NORTHWIND_TODAY),
+        ("sakila", sakila, SAKILA, SAKILA_TODAY),
+        ("northwind (held out)", northwind, NORTHWIND_HELD_OUT, NORTHWIND_TODAY),
+        ("sakila (held out)", sakila, SAKILA_HELD_OUT, SAKILA_TODAY),
     ]
     show = set(args.show.split(","))
     exit_code = 0

@@ -9,7 +9,17 @@ Baselines measured in the same run: the same number of concurrent plain ``GET /v
 (the cost of HTTP alone under the same concurrency), and single turns asked one at a time
 (a turn without contention). Ratios compare the loaded turns with those baselines.
 
+The mixed run (issue #16) runs the SSE conversations (``--mixed-turns`` turns each, 10) without,
+then with, ``--abusers`` other members (8) that each send ``--abuse-rate`` questions a second
+(2) of the maximum length (4,000 characters, about a second of planning each) and disconnect as
+soon as the answer starts, so every such turn is abandoned (16 planner-seconds of work asked for
+every second, were abandoned turns not stopped).
+It prints the normal turns' p50/p99 beside the same run without abusers (aim: p99 within 2x),
+and the server's CPU time in the second after the abusers left (an abandoned turn must stop using
+the CPU).
+
     .venv/bin/python benchmarks/server_load.py [--conversations 50] [--turns 3] [--timeout 120]
+        [--abusers 8] [--abuse-rate 2]
 
 Exits 1 if any turn failed or the run did not finish within ``--timeout`` seconds.
 """
@@ -19,12 +29,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from websockets.asyncio.client import connect
@@ -32,14 +44,14 @@ from websockets.asyncio.client import connect
 QUESTIONS = ["how many customers", "what tables are there?", "SELECT COUNT(*) AS n FROM orders"]
 
 SERVER_CODE = """
-import json, sys
+import json, os, sys
 from trellis_jupyter.local import serve_in_background
 limits = [(100000, 60.0)]
 server = serve_in_background(
     store=":memory:", pace=0.0, create_chat_limits=limits, ws_send_limits=limits,
     token_send_limits=limits, ws_connection_cap=1000, planner_threads=8,
 )
-print(json.dumps(server.env), flush=True)
+print(json.dumps({**server.env, "PID": str(os.getpid())}), flush=True)
 sys.stdin.read()
 server.stop()
 """
@@ -213,6 +225,54 @@ async def plain_gets(env: dict[str, str], n: int, turns: int, out: Timings) -> N
             out.final.append(elapsed)
 
 
+# A question of the maximum length that the planner must read whole (many words it tries to match).
+LONG_QUESTION = ("how many orders by customer region and month for category electronics in the west " * 60)[
+    :4000
+]
+
+
+async def abuser(env: dict[str, str], n: int, rate: float, stop: asyncio.Event, counts: list[int]) -> None:
+    """Send ``rate`` maximum-length questions a second, each left once its answer starts."""
+    async with Connection(env["TRELLIS_BASE_URL"]) as conn:
+        token = await authenticate(conn, env, 1000 + n)
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    next_at = time.perf_counter()
+    while not stop.is_set():
+        next_at += 1.0 / rate
+        await asyncio.sleep(max(0.0, next_at - time.perf_counter()))
+        async with Connection(env["TRELLIS_BASE_URL"]) as conn:
+            if await conn.send("POST", "/v1/chats", headers, {"message": LONG_QUESTION}) == 200:
+                async for _ in conn.events():
+                    break  # the turn has started: leave it
+                counts[0] += 1
+            else:
+                await conn.json()
+                await asyncio.sleep(0.05)
+
+
+def cpu_seconds(pid: str) -> float:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def mixed(
+    env: dict[str, str], conversations: int, turns: int, abusers: int, rate: float
+) -> tuple[Timings, float, int, float]:
+    """SSE conversations under abuse; also the server's CPU seconds in the second after it."""
+    stop = asyncio.Event()
+    abandoned = [0]
+    tasks = [asyncio.create_task(abuser(env, n, rate, stop, abandoned)) for n in range(abusers)]
+    await asyncio.sleep(1.0)  # the abuse is under way before the first normal question
+    loaded, wall = await run(sse_conversation, env, conversations, turns)
+    stop.set()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.sleep(1.5)  # the last abandoned turns end
+    before = cpu_seconds(env["PID"])
+    await asyncio.sleep(1.0)
+    return loaded, wall, abandoned[0], cpu_seconds(env["PID"]) - before
+
+
 Runner = Callable[[dict[str, str], int, int, Timings], Awaitable[None]]
 
 
@@ -259,7 +319,26 @@ async def main_async(args: argparse.Namespace, env: dict[str, str]) -> int:
             f"{statistics.median(loaded.first) / statistics.median(gets.first):.1f}x; "
             f"turns/s {len(loaded.final) / (sse_wall if label == 'SSE' else ws_wall):.0f}"
         )
-    errors = single.errors + gets.errors + sse.errors + ws.errors
+    abused = calm = Timings()
+    if args.abusers:
+        # Longer conversations than above, so that the abuse lasts: the same shape with and without.
+        turns = args.mixed_turns
+        calm, calm_wall = await run(sse_conversation, env, args.conversations, turns)
+        abused, abused_wall, abandoned, idle_cpu = await mixed(
+            env, args.conversations, turns, args.abusers, args.abuse_rate
+        )
+        print(line(f"{args.conversations} SSE x {turns} turns, no abuse", calm, calm_wall))
+        label = f"the same + {args.abusers} abusers x {args.abuse_rate:g}/s"
+        print(line(label, abused, abused_wall))
+        p50, p99 = pct(abused.final, 0.5), pct(abused.final, 0.99)
+        base50, base99 = pct(calm.final, 0.5), pct(calm.final, 0.99)
+        print(
+            f"mixed run: {abandoned} abandoned 4,000-character turns; normal turns final "
+            f"p50 {p50 * 1000:.1f} ms vs {base50 * 1000:.1f} ms unloaded ({p50 / base50:.1f}x), "
+            f"p99 {p99 * 1000:.1f} ms vs {base99 * 1000:.1f} ms ({p99 / base99:.1f}x; aim: within 2x)"
+        )
+        print(f"server CPU in the second after the abusers left: {idle_cpu * 1000:.0f} ms")
+    errors = single.errors + gets.errors + sse.errors + ws.errors + calm.errors + abused.errors
     for error in errors[:10]:
         print("error:", error)
     print(f"errors: {len(errors)}")
@@ -272,6 +351,11 @@ def main() -> int:
     )
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--turns", type=int, default=3)
+    parser.add_argument("--abusers", type=int, default=8, help="clients abandoning long questions (0: none)")
+    parser.add_argument("--mixed-turns", type=int, default=10, help="turns per conversation in the mixed run")
+    parser.add_argument(
+        "--abuse-rate", type=float, default=2.0, help="abandoned questions per second per abusive client"
+    )
     parser.add_argument("--timeout", type=float, default=120.0)
     args = parser.parse_args()
     server = subprocess.Popen(

@@ -14,7 +14,7 @@ import email.utils
 import functools
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -318,7 +318,7 @@ SOME = [
 ]
 
 
-def user_questions(chat: dict[str, Any]) -> list[str]:
+def user_questions(chat: Mapping[str, Any]) -> list[str]:
     return [m["content"] for m in chat.get("messages", []) if m.get("role") == "user"]
 
 

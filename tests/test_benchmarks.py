@@ -16,9 +16,14 @@ SMALL = {
     "table_to_dataframe.py": [],
     "planner.py": ["--rounds", "1"],
     "planner_accuracy.py": ["--limit", "12"],
-    "server_load.py": ["--conversations", "5", "--turns", "1", "--timeout", "60"],
+    "planner_length.py": ["--short", "1000", "--rounds", "1"],
+    "server_load.py": [
+        *("--conversations", "5", "--turns", "1", "--abusers", "2", "--mixed-turns", "2"),
+        *("--timeout", "60"),
+    ],
     "magic_display.py": ["--deltas", "500", "--rounds", "1"],
     "cold_start.py": ["--rounds", "1"],
+    "upload_table.py": ["--rows", "2000", "--rounds", "1"],
 }
 
 

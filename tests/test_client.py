@@ -28,6 +28,7 @@ from trellis_jupyter.errors import (
 )
 from trellis_jupyter.events import ChatMetadata, Message, Processing, TextDelta, Visualization
 from trellis_jupyter.stream import AnswerStream, AsyncAnswerStream
+from trellis_jupyter.types import Question
 
 # --- end to end: every endpoint, both clients ----------------------------------------------------
 
@@ -231,7 +232,7 @@ def fake_client(
         **kwargs,
     )
     waits: list[float] = []
-    client._http.sleep = waits.append  # record the backoff instead of sleeping
+    client._http.sleep = waits.append  # type: ignore[assignment]  # record the backoff, do not sleep
     return client, waits
 
 
@@ -253,7 +254,7 @@ def fake_client(
         (418, "I'm a teapot", APIError, "Trellis answered 418: I'm a teapot; check the request and try again."),  # noqa: E501
     ],
 )  # fmt: skip
-def test_error_bodies_of_every_shape(status: int, body: Any, cls: type[Exception], message: str) -> None:
+def test_error_bodies_of_every_shape(status: int, body: Any, cls: type[APIError], message: str) -> None:
     content = body if isinstance(body, str) else json.dumps(body)
     client, _ = fake_client(lambda r: httpx.Response(status, content=content), max_retries=0)
     with pytest.raises(cls) as caught:
@@ -261,7 +262,7 @@ def test_error_bodies_of_every_shape(status: int, body: Any, cls: type[Exception
     err = caught.value
     assert type(err) is cls
     assert str(err) == message
-    assert err.status_code == status  # type: ignore[attr-defined]
+    assert err.status_code == status
     if isinstance(body, dict) and isinstance(body.get("detail"), dict):
         assert err.code == "FORBIDDEN"
         assert err.debug_id == "d1"
@@ -340,7 +341,7 @@ def test_a_send_is_never_replayed_once_the_server_may_have_seen_it() -> None:
 
     sends.clear()
     client2, _ = fake_client(
-        lambda r: (sends.append(r.url.path), (_ for _ in ()).throw(httpx.ReadTimeout("slow")))[1]
+        lambda r: (sends.append(r.url.path), (_ for _ in ()).throw(httpx.ReadTimeout("slow")))[1]  # type: ignore[func-returns-value]
     )
     with pytest.raises(Exception, match="did not answer within"), client2.chats.stream("q", chat_id="chat_1"):
         pass
@@ -435,14 +436,14 @@ async def test_the_public_seams_auth_start_and_openers(client: Any, local_server
     chat_id = await maybe(client.chats.start(title="Seams"))
     assert chat_id.startswith("chat_")
     # An opener sends nothing until called; a stream built on it answers in that chat.
-    opener = client.chats.send_opener("How many orders are there?", chat_id=chat_id)
+    opener = client.chats.send_opener(Question("How many orders are there?", chat_id=chat_id))
     assert (await maybe(client.chats.get(chat_id)))["messages"] == []
     stream_type = AsyncAnswerStream if isinstance(client, AsyncTrellis) else AnswerStream
     _, answer = await consume(stream_type(opener, question="How many orders are there?"))
     assert answer.chat_id == chat_id
     assert answer.text
     with pytest.raises(ConfigurationError, match="The question is empty"):
-        client.chats.send_opener("  ", chat_id=chat_id)  # checked at once, nothing sent
+        client.chats.send_opener(Question("  ", chat_id=chat_id))  # checked at once, nothing sent
     assert len((await maybe(client.chats.get(chat_id)))["messages"]) == 2
     await maybe(client.chats.delete(chat_id))
 

@@ -314,8 +314,13 @@ def test_pie_and_donut_are_arcs() -> None:
 def test_title_is_carried() -> None:
     payload = parse_event(
         "visualization",
-        {"id": "c", "type": "chart", "chart_type": "pie", "title": "Share",
-         "data": {"values": SEGMENT_POINTS}},
+        {
+            "id": "c",
+            "type": "chart",
+            "chart_type": "pie",
+            "title": "Share",
+            "data": {"values": SEGMENT_POINTS},
+        },
     )
     assert isinstance(payload, Visualization)
     assert isinstance(payload.payload, Chart)
@@ -361,8 +366,18 @@ def test_derived_charts_keep_the_data() -> None:
 
 @pytest.mark.parametrize(
     "values",
-    [[1, 2], [1, None], [1.5, None, 2], [True, False], [True, None], ["a", None], ["2024-01-02"], [1, "x"],
-     [None, None], [2**70]],
+    [
+        [1, 2],
+        [1, None],
+        [1.5, None, 2],
+        [True, False],
+        [True, None],
+        ["a", None],
+        ["2024-01-02"],
+        [1, "x"],
+        [None, None],
+        [2**70],
+    ],
 )
 def test_the_portable_path_types_columns_like_the_fast_path(values: list[Any]) -> None:
     from trellis_jupyter import convert

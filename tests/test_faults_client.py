@@ -185,7 +185,7 @@ def test_rate_limited_reads_wait_as_told(server: Any, proxy: FaultProxy) -> None
     proxy.add("GET", r"/v1/chats", Reply(429, {"detail": "Slow"}, {"Retry-After": date}))
     with Trellis(base_url=proxy.base_url, api_key=server.api_key, email=server.email) as client:
         waits: list[float] = []
-        client._http.sleep = waits.append  # record the waits instead of sleeping them
+        client._http.sleep = waits.append  # type: ignore[assignment]  # record the waits, do not sleep
         page = client.chats.list()
         assert "chats" in page
         assert waits[0] == 2.0, waits
@@ -219,4 +219,5 @@ def test_a_refused_send_waits_and_goes_again_once(server: Any, proxy: FaultProxy
             answer = stream.get_final_answer()
         assert answer.complete
         assert proxy.count("POST", "/v1/chats") == 2
-        assert [m["role"] for m in client.chats.get(answer.chat_id)["messages"]] == ["user", "assistant"]
+        assert answer.chat_id is not None
+        assert [m.role for m in client.chats.get(answer.chat_id).messages] == ["user", "assistant"]

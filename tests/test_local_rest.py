@@ -126,6 +126,10 @@ def test_integrations_one_per_database_with_stable_ids(
     body = client.get("/v1/integrations", headers=auth).json()
     assert [i["display_name"] for i in body["integrations"]] == ["items", "spare"]
     assert all(i["type"] == "database" and uuid.UUID(i["id"]) for i in body["integrations"])
+    # Each with a few example questions built from its schema (what the chat widget offers first).
+    examples = [i.pop("example_questions") for i in body["integrations"]]
+    assert all(isinstance(e, list) and all(isinstance(q, str) and q for q in e) for e in examples)
+    assert any(examples)
     assert body["integrations"] == server.integrations
     # The same name and file give the same id in another server.
     with serve_in_background(databases=server.databases) as other:

@@ -304,7 +304,7 @@ def test_heartbeats_only_when_asked_and_only_while_a_turn_runs(
         send(quiet, action="send_message", message="SELECT 1 AS one")
         recv(quiet)  # chat_metadata: the quiet turn is running
         send(beating, action="send_message", message="SELECT 1 AS one")
-        beats = []
+        beats: list[dict[str, Any]] = []
         while len(beats) < 2:
             name, data = recv(beating)
             if name == "heartbeat":

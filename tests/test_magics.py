@@ -17,6 +17,7 @@ from magic_helpers import BRIEF_TEXT, LONG_TEXT, RecordingPublisher, ScriptedPla
 from trellis_jupyter.answer import Answer
 from trellis_jupyter.client import Trellis
 from trellis_jupyter.magic_args import substitute
+from trellis_jupyter.sanitize import markdown_to_plain
 from trellis_jupyter.session import get_session
 
 
@@ -338,6 +339,13 @@ def test_status_history_and_listing_commands(
     out = capsys.readouterr().out
     assert "Q: a long answer" in out
     assert "word39." in out
+    run(connected, "%trellis use " + chat_id)
+    capsys.readouterr()
+    run(connected, "%trellis history")
+    out = capsys.readouterr().out
+    assert "**" in connected.user_ns["_trellis"].text  # the answer is markdown...
+    assert "**" not in out  # ...and the history is plain text
+    assert "East" in out
     run(connected, "%trellis chats")
     first_page = capsys.readouterr().out
     assert "%trellis chats --page 2 for more" in first_page  # pages of 2 on this server
@@ -438,7 +446,8 @@ def test_connect_local_with_a_database_file(
     assert shell.user_ns["ans"].df["region"].tolist() == ["East", "West"]
 
     error, out = failing(shell, f"%trellis connect --local --db {tmp_path / 'missing.sqlite'}", capsys)
-    assert str(error).startswith("No SQLite file at")
+    assert "stays connected to http://127.0.0.1:" in str(error)
+    assert "No SQLite file at" in str(error)
     assert "Traceback" not in out
     assert session.local_server is not None  # the running one is kept
 
@@ -529,8 +538,9 @@ def test_missing_credentials_is_one_sentence(
 ) -> None:
     error, out = failing(shell, "%%trellis\nhow many orders?", capsys)
     line = one_sentence(error, out)
-    assert line.startswith(
-        "ConfigurationError: No Trellis credentials: set TRELLIS_API_KEY and TRELLIS_EMAIL"
+    assert line == (  # both ways out: the bundled server, or credentials
+        "ConfigurationError: Not connected: run %trellis connect --local to try the bundled offline "
+        "server, or set TRELLIS_API_KEY and TRELLIS_EMAIL (or TRELLIS_TOKEN) and run %trellis connect."
     )
 
 
@@ -546,14 +556,18 @@ def test_wrong_key_unknown_chat_and_unreachable_server(
     assert one_sentence(error, out).startswith("NotFoundError:")
 
     error, out = failing(connected, "%trellis connect --base-url http://127.0.0.1:9", capsys)
-    assert one_sentence(error, out).startswith("ConnectError:")
+    assert one_sentence(error, out).startswith(
+        "ConnectFailedError: %trellis connect failed, so the kernel stays"
+    )
+    assert "Could not reach Trellis at http://127.0.0.1:9" in out
     run(connected, "%trellis status")  # the failed connect left the working one in place
     assert server.base_url in capsys.readouterr().out
 
     monkeypatch.setenv("TRELLIS_API_KEY", "tj-wrong-key")
     error, out = failing(connected, "%trellis connect", capsys)
     line = one_sentence(error, out)
-    assert line.startswith("AuthenticationError:")
+    assert line.startswith("ConnectFailedError: %trellis connect failed, so the kernel stays connected to")
+    assert "rejected the API key" in line
     assert "tj-wrong-key" not in line
 
 
@@ -567,7 +581,9 @@ def test_server_error_event_is_one_sentence_with_its_code(
     ans = connected.user_ns["ans"]
     assert ans.error is not None
     assert ans.chat_id is not None
-    assert publisher(connected).calls[-1]["data"]["text/plain"].count("Error [QUERY_FAILED]") == 1
+    # Each error once: the raised sentence above, and no status line in the answer's output.
+    assert "QUERY_FAILED" not in publisher(connected).dump()
+    assert out.count("Trellis could not answer") == 1
     run(connected, "%%trellis\na brief answer")  # and the chat goes on
     assert connected.user_ns["_trellis"].chat_id == ans.chat_id
 
@@ -633,7 +649,11 @@ def test_terminal_ipython_gets_plain_text(
     run(connected, "%%trellis -n 2\ncustomers by region")
     out = capsys.readouterr().out
     answer = connected.user_ns["_trellis"]
-    assert out.index("Asking Trellis…") < out.index(answer.text) < out.index("Customers by region")
+    assert "**" in answer.text  # the answer's markdown...
+    plain = markdown_to_plain(answer.text)
+    assert "**" not in plain
+    assert "**" not in out  # ...reads as plain text in a terminal
+    assert out.index("Asking Trellis…") < out.index(plain) < out.index("Customers by region")
     assert "(4 rows)" not in out
     assert "(2 of 4 rows)" in out
     assert "[bar chart: Customers by region (4 points)] (bind it with --chart NAME)" in out

@@ -258,7 +258,7 @@ def test_answer_bundle_holds_text_tables_and_charts() -> None:
     answer = answer_with("**Orders** by region", big_table(), chart.payload)
     bundle = answer_mimebundle(answer)
     assert set(bundle) == {"text/plain", "text/markdown", "text/html"}
-    assert bundle["text/plain"].startswith("**Orders** by region")
+    assert bundle["text/plain"].startswith("Orders by region")  # plain text: no markdown markers
     assert "(10 of 500 rows)" in bundle["text/plain"]
     assert "[donut chart: Share (2 points)]" in bundle["text/plain"]
     assert "| id | name |" in bundle["text/markdown"]
@@ -287,3 +287,30 @@ def test_status_html_escapes() -> None:
     assert "<b>" not in html
     assert "&lt;b&gt;thinking&lt;/b&gt;" in html
     assert "error" in status_html("error")
+
+
+# --- plain text ---------------------------------------------------------------------------------
+
+
+def test_plain_text_reads_without_markdown_markers() -> None:
+    from trellis_jupyter.sanitize import markdown_to_plain
+
+    text = (
+        "## Orders\n**East** led with *762* orders, __West__ ~~second~~; see [docs](https://x.example) "
+        "and `SELECT 1`.\n- snake_case_name and 3*4*5 stay\n```sql\nSELECT **x**\n```"
+    )
+    assert markdown_to_plain(text) == (
+        "Orders\nEast led with 762 orders, West second; see docs (https://x.example) "
+        "and SELECT 1.\n- snake_case_name and 3*4*5 stay\nSELECT **x**"
+    )
+    answer = answer_with("**Orders** by region")
+    assert str(answer) == "Orders by region"  # print(answer)
+    assert answer_mimebundle(answer)["text/markdown"].startswith("**Orders**")  # markdown stays markdown
+
+
+@pytest.mark.timeout(60)  # the patterns are linear: a quadratic one would take far longer
+def test_plain_text_of_hostile_markdown_is_bounded() -> None:
+    from trellis_jupyter.sanitize import markdown_to_plain
+
+    for text in ("**a " * 20000, "_" * 50000, "[" * 20000 + "](", "`" * 30000, "\ud800**x**", ""):
+        assert len(markdown_to_plain(text)) <= len(text)

@@ -40,7 +40,7 @@ def test_get_session_is_the_kernels_one_and_reset_replaces_it() -> None:
 def test_a_session_needs_no_credentials_until_used(session: Session) -> None:
     assert session.chat_id is None
     assert session.state.answers == []  # the shared state exists before any client
-    with pytest.raises(ConfigurationError, match="No Trellis credentials"):
+    with pytest.raises(ConfigurationError, match="Not connected: run %trellis connect --local"):
         session.client  # noqa: B018
 
 

@@ -119,18 +119,38 @@ def test_what_the_local_server_answers(local_server: Any) -> None:
     with Trellis(
         base_url=local_server.base_url, api_key=local_server.api_key, email=local_server.email
     ) as client:
-        created = Chat.from_data(client.chats.create(title="Typed results"))
+        created = client.chats.create(title="Typed results")
+        assert isinstance(created, Chat)
+        assert created["id"] == created.id  # item access reads the payload, as the dicts did
         assert created.id.startswith("chat_")
         assert created.title == "Typed results"
         assert created.messages == []
         with client.chats.stream("How many orders are there?", chat_id=created.id) as stream:
             stream.get_final_answer()
-        chat = Chat.from_data(client.chats.get(created.id))
+        chat = client.chats.get(created.id)
+        assert isinstance(chat.messages[0], ChatMessage)
+        assert chat["messages"][0]["content"] == chat.messages[0].content
         assert [m.role for m in chat.messages] == ["user", "assistant"]
         assert chat.messages[0].content == "How many orders are there?"
         assert chat.messages[1].content
         assert chat.messages[1].timestamp is not None
-        page = ChatPage.from_data(client.chats.list(), page=1)
+        page = client.chats.list()
+        assert isinstance(page, ChatPage)
+        assert isinstance(next(client.chats.iter_all()), ChatSummary)
+        assert client.chats.rename(created.id, "Renamed").title == "Renamed"
         assert created.id in [c.id for c in page.chats]
         assert page.total >= 1
         client.chats.delete(created.id)
+
+
+def test_item_access_reads_the_payload_as_the_dicts_did() -> None:
+    chat = Chat.from_data({"id": "c1", "title": "T", "organization_id": "org", "messages": []})
+    assert (chat["id"], chat["title"], chat.get("organization_id")) == ("c1", "T", "org")
+    assert chat.get("nope") is None
+    assert "organization_id" in chat
+    assert dict(chat) == dict(chat.raw)
+    with pytest.raises(KeyError):
+        chat["preview"]
+    # An unpaginated list still has every key the page dict had.
+    page = ChatPage.from_data({"chats": [{"id": "a"}]}, page=1)
+    assert (page["total"], page["page"], page["has_more"], page["chats"]) == (1, 1, False, [{"id": "a"}])

@@ -14,7 +14,13 @@ from client_helpers import close_client, make_client, maybe
 from local_helpers import bearer, token_for
 
 from trellis_jupyter.client import AsyncTrellis, Trellis
-from trellis_jupyter.errors import AnswerError, ConfigurationError, NotFoundError, TrellisError
+from trellis_jupyter.errors import (
+    AnswerError,
+    BadRequestError,
+    ConfigurationError,
+    NotFoundError,
+    TrellisError,
+)
 from trellis_jupyter.uploads import upload_parts
 
 pytestmark = pytest.mark.anyio
@@ -325,3 +331,110 @@ def test_the_client_checks_the_limits_before_sending(tmp_path: Any) -> None:
     [(name, data, mime)] = upload_parts([("my data", df)])
     assert (name, mime) == ("my data.csv", "text/csv")
     assert data.decode() == "id,day\n7,2025-01-01\n8,\n"  # a named index is kept; a midnight is a date
+
+
+async def test_deleting_a_chat_deletes_its_uploaded_files_and_tables(client: Any, local_server: Any) -> None:
+    import os
+
+    conversation = client.conversation()
+    uploads = await maybe(conversation.upload([targets(), ("report.pdf", PDF, "application/pdf")]))
+    folder = local_server._ctx.upload_dir
+    chat_db = os.path.join(folder, f"{conversation.chat_id}.sqlite")
+    pdf = os.path.join(folder, "files", uploads[1].id)
+    assert os.path.isfile(chat_db)
+    assert os.path.isfile(pdf)
+    await maybe(client.chats.delete(conversation.chat_id))
+    assert not os.path.exists(chat_db)
+    assert not os.path.exists(pdf)
+
+
+def test_uploads_beside_a_file_store_are_owner_only_and_survive_a_restart(tmp_path: Any) -> None:
+    import os
+    import stat
+
+    from trellis_jupyter.local import serve_in_background
+
+    store = str(tmp_path / "chats.sqlite")
+    server = serve_in_background(store=store)
+    try:
+        with Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email) as c:
+            conversation = c.conversation()
+            [upload] = conversation.upload([targets(), ("chart.png", PNG, "image/png")])[1:]
+            chat_id = conversation.chat_id
+    finally:
+        server.stop()
+    folder = store + ".uploads"
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    for path in (os.path.join(folder, f"{chat_id}.sqlite"), os.path.join(folder, "files", upload.id)):
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path
+    again = serve_in_background(store=store)
+    try:
+        with Trellis(base_url=again.base_url, api_key=again.api_key, email=again.email) as c:
+            answer = c.conversation(chat_id).ask("SELECT count(*) FROM targets")
+            assert answer.tables[0].rows == [[5]]
+            assert [u.filename for u in c.chats.uploads(chat_id)] == ["targets.csv", "chart.png"]
+    finally:
+        again.stop()
+
+
+def test_concurrent_uploads_to_one_chat_get_distinct_tables(local_server: Any) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with Trellis(base_url=local_server.base_url, api_key=local_server.api_key, email=local_server.email) as c:
+        chat_id = c.chats.create()["id"]
+
+        def one(n: int) -> tuple[str, ...]:
+            return c.chats.upload(chat_id, [("t.csv", f"n\n{n}\n".encode(), "text/csv")])[0].tables
+
+        with ThreadPoolExecutor(4) as pool:
+            names = sorted(t for tables in pool.map(one, range(6)) for t in tables)
+        assert names == sorted(["t", "t_2", "t_3", "t_4", "t_5", "t_6"])
+        answer = c.conversation(chat_id).ask(
+            "SELECT " + " + ".join(f"(SELECT n FROM {name})" for name in names) + " AS total"
+        )
+        assert answer.tables[0].rows == [[sum(range(6))]]
+
+
+def test_odd_headers_become_plain_distinct_columns(local_server: Any) -> None:
+    with Trellis(base_url=local_server.base_url, api_key=local_server.api_key, email=local_server.email) as c:
+        conversation = c.conversation()
+        csv = "Prénom,Âge,,Âge,select\nZoë,31,x,32,1\n".encode()
+        conversation.upload([("people.csv", csv, "text/csv")])
+        described = conversation.ask("SELECT * FROM people")
+        assert described.tables[0].headers == ["prénom", "âge", "column_3", "âge_2", "select"]
+        assert described.tables[0].rows == [["Zoë", 31, "x", 32, 1]]
+
+
+def test_xlsx_without_openpyxl_says_how_to_get_it(local_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "openpyxl", None)  # the server thread imports it from here
+    with Trellis(base_url=local_server.base_url, api_key=local_server.api_key, email=local_server.email) as c:
+        chat_id = c.chats.create()["id"]
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        with pytest.raises(BadRequestError, match=r"trellis-jupyter\[xlsx\]"):
+            c.chats.upload(chat_id, [("book.xlsx", b"PK\x03\x04rest", mime)])
+
+
+def test_a_csv_is_typed_over_all_its_chunks(local_server: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from trellis_jupyter.local import uploads
+
+    monkeypatch.setattr(uploads, "CSV_CHUNK_ROWS", 3)  # the server thread reads it from this module
+    lines = ["n,x,day,later"] + [f"{i},{i},2025-01-0{1 + i % 9}," for i in range(7)]
+    lines[6] = "5,5.5,2025-01-06,,extra"  # chunk 2: a real, and a row wider than the header
+    lines[7] = "6,six,,"  # chunk 3: text in x, an empty date
+    with Trellis(base_url=local_server.base_url, api_key=local_server.api_key, email=local_server.email) as c:
+        conversation = c.conversation()
+        conversation.upload([("chunks.csv", "\n".join(lines).encode(), "text/csv")])
+        types = conversation.ask("describe chunks")
+        assert [row[:2] for row in types.tables[0].rows] == [
+            ["n", "INTEGER"],
+            ["x", "TEXT"],
+            ["day", "DATE"],
+            ["later", "TEXT"],
+            ["column_5", "TEXT"],
+        ]
+        rows = conversation.ask("SELECT n, x, day, column_5 FROM chunks ORDER BY n")
+        assert len(rows.tables[0].rows) == 7
+        assert rows.tables[0].rows[5] == [5, "5.5", "2025-01-06", "extra"]
+        assert rows.tables[0].rows[6] == [6, "six", None, None]

@@ -44,7 +44,7 @@ from trellis_jupyter.websocket import AsyncChatSocket, ChatSocket
 
 pytestmark = pytest.mark.timeout(60)
 
-UNLIMITED = {"ws_send_limits": ((10_000, 60.0),), "token_send_limits": ((10_000, 60.0),)}
+UNLIMITED: dict[str, Any] = {"ws_send_limits": ((10_000, 60.0),), "token_send_limits": ((10_000, 60.0),)}
 CHART = Chart(
     id="chart00001",
     chart_type="bar",
@@ -209,7 +209,11 @@ def test_transport_default_from_environment(client: Trellis, monkeypatch: pytest
 
 def test_interrupt_from_another_thread_then_ask_again(socket: ChatSocket) -> None:
     started = threading.Event()
-    stopper = threading.Thread(target=lambda: started.wait(10) and socket.interrupt())
+    def stop() -> None:
+        if started.wait(10):
+            socket.interrupt()
+
+    stopper = threading.Thread(target=stop)
     stopper.start()
     with socket.stream("long answer") as s:
         events = []
@@ -274,11 +278,16 @@ def test_edit_and_delete_over_the_socket(client: Trellis, socket: ChatSocket) ->
 
 def test_ping_from_another_thread_mid_answer(socket: ChatSocket) -> None:
     socket.ping()
-    pinged = []
+    pinged: list[bool] = []
+
+    def ping() -> None:
+        socket.ping(timeout=10)
+        pinged.append(True)
+
     with socket.stream("long answer") as s:
         for event in s:
             if isinstance(event, TextDelta) and not pinged:
-                pinger = threading.Thread(target=lambda: pinged.append(socket.ping(timeout=10) or True))
+                pinger = threading.Thread(target=ping)
                 pinger.start()
     pinger.join()
     assert pinged == [True]

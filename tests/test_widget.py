@@ -247,6 +247,89 @@ def test_a_client_that_is_not_one_is_refused_at_construction() -> None:
         ChatWidget(client="http://localhost:8000")  # type: ignore[arg-type]
 
 
+async def test_picker_lists_resumes_and_renames_chats(client: AsyncTrellis, sync_client: Trellis) -> None:
+    w = ChatWidget(client=client)
+    await w.ask("Orders by region?")
+    await until(lambda: w.chat_title is not None)  # the title comes with the picker's list
+    first, first_title = w.chat_id, w.chat_title
+    assert first_title
+    assert any(c["id"] == first for c in w.chats)
+    w.new_chat()
+    assert w.chat_title is None
+    await w.ask("Say hello")
+    await until(lambda: w.chat_title is not None and w.chat_id != first)
+    second = w.chat_id
+    await until(lambda: {first, second} <= {c["id"] for c in w.chats})  # New chat kept the first
+    browser(w, type="use_chat", chat_id=first)
+    await until(lambda: w.chat_id == first and len(w.transcript) == 2)
+    assert w.chat_title == first_title
+    reply = w.transcript[1]
+    assert reply["status"] == "done"
+    assert [v["type"] for v in reply["visualizations"]] == ["table", "chart"]  # rebuilt from metadata
+    assert reply["visualizations"][1]["spec"]
+    # The next question continues that chat (and the kernel-wide state follows).
+    await w.ask("Orders by region again?")
+    assert w.chat_id == first
+    assert w.conversation.state.chat_id == first
+    messages = sync_client.chats.get(first)["messages"]
+    asked = [m["content"] for m in messages if m["role"] == "user"]
+    assert asked == ["Orders by region?", "Orders by region again?"]
+    browser(w, type="rename", title="  Regions, the sequel ")
+    await until(lambda: w.chat_title == "Regions, the sequel")
+    assert sync_client.chats.get(first)["title"] == "Regions, the sequel"
+    assert next(c for c in w.chats if c["id"] == first)["title"] == "Regions, the sequel"
+    # Bad requests say what to do and change nothing.
+    browser(w, type="rename", title="  ")
+    await until(lambda: "cannot be empty" in w.error)
+    browser(w, type="use_chat", chat_id="chat_does_not_exist")
+    await until(lambda: w.error != "" and "empty" not in w.error)
+    assert w.chat_id == first
+    assert len(w.transcript) == 4
+
+
+async def test_picker_pages_through_many_chats() -> None:
+    srv = start_server(page_size=2)  # a small page: more chats than one page with few questions
+    try:
+        with Trellis(base_url=srv.base_url, api_key=srv.api_key, email=srv.email) as sync:
+            for i in range(5):
+                sync.conversation().ask(f"Say hello {i}", integration_id=srv.integration_id)
+        async with AsyncTrellis(base_url=srv.base_url, api_key=srv.api_key, email=srv.email) as client:
+            w = ChatWidget(client=client)
+            browser(w, type="list_chats", page=1)
+            await until(lambda: len(w.chats) == 2)
+            assert w.chats_more
+            for page in (2, 3):
+                browser(w, type="list_chats", page=page)
+                await until(lambda page=page: len(w.chats) == min(5, 2 * page))  # type: ignore[misc]
+            assert not w.chats_more
+            assert len({c["id"] for c in w.chats}) == 5
+    finally:
+        srv.stop()
+
+
+async def test_the_empty_chat_offers_the_integration_and_its_example_questions(
+    server: Any, client: AsyncTrellis
+) -> None:
+    w = ChatWidget(client=client)
+    browser(w, type="intro")
+    await until(lambda: bool(w.intro))
+    name = server.integrations[0]["display_name"]
+    assert w.intro["name"] == name
+    # The local server's examples come from the schema: the demo shop's tables show in them.
+    assert 2 <= len(w.intro["examples"]) <= 4
+    assert any("order" in q.lower() for q in w.intro["examples"])
+
+
+async def test_the_empty_chat_falls_back_to_general_examples() -> None:
+    from trellis_jupyter.widget import GENERAL_EXAMPLES
+
+    async with AsyncTrellis(base_url="http://127.0.0.1:9", api_key="k", email="e@x", max_retries=0) as client:
+        w = ChatWidget(client=client)
+        await w.load_intro()  # nobody listens there: no name, the general examples
+    assert w.intro == {"name": "", "examples": GENERAL_EXAMPLES}
+    assert w.error == ""
+
+
 async def test_table_rows_are_sent_whole_for_a_table_cut_for_the_browser(client: AsyncTrellis) -> None:
     from trellis_jupyter import widget_wire
     from trellis_jupyter.events import Table

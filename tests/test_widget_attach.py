@@ -55,6 +55,9 @@ async def test_a_question_with_files_uploads_them_and_lists_them(client: AsyncTr
     [upload] = await widget.conversation.uploads()
     assert upload.id == attachment["id"]
     assert upload.message_id == answer.user_message_id
+    static = widget._repr_mimebundle_()
+    html = static[0]["text/html"] if isinstance(static, tuple) else static["text/html"]
+    assert "Attached: targets.csv" in html
 
 
 async def test_files_from_the_browser_arrive_as_buffers(client: AsyncTrellis) -> None:

@@ -96,6 +96,6 @@ def test_attach_a_file_ask_about_it_and_save_the_answer_as_a_query(
         assert query.sql is not None
         assert "targets" in query.sql
         [upload] = client.chats.uploads(
-            str(page.evaluate("() => document.querySelector('.tj-chat-id').textContent"))
+            str(page.evaluate("() => document.querySelector('.tj-chat-name').dataset.chatId"))
         )
         assert upload.tables == ("targets",)

@@ -37,8 +37,12 @@ CELLS = [
     "from trellis_jupyter import ChatWidget\nw = ChatWidget()\nw",
     "x = 1",
     # The last answer's first table as the kernel holds it (what Copy and Download must match).
-    "import json\nt = w.answers[-1].tables[0]\n"
+    "import json\nprint('answers:', [(a.question, len(a.tables)) for a in w.answers])\n"
+    "t = w.answers[-1].tables[0]\n"
     "print(json.dumps({'headers': t.headers, 'rows': t.rows, 'sql': t.sql}))",
+    # The kernel-wide chat (what %%trellis continues) beside the widget's.
+    "from trellis_jupyter.session import get_session\n"
+    "print('chats:', get_session().state.chat_id, w.chat_id)",
 ]
 # Console noise that is not ours: offline fetches, version warnings, and two errors Notebook 7 logs
 # on its own (seen on a notebook with only `x = 1` in it, no widget).
@@ -54,7 +58,7 @@ QUESTIONS = [
     "monthly revenue last year as a line chart",
     "how many customers are there",
     "revenue by product category as a pie chart",
-    "list 20 products",
+    "list all products",
     "how many orders were placed last month",
     "top 5 customers by revenue",
     "orders by month this year",
@@ -207,6 +211,22 @@ def check_keyboard(page: Any, name: str) -> None:
     screenshot(page, name, page.locator(".tj-chat"))
 
 
+def test_the_empty_chat_suggests_questions_and_a_click_asks(page: Any) -> None:
+    """First in this module, while the chat is empty."""
+    empty = page.locator(".tj-chat .tj-empty")
+    empty.locator(".tj-example").first.wait_for(timeout=30_000)
+    assert empty.locator(".tj-empty-title").inner_text().startswith("Ask a question about ")
+    screenshot(page, "widget-empty", page.locator(".tj-chat"))
+    example = empty.locator(".tj-example").first
+    question = example.inner_text()
+    example.click()
+    reply = wait_done(page, 0)
+    assert page.locator(".tj-chat article.tj-user .tj-user-text").first.inner_text() == question
+    assert reply.locator(".tj-md").inner_text()
+    assert page.locator(".tj-chat .tj-empty").count() == 0
+    assert active(page) == "Question"
+
+
 def test_keys_stay_in_the_widget_in_jupyterlab(page: Any) -> None:
     check_keyboard(page, "widget-keyboard")
 
@@ -284,7 +304,10 @@ def kernel_table(page: Any) -> dict[str, Any]:
         ".querySelector('.jp-OutputArea')?.innerText.includes('headers')",
         timeout=60_000,
     )
-    return dict(json.loads(cell_output_text(page, 2).strip().splitlines()[-1]))
+    text = cell_output_text(page, 2)
+    line = next((x for x in reversed(text.splitlines()) if x.startswith("{")), "")
+    assert line, f"no JSON line in the output: {text[:2000]!r}"
+    return dict(json.loads(line))
 
 
 def same_cell(shown: str, value: Any) -> bool:
@@ -298,9 +321,12 @@ def same_cell(shown: str, value: Any) -> bool:
 
 
 def test_copy_sql_copy_table_and_download_csv_match_the_answer(page: Any) -> None:
-    answers = page.locator(".tj-chat article.tj-assistant").count()
+    # A fresh chat: "list all products" is not read as a follow-up of the long session before.
+    page.locator(".tj-chat button[aria-label='New chat']").click()
+    page.wait_for_function("() => document.querySelectorAll('.tj-chat article').length === 0", timeout=30_000)
+    answers = 0
     box = page.locator(".tj-chat .tj-input textarea")
-    box.fill("list 20 products")
+    box.fill("list all products")
     box.press("Enter")
     reply = wait_done(page, answers)
     table = kernel_table(page)
@@ -369,6 +395,86 @@ def test_chart_saves_as_svg_and_png_and_opens_larger(page: Any) -> None:
     page.keyboard.press("Escape")
     dialog.wait_for(state="detached", timeout=10_000)
     assert active(page) == "View chart larger"
+
+
+def test_picker_resumes_an_earlier_chat_after_new_chat(page: Any) -> None:
+    header = page.locator(".tj-chat .tj-header")
+    name = header.locator(".tj-chat-name")
+    name.wait_for(timeout=30_000)
+    earlier = page.evaluate("() => document.querySelector('.tj-chat .tj-chat-name').dataset.chatId")
+    shown = page.locator(".tj-chat article").count()
+    tables = page.locator(".tj-chat .tj-table").count()
+    charts = page.locator(".tj-chat .tj-chart svg").count()
+    assert tables >= 1
+    # Rename it in place: the server keeps the new title.
+    name.click()
+    title = header.locator("input[aria-label='Chat title']")
+    title.fill("Daily use, first chat")
+    title.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('.tj-chat .tj-chat-name')?.textContent === 'Daily use, first chat'",
+        timeout=30_000,
+    )
+    header.locator("button[aria-label='New chat']").click()
+    page.wait_for_function("() => document.querySelectorAll('.tj-chat article').length === 0", timeout=30_000)
+    assert name.inner_text() == "New chat"
+    box = page.locator(".tj-chat .tj-input textarea")
+    box.fill("how many customers are there")
+    box.press("Enter")
+    wait_done(page, 0)
+    picker = header.locator("select[aria-label='Recent chats']")
+    page.wait_for_function(
+        "(id) => { const options = Array.from(document.querySelectorAll('.tj-chat .tj-picker option'));"
+        " return options.length >= 3 && options.some(o => o.value === id); }",
+        arg=earlier,
+        timeout=30_000,
+    )
+    assert "Daily use, first chat" in picker.locator("option").all_inner_texts()
+    picker.select_option(earlier)
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.tj-chat article').length === n", arg=shown, timeout=60_000
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.tj-chat .tj-chat-name')?.textContent === 'Daily use, first chat'",
+        timeout=30_000,
+    )
+    # Tables and charts rebuilt from what the server kept.
+    page.wait_for_function(
+        "(n) => document.querySelectorAll('.tj-chat .tj-chart svg').length === n", arg=charts, timeout=60_000
+    )
+    assert page.locator(".tj-chat .tj-table").count() == tables
+    # The next question continues it, and the kernel-wide chat (%%trellis) is the same one.
+    box.fill("how many orders were placed last month")
+    box.press("Enter")
+    wait_done(page, shown // 2)
+    run_cell(page, 3)
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.content.widgets[3].node"
+        ".querySelector('.jp-OutputArea')?.innerText.includes('chats:')",
+        timeout=60_000,
+    )
+    assert cell_output_text(page, 3).split() == ["chats:", earlier, earlier]
+    screenshot(page, "widget-picker", page.locator(".tj-chat"))
+
+
+def test_dark_theme(page: Any) -> None:
+    from browser_helpers import run_command
+
+    run_command(page, "apputils:change-theme", {"theme": "JupyterLab Dark"})
+    try:
+        page.wait_for_function("() => document.body.dataset.jpThemeLight === 'false'", timeout=30_000)
+        page.locator(".tj-chat .tj-chart svg").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(500)  # charts redraw in the dark theme
+        colors = page.evaluate(
+            """() => { const s = (sel) => getComputedStyle(document.querySelector(sel));
+                return [s('.tj-chat').backgroundColor, s('.tj-chat .tj-table th').backgroundColor,
+                        s('.tj-chat .tj-input textarea').color]; }"""
+        )
+        assert colors[0] not in ("rgb(255, 255, 255)", "rgba(0, 0, 0, 0)")
+        assert colors[1] != "rgb(255, 255, 255)"
+        screenshot(page, "widget-daily-dark", page.locator(".tj-chat"))
+    finally:
+        run_command(page, "apputils:change-theme", {"theme": "JupyterLab Light"})
 
 
 @pytest.mark.slow

@@ -4,7 +4,7 @@ Every function here takes plain values (a status, the server's text and code, wh
 about) and returns the sentence, or the error class with it; none does I/O or knows httpx. The
 HTTP layer picks the values out of a response and scrubs secrets from the error it builds
 (:func:`~trellis_jupyter.scrub.scrub_error`); the stream layer words an answer's ``error`` event.
-The WebSocket's close codes keep their sentences beside their numbers, in ``_wsproto.py``.
+The WebSocket's close codes and refused upgrades are worded here too.
 """
 
 from __future__ import annotations
@@ -15,15 +15,21 @@ from . import errors
 from .events import ErrorEvent
 
 __all__ = [
+    "CLOSE_AUTH",
+    "CLOSE_CAP",
     "LOST",
     "SILENT",
     "CallContext",
     "answer_failed",
     "busy",
     "chats_not_found",
+    "closed_error",
     "connect_failed",
     "connection_failed",
+    "handshake_error",
     "rate_limited",
+    "retrying_in",
+    "socket_open_failed",
     "status_error",
     "timed_out",
 ]
@@ -56,6 +62,11 @@ NO_CONTEXT = CallContext()
 
 def _seconds(value: float) -> str:
     return str(max(1, round(value + 0.49)))  # never "wait 0 s"
+
+
+def retrying_in(seconds: float) -> str:
+    """The status a refused request shows while it waits (the magic's status line, the widget's)."""
+    return f"Rate limited; retrying in {_seconds(seconds)} s"
 
 
 def rate_limited(wait: float | None) -> str:
@@ -202,3 +213,67 @@ def answer_failed(error: ErrorEvent) -> str:
         if error.debug_id:
             advice += f" (debug id {error.debug_id})"
     return f"Trellis could not answer: {text}; {advice}."
+
+
+# --- the WebSocket ---------------------------------------------------------------------------------
+
+CLOSE_AUTH = 4001  # the token is invalid or expired
+CLOSE_CAP = 4429  # too many open sockets for this token
+
+
+def closed_error(code: int | None, reason: str = "", *, during: str = "") -> errors.TrellisError:
+    """The error for a socket the server closed (``code`` is None when no close frame came)."""
+    where = f" {during}" if during else ""
+    if code == CLOSE_AUTH:
+        return errors.AuthenticationError(
+            f"The server closed the WebSocket{where} because the token is invalid or expired (4001): "
+            "authenticate again (a new client, or a fresh token) and reconnect.",
+            code="UNAUTHORIZED",
+        )
+    if code == CLOSE_CAP:
+        return errors.ConflictError(
+            f"The server refused the WebSocket{where}: too many open connections for this token (4429). "
+            "Close another socket (socket.close()), or authenticate again for a new token.",
+            code="WS_CONNECTION_CAP",
+        )
+    if code == 1000 or code == 1001:
+        text = f"The server closed the WebSocket{where} ({code}{': ' + reason if reason else ''})."
+    else:
+        shown = code if code is not None else 1006
+        text = f"The WebSocket connection was lost{where} ({shown}{': ' + reason if reason else ''})."
+    return errors.ConnectionLostError(
+        text + " The partial answer and chat id are kept; reconnect and ask again.", code="CONNECTION_LOST"
+    )
+
+
+def handshake_error(status: int) -> errors.TrellisError:
+    """The error for an upgrade the server refused with an HTTP status."""
+    if status == 401:
+        return errors.AuthenticationError(
+            "The server refused the WebSocket (401): the token is invalid or expired; authenticate again.",
+            status_code=status,
+        )
+    if status == 403:
+        return errors.PermissionDeniedError(
+            "The server refused the WebSocket upgrade (403). Check the token and the base URL.",
+            status_code=status,
+        )
+    if status == 404:
+        return errors.ServerError(
+            "This server has no WebSocket endpoint at /v1/chats/ws (404); use the SSE transport.",
+            status_code=status,
+        )
+    return errors.ServerError(
+        f"The server refused the WebSocket upgrade (HTTP {status}); try again later.", status_code=status
+    )
+
+
+def socket_open_failed(kind: str, url: str, why: str = "") -> str:
+    """Why a WebSocket could not be opened: ``kind`` is ``url``, ``timeout``, ``upgrade`` or ``connect``."""
+    if kind == "url":
+        return f"The WebSocket URL {url!r} is not valid: check the base URL."
+    if kind == "timeout":
+        return f"The WebSocket at {url} did not open in time; check the server and try again."
+    if kind == "upgrade":
+        return f"The WebSocket upgrade at {url} failed ({why}); check the base URL."
+    return f"Cannot reach the Trellis WebSocket at {url} ({why}); check that the server is running."

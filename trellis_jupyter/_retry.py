@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 
+from ._error_text import retrying_in
 from .config import DEFAULT_MAX_RETRY_WAIT
 from .errors import APIError, TrellisError
 
@@ -45,8 +46,8 @@ def refusal_wait(exc: BaseException) -> float | None:
 
 
 def waiting_status(seconds: float) -> str:
-    """The status shown while a refused request waits (the magic's status line, the widget's)."""
-    return f"Rate limited; retrying in {max(1, round(seconds + 0.49))} s"
+    """The status shown while a refused request waits (worded in ``_error_text``)."""
+    return retrying_in(seconds)
 
 
 class RetryBudget:

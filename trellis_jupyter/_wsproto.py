@@ -9,7 +9,7 @@ rules live in one place:
   ``NO_ACTIVE_TURN`` answer to an interrupt that came too late, an error with no turn running.
   The protocol has no request ids; one turn at a time per socket is what makes routing by order safe.
 * :func:`closed_error` and :func:`handshake_error` turn close codes and refused upgrades into the
-  error family, with one sentence that says what to do.
+  error family, with one sentence that says what to do (worded in ``_error_text``, with the rest).
 """
 
 from __future__ import annotations
@@ -22,17 +22,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+from ._error_text import closed_error, handshake_error
 from ._retry import DEFAULT_MAX_RETRY_WAIT
 from .errors import (
     AnswerError,
-    AuthenticationError,
     ConfigurationError,
-    ConflictError,
-    ConnectionLostError,
     MalformedEventError,
     NotFoundError,
-    PermissionDeniedError,
-    ServerError,
     TransportError,
     TrellisError,
 )
@@ -51,6 +47,7 @@ from .events import (
     parse_event,
 )
 from .scrub import scrub_event, url_secrets
+from .types import Question
 from .uploads import turn_extras
 
 if TYPE_CHECKING:
@@ -74,9 +71,6 @@ logger = logging.getLogger("trellis_jupyter.websocket")
 
 #: Largest frame accepted: a table of a few hundred thousand cells fits with room to spare.
 MAX_FRAME_BYTES = 64 * 1024 * 1024
-
-CLOSE_AUTH = 4001
-CLOSE_CAP = 4429
 
 
 def ws_url(base_url: str, *, heartbeat: bool = False) -> str:
@@ -219,53 +213,6 @@ class SocketTurn:
                 self.answer.interrupted = False  # the server finished first: the answer is whole
 
 
-def closed_error(code: int | None, reason: str = "", *, during: str = "") -> TrellisError:
-    """The error for a socket the server closed (``code`` is None when no close frame came)."""
-    where = f" {during}" if during else ""
-    if code == CLOSE_AUTH:
-        return AuthenticationError(
-            f"The server closed the WebSocket{where} because the token is invalid or expired (4001): "
-            "authenticate again (a new client, or a fresh token) and reconnect.",
-            code="UNAUTHORIZED",
-        )
-    if code == CLOSE_CAP:
-        return ConflictError(
-            f"The server refused the WebSocket{where}: too many open connections for this token (4429). "
-            "Close another socket (socket.close()), or authenticate again for a new token.",
-            code="WS_CONNECTION_CAP",
-        )
-    if code == 1000 or code == 1001:
-        text = f"The server closed the WebSocket{where} ({code}{': ' + reason if reason else ''})."
-    else:
-        shown = code if code is not None else 1006
-        text = f"The WebSocket connection was lost{where} ({shown}{': ' + reason if reason else ''})."
-    return ConnectionLostError(
-        text + " The partial answer and chat id are kept; reconnect and ask again.", code="CONNECTION_LOST"
-    )
-
-
-def handshake_error(status: int) -> TrellisError:
-    """The error for an upgrade the server refused with an HTTP status."""
-    if status == 401:
-        return AuthenticationError(
-            "The server refused the WebSocket (401): the token is invalid or expired; authenticate again.",
-            status_code=status,
-        )
-    if status == 403:
-        return PermissionDeniedError(
-            "The server refused the WebSocket upgrade (403). Check the token and the base URL.",
-            status_code=status,
-        )
-    if status == 404:
-        return ServerError(
-            "This server has no WebSocket endpoint at /v1/chats/ws (404); use the SSE transport.",
-            status_code=status,
-        )
-    return ServerError(
-        f"The server refused the WebSocket upgrade (HTTP {status}); try again later.", status_code=status
-    )
-
-
 S = TypeVar("S")  # the stream type of a twin (AnswerStream, AsyncAnswerStream)
 P = TypeVar("P")  # and its opener type (Opener, AsyncOpener)
 
@@ -339,22 +286,12 @@ class SocketState(Generic[S, P]):
 
     # -- turns -------------------------------------------------------------------------------------
 
-    def send_opener(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        title: str | None = None,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> P:
+    def send_opener(self, question: Question) -> P:
         """The opener of a question: calling it sends the frame (a chat is started first if needed)."""
-        fields = {"message": message, "chat_id": chat_id, "title": title}
-        fields.update(turn_extras(upload_ids, saved_query_id, parameters))
-        return self._opener("send_message", self._defaults(fields, integration_id, model))
+        q = question
+        fields = {"message": q.message, "chat_id": q.chat_id, "title": q.title}
+        fields.update(turn_extras(q.upload_ids, q.saved_query_id, q.parameters))
+        return self._opener("send_message", self._defaults(fields, q.integration_id, q.model))
 
     def edit_opener(
         self,
@@ -387,16 +324,10 @@ class SocketState(Generic[S, P]):
         Returns the same stream object as the SSE transport (``AnswerStream`` / ``AsyncAnswerStream``).
         ``upload_ids``, ``saved_query_id`` and ``parameters`` as in ``client.chats.stream``.
         """
-        opener = self.send_opener(
-            message,
-            chat_id,
-            integration_id,
-            model,
-            title=title,
-            upload_ids=upload_ids,
-            saved_query_id=saved_query_id,
-            parameters=parameters,
+        question = Question(
+            message, chat_id, integration_id, model, title, upload_ids, saved_query_id, parameters
         )
+        opener = self.send_opener(question)
         return self._new_stream(opener, message, on_open, on_end)
 
     def edit(

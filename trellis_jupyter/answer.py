@@ -187,5 +187,10 @@ class Answer:
             f"tables={len(self.tables)} charts={len(self.charts)}>"
         )
 
+    def __str__(self) -> str:
+        """The answer as plain text (``print(answer)``): its text without markdown markers, each
+        table's first rows, a line per chart, and a line if it is partial."""
+        return str(answer_mimebundle(self)["text/plain"])
+
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
         return answer_mimebundle(self)

@@ -18,7 +18,7 @@ from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
 from .errors import APIError, ConfigurationError, NotFoundError
 from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
-from .types import Upload
+from .types import Chat, ChatPage, ChatSummary, Question, Upload
 from .uploads import turn_extras, upload_parts
 
 if TYPE_CHECKING:
@@ -33,17 +33,9 @@ def _id(value: str) -> str:
     return quote(str(value), safe="")
 
 
-def _chat_page(body: Any, page: int) -> dict[str, Any]:
-    """A page of chats; the oldest unpaginated answer reads as one last page."""
-    body = body if isinstance(body, dict) else {}
-    chats = body.get("chats") or []
-    return {
-        **body,
-        "chats": chats,
-        "page": body.get("page", page),
-        "total": body.get("total", len(chats)),
-        "has_more": bool(body.get("has_more", False)),
-    }
+def _object(body: Any) -> dict[str, Any]:
+    """A JSON object body as a dict (anything else reads as an empty one, as events tolerate)."""
+    return dict(body) if isinstance(body, dict) else {}
 
 
 def _send_body(
@@ -120,47 +112,58 @@ class Chats:
         self._http = client._http
         self._implicit_chats = False  # set once the server showed it has no create endpoint
 
-    def create(self, title: str | None = None, integration_id: str | None = None) -> dict[str, Any]:
+    def create(self, title: str | None = None, integration_id: str | None = None) -> Chat:
         """Create an empty chat (``POST /v1/chats/create``); returns it, ``id`` included."""
         return self._create(title, integration_id, wait_out=True)
 
-    def _create(self, title: str | None, integration_id: str | None, *, wait_out: bool) -> dict[str, Any]:
+    def _create(self, title: str | None, integration_id: str | None, *, wait_out: bool) -> Chat:
         integration_id = integration_id or self._client.settings.integration_id
         body = {k: v for k, v in (("title", title), ("integration_id", integration_id)) if v is not None}
         context = CallContext(integration_id=integration_id)
-        return dict(
-            self._http.request(
-                "POST", "/v1/chats/create", json=body, idempotent=False, context=context, wait_out=wait_out
+        return Chat.from_data(
+            _object(
+                self._http.request(
+                    "POST",
+                    "/v1/chats/create",
+                    json=body,
+                    idempotent=False,
+                    context=context,
+                    wait_out=wait_out,
+                )
             )
         )
 
-    def list(self, page: int = 1) -> dict[str, Any]:
-        """One page of chats, newest first: ``{"chats", "total", "page", "page_size", "has_more"}``."""
-        return _chat_page(self._http.request("GET", "/v1/chats", params={"page": page}), page)
+    def list(self, page: int = 1) -> ChatPage:
+        """One page of chats, newest first (``.chats``, ``.total``, ``.page``, ``.has_more``)."""
+        return ChatPage.from_data(self._http.request("GET", "/v1/chats", params={"page": page}), page)
 
-    def iter_all(self) -> Iterator[dict[str, Any]]:
+    def iter_all(self) -> Iterator[ChatSummary]:
         """Every chat, page after page."""
         page = 1
         while True:
             body = self.list(page)
-            yield from body["chats"]
-            if not body["has_more"] or not body["chats"]:
+            yield from body.chats
+            if not body.has_more or not body.chats:
                 return
             page += 1
 
-    def get(self, chat_id: str) -> dict[str, Any]:
+    def get(self, chat_id: str) -> Chat:
         """A chat with its messages, oldest first."""
-        return dict(
-            self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
+        return Chat.from_data(
+            _object(
+                self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
+            )
         )
 
-    def rename(self, chat_id: str, title: str) -> dict[str, Any]:
-        return dict(
-            self._http.request(
-                "PUT",
-                f"/v1/chats/{_id(chat_id)}",
-                json={"title": title},
-                context=CallContext(chat_id=chat_id),
+    def rename(self, chat_id: str, title: str) -> ChatSummary:
+        return ChatSummary.from_data(
+            _object(
+                self._http.request(
+                    "PUT",
+                    f"/v1/chats/{_id(chat_id)}",
+                    json={"title": title},
+                    context=CallContext(chat_id=chat_id),
+                )
             )
         )
 
@@ -242,22 +245,12 @@ class Chats:
             self._implicit_chats = True
             return None
 
-    def send_opener(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        title: str | None = None,
-        *,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> Opener:
+    def send_opener(self, question: Question) -> Opener:
         """The opener of a question (checked now, sent when the opener is called)."""
-        s = self._client.settings
-        integration_id, model = integration_id or s.integration_id, model or s.model
-        extras = turn_extras(upload_ids, saved_query_id, parameters)
+        s, q = self._client.settings, question
+        message, chat_id, title = q.message, q.chat_id, q.title
+        integration_id, model = q.integration_id or s.integration_id, q.model or s.model
+        extras = turn_extras(q.upload_ids, q.saved_query_id, q.parameters)
         _send_body(message, chat_id, integration_id, model, title)  # fail early, before any request
 
         def opener(answer: Answer) -> SSEEvents:
@@ -313,16 +306,10 @@ class Chats:
         saved query (its SQL, with ``parameters`` for its ``{{name}}`` placeholders) instead of
         asking the model, ``message`` being only the text shown in the chat.
         """
-        opener = self.send_opener(
-            message,
-            chat_id,
-            integration_id,
-            model,
-            title,
-            upload_ids=upload_ids,
-            saved_query_id=saved_query_id,
-            parameters=parameters,
+        question = Question(
+            message, chat_id, integration_id, model, title, upload_ids, saved_query_id, parameters
         )
+        opener = self.send_opener(question)
         return AnswerStream(
             opener,
             question=message,
@@ -361,50 +348,56 @@ class AsyncChats:
         self._http = client._http
         self._implicit_chats = False
 
-    async def create(self, title: str | None = None, integration_id: str | None = None) -> dict[str, Any]:
+    async def create(self, title: str | None = None, integration_id: str | None = None) -> Chat:
         return await self._create(title, integration_id, wait_out=True)
 
-    async def _create(
-        self, title: str | None, integration_id: str | None, *, wait_out: bool
-    ) -> dict[str, Any]:
+    async def _create(self, title: str | None, integration_id: str | None, *, wait_out: bool) -> Chat:
         integration_id = integration_id or self._client.settings.integration_id
         body = {k: v for k, v in (("title", title), ("integration_id", integration_id)) if v is not None}
-        return dict(
-            await self._http.request(
-                "POST",
-                "/v1/chats/create",
-                json=body,
-                idempotent=False,
-                context=CallContext(integration_id=integration_id),
-                wait_out=wait_out,
+        return Chat.from_data(
+            _object(
+                await self._http.request(
+                    "POST",
+                    "/v1/chats/create",
+                    json=body,
+                    idempotent=False,
+                    context=CallContext(integration_id=integration_id),
+                    wait_out=wait_out,
+                )
             )
         )
 
-    async def list(self, page: int = 1) -> dict[str, Any]:
-        return _chat_page(await self._http.request("GET", "/v1/chats", params={"page": page}), page)
+    async def list(self, page: int = 1) -> ChatPage:
+        return ChatPage.from_data(await self._http.request("GET", "/v1/chats", params={"page": page}), page)
 
-    async def iter_all(self) -> AsyncIterator[dict[str, Any]]:
+    async def iter_all(self) -> AsyncIterator[ChatSummary]:
         page = 1
         while True:
             body = await self.list(page)
-            for chat in body["chats"]:
+            for chat in body.chats:
                 yield chat
-            if not body["has_more"] or not body["chats"]:
+            if not body.has_more or not body.chats:
                 return
             page += 1
 
-    async def get(self, chat_id: str) -> dict[str, Any]:
-        return dict(
-            await self._http.request("GET", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id))
+    async def get(self, chat_id: str) -> Chat:
+        return Chat.from_data(
+            _object(
+                await self._http.request(
+                    "GET", f"/v1/chats/{_id(chat_id)}", context=CallContext(chat_id=chat_id)
+                )
+            )
         )
 
-    async def rename(self, chat_id: str, title: str) -> dict[str, Any]:
-        return dict(
-            await self._http.request(
-                "PUT",
-                f"/v1/chats/{_id(chat_id)}",
-                json={"title": title},
-                context=CallContext(chat_id=chat_id),
+    async def rename(self, chat_id: str, title: str) -> ChatSummary:
+        return ChatSummary.from_data(
+            _object(
+                await self._http.request(
+                    "PUT",
+                    f"/v1/chats/{_id(chat_id)}",
+                    json={"title": title},
+                    context=CallContext(chat_id=chat_id),
+                )
             )
         )
 
@@ -472,21 +465,11 @@ class AsyncChats:
             self._implicit_chats = True
             return None
 
-    def send_opener(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        title: str | None = None,
-        *,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> AsyncOpener:
-        s = self._client.settings
-        integration_id, model = integration_id or s.integration_id, model or s.model
-        extras = turn_extras(upload_ids, saved_query_id, parameters)
+    def send_opener(self, question: Question) -> AsyncOpener:
+        s, q = self._client.settings, question
+        message, chat_id, title = q.message, q.chat_id, q.title
+        integration_id, model = q.integration_id or s.integration_id, q.model or s.model
+        extras = turn_extras(q.upload_ids, q.saved_query_id, q.parameters)
         _send_body(message, chat_id, integration_id, model, title)
 
         async def opener(answer: Answer) -> AsyncSSEEvents:
@@ -536,16 +519,10 @@ class AsyncChats:
         on_end: Hook | None = None,
     ) -> AsyncAnswerStream:
         """Ask ``message``; use as ``async with ... as stream:``."""
-        opener = self.send_opener(
-            message,
-            chat_id,
-            integration_id,
-            model,
-            title,
-            upload_ids=upload_ids,
-            saved_query_id=saved_query_id,
-            parameters=parameters,
+        question = Question(
+            message, chat_id, integration_id, model, title, upload_ids, saved_query_id, parameters
         )
+        opener = self.send_opener(question)
         return AsyncAnswerStream(
             opener,
             question=message,

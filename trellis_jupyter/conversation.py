@@ -31,10 +31,10 @@ from .stream import (
     EventSource,
     TurnStreams,
 )
+from .types import Chat, ChatMessage, ChatSummary, Question, Upload
 
 if TYPE_CHECKING:
     from .client import AsyncTrellis, Trellis
-    from .types import Upload
     from .websocket import AsyncChatSocket, ChatSocket
 
 __all__ = ["AsyncConversation", "ChatState", "Conversation"]
@@ -88,31 +88,27 @@ class ChatState:
         self.answers = []
 
 
-def _pairs(chat: dict[str, Any]) -> list[tuple[str, Answer]]:
+def _pairs(chat: Chat) -> list[tuple[str, Answer]]:
     """A chat's messages as (question, answer) pairs; a question left unanswered gets an empty answer."""
-    chat_id = chat.get("id")
     pairs: list[tuple[str, Answer]] = []
-    question: dict[str, Any] | None = None
+    question: ChatMessage | None = None
 
-    def add(q: dict[str, Any], reply: dict[str, Any] | None) -> None:
-        text = str(q.get("content") or "")
+    def add(q: ChatMessage, reply: ChatMessage | None) -> None:
         if reply is not None:
-            answer = Answer.from_message(reply, question=text)
+            answer = Answer.from_message(reply.raw, question=q.content)
         else:
-            answer = Answer(text)
+            answer = Answer(q.content)
             answer.mark_interrupted()
-        answer.chat_id = str(chat_id) if chat_id is not None else None
-        answer.user_message_id = q.get("id")
-        pairs.append((text, answer))
+        answer.chat_id = chat.id or None
+        answer.user_message_id = q.id or None
+        pairs.append((q.content, answer))
 
-    for message in chat.get("messages") or []:
-        if not isinstance(message, dict):
-            continue
-        if message.get("role") == "user":
+    for message in chat.messages:
+        if message.role == "user":
             if question is not None:
                 add(question, None)
             question = message
-        elif message.get("role") == "assistant" and question is not None:
+        elif message.role == "assistant" and question is not None:
             add(question, message)
             question = None
     if question is not None:
@@ -210,13 +206,15 @@ class Conversation(_Common):
         if files is not None:
             ids += [u.id for u in self.upload(files)]
         opener = self._streams.send_opener(
-            question,
-            chat_id=state.chat_id,
-            integration_id=integration_id or state.integration_id,
-            model=model or state.model,
-            upload_ids=ids or None,
-            saved_query_id=saved_query_id,
-            parameters=parameters,
+            Question(
+                question,
+                chat_id=state.chat_id,
+                integration_id=integration_id or state.integration_id,
+                model=model or state.model,
+                upload_ids=ids or None,
+                saved_query_id=saved_query_id,
+                parameters=parameters,
+            )
         )
         return AnswerStream(
             opener,
@@ -302,7 +300,7 @@ class Conversation(_Common):
             raise ConfigurationError(NOTHING_TO_RATE)
         return self.client.chats.feedback(target, feedback, note=note)
 
-    def rename(self, title: str) -> dict[str, Any]:
+    def rename(self, title: str) -> ChatSummary:
         return self.client.chats.rename(
             self._require_chat("No chat to rename yet: ask a question first."), title
         )
@@ -365,13 +363,15 @@ class AsyncConversation(_Common):
         """Ask, streaming (to attach new files, ``await upload(files)`` first, or use :meth:`ask`)."""
         state = self.state
         opener = self._streams.send_opener(
-            question,
-            chat_id=state.chat_id,
-            integration_id=integration_id or state.integration_id,
-            model=model or state.model,
-            upload_ids=upload_ids,
-            saved_query_id=saved_query_id,
-            parameters=parameters,
+            Question(
+                question,
+                chat_id=state.chat_id,
+                integration_id=integration_id or state.integration_id,
+                model=model or state.model,
+                upload_ids=upload_ids,
+                saved_query_id=saved_query_id,
+                parameters=parameters,
+            )
         )
         return AsyncAnswerStream(
             opener,
@@ -452,7 +452,7 @@ class AsyncConversation(_Common):
             raise ConfigurationError(NOTHING_TO_RATE)
         return await self.client.chats.feedback(target, feedback, note=note)
 
-    async def rename(self, title: str) -> dict[str, Any]:
+    async def rename(self, title: str) -> ChatSummary:
         return await self.client.chats.rename(
             self._require_chat("No chat to rename yet: ask a question first."), title
         )

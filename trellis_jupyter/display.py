@@ -40,7 +40,7 @@ from .events import (
     Visualization,
     VisualizationPayload,
 )
-from .sanitize import markdown_to_html
+from .sanitize import markdown_to_html, markdown_to_plain
 from .stream import answer_error
 
 __all__ = [
@@ -148,20 +148,19 @@ def _executor() -> ThreadPoolExecutor:
     return _EXECUTOR[0]
 
 
-def text_bundle(answer: Answer) -> dict[str, Any]:
-    """The answer's text alone (plain, markdown, sanitized HTML), with a line when it is partial.
+def text_bundle(answer: Answer, *, partial_line: bool = True) -> dict[str, Any]:
+    """The answer's text alone (plain, markdown, sanitized HTML), with a line when it is partial
+    (``partial_line=False`` leaves it out: an error raised after it says so, once).
 
     Tables and charts have outputs of their own, so they are left out here.
     """
     view = Answer(answer.question)
-    if answer.complete:
+    if answer.complete or answer.error is not None or not partial_line:
+        # An error is shown once, by the magic raising it (one sentence), not here as well.
         view.feed(Message(answer.text, answer.message_id))
     else:
         view.feed(TextDelta(answer.text))
-        if answer.error is not None:
-            view.feed(answer.error)
-        else:  # stopped, or the stream ended without its final message
-            view.mark_interrupted()
+        view.mark_interrupted()  # stopped, or the stream ended without its final message
     return render.answer_mimebundle(view)
 
 
@@ -279,21 +278,19 @@ class LiveAnswer:
             return
         self.start()
         if self.rich:
-            self._update(text_bundle(answer), answer)
+            # After an error the raised sentence says the answer ended early: said once.
+            self._update(text_bundle(answer, partial_line=note in (None, "interrupted")), answer)
             self._show_ready_charts(wait=CHART_WAIT if note is None else INTERRUPTED_CHART_WAIT)
             return
         text = answer.text
         if text.startswith(self._written):
-            self._write_text(text)
+            self._write_text(text, final=True)
         else:  # the authoritative message differs from the deltas: show it whole
-            sys.stdout.write("\n" + text)
+            sys.stdout.write("\n" + markdown_to_plain(text))
         sys.stdout.write("\n")
         if note == "interrupted":
-            from .render import STOPPED
-
-            sys.stdout.write(f"{STOPPED}\n")
-        elif note:
-            sys.stdout.write(f"[{note}]\n")
+            sys.stdout.write(f"{render.STOPPED}\n")
+        # An error is not noted here: the magic raises it, and IPython shows its sentence once.
         for payload in self._held:
             sys.stdout.write("\n" + self._payload_text(payload) + "\n")
         self._held.clear()
@@ -315,7 +312,7 @@ class LiveAnswer:
         if not text:
             return self._waiting_bundle(answer.status)
         # A block cursor says "more is coming" without a second output.
-        return {"text/plain": text + " ▌", "text/html": markdown_to_html(text + " ▌")}
+        return {"text/plain": markdown_to_plain(text) + " ▌", "text/html": markdown_to_html(text + " ▌")}
 
     def _visualization(self, payload: VisualizationPayload, answer: Answer) -> None:
         if not self.rich:
@@ -376,9 +373,14 @@ class LiveAnswer:
             sys.stdout.write(f"{label}…\n")
             sys.stdout.flush()
 
-    def _write_text(self, text: str) -> None:
-        if text.startswith(self._written):
-            sys.stdout.write(text[len(self._written) :])
+    def _write_text(self, text: str, final: bool = False) -> None:
+        """Write what is new in ``text`` as plain text (no markdown markers). While streaming, only
+        whole lines: a marker cut in half (``**Ea``) cannot be read yet."""
+        if not final:
+            text = text[: text.rfind("\n") + 1]
+        if text.startswith(self._written) and text != self._written:
+            done, plain = markdown_to_plain(self._written), markdown_to_plain(text)
+            sys.stdout.write(plain[len(done) :] if plain.startswith(done) else "\n" + plain)
             self._written = text
             sys.stdout.flush()
 

@@ -223,7 +223,15 @@ def _line_parser() -> _Parser:
 def help_text() -> str:
     """``%trellis help``: the cell options, every command and the ``%config Trellis`` settings."""
     cell = _cell_parser().format_help().replace("usage: ", "", 1).strip()
-    lines = [cell, "", "The cell body is the question; {{name}} is replaced by the Python variable name.", ""]
+    lines = [
+        cell,
+        "",
+        "The cell body is the question; {{name}} is replaced by the Python variable name, and",
+        "{{{{name}}}} gives a literal {{name}} (a saved query's placeholder).",
+        "%%trellis save TITLE saves the SQL in the cell body as a query; %trellis --query ID_OR_TITLE",
+        "-p NAME=VALUE runs one with no text.",
+        "",
+    ]
     lines.append("%trellis COMMAND:")
     parser = _line_parser()
     for action in parser._subparsers._group_actions if parser._subparsers else []:

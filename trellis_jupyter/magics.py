@@ -15,9 +15,10 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 
 from . import magic_data
 from .display import AnswerInterrupted, LiveAnswer, show_stream
-from .errors import TrellisError
+from .errors import ConfigurationError, TrellisError
 from .magic_args import ParserExit, help_text, parse_cell_options, parse_command, substitute
 from .render import STOPPED
+from .sanitize import markdown_to_plain
 from .scrub import redact_url
 from .session import Session, get_session
 
@@ -215,12 +216,18 @@ class TrellisMagics(Magics):
         if args.local and args.base_url:
             raise UsageError("--local and --base-url contradict each other: give one of them.")
         options = {"integration": args.integration, "model": args.model, "transport": args.transport}
-        if args.local:
-            server = self.session.connect_local(args.db, **options)
-            where = f"the local server at {server.base_url}"
-        else:
-            self.session.connect(args.base_url, **options)
-            where = str(self.session.base_url)
+        before = redact_url(self.session.base_url) if self.session.connected else None
+        try:
+            if args.local:
+                server = self.session.connect_local(args.db, **options)
+                where = f"the local server at {server.base_url}"
+            else:
+                self.session.connect(args.base_url, **options)
+                where = str(self.session.base_url)
+        except TrellisError as error:
+            # One sentence: what failed, why, and where the kernel stays.
+            stays = f"stays connected to {before}" if before else "is not connected"
+            raise ConnectFailedError(f"%trellis connect failed, so the kernel {stays}: {error}") from None
         integration = self.session.integration_id()
         name = self.session.integration_name(integration) if integration else "the server's default"
         print(f"Connected to {where} (integration: {name}). The next question starts a new chat.")
@@ -230,7 +237,8 @@ class TrellisMagics(Magics):
         try:
             session.client  # noqa: B018 - creating the client checks the credentials
         except TrellisError as error:
-            print(f"Server:      not connected: {error}")
+            text = str(error)
+            print(f"Server:      {text if text.startswith('Not connected') else f'not connected: {text}'}")
             return
         local = " (local server)" if session.local_server is not None else ""
         print(f"Server:      {redact_url(session.base_url)}{local}")
@@ -263,24 +271,23 @@ class TrellisMagics(Magics):
             print(f"Chat {conversation.chat_id} has no answers yet.")
         for number, (question, answer) in enumerate(pairs, 1):
             print(f"[{number}] Q: {question}")
-            print(_indent(answer.text or "(no text)", "    A: "))
+            print(_indent(markdown_to_plain(answer.text) or "(no text)", "    A: "))
             extras = _visual_summary(answer)
             if extras:
                 print(f"    ({extras})")
 
     def _cmd_chats(self, args: argparse.Namespace) -> None:
         page = self.session.client.chats.list(page=max(args.page, 1))
-        chats = page.get("chats") or []
-        if not chats:
-            print("No chats yet." if page.get("page", 1) == 1 else "No chats on this page.")
+        if not page.chats:
+            print("No chats yet." if page.page == 1 else "No chats on this page.")
             return
         current = self.session.chat_id
-        for chat in chats:
-            mark = "*" if chat.get("id") == current else " "
-            title = chat.get("title") or chat.get("preview") or ""
-            print(f"{mark} {chat.get('id')}  {str(chat.get('timestamp') or '')[:19]:19}  {title}")
-        total, number = page.get("total"), page.get("page", args.page)
-        more = f"; %trellis chats --page {number + 1} for more" if page.get("has_more") else ""
+        for chat in page.chats:
+            mark = "*" if chat.id == current else " "
+            title = chat.title or chat.preview or ""
+            print(f"{mark} {chat.id}  {(chat.timestamp or '')[:19]:19}  {title}")
+        total, number = page.total, page.page
+        more = f"; %trellis chats --page {number + 1} for more" if page.has_more else ""
         noun = "chat" if total == 1 else "chats"
         print(f"(page {number}, {total} {noun} in all{more}; %trellis use ID continues one)")
 
@@ -373,6 +380,10 @@ class TrellisMagics(Magics):
         if chat_id is None:
             raise UsageError(f"No chat to {action}: ask a question first, or %trellis use ID.")
         return chat_id
+
+
+class ConnectFailedError(ConfigurationError):
+    """``%trellis connect`` failed: the kernel stays on its previous connection, or on none."""
 
 
 def _indent(text: str, first: str) -> str:

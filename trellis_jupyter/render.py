@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .events import Chart, Table
-from .sanitize import escape, escape_markdown, markdown_to_html
+from .sanitize import escape, escape_markdown, markdown_to_html, markdown_to_plain
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -263,7 +263,7 @@ def answer_mimebundle(answer: Answer) -> dict[str, Any]:
     state = _state_line(answer)
     tables, charts = answer.tables, answer.charts
 
-    plain = [text] if text else []
+    plain = [markdown_to_plain(text)] if text else []
     plain += [table_text(t) for t in tables]
     plain += [chart_text(c) for c in charts]
     if state:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["escape", "escape_markdown", "markdown_to_html", "safe_url"]
+__all__ = ["escape", "escape_markdown", "markdown_to_html", "markdown_to_plain", "safe_url"]
 
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})\s*([\w+#.-]*)")
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.*)$")
@@ -89,6 +89,50 @@ def _emphasis(text: str) -> str:
     text = _BOLD.sub(lambda m: f"<strong>{m.group(1) or m.group(2)}</strong>", text)
     text = _ITALIC.sub(lambda m: f"<em>{m.group(1) or m.group(2)}</em>", text)
     return _STRIKE.sub(lambda m: f"<del>{m.group(1)}</del>", text)
+
+
+def markdown_to_plain(text: str) -> str:
+    """The markdown as plain text, for text/plain, terminals and ``%trellis history``: bold, italic,
+    strike and code markers go (``**East**`` reads East), a link reads ``label (url)``, heading
+    hashes and code fences go; list markers, quotes and table pipes stay (they read as text).
+    Line by line, so a prefix of a streaming text gives a prefix of the result once whole lines
+    are taken. Same bounded patterns as :func:`markdown_to_html`."""
+    out: list[str] = []
+    in_fence = False
+    for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        if in_fence:
+            out.append(line)
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            line = _heading_text(heading.group(2))
+        out.append(_plain_inline(line))
+    return "\n".join(out)
+
+
+def _plain_inline(line: str) -> str:
+    spans: list[str] = []
+
+    def stash(fragment: str) -> str:
+        spans.append(fragment)
+        return f"\x00{len(spans) - 1}\x00"
+
+    text = line.replace("\x00", "")
+    text = _CODE_SPAN.sub(lambda m: stash(m.group(2).strip()), text)
+    text = _LINK.sub(lambda m: stash(f"{_plain_emphasis(m.group(1))} ({m.group(2)})"), text)
+    text = _plain_emphasis(text)
+    while _PLACEHOLDER.search(text):
+        text = _PLACEHOLDER.sub(lambda m: spans[int(m.group(1))], text)
+    return text
+
+
+def _plain_emphasis(text: str) -> str:
+    text = _BOLD.sub(lambda m: m.group(1) or m.group(2), text)
+    text = _ITALIC.sub(lambda m: m.group(1) or m.group(2), text)
+    return _STRIKE.sub(lambda m: m.group(1), text)
 
 
 def _cells(line: str) -> list[str]:

@@ -30,6 +30,15 @@ if TYPE_CHECKING:
     from .replay import AnswerCache
     from .stream import AnswerStream
 
+NOT_CONNECTED = (
+    "Not connected: the last %trellis connect failed; run %trellis connect again "
+    "(or %trellis connect --local to try the bundled offline server)."
+)
+NO_CONNECTION = (
+    "Not connected: run %trellis connect --local to try the bundled offline server, or set "
+    "TRELLIS_API_KEY and TRELLIS_EMAIL (or TRELLIS_TOKEN) and run %trellis connect."
+)
+
 __all__ = ["MagicSettings", "Session", "default_local_store", "get_session", "reset_session"]
 
 
@@ -149,6 +158,9 @@ class Session:
         self._integrations: list[dict[str, Any]] | None = None
         self._resolved: dict[str, str] = {}
         self._answer_cache: AnswerCache | None = None
+        # A connect failed with no connection before it: no question goes anywhere (in particular
+        # not to the hosted default the environment would give) until a connect succeeds.
+        self._connect_failed = False
         self.settings.observe(self._transport_changed, "transport")
         self.settings.observe(self._offline_charts_changed, "offline_charts")
         self.settings.observe(self._max_retry_wait_changed, "max_retry_wait")
@@ -189,14 +201,31 @@ class Session:
         if self._client is None:
             from .client import Trellis as Client
 
+            self._check_connected()
             self._client = Client(**self._client_options())
         return self._client
+
+    def _check_connected(self) -> None:
+        """Refuse a client made from the environment after a failed connect; name both ways out
+        when there are no credentials at all."""
+        if self._connect_failed:
+            raise ConfigurationError(NOT_CONNECTED)
+        if not self._connection:
+            from .config import MISSING_CREDENTIALS, Settings
+
+            try:
+                Settings.resolve()
+            except ConfigurationError as error:
+                if str(error) == MISSING_CREDENTIALS:
+                    raise ConfigurationError(NO_CONNECTION) from None
+                raise
 
     def async_client(self) -> AsyncTrellis:
         """An :class:`AsyncTrellis` on the same server and credentials (for the chat widget)."""
         if self._async_client is None:
             from .client import AsyncTrellis
 
+            self._check_connected()
             self._async_client = AsyncTrellis(**self._client_options())
         return self._async_client
 
@@ -270,13 +299,21 @@ class Session:
             connection["email"] = email
         if self.settings.max_retry_wait is not None:
             connection["max_retry_wait"] = self.settings.max_retry_wait
-        client = Client(**connection)
         try:
+            client = Client(**connection)
+        except BaseException:
+            self._failed_connect()
+            raise
+        try:
+            # Connect means connected: the credentials (authentication) and the server (its
+            # integrations) are checked now, not at the first question.
             integrations = _integration_list(client.integrations())
             resolved = _resolve(integration, integrations) if integration is not None else None
         except BaseException:
             client.close()
+            self._failed_connect()
             raise
+        self._connect_failed = False
         self._close_clients()
         self._connection = connection
         self._client = client
@@ -300,6 +337,16 @@ class Session:
 
             warm_up_in_background()
 
+    def _failed_connect(self) -> None:
+        # The previous connection stays if there was one; else the kernel is on none.
+        if self._client is None:
+            self._connect_failed = True
+
+    @property
+    def connected(self) -> bool:
+        """Whether a client is in place (made by a connect, or from the environment already)."""
+        return self._client is not None
+
     def connect_local(
         self,
         db: str | None = None,
@@ -312,15 +359,19 @@ class Session:
         from .local import serve_in_background
 
         databases: Mapping[str, str] | None = None
-        if db is not None:
-            path = Path(db).expanduser()
-            if not path.is_file():
-                raise ConfigurationError(
-                    f"No SQLite file at {db!r}: give --db the path of an existing database file."
-                )
-            databases = {path.stem: str(path)}
-        store = self.settings.local_store or default_local_store()
-        server = serve_in_background(databases=databases, store=store, pace=self.settings.local_pace)
+        try:
+            if db is not None:
+                path = Path(db).expanduser()
+                if not path.is_file():
+                    raise ConfigurationError(
+                        f"No SQLite file at {db!r}: give --db the path of an existing database file."
+                    )
+                databases = {path.stem: str(path)}
+            store = self.settings.local_store or default_local_store()
+            server = serve_in_background(databases=databases, store=store, pace=self.settings.local_pace)
+        except BaseException:
+            self._failed_connect()
+            raise
         try:
             self.connect(
                 server.base_url,

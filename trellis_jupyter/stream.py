@@ -32,7 +32,7 @@ a cancelled task or ``close()`` ends the wait at once. Past the budget the refus
 from __future__ import annotations
 
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from types import TracebackType
 from typing import Any, Protocol
 
@@ -42,6 +42,7 @@ from ._sse import lost_connection
 from .answer import Answer
 from .errors import AnswerError, ConnectionLostError, MalformedEventError, TransportError, TrellisError
 from .events import ErrorEvent, Event, Message, Processing, TextDelta
+from .types import Question
 
 __all__ = [
     "AnswerStream",
@@ -86,18 +87,7 @@ class TurnStreams(Protocol):
     ``edit`` do.
     """
 
-    def send_opener(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        title: str | None = None,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> Opener: ...
+    def send_opener(self, question: Question) -> Opener: ...
 
     def edit_opener(
         self,
@@ -112,18 +102,7 @@ class TurnStreams(Protocol):
 class AsyncTurnStreams(Protocol):
     """The async twin of :class:`TurnStreams`: ``AsyncTrellis.chats`` and an ``AsyncChatSocket``."""
 
-    def send_opener(
-        self,
-        message: str,
-        chat_id: str | None = None,
-        integration_id: str | None = None,
-        model: str | None = None,
-        *,
-        title: str | None = None,
-        upload_ids: Sequence[str] | None = None,
-        saved_query_id: str | None = None,
-        parameters: Mapping[str, Any] | None = None,
-    ) -> AsyncOpener: ...
+    def send_opener(self, question: Question) -> AsyncOpener: ...
 
     def edit_opener(
         self,

@@ -1,15 +1,19 @@
-"""Typed results of the REST calls: frozen dataclasses, as the stream's events are.
+"""Typed results of the REST calls, and the :class:`Question` a send takes: frozen dataclasses.
 
 No I/O happens here. Each type has ``from_data(mapping)``, tolerant as the events are (section 0 of
 the API notes): a missing field reads as ``None`` (or an empty list), a field of an older API
 generation is read too (a saved query's ``query`` for ``prompt``), and the whole payload is kept in
 ``raw``, so anything the server adds stays reachable (``chat.raw["organization_id"]``). ``raw`` and
 presigned URLs are left out of reprs: a presigned URL is a credential for one file.
+
+The chat results (:class:`Chat`, :class:`ChatSummary`, :class:`ChatPage`, :class:`ChatMessage`)
+were plain dicts before; item access (``chat["id"]``, ``page["chats"]``) still reads their ``raw``
+payload, so code written for the dicts keeps working. New code reads the attributes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +22,7 @@ __all__ = [
     "ChatMessage",
     "ChatPage",
     "ChatSummary",
+    "Question",
     "SavedQuery",
     "Upload",
 ]
@@ -146,8 +151,24 @@ class SavedQuery:
         return [cls.from_data(item) for item in _items(items)]
 
 
+class _ReadsAsDict(Mapping[str, Any]):
+    """Item access on the payload as the server sent it: ``chat["id"]``, as when results were dicts."""
+
+    __slots__ = ()
+    raw: Mapping[str, Any]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.raw[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+
 @dataclass(frozen=True, slots=True)
-class ChatSummary:
+class ChatSummary(_ReadsAsDict):
     """One chat of ``GET /v1/chats``: ``timestamp`` is its latest activity (ISO 8601)."""
 
     id: str
@@ -170,7 +191,7 @@ class ChatSummary:
 
 
 @dataclass(frozen=True, slots=True)
-class ChatPage:
+class ChatPage(_ReadsAsDict):
     """A page of ``GET /v1/chats``, newest first; an older unpaginated answer reads as one last page."""
 
     chats: list[ChatSummary]
@@ -186,18 +207,23 @@ class ChatPage:
         chats = [ChatSummary.from_data(item) for item in _items(data.get("chats"))]
         total = _int(data.get("total"))
         number = _int(data.get("page"))
+        total = total if total is not None else len(chats)
+        number = number if number is not None else page
+        has_more = bool(data.get("has_more", False))
+        # raw keeps every key the dict of older versions had, an unpaginated answer included.
+        raw = {**data, "chats": [c.raw for c in chats], "total": total, "page": number, "has_more": has_more}
         return cls(
             chats=chats,
-            total=total if total is not None else len(chats),
-            page=number if number is not None else page,
-            has_more=bool(data.get("has_more", False)),
+            total=total,
+            page=number,
+            has_more=has_more,
             page_size=_int(data.get("page_size")),
-            raw=dict(data),
+            raw=raw,
         )
 
 
 @dataclass(frozen=True, slots=True)
-class ChatMessage:
+class ChatMessage(_ReadsAsDict):
     """One message of a chat's history: ``role`` is ``"user"`` or ``"assistant"``.
 
     ``metadata`` holds what the server keeps with it: ``feedback``, ``uploads``, and on the local
@@ -233,7 +259,7 @@ class ChatMessage:
 
 
 @dataclass(frozen=True, slots=True)
-class Chat:
+class Chat(_ReadsAsDict):
     """A chat: from ``POST /v1/chats/create`` (no messages yet), or ``GET /v1/chats/{id}`` with them."""
 
     id: str
@@ -253,3 +279,17 @@ class Chat:
             messages=[ChatMessage.from_data(item) for item in _items(data.get("messages"))],
             raw=dict(data),
         )
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question to send and what goes with it: the arguments of ``stream()``, in one value."""
+
+    message: str
+    chat_id: str | None = None  # None: a new chat
+    integration_id: str | None = None  # None: the client's default
+    model: str | None = None  # None: the client's default
+    title: str | None = None  # a new chat's title
+    upload_ids: Sequence[str] | None = None  # this chat's uploads to attach
+    saved_query_id: str | None = None  # run this saved query instead of asking the model
+    parameters: Mapping[str, Any] | None = None  # the saved query's {{name}} values

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Union
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
 from . import _wsproto as proto
+from ._error_text import socket_open_failed
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -81,16 +82,12 @@ def _open_error_of(exc: BaseException, url: str) -> TrellisError:
     if isinstance(exc, InvalidStatus):
         return proto.handshake_error(exc.response.status_code)
     if isinstance(exc, InvalidURI):
-        return ConfigurationError(f"The WebSocket URL {url!r} is not valid: check the base URL.")
+        return ConfigurationError(socket_open_failed("url", url))
     if isinstance(exc, (builtins.TimeoutError, asyncio.TimeoutError)):
-        return RequestTimeoutError(
-            f"The WebSocket at {url} did not open in time; check the server and try again."
-        )
+        return RequestTimeoutError(socket_open_failed("timeout", url))
     if isinstance(exc, InvalidHandshake):
-        return TransportError(f"The WebSocket upgrade at {url} failed ({exc}); check the base URL.")
-    return ConnectError(
-        f"Cannot reach the Trellis WebSocket at {url} ({exc}); check that the server is running."
-    )
+        return TransportError(socket_open_failed("upgrade", url, str(exc)))
+    return ConnectError(socket_open_failed("connect", url, str(exc)))
 
 
 def direct_connect(connect: Callable[..., Any]) -> dict[str, Any]:

@@ -66,6 +66,13 @@ export default { render({ el }) {
 
 AnswerCallback = Callable[[Answer], Any]
 
+# The empty chat's suggestions when the server gives none of its own.
+GENERAL_EXAMPLES = [
+    "What tables are in this database?",
+    "How many rows does each table have?",
+    "Show the monthly totals for the last year as a line chart",
+]
+
 
 @dataclass
 class _Turn:
@@ -100,6 +107,10 @@ class ChatWidget(anywidget.AnyWidget):
     status = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     chat_id = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    chat_title = traitlets.Unicode(None, allow_none=True).tag(sync=True)
+    chats = traitlets.List(traitlets.Dict()).tag(sync=True)  # the picker: [{id, title, timestamp}]
+    chats_more = traitlets.Bool(False).tag(sync=True)  # the server has older chats than those listed
+    intro = traitlets.Dict().tag(sync=True)  # the empty state: {"name": integration, "examples": [...]}
     page_size = traitlets.Int(10).tag(sync=True)
 
     delta_interval = 0.05  # seconds a batch of text deltas waits before it is sent
@@ -348,6 +359,9 @@ class ChatWidget(anywidget.AnyWidget):
         finally:
             self.busy = bool(self._queue)
             self.status = ""
+            listed = any(c["id"] == self.chat_id for c in self.chats)
+            if self.chat_id is not None and not self.busy and (self.chat_title is None or not listed):
+                self._spawn(self.list_chats(1))  # a new chat: its title, and its place in the picker
 
     async def _run_turn(self, turn: _Turn) -> Answer:
         conversation = self.conversation
@@ -490,6 +504,7 @@ class ChatWidget(anywidget.AnyWidget):
         self.stop()
         self._entries, self._answers = [], {}
         self.chat_id = None
+        self.chat_title = None
         self.error = ""
         self._sync()
         if current is None or current.done():
@@ -535,6 +550,15 @@ class ChatWidget(anywidget.AnyWidget):
                 self.new_chat()
             elif kind == "edit":
                 self.edit(str(content.get("text") or ""))
+            elif kind == "list_chats":
+                page = content.get("page")
+                self._spawn(self.list_chats(page if isinstance(page, int) and page > 0 else 1))
+            elif kind == "intro":
+                self._spawn(self.load_intro())
+            elif kind == "use_chat":
+                self._spawn(self.use_chat(str(content.get("chat_id") or "")))
+            elif kind == "rename":
+                self._spawn(self.rename(str(content.get("title") or "")))
             elif kind == "save_query":
                 self._spawn(self.save_query(str(content.get("id")), str(content.get("title") or "")))
             elif kind == "table_rows":
@@ -561,6 +585,100 @@ class ChatWidget(anywidget.AnyWidget):
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    # -- chats: the picker, switching, renaming ---------------------------------------------------
+
+    async def list_chats(self, page: int = 1) -> None:
+        """Fill the picker with the server's recent chats (``page`` 1 replaces, later pages append)."""
+        try:
+            body = await self.conversation.client.chats.list(page)
+        except Exception as exc:  # a background refresh: the client may even be closed by now
+            # Quietly: the picker stays as it is; asking a question says what is wrong, if anything.
+            log.debug("Listing chats failed: %s", exc)
+            return
+        found = [
+            {
+                "id": str(c["id"]),
+                "title": str(c.get("title") or "Untitled chat"),
+                "timestamp": c.get("timestamp"),
+            }
+            for c in body["chats"]
+            if isinstance(c, dict) and c.get("id")
+        ]
+        known = {c["id"] for c in found}
+        kept = [c for c in self.chats if c["id"] not in known] if page > 1 else []
+        self.chats = (kept + found) if page > 1 else found
+        self.chats_more = bool(body["has_more"])
+        current = next((c for c in found if c["id"] == self.chat_id), None)
+        if current is not None and self.chat_title is None:
+            self.chat_title = current["title"]
+
+    async def load_intro(self) -> None:
+        """What the empty chat shows: the integration's name and a few example questions (the
+        server's when it lists them, as the local server does from the schema; general ones else)."""
+        try:
+            items = await self.conversation.client.integrations()
+            wanted = self._options().get("integration_id") or self.conversation.state.integration_id
+        except Exception as exc:  # a background call: asking a question says what is wrong
+            log.debug("Listing integrations failed: %s", exc)
+            items, wanted = [], None
+        item = next((i for i in items if i.get("id") == wanted), items[0] if items else {})
+        examples = [str(q) for q in item.get("example_questions") or [] if isinstance(q, str) and q.strip()]
+        self.intro = {
+            "name": str(item.get("display_name") or ""),
+            "examples": examples[:4] or GENERAL_EXAMPLES,
+        }
+
+    async def use_chat(self, chat_id: str) -> None:
+        """Continue ``chat_id``: its history is shown (tables and charts rebuilt where the server kept
+        them) and the next question goes to it; ``%%trellis`` follows, as the chat is shared."""
+        if not chat_id:
+            self.error = "Choose a chat to continue."
+            return
+        if self.busy:
+            self.error = "An answer is streaming: stop it or wait for it before switching chats."
+            return
+        from .conversation import _pairs
+
+        try:
+            chat = await self.conversation.client.chats.get(chat_id)
+        except TrellisError as exc:
+            self.error = str(exc)
+            return
+        answers = [answer for _question, answer in _pairs(chat)]
+        # Chart specs need Altair (seconds on a first import): built in a thread, the kernel stays free.
+        for answer in answers:
+            for viz in answer.visualizations:
+                self._payloads[id(viz)] = (viz, await asyncio.to_thread(browser_payload, viz))
+        if self.busy:  # a question was asked meanwhile: it keeps the chat it started in
+            return
+        state = self._state()
+        if state is None:  # pragma: no cover - a widget always has a session or a conversation
+            return
+        state.reset()
+        state.chat_id = chat_id
+        state.answers.extend(answers)
+        self._entries, self._answers = [], {}
+        self.chat_title = str(chat.get("title") or "") or None
+        self._load_state()
+        self.error = ""
+
+    async def rename(self, title: str) -> None:
+        """Rename the current chat on the server."""
+        title = title.strip()
+        if not title:
+            self.error = "A chat's title cannot be empty: type a title."
+            return
+        if self.chat_id is None:
+            self.error = "No chat to rename yet: ask a question first."
+            return
+        try:
+            chat = await self.conversation.rename(title)
+        except TrellisError as exc:
+            self.error = str(exc)
+            return
+        self.chat_title = str(chat.get("title") or title)
+        self.chats = [{**c, "title": self.chat_title} if c["id"] == self.chat_id else c for c in self.chats]
 
     async def feedback(self, entry_id: str, value: str, note: str | None = None) -> None:
         """Thumbs up (``"positive"``) or down (``"negative"``) on an answer, with an optional note."""

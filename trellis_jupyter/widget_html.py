@@ -67,6 +67,9 @@ def _chart(viz: Mapping[str, Any]) -> str:
 def _entry(entry: Mapping[str, Any]) -> str:
     who = "You" if entry.get("role") == "user" else "Trellis"
     parts = [f'<div style="white-space:pre-wrap"><b>{who}:</b> {_text(entry.get("text"))}</div>']
+    files = [a.get("filename") for a in entry.get("attachments") or [] if isinstance(a, Mapping)]
+    if files:
+        parts.append(f"<div><small>Attached: {_text(', '.join(str(f) for f in files))}</small></div>")
     for viz in entry.get("visualizations") or []:
         if isinstance(viz, Mapping):
             parts.append(_table(viz) if viz.get("type") == "table" else _chart(viz))
@@ -75,6 +78,9 @@ def _entry(entry: Mapping[str, Any]) -> str:
         note = str(entry["error"])
     if note:
         parts.append(f"<div><small><i>{_text(note)}</i></small></div>")
+    saved = entry.get("saved_query")
+    if isinstance(saved, Mapping) and saved.get("title"):
+        parts.append(f"<div><small>Saved as query “{_text(saved['title'])}”</small></div>")
     return '<div style="margin:6px 0">' + "".join(parts) + "</div>"
 
 

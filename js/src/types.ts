@@ -65,6 +65,13 @@ export interface TableRowsMessage {
   rows: unknown[][] | null;
 }
 
+/** One chat in the picker (the kernel's `chats` trait). */
+export interface ChatSummary {
+  id: string;
+  title: string;
+  timestamp?: string | null;
+}
+
 /** Browser -> kernel custom messages. */
 export type Command =
   | { type: "send"; text: string; files?: Array<{ name: string; type: string }> }
@@ -73,4 +80,8 @@ export type Command =
   | { type: "new_chat" }
   | { type: "feedback"; id: string; value: "positive" | "negative"; note?: string }
   | { type: "edit"; id: string; text: string }
-  | { type: "table_rows"; entry: string; index: number; request: number };
+  | { type: "table_rows"; entry: string; index: number; request: number }
+  | { type: "list_chats"; page: number }
+  | { type: "intro" }
+  | { type: "use_chat"; chat_id: string }
+  | { type: "rename"; title: string };

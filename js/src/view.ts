@@ -11,6 +11,7 @@
 import { AttachPicker, attachmentList, saveQueryControl } from "./attach";
 import { chartTitle, chartTools, renderChart } from "./chart";
 import { download } from "./export";
+import { ChatHeader } from "./header";
 import { LiveText } from "./live";
 import { setMarkdown } from "./markdown";
 import { scrollKey, ScrollFollow, END_SLACK_PX } from "./scroll";
@@ -125,7 +126,7 @@ export class ChatView {
   private log: HTMLElement;
   private statusLine: HTMLElement;
   private errorLine: HTMLElement;
-  private chatLabel: HTMLElement;
+  private header: ChatHeader;
   private input: HTMLTextAreaElement;
   private sendButton: HTMLButtonElement;
   private stopButton: HTMLButtonElement;
@@ -158,11 +159,8 @@ export class ChatView {
       });
     }
 
-    const header = el("div", "tj-header");
-    const title = el("span", "tj-title", "Trellis");
-    this.chatLabel = el("span", "tj-chat-id");
-    const newChat = button("New chat", "tj-new-chat", () => this.command({ type: "new_chat" }));
-    header.append(title, this.chatLabel, newChat);
+    this.header = new ChatHeader(model, (cmd) => this.command(cmd));
+    const header = this.header.root;
 
     this.log = el("div", "tj-log");
     this.log.setAttribute("role", "log");
@@ -201,6 +199,10 @@ export class ChatView {
     this.listen("change:status", () => this.renderControls());
     this.listen("change:error", () => this.renderControls());
     this.listen("change:chat_id", () => this.renderControls());
+    this.listen("change:chat_title", () => this.renderControls());
+    this.listen("change:chats", () => this.renderControls());
+    this.listen("change:chats_more", () => this.renderControls());
+    this.listen("change:intro", () => this.renderTranscript());
     this.listen("msg:custom", (msg: unknown) => this.onMessage(msg));
     // Charts take the theme's colours when drawn: redraw them when JupyterLab switches theme.
     if (typeof MutationObserver !== "undefined" && document.body) {
@@ -208,6 +210,8 @@ export class ChatView {
       this.themeObserver.observe(document.body, { attributes: true, attributeFilter: ["data-jp-theme-light"] });
     }
     this.renderTranscript();
+    this.command({ type: "list_chats", page: 1 }); // the picker's chats
+    this.command({ type: "intro" }); // the empty state's integration name and examples
   }
 
   dispose(): void {
@@ -316,8 +320,7 @@ export class ChatView {
       line.textContent = statusText(status || "starting");
     }
     this.errorLine.textContent = String(this.model.get("error") ?? "");
-    const chatId = this.model.get("chat_id");
-    this.chatLabel.textContent = chatId ? String(chatId) : "";
+    this.header.render();
     this.root.classList.toggle("tj-busy", busy);
   }
 
@@ -351,6 +354,7 @@ export class ChatView {
         this.follow.forget(id);
       }
     }
+    this.drawEmptyState(wanted.length === 0);
     // Re-order only when needed: moving a node that holds a chart would redraw it.
     wanted.forEach((node, i) => {
       if (this.log.children[i] !== node) this.log.insertBefore(node, this.log.children[i] ?? null);
@@ -367,6 +371,51 @@ export class ChatView {
     } else this.applyScroll();
     if (entries.length === 0) this.follow.jump();
     this.rendered = true;
+  }
+
+  private emptyState: HTMLElement | null = null;
+  private emptySig = "";
+
+  /** Before the first question: what this chat is about, and a few questions to click. */
+  private drawEmptyState(empty: boolean): void {
+    if (!empty) {
+      this.emptyState?.remove();
+      this.emptyState = null;
+      this.emptySig = "";
+      return;
+    }
+    const intro = (this.model.get("intro") ?? {}) as { name?: unknown; examples?: unknown };
+    const name = typeof intro.name === "string" ? intro.name : "";
+    const examples = Array.isArray(intro.examples) ? intro.examples.filter((q): q is string => typeof q === "string") : [];
+    const sig = JSON.stringify([name, examples]);
+    if (this.emptyState && sig === this.emptySig && this.emptyState.isConnected) return;
+    this.emptySig = sig;
+    const box = el("div", "tj-empty");
+    const head = el("p", "tj-empty-title", name ? "Ask a question about " : "Ask a question about your data");
+    if (name) head.append(el("strong", undefined, name));
+    box.append(head);
+    if (examples.length) {
+      box.append(el("p", "tj-note", "For example:"));
+      const list = el("ul", "tj-examples");
+      for (const q of examples) {
+        const item = el("li");
+        item.append(button(q, "tj-small tj-example", () => this.ask(q), `Ask: ${q}`));
+        list.append(item);
+      }
+      box.append(list);
+    }
+    const had = this.emptyState?.contains(document.activeElement) ?? false;
+    this.emptyState?.remove();
+    this.emptyState = box;
+    this.log.prepend(box);
+    if (had) box.querySelector("button")?.focus();
+  }
+
+  /** Ask `text` as if typed (an example question). */
+  private ask(text: string): void {
+    this.command({ type: "send", text });
+    this.sentPending += 1;
+    this.input.focus();
   }
 
   private createEntry(entry: Entry): EntryView {

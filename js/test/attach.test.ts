@@ -24,6 +24,8 @@ function mount(state: Record<string, unknown> = {}) {
   const el = document.createElement("div");
   document.body.append(el);
   cleanup = widget.render({ model, el });
+  model.sent.length = 0; // the picker's first list_chats (view.test.ts checks it)
+  model.buffers.length = 0;
   return { model, el };
 }
 

@@ -15,6 +15,9 @@ function mount(state: Record<string, unknown> = {}) {
   const el = document.createElement("div");
   document.body.append(el);
   cleanup = widget.render({ model, el });
+  // The picker asks for recent chats, the empty state for the integration's name and examples.
+  expect(model.sent).toEqual([{ type: "list_chats", page: 1 }, { type: "intro" }]);
+  model.sent.length = 0;
   const q = <T extends Element = HTMLElement>(sel: string) => el.querySelector(sel) as T;
   return { model, el, q };
 }
@@ -35,7 +38,7 @@ describe("ChatView", () => {
     expect(msgs.length).toBe(2);
     expect(msgs[0].querySelector(".tj-user-text")!.textContent).toBe("How many orders?");
     expect(msgs[1].querySelector("strong")!.textContent).toBe("1,232");
-    expect(el.querySelector(".tj-chat-id")!.textContent).toBe("chat_1");
+    expect(el.querySelector(".tj-chat-name")!.textContent).toBe("Untitled chat");
     expect(el.querySelector('[role="log"]')).not.toBeNull();
   });
 
@@ -255,5 +258,54 @@ describe("ChatView", () => {
     q<HTMLButtonElement>(".tj-send").focus();
     q<HTMLButtonElement>(".tj-send").click();
     expect(document.activeElement).toBe(input);
+  });
+
+  it("shows the chat's title, renames it in place, and switches chats from the picker", () => {
+    const { model, el, q } = mount({
+      chat_id: "chat_2",
+      chat_title: "Orders by region",
+      chats: [{ id: "chat_2", title: "Orders by region" }, { id: "chat_1", title: "Revenue" }],
+      chats_more: true,
+    });
+    const name = q<HTMLButtonElement>(".tj-chat-name");
+    expect(name.textContent).toBe("Orders by region");
+    expect(name.getAttribute("aria-label")).toBe("Rename chat: Orders by region");
+    name.click();
+    const input = q<HTMLInputElement>(".tj-rename");
+    expect(document.activeElement).toBe(input);
+    input.value = "Regions, 2026";
+    key(input, "Enter");
+    expect(model.sent).toEqual([{ type: "rename", title: "Regions, 2026" }]);
+    expect(document.activeElement).toBe(q(".tj-chat-name"));
+    const picker = q<HTMLSelectElement>(".tj-picker");
+    expect(picker.getAttribute("aria-label")).toBe("Recent chats");
+    expect(Array.from(picker.options).map((o) => o.textContent)).toEqual(["Recent chats…", "Orders by region", "Revenue", "More chats…"]);
+    expect(picker.value).toBe("chat_2");
+    picker.value = "chat_1";
+    picker.dispatchEvent(new Event("change"));
+    expect(model.sent[1]).toEqual({ type: "use_chat", chat_id: "chat_1" });
+    picker.value = "__more__";
+    picker.dispatchEvent(new Event("change"));
+    expect(model.sent[2]).toEqual({ type: "list_chats", page: 2 });
+    model.set("chat_id", null);
+    expect(el.querySelector(".tj-chat-name")!.textContent).toBe("New chat");
+  });
+
+  it("shows the integration and example questions before the first question; a click asks", () => {
+    const { model, el, q } = mount();
+    expect(q(".tj-empty-title").textContent).toBe("Ask a question about your data");
+    model.set("intro", { name: "shop", examples: ["How many orders were there last month?", "Total revenue by region"] });
+    expect(q(".tj-empty-title").textContent).toBe("Ask a question about shop");
+    const examples = Array.from(el.querySelectorAll<HTMLButtonElement>(".tj-example"));
+    expect(examples.map((b) => b.getAttribute("aria-label"))).toEqual([
+      "Ask: How many orders were there last month?", "Ask: Total revenue by region",
+    ]);
+    examples[1].click();
+    expect(model.sent).toEqual([{ type: "send", text: "Total revenue by region" }]);
+    expect(document.activeElement).toBe(q("textarea"));
+    model.set("transcript", [user("u1", "Total revenue by region", { status: "queued" })]);
+    expect(el.querySelector(".tj-empty")).toBeNull();
+    model.set("transcript", []);
+    expect(el.querySelector(".tj-empty")).not.toBeNull();
   });
 });

@@ -5,6 +5,7 @@ Errors answer ``{"detail": "<one sentence>", "code": "<CODE>"}`` with the docume
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -142,7 +143,24 @@ async def models(request: Request) -> Response:
 
 async def integrations(request: Request) -> Response:
     _principal(request)
-    return JSONResponse({"integrations": _ctx(request).integrations})
+    ctx = _ctx(request)
+    listed = [
+        {**item, "example_questions": await _examples(db.path)}
+        for item, db in zip(ctx.integrations, ctx.databases, strict=True)
+    ]
+    return JSONResponse({"integrations": listed})
+
+
+async def _examples(path: str) -> list[str]:
+    """A few questions this server answers on a database (an extra field: chat widgets show them
+    before the first question; the same ones its polite declines list)."""
+    from .planner.describe import example_questions
+    from .planner.schema import load_schema
+
+    try:
+        return example_questions(await asyncio.to_thread(load_schema, path))
+    except Exception:  # an unreadable database still lists; it says so when asked
+        return []
 
 
 async def create(request: Request) -> Response:
@@ -216,7 +234,7 @@ async def delete_many(request: Request) -> Response:
     ids = body.get("chat_ids")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         raise ApiError(400, "'chat_ids' must be a non-empty list of chat id strings.", "INVALID_REQUEST")
-    deleted, not_found = _ctx(request).store.delete_chats(principal.member_id, list(dict.fromkeys(ids)))
+    deleted, not_found = _ctx(request).delete_chats(principal.member_id, list(dict.fromkeys(ids)))
     return JSONResponse({"deleted": deleted, "not_found": not_found, "deleted_count": len(deleted)})
 
 
@@ -254,7 +272,7 @@ async def rename(request: Request) -> Response:
 
 async def delete_chat(request: Request) -> Response:
     principal = _principal(request)
-    deleted, _ = _ctx(request).store.delete_chats(principal.member_id, [request.path_params["chat_id"]])
+    deleted, _ = _ctx(request).delete_chats(principal.member_id, [request.path_params["chat_id"]])
     if not deleted:
         raise ApiError(404, "Chat not found: it does not exist or is not yours.", "CHAT_NOT_FOUND")
     return JSONResponse({"message": "Chat deleted successfully"})

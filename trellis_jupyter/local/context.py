@@ -95,6 +95,9 @@ class ServerContext:
         }
         self.planner: Planner = settings.planner if settings.planner is not None else _load_planner()
         self.executor = ThreadPoolExecutor(settings.planner_threads, thread_name_prefix="trellis-planner")
+        # Long questions cost the most to plan: a few at a time, so that they cannot take every
+        # planner thread (and the GIL) from short ones. Waiting turns hold no thread.
+        self.long_lane = asyncio.Semaphore(max(1, settings.long_question_lane))
         self.create_limiter = RateLimiter(settings.create_chat_limits)
         self.token_send_limiter = RateLimiter(settings.token_send_limits)
         self.socket_send_limiter = RateLimiter(settings.ws_send_limits)
@@ -224,6 +227,25 @@ class ServerContext:
         """The chat's upload database (its CSV and XLSX tables), if it has one."""
         path = os.path.join(self.upload_dir, f"{chat_id}.sqlite")
         return path if os.path.isfile(path) else None
+
+    def delete_chats(self, member_id: str, chat_ids: list[str]) -> tuple[list[str], list[str]]:
+        """Delete the member's chats (``store.delete_chats``), and their uploaded files and tables."""
+        files = [
+            u.id
+            for chat_id in chat_ids
+            if self.store.get_chat(member_id, chat_id)
+            for u in self.store.uploads(chat_id)
+        ]
+        deleted, not_found = self.store.delete_chats(member_id, chat_ids)
+        gone = [os.path.join(self.upload_dir, "files", upload_id) for upload_id in files]
+        with self.upload_lock:
+            gone += [p for p in (self.upload_db(chat_id) for chat_id in deleted) if p is not None]
+            for path in gone:
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+        return deleted, not_found
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)

@@ -39,6 +39,8 @@ class Settings:
     page_size: int = 20  # GET /v1/chats
     ws_auth_timeout: float = 30.0  # an unauthenticated socket must authenticate within this
     planner_threads: int = 8  # worker threads running the planner (and its queries)
+    long_question_chars: int = 500  # a longer question is planned in the long lane...
+    long_question_lane: int = 2  # ...where at most this many plan at once (others wait, using no CPU)
     # --- size caps: the server's memory stays bounded by these whatever a client sends --------
     max_body_bytes: int = 1_000_000  # one REST request body; 413 PAYLOAD_TOO_LARGE beyond it
     max_frame_bytes: int = 1_000_000  # one WebSocket frame received; the socket closes with 1009 beyond it
@@ -48,6 +50,7 @@ class Settings:
     max_table_bytes: int = 2_000_000  # one table's cells (about its JSON size): rows cut, truncated
     max_value_bytes: int = 1_000_000  # one value SQLite builds during a query: QUERY_TOO_LARGE beyond it
     max_turn_bytes: int = 4_000_000  # what one answer stores and sends (text + visualizations)
+    max_answer_chars: int = 100_000  # an answer's text, cut beyond it
     # --- abuse limits (security: on by default, unlike the hosted service's rate limits) ------
     auth_failure_limits: tuple[Limit, ...] = ((20, 60.0),)  # wrong/missing API keys per client address
     header_timeout: float = 10.0  # a connection must send a whole request head within this

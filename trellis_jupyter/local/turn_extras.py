@@ -9,13 +9,11 @@
 from __future__ import annotations
 
 import re
-import secrets
-import string
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from trellis_jupyter.events import Table
+from trellis_jupyter.events import Table, new_visualization_id
 
 from .context import Principal, ServerContext
 from .planner_protocol import PlannedAnswer, QueryResult
@@ -25,7 +23,6 @@ from .wire import ApiError
 
 __all__ = ["SavedRun", "attachment_notes", "decline_text", "saved_answer", "saved_run", "upload_question"]
 
-_ALPHANUMERIC = string.ascii_lowercase + string.digits
 _UPLOADED = re.compile(
     r"\b(?:the\s+)?(?:uploaded|attached)\s+(?:table|file|data\s*set|dataset|data|csv|spreadsheet|sheet)\b",
     re.I,
@@ -93,7 +90,7 @@ def saved_answer(
     assert run.sql is not None
     result = run_query(run.sql, dict(run.parameters))
     table = Table(
-        id="".join(secrets.choice(_ALPHANUMERIC) for _ in range(10)),
+        id=new_visualization_id(),
         headers=list(result.headers),
         rows=result.rows,
         title=run.title,

@@ -35,6 +35,7 @@ from trellis_jupyter.events import (
     new_visualization_id,
 )
 
+from .cancel import StoppableCall
 from .context import DEFAULT_MODEL, MODEL_IDS, Principal, ServerContext
 from .planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, QueryError, QueryResult
 from .store import StoreError, UploadRow
@@ -203,12 +204,25 @@ def _with_id(payload: Table | Chart) -> Table | Chart:
     return dataclasses.replace(payload, id=new_visualization_id())
 
 
+MAX_DELTAS = 2000  # text_delta events per answer: a longer text goes out in bigger pieces
+
+
+def _deltas(text: str) -> list[str]:
+    """The text as word-sized deltas, grouped when there would be more than MAX_DELTAS of them."""
+    chunks = text_chunks(text)
+    if len(chunks) <= MAX_DELTAS:
+        return chunks
+    size = -(-len(chunks) // MAX_DELTAS)
+    return ["".join(chunks[i : i + size]) for i in range(0, len(chunks), size)]
+
+
 def _bounded(ctx: ServerContext, planned: PlannedAnswer) -> PlannedAnswer:
     """The answer within ``max_turn_bytes``: text cut, then visualizations left out from the end."""
     budget = ctx.settings.max_turn_bytes
     text = planned.text
-    if len(text) > budget // 4:
-        text = text[: budget // 4] + "\u2026"
+    cap = min(ctx.settings.max_answer_chars, budget // 4)
+    if len(text) > cap:
+        text = text[:cap] + "\u2026"
     used = len(text.encode("utf-8", errors="replace"))
     kept: list[Table | Chart] = []
     for payload in planned.visualizations:
@@ -249,7 +263,17 @@ def _history(ctx: ServerContext, chat_id: str, before: str) -> list[PastTurn]:
 
 
 async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[PastTurn], emit: Emit) -> PlannedAnswer:
-    """Run the planner in a worker thread, emitting ``analyzing`` when its first query starts."""
+    """Run the planner in a worker thread, emitting ``analyzing`` when its first query starts.
+
+    A long question waits for a place in the long lane first (an abandoned one never starts).
+    """
+    if len(spec.question) > ctx.settings.long_question_chars:
+        async with ctx.long_lane:
+            return await _plan_now(ctx, spec, history, emit)
+    return await _plan_now(ctx, spec, history, emit)
+
+
+async def _plan_now(ctx: ServerContext, spec: TurnSpec, history: list[PastTurn], emit: Emit) -> PlannedAnswer:
     loop = asyncio.get_running_loop()
     statuses: asyncio.Queue[str] = asyncio.Queue()
     cancelled = threading.Event()
@@ -272,9 +296,12 @@ async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[PastTurn], emi
         question = spec.saved.prompt if spec.saved is not None else spec.planner_question or spec.question
         return ctx.planner.answer(question, database=spec.database, history=history, run_query=run_query)
 
-    future = asyncio.wrap_future(ctx.executor.submit(work))
+    call = StoppableCall(work)
+    future = asyncio.wrap_future(ctx.executor.submit(call.run))
     # An interrupted turn never reads its planner's outcome; read it here so nothing is reported.
     future.add_done_callback(lambda f: f.cancelled() or f.exception())
+    status: asyncio.Future[str] | None = None
+    finished = False
     try:
         while not future.done():
             status = asyncio.ensure_future(statuses.get())
@@ -286,10 +313,17 @@ async def _plan(ctx: ServerContext, spec: TurnSpec, history: list[PastTurn], emi
                 status.cancel()
         while not statuses.empty():
             await emit(Processing(statuses.get_nowait()))
-        return future.result()
+        result = future.result()
+        finished = True
+        return result
     finally:
-        # Interrupted or done: a query still running in the worker stops at its next check.
+        # Interrupted or done: a query still running in the worker stops at its next check, and
+        # a planner still planning for a client that left is stopped (it would hold a CPU).
         cancelled.set()
+        if status is not None:
+            status.cancel()
+        if not finished:
+            call.stop()
 
 
 async def run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
@@ -328,7 +362,7 @@ async def _run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
         for payload in visualizations:
             await emit(Visualization(payload))
         await emit(Processing("processing"))
-        for chunk in text_chunks(planned.text):
+        for chunk in _deltas(planned.text):
             await emit(TextDelta(chunk))
             if ctx.settings.pace > 0:
                 await asyncio.sleep(ctx.settings.pace)

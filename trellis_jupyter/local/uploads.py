@@ -20,8 +20,10 @@ import os
 import re
 import sqlite3
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from .wire import ApiError
@@ -56,15 +58,24 @@ _REAL = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:?\d{2}|Z)?$")
 MAX_COLUMNS = 2000  # SQLite's default column limit
+CSV_CHUNK_ROWS = 20_000  # rows of a CSV typed, then written, at a time: memory bounded by a chunk
 
 
 @dataclass(frozen=True)
 class ParsedTable:
-    """One table from an upload: its base name, column names and rows of Python values."""
+    """One table from an upload: its base name, its columns and their SQL types, and ``chunks``:
+    a function giving the rows again, column-major, a chunk at a time, converted to those types."""
 
     base: str
     columns: list[str]
-    rows: list[list[Any]]
+    types: list[str]
+    chunks: Callable[[], Iterator[list[list[Any]]]]
+
+
+def _by_column(rows: list[Any], width: int) -> list[list[Any]]:
+    if rows and min(map(len, rows)) != width:
+        rows = [list(r) + [None] * (width - len(r)) for r in rows]  # short rows: the rest is empty
+    return [list(map(itemgetter(i), rows)) for i in range(width)]
 
 
 def identifier(text: str, fallback: str = "upload") -> str:
@@ -135,7 +146,14 @@ def _columns(header: Sequence[Any], width: int) -> list[str]:
     return names
 
 
+def _chunked(rows: Iterator[list[str]]) -> Iterator[list[list[str]]]:
+    while chunk := list(islice(rows, CSV_CHUNK_ROWS)):
+        yield chunk
+
+
 def _csv_table(base: str, data: bytes, filename: str) -> ParsedTable:
+    """A CSV's table, read twice a chunk at a time: once to type its columns, once (``chunks``) to
+    write them, so that memory stays bounded by a chunk whatever the file's size."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -148,19 +166,52 @@ def _csv_table(base: str, data: bytes, filename: str) -> ParsedTable:
         dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
     except csv.Error:
         dialect = csv.excel
+
+    def rows() -> Iterator[list[str]]:
+        return filter(None, csv.reader(io.StringIO(text, newline=""), dialect))
+
+    def too_wide(width: int) -> ApiError:
+        return ApiError(400, f"{filename} has {width} columns: at most {MAX_COLUMNS}.", "INVALID_REQUEST")
+
+    source = rows()
     try:
-        records = [row for row in csv.reader(io.StringIO(text, newline=""), dialect) if row]
+        header = next(source, None)
+        if header is None:
+            raise ApiError(
+                400, f"{filename} has no rows: the first row names the columns.", "INVALID_REQUEST"
+            )
+        width = len(header)
+        if width > MAX_COLUMNS:
+            raise too_wide(width)
+        candidates: list[set[str]] = []
+        seen: list[bool] = []
+        for chunk in _chunked(source):
+            width = max(width, *map(len, chunk))
+            if width > MAX_COLUMNS:
+                raise too_wide(width)
+            while len(candidates) < width:
+                candidates.append(set(_ORDER))
+                seen.append(False)
+            for index, column in enumerate(_by_column(chunk, width)):
+                present = list(filter(None, column))
+                if present:
+                    seen[index] = True
+                    candidates[index] = _narrow(candidates[index], present)
     except csv.Error as exc:
         raise ApiError(400, f"{filename} is not a readable CSV file ({exc}).", "INVALID_REQUEST") from None
-    if not records:
-        raise ApiError(400, f"{filename} has no rows: the first row names the columns.", "INVALID_REQUEST")
-    width = max(len(r) for r in records)
-    if width > MAX_COLUMNS:
-        raise ApiError(400, f"{filename} has {width} columns: at most {MAX_COLUMNS}.", "INVALID_REQUEST")
-    rows: list[list[Any]] = [
-        [c if c != "" else None for c in r] + [None] * (width - len(r)) for r in records[1:]
+    types = [
+        next((k for k in _ORDER if k in c), "TEXT") if s else "TEXT"
+        for c, s in zip(candidates, seen, strict=True)
     ]
-    return ParsedTable(base, _columns(records[0], width), rows)
+    types += ["TEXT"] * (width - len(types))  # columns with a name and no data
+
+    def chunks() -> Iterator[list[list[Any]]]:
+        again = rows()
+        next(again)  # the header
+        for chunk in _chunked(again):
+            yield [_convert(c, kind) for c, kind in zip(_by_column(chunk, width), types, strict=True)]
+
+    return ParsedTable(base, _columns(header, width), types, chunks)
 
 
 def _cell(value: Any) -> Any:
@@ -195,9 +246,15 @@ def _xlsx_tables(base: str, data: bytes, filename: str) -> list[ParsedTable]:
             if not records:
                 continue
             width = max(len(r) for r in records)
-            rows = [r + [None] * (width - len(r)) for r in records[1:]]
+            typed = [_typed(column) for column in _by_column(records[1:], width)]
+            converted = [values for _, values in typed]
             tables.append(
-                ParsedTable(f"{base}_{identifier(sheet.title, 'sheet')}", _columns(records[0], width), rows)
+                ParsedTable(
+                    f"{base}_{identifier(sheet.title, 'sheet')}",
+                    _columns(records[0], width),
+                    [kind for kind, _ in typed],
+                    lambda converted=converted: iter([converted]),  # type: ignore[misc]
+                )
             )
     finally:
         book.close()
@@ -217,23 +274,67 @@ def read_tables(filename: str, mime: str, data: bytes) -> list[ParsedTable]:
 # --- writing tables -----------------------------------------------------------------------
 
 
+def _column_of(one: str) -> re.Pattern[str]:
+    return re.compile(f"(?:{one})(?:\n(?:{one}))*")
+
+
+_INT_COLUMN = _column_of(_INT.pattern[1:-1])
+_REAL_COLUMN = _column_of(_REAL.pattern[1:-1])
+_DATE_COLUMN = _column_of(_DATE.pattern[1:-1])
+_STAMP_COLUMN = _column_of(_STAMP.pattern[1:-1])
+
+
+def _fill(cells: list[Any], present: list[Any]) -> list[Any]:
+    """``present`` (the non-null cells, converted) put back among the column's NULLs."""
+    if len(present) == len(cells):
+        return present
+    converted = iter(present)
+    return [None if v is None else next(converted) for v in cells]
+
+
+_ORDER = ("INTEGER", "REAL", "DATE", "TIMESTAMP")  # the narrowest type that fits wins
+_PATTERNS = {"INTEGER": _INT_COLUMN, "REAL": _REAL_COLUMN, "DATE": _DATE_COLUMN, "TIMESTAMP": _STAMP_COLUMN}
+
+
+def _narrow(candidates: set[str], present: list[str]) -> set[str]:
+    """The types (of ``candidates``) every one of a CSV column's texts fits: one regex run each,
+    over the texts joined by newlines."""
+    joined = "\n".join(present)
+    if joined.count("\n") != len(present) - 1:
+        return set()  # a cell with a line break in it is text
+    return {kind for kind in candidates if _PATTERNS[kind].fullmatch(joined)}
+
+
+def _convert(column: list[Any], kind: str) -> list[Any]:
+    """A CSV column's texts as ``kind``; empty cells are NULL."""
+    present = list(filter(None, column))
+    cells: list[Any] = column if len(present) == len(column) else [v or None for v in column]
+    if kind == "INTEGER":
+        return _fill(cells, list(map(int, present)))
+    if kind == "REAL":
+        return _fill(cells, list(map(float, present)))
+    return cells
+
+
 def _typed(values: list[Any]) -> tuple[str, list[Any]]:
-    """A column's declared type and its values converted to it (all cells must fit)."""
-    present = [v for v in values if v is not None]
+    """A typed (XLSX) column's declared type and its values converted to it (all cells must fit)."""
+    cells = [None if v == "" else v for v in values]
+    present = [v for v in cells if v is not None]
     if not present:
-        return "TEXT", values
+        return "TEXT", cells
+    # An XLSX column: numbers, booleans and text mixed as the sheet holds them.
     if all(isinstance(v, bool) for v in present):
-        return "INTEGER", [None if v is None else int(v) for v in values]
-    texts = [str(v) for v in present]
+        return "INTEGER", _fill(cells, [int(v) for v in present])
     if all(isinstance(v, int) or (isinstance(v, str) and _INT.match(v)) for v in present):
-        return "INTEGER", [None if v is None else int(v) for v in values]
+        return "INTEGER", _fill(cells, [int(v) for v in present])
     if all(isinstance(v, (int, float)) or (isinstance(v, str) and _REAL.match(v)) for v in present):
-        return "REAL", [None if v is None else float(v) for v in values]
+        return "REAL", _fill(cells, [float(v) for v in present])
+    texts = [str(v) for v in present]
     if all(_DATE.match(t) for t in texts):
-        return "DATE", [None if v is None else str(v) for v in values]
+        return "DATE", _fill(cells, texts)
     if all(_STAMP.match(t) for t in texts):
-        return "TIMESTAMP", [None if v is None else str(v) for v in values]
-    return "TEXT", [None if v is None else str(v) for v in values]
+        return "TIMESTAMP", _fill(cells, texts)
+    return "TEXT", _fill(cells, texts)
 
 
 def _quote(name: str) -> str:
@@ -241,12 +342,9 @@ def _quote(name: str) -> str:
 
 
 def write_table(connection: sqlite3.Connection, name: str, table: ParsedTable) -> None:
-    """Create table ``name`` from ``table`` (in the caller's transaction)."""
-    width = len(table.columns)
-    columns = [[row[i] for row in table.rows] for i in range(width)]
-    typed = [_typed(values) for values in columns]
-    decls = ", ".join(f"{_quote(c)} {kind}" for c, (kind, _) in zip(table.columns, typed, strict=True))
+    """Create table ``name`` from ``table`` (in the caller's transaction), a chunk of rows at a time."""
+    decls = ", ".join(f"{_quote(c)} {kind}" for c, kind in zip(table.columns, table.types, strict=True))
     connection.execute(f"CREATE TABLE {_quote(name)} ({decls})")
-    rows = zip(*(values for _, values in typed), strict=True) if width else iter(())
-    marks = ", ".join("?" for _ in range(width))
-    connection.executemany(f"INSERT INTO {_quote(name)} VALUES ({marks})", rows)
+    marks = ", ".join("?" for _ in table.columns)
+    for chunk in table.chunks():
+        connection.executemany(f"INSERT INTO {_quote(name)} VALUES ({marks})", zip(*chunk, strict=True))

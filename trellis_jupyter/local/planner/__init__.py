@@ -11,15 +11,21 @@ How a question is answered (one module each):
 * ``schema``   — tables, columns, keys, short text values and measures, cached per file;
 * ``lexicon``  — the small word lists (money, quantities, aggregates, grains, charts, fillers);
 * ``dates``    — "last month", "in 2025", "since March", "between X and Y", "the last 30 days";
-* ``parse`` / ``match`` — which plan pieces a question names (from its words, then from the
-  data: values, columns, tables), and which words it leaves unexplained;
+* ``parse`` / ``match`` / ``numbers`` — which plan pieces a question names (from its words, then
+  from the data: values, columns, tables; comparisons with numbers and units), and which words
+  it leaves unexplained;
 * ``build`` / ``followup`` — a new :class:`~.plan.Plan`, or the previous plan changed;
 * ``plan``     — the plan as JSON-able state, and its SQL (joins along foreign keys);
 * ``text`` / ``charts`` / ``describe`` — the answer's words, its chart, schema answers and help.
 
 A question that cannot be read fully is declined with a helpful message; it is never answered
-with a guess. :class:`Planner` holds no per-chat state (the plan travels in ``PastTurn.state``), so
-one instance serves all worker threads.
+with a guess. Two checks make that so: every word must be understood, a filler word, or a number
+some plan piece took (``parse``), and every piece the parser read (limit, order, aggregate, filter,
+date range, table, grouping, self-reference) must be in the plan that is run
+(``build.check_honoured``); a plan that would drop one is declined, naming it.
+
+:class:`Planner` holds no per-chat state (the plan travels in ``PastTurn.state``), so one instance
+serves all worker threads.
 """
 
 from __future__ import annotations

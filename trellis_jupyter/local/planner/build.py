@@ -206,7 +206,17 @@ def _build(schema: Schema, parsed: Parsed) -> Plan:
         if parsed.date_column is not None:
             entities = [parsed.date_column.table]
         elif parsed.filters:
-            entities = [parsed.filters[0].column.split(".", 1)[0]]
+            table = parsed.filters[0].column.split(".", 1)[0]
+            info = schema.tables[table]
+            names_row = info.column(parsed.filters[0].column.split(".", 1)[1])
+            if (parsed.order or parsed.groups) and names_row is not None and names_row.sql in info.label_sql:
+                # "which actor appeared in the most comedies": counting category rows named Comedy
+                # (one each) would rank nothing; what to count (films? rentals?) was not said.
+                raise Unanswerable(
+                    f"I could not tell what to count for {parsed.filters[0].values[0]} "
+                    f"(for example the rows of a table that refers to {table})."
+                )
+            entities = [table]
         elif parsed.groups and not parsed.groups[0].endswith(LABEL):
             entities = [parsed.groups[0].split(".", 1)[0]]  # "what are the order statuses"
     groups = list(parsed.groups)
@@ -231,7 +241,13 @@ def _build(schema: Schema, parsed: Parsed) -> Plan:
             # "the cheapest product": a ranking of rows, not one number.
             parsed.order = "asc" if agg == "min" else "desc"
         if parsed.order and not groups:
-            target = next((e for e in entities if e != table), entities[0] if entities else None)
+            # "the longest film in the Comedy category": a table named only for a filter is context;
+            # the rows ranked are those of another table named, else the measure's own.
+            filtered = {f.column.split(".")[0] for f in parsed.filters}
+            others = [e for e in entities if e != table and e not in filtered]
+            target: str | None = others[0] if others else (table if table in entities else None)
+            if target is None and entities:
+                target = entities[0]
             if target is None:
                 raise Unanswerable(
                     f"I understood a ranking by {measure.name}, "
@@ -325,11 +341,17 @@ def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
     ranked = bool(plan.groups or plan.grain) or plan.kind == "list"
     if parsed.order and (not plan.order or not ranked):
         missing.append("the ranking (most, fewest, top ...)")
+    ranked_rows = [e for e in parsed.entities if f"{e}.{LABEL}" not in plan.groups]
+    if parsed.order and parsed.each_groups and ranked_rows:
+        # "the most expensive product in each category": a ranking inside every group, which one
+        # query of this planner does not make; ranking the groups instead would answer another question.
+        missing.append(f"the ranking within each {_group_name(parsed.each_groups[0])}")
     own_rows = f"{plan.table}.{LABEL}" in plan.groups
     if parsed.agg in ("sum", "avg", "min", "max") and plan.agg != parsed.agg and not own_rows:
         missing.append(f"the {_agg_word(parsed.agg)}")
+    kept = {(g.op, repr(g.values)) for g in (*plan.filters, *plan.parent_filters)}
     for f in parsed.filters:
-        if not any(g.op == f.op and g.values == f.values for g in plan.filters):
+        if (f.op, repr(f.values)) not in kept:
             missing.append(f"the condition {_filter_words(f)}")
     if parsed.range is not None and not (plan.start or plan.end):
         missing.append(f"the dates {parsed.range.label}")
@@ -347,6 +369,11 @@ def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
         raise Unanswerable(
             f"I could not use {_and(missing)} in a plan for this question, so I did not answer it."
         )
+
+
+def _group_name(group: str) -> str:
+    table, column = group.split(".", 1)
+    return singular(table) if column == LABEL else column
 
 
 def _filter_words(f: Filter) -> str:

@@ -159,10 +159,10 @@ def find_range(text: str, today: dt.date) -> DateRange | None:
         (r"\b(year|month|quarter|week)[\s-]to[\s-]date\b|\b(ytd|mtd|qtd)\b", "todate"),
         (r"\b(this|last|previous|past|next|current)\s+(day|week|month|quarter|year)\b", "relative"),
         (r"\b(today|yesterday|tomorrow)\b", "named"),
-        (r"\b(?:since|from)\s+(" + _POINT + r")\b", "since"),
+        (r"\b(?:since)\s+(" + _POINT + r")\b", "since"),
         (r"\b(?:after)\s+(" + _POINT + r")\b", "after"),
         (r"\b(?:before|until|up to)\s+(" + _POINT + r")\b", "before"),
-        (r"\b(?:in|during|for|of|on)\s+(" + _POINT + r")\b", "point"),
+        (r"\b(?:in|during|for|of|on|from)\s+(" + _POINT + r")\b", "point"),  # "orders from 2017"
         (r"\b(\d{4}-\d{2}-\d{2}|" + _MONTH + r"\s+\d{4}|q[1-4]\s+\d{4}|(?:19|20)\d{2})\b", "point"),
     ]  # fmt: skip
     best: tuple[int, DateRange] | None = None

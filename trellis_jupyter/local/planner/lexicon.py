@@ -8,6 +8,7 @@ dates, and which everyday words mean an aggregate, a grain, a chart or nothing a
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Iterable
 
@@ -98,7 +99,8 @@ FILLER = _words(
     "handles handled carry carries carried bring brings brought appear appears appeared look looks looked "
     "after got have has having altogether member members cover covers covered exist exists existing "
     "stored keep keeps kept hold holds held contain contains currently ever really actually whose "
-    "named called listed available people folks"
+    "named called listed available people folks quick question questions hey know wondering wonder "
+    "curious kindly need want wanted like"
 )
 # Units a number may carry, and what one of each is worth in the unit's base (seconds, bytes).
 CURRENCY_WORDS = _words("dollar dollars usd euro euros eur pound pounds gbp buck bucks cent")
@@ -193,6 +195,7 @@ STOPWORDS = _words(
 _WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
 
 
+@functools.lru_cache(maxsize=8192)
 def singular(word: str) -> str:
     """A crude singular: categories -> category, statuses -> status, orders -> order."""
     if len(word) <= 3 or not word.isalpha():
@@ -234,6 +237,7 @@ def tokens(text: str) -> list[str]:
     return [w[:-2] if w.endswith("'s") else w for w in found]
 
 
+@functools.lru_cache(maxsize=8192)  # names are read many times per question; the cache keeps it linear
 def words_of(name: str) -> tuple[str, ...]:
     """The singular words of an identifier: "order_items" -> ("order", "item"), "unitPrice" too."""
     spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)

@@ -6,26 +6,22 @@ of play, as those do.
 
 from __future__ import annotations
 
-import re
-
 from trellis_jupyter.local.planner.lexicon import (
     COLUMN_SYNONYMS,
-    CURRENCY_WORDS,
     FILLER,
     GRAIN_WORDS,
     LENGTH_ADJECTIVES,
-    LENGTH_HINTS,
     MONEY_HINTS,
     MONEY_WORDS,
     PRICE_ADJECTIVES,
     PRICE_HINTS,
-    SIZE_UNITS,
+    QUANTITY_HINTS,
     STOPWORDS,
-    TIME_UNITS,
     singular,
     tokens,
     words_of,
 )
+from trellis_jupyter.local.planner.numbers import length_column
 from trellis_jupyter.local.planner.parsed import Parsed, Words, number
 from trellis_jupyter.local.planner.plan import LABEL, Filter
 from trellis_jupyter.local.planner.resolve import (
@@ -37,12 +33,10 @@ from trellis_jupyter.local.planner.resolve import (
 from trellis_jupyter.local.planner.schema import Column, Measure, Schema
 
 __all__ = [
-    "length_column",
     "match_flags",
     "match_groups",
     "match_measures_and_tables",
     "match_missing",
-    "match_numeric_filters",
     "match_self_reference",
     "match_values",
     "names_column",
@@ -51,154 +45,7 @@ __all__ = [
 _GROUP_CUES = (("broken", "down", "by"), ("grouped", "by"), ("split", "by"), ("for", "each"),
                ("for", "every"), ("in", "each"), ("in", "every"), ("by",), ("per",), ("across",),
                ("each",))  # fmt: skip
-_COMPARE = {"over": ">", "above": ">", "more than": ">", "greater than": ">", "higher than": ">",
-            "bigger than": ">", "larger than": ">", "longer than": ">", "at least": ">=", "under": "<",
-            "below": "<", "less than": "<", "fewer than": "<", "lower than": "<", "smaller than": "<",
-            "shorter than": "<", "cheaper than": "<", "at most": "<=", "exactly": "=", "equal to": "=",
-            "of": "=", "is": "=", "equals": "="}  # fmt: skip
-_LENGTH_OPS = {"longer than", "shorter than"}  # the column is implied: a length in time
-_PRICE_OPS = {"cheaper than"}
 _NEGATE = {"not", "excluding", "except", "without", "exclude", "non"}
-_NUMBER = r"(\d+(?:\.\d+)?)"
-_UNIT_WORDS = sorted({*CURRENCY_WORDS, *TIME_UNITS, *SIZE_UNITS}, key=len, reverse=True)
-_VERBS = (
-    "is",
-    "was",
-    "are",
-    "were",
-    "of",
-    "priced",
-    "costs",
-    "cost",
-    "costing",
-    "has",
-    "have",
-    "had",
-    "with",
-)
-
-
-def _unit_of(column: Column) -> tuple[str, float] | None:
-    """The unit a column's name states: ("time", 0.001) for Milliseconds, ("size", 1) for Bytes."""
-    for word in column.words:
-        if word in TIME_UNITS:
-            return "time", TIME_UNITS[word]
-        if word in SIZE_UNITS or word == "byte":
-            return "size", SIZE_UNITS.get(word, 1.0)
-    return None
-
-
-def _with_unit(column: Column, value: float, unit: str | None) -> tuple[float | None, str | None]:
-    """``value`` in the column's own unit, and a note when the unit had to be assumed.
-
-    Returns (None, reason) when the unit cannot apply to this column.
-    """
-    if unit is None:
-        return value, None
-    name = " ".join(column.words)
-    if unit in CURRENCY_WORDS:
-        if set(column.words) & (MONEY_HINTS | PRICE_HINTS | {"freight"}):
-            return value, None
-        return None, f"{name} is not an amount of money"
-    own = _unit_of(column)
-    kind, size = ("time", TIME_UNITS[unit]) if unit in TIME_UNITS else ("size", SIZE_UNITS[unit])
-    if own is not None:
-        if own[0] != kind:
-            return None, f"{name} is not measured in {unit}"
-        return value * size / own[1], None
-    if kind == "time" and set(column.words) & LENGTH_HINTS:
-        # The column does not say its unit ("length"): take it in the question's unit, except that
-        # lengths asked in hours are taken in minutes (a column of whole hours is rare).
-        assumed = "minutes" if unit in ("hour", "hours", "hr", "hrs") else unit
-        assumed = assumed if assumed.endswith("s") else assumed + "s"
-        return value * TIME_UNITS[unit] / TIME_UNITS[assumed], f"I took {name} to be in {assumed}"
-    return None, f"I could not tell which unit {name} is in"
-
-
-def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
-    """Comparisons with a number: "freight above 500", "over 100 dollars", "fewer than 10 units in
-    stock", "longer than 5 minutes" (a Milliseconds column), "a rental rate of 4.99"."""
-    text = " ".join(w.words)
-    tables = [t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t]
-    ops = "|".join(sorted(_COMPARE, key=len, reverse=True))
-    units = "|".join(_UNIT_WORDS)
-    pattern = re.compile(
-        r"\b(?:([a-z_]+(?: [a-z_]+){0,2}) )?(?:(?:" + "|".join(_VERBS) + r") )?(" + ops + r") " + _NUMBER
-        + r"(?: (" + units + r"))?(?: ([a-z_]+(?: [a-z_]+){0,2}))?\b"
-    )  # fmt: skip
-    for m in pattern.finditer(text):
-        before, op_words, amount, unit, after = m[1] or "", m[2], m[3], m[4], m[5] or ""
-        op = _COMPARE[op_words]
-        if op_words in ("of", "is", "equals") and not before:
-            continue
-        column, start, end = None, m.start(2), m.end(4) if unit else m.end(3)
-        candidates: list[tuple[list[str], int, int]] = []
-        words_before = before.split()
-        for k in range(len(words_before)):  # "unit price over 20", "price over 20"
-            phrase = words_before[k:]
-            candidates.append((phrase, m.start(1) + len(" ".join(words_before[:k])) + (1 if k else 0), -1))
-        words_after = after.split()
-        for k in range(len(words_after), 0, -1):  # "fewer than 10 units in stock"
-            candidates.append((words_after[:k], -1, m.start(5) + len(" ".join(words_after[:k]))))
-        for phrase, phrase_start, phrase_end in candidates:
-            if any(
-                x in STOPWORDS and x not in ("in", "on", "order", "value") for x in (phrase[0], phrase[-1])
-            ):
-                continue
-            found = resolve_column(schema, phrase, tables, kinds=("number",), fuzzy=False)
-            if found is not None:
-                column = found
-                start = phrase_start if phrase_start >= 0 else start
-                end = max(end, phrase_end)
-                break
-        if (column is None and op_words in _LENGTH_OPS | _PRICE_OPS) or (column is None and unit):
-            column = _implied_column(schema, tables, op_words, unit)
-        if column is None:
-            continue
-        value, note = _with_unit(column, float(amount), unit)
-        if value is None:
-            p.unusable.append(f"{m[0].strip()!r} ({note})")
-            w.text_span((start, end))
-            continue
-        if note:
-            p.notes.append(note)
-        if unit and value != float(amount):
-            shown = int(value) if float(value).is_integer() else round(value, 6)
-            p.notes.append(f"{amount} {unit} is {shown} in {column.name}")
-        number = int(value) if float(value).is_integer() and "." not in amount else value
-        p.filters.append(Filter(column.key, op, [number]))
-        w.text_span((start, end))
-
-
-_LENGTH_ORDER = ("length", "runtime", "millisecond", "duration", "second", "minute", "hour", "ms")
-
-
-def length_column(schema: Schema, tables: list[str]) -> Column | None:
-    """The column holding a length in time among ``tables``: length before runtime before duration."""
-    for hint in _LENGTH_ORDER:
-        for table in tables:
-            for c in schema.tables[table].columns:
-                if c.kind == "number" and hint in c.words:
-                    return c
-    return None
-
-
-def _implied_column(schema: Schema, tables: list[str], op_words: str, unit: str | None) -> Column | None:
-    """The column a comparison without a column name is about: a length for "longer than 5 minutes",
-    a price or amount for "over 100 dollars"."""
-    if op_words in _LENGTH_OPS or (unit and (unit in TIME_UNITS)):
-        return length_column(schema, tables)
-    if op_words in _PRICE_OPS or (unit and unit in CURRENCY_WORDS):
-        hints = MONEY_HINTS | PRICE_HINTS
-    elif unit and unit in SIZE_UNITS:
-        hints = frozenset({"byte", "bytes", "size"})
-    else:
-        return None
-    for table in tables:
-        found = [c for c in schema.tables[table].columns if c.kind == "number" and (set(c.words) & hints)]
-        if len(found) == 1:
-            return found[0]
-    return None
 
 
 _SKIP_BEFORE_VALUE = ("the", "in", "from", "for", "of", "with", "a", "an", "by", "are", "is", "were", "was",
@@ -249,11 +96,15 @@ def _named_column(w: Words, i: int, size: int, columns: list[Column]) -> list[Co
     return columns
 
 
-def _qualified(w: Words, columns: list[Column]) -> list[Column]:
-    """Among same-named columns, the one a free word of the question singles out: "ship" (or
+_NEAR = 8  # how far from a value or grouping a qualifying word is looked for (keeps parsing linear)
+
+
+def _qualified(w: Words, columns: list[Column], at: int) -> list[Column]:
+    """Among same-named columns, the one a free word near ``at`` singles out: "ship" (or
     "shipped") picks ShipCountry over Country in "did we ship more orders to Germany"."""
     shared = set.intersection(*(set(c.words) for c in columns))
-    for i, word in enumerate(w.words):
+    for i in range(max(0, at - _NEAR), min(len(w.words), at + _NEAR)):
+        word = w.words[i]
         if not w.free(i) or word in STOPWORDS or word in FILLER:
             continue
         named = [c for c in columns if names_column(word, c) and singular(word) not in shared]
@@ -270,6 +121,7 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
     )
     longest = max((len(k) for k in (*index, *rare)), default=0)
     money_here = any(m.money for m in schema.measures)
+    by_column = {(f.column, f.op): f for f in p.filters}
     for size in range(min(longest, 5), 0, -1):
         for i in range(len(w.words) - size + 1):
             key = tuple(w.words[i : i + size])
@@ -291,7 +143,7 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
             if len(columns) > 1 and last is not None and any(c.key == last for c in columns):
                 columns = [c for c in columns if c.key == last]  # "Germany or the USA": same column
             if len(columns) > 1:
-                columns = _qualified(w, columns)
+                columns = _qualified(w, columns, i)
             negate = False
             for j in range(i - 1, max(i - 6, -1), -1):  # "not in the East", "excluding cancelled"
                 if w.at(j) in _NEGATE and w.free(j):
@@ -309,12 +161,13 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
             if p.parent and i > p.parent_at and columns[0].table == p.parent.split(".")[0]:
                 p.parent_filters.append(Filter(columns[0].key, op, [value]))  # "report to Andrew Fuller"
                 continue
-            same = next((f for f in p.filters if f.column == columns[0].key and f.op == op), None)
+            same = by_column.get((columns[0].key, op))
             if same is not None:
                 same.values.append(value)
             else:
                 p.filters.append(Filter(columns[0].key, op, [value]))
                 p.filter_options[len(p.filters) - 1] = columns
+                by_column[(columns[0].key, op)] = p.filters[-1]
 
 
 _SELF_WORDS = frozenset({"report", "manager", "boss", "supervisor", "parent", "managed", "supervised"})
@@ -341,7 +194,9 @@ def match_self_reference(w: Words, p: Parsed, schema: Schema) -> None:
 
 def match_flags(w: Words, p: Parsed, schema: Schema) -> None:
     """Yes/no columns named by their word: "discontinued products", "customers that are not active"."""
-    flags = [c for c in schema.columns() if c.flag is not None and c.words]
+    # A count or an amount that happens to hold only 0 and 1 is still a number to add up.
+    amounts = QUANTITY_HINTS | MONEY_HINTS | PRICE_HINTS
+    flags = [c for c in schema.columns() if c.flag is not None and c.words and not set(c.words) & amounts]
     for i, word in enumerate(w.words):
         if not w.free(i):
             continue
@@ -430,10 +285,10 @@ def _phrase(w: Words, start: int, schema: Schema, prefer: list[str]) -> tuple[in
 
 
 def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
-    prefer = [t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t]
+    prefer = list(dict.fromkeys(t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t))
     i = 0
     while i < len(w.words):
-        cue = next((c for c in _GROUP_CUES if w.find(c, i) == i), None)
+        cue = next((c for c in _GROUP_CUES if w.starts_with(i, c)), None)
         if (
             cue is None
             and w.at(i) == "and"
@@ -462,7 +317,7 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
             continue
         w.take(i, start - i + size)
         if isinstance(target, str) and not target.endswith(LABEL):
-            target = _qualified_group(w, schema, target)
+            target = _qualified_group(w, schema, target, i)
         if w.at(i - 1) in ("and", "also") and w.free(i - 1) and i > 0:
             p.add_group = True
             w.take(i - 1)
@@ -470,6 +325,8 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
             p.add_group = True
         if cue == ("per",) and isinstance(target, str):
             p.per_groups.append(target)
+        if cue[-1] in ("each", "every", "per") and isinstance(target, str):
+            p.each_groups.append(target)
         _add_target(p, target)
         i = start + size
         # "by region and segment": a second grouping after "and".
@@ -489,7 +346,7 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
             p.which = True
 
 
-def _qualified_group(w: Words, schema: Schema, key: str) -> str:
+def _qualified_group(w: Words, schema: Schema, key: str, at: int) -> str:
     """ "orders shipped to each country": ShipCountry rather than the customer's Country."""
     table, name = key.split(".", 1)
     chosen = schema.tables[table].column(name)
@@ -499,7 +356,7 @@ def _qualified_group(w: Words, schema: Schema, key: str) -> str:
     same = [c for c in schema.columns() if c.kind == chosen.kind and c.words[-size:] == chosen.words]
     if len(same) < 2:
         return key
-    narrowed = _qualified(w, same)
+    narrowed = _qualified(w, same, at)
     return narrowed[0].key if len(narrowed) < len(same) else key
 
 
@@ -519,7 +376,7 @@ def match_measures_and_tables(w: Words, p: Parsed, schema: Schema) -> None:
         for n in (2, 1)
         if w.free(i, n) and (t := resolve_table(schema, w.words[i : i + n], fuzzy=False))
     ]
-    prefer = [g.split(".")[0] for g in p.groups] + named
+    prefer = list(dict.fromkeys([g.split(".")[0] for g in p.groups] + named))  # each table once: linear
     for i in range(len(w.words) - 3):
         # "units are in stock": a column name read across a verb (UnitsInStock).
         if w.free(i, 4) and w.words[i + 1] in ("are", "is", "were", "was"):

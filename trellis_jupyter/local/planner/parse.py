@@ -16,9 +16,11 @@ from trellis_jupyter.local.planner.dates import find_range
 from trellis_jupyter.local.planner.lexicon import (
     AGG_WORDS,
     CHART_WORDS,
+    CURRENCY_WORDS,
     FILLER,
     GRAIN_WORDS,
     LENGTH_HINTS,
+    SIZE_UNITS,
     STOPWORDS,
     TIME_UNITS,
     singular,
@@ -29,16 +31,22 @@ from trellis_jupyter.local.planner.match import (
     match_groups,
     match_measures_and_tables,
     match_missing,
-    match_numeric_filters,
     match_self_reference,
     match_values,
     names_column,
 )
+from trellis_jupyter.local.planner.numbers import match_numeric_filters
 from trellis_jupyter.local.planner.parsed import NUMBERS, Parsed, Words, number
 from trellis_jupyter.local.planner.plan import column_of
 from trellis_jupyter.local.planner.schema import Schema
 
 __all__ = ["FOLLOWUP_CUES", "Parsed", "parse"]
+
+
+def _words(text: str) -> frozenset[str]:
+    """A word list written as one string."""
+    return frozenset(text.split())
+
 
 _DESC = {"top", "best", "highest", "largest", "biggest", "most", "greatest"}
 _ASC = {"bottom", "worst", "lowest", "smallest", "least", "fewest"}
@@ -47,7 +55,11 @@ FOLLOWUP_CUES = ("now", "and", "what about", "how about", "only", "just", "inste
 
 
 def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
-    w = Words(tokens(question))
+    words = tokens(question)
+    lead = 0
+    while lead < len(words) - 1 and words[lead] in _POLITE:
+        lead += 1  # "please which region ...", "could you tell me how many ...": read from the question
+    w = Words(_between(words[lead:]))
     p = Parsed(words=w.words)
     # Words written with a capital after the first word: proper nouns, matched against long columns.
     p.proper = frozenset(
@@ -100,7 +112,8 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
 def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
     """Words left over that only repeat what was understood: "in minutes" after a length measure,
     "to replace" after a replacement_cost filter, "shipped" after a ShipCountry filter."""
-    used = [column_of(schema, f.column) for f in p.filters if f.column.split(".")[0] in schema.tables]
+    keys = dict.fromkeys(f.column for f in p.filters if f.column.split(".")[0] in schema.tables)
+    used = [column_of(schema, key) for key in keys]
     if p.measure is not None and not p.measure.derived:
         column = column_of(schema, p.measure.key)
         used.append(column)
@@ -115,6 +128,32 @@ def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
     for i, word in enumerate(w.words):
         if w.free(i) and word not in STOPWORDS and any(names_column(word, c) for c in used):
             w.take(i)
+
+
+def _between(words: list[str]) -> list[str]:
+    """ "between 10 and 20" (not years, which are a date range) reads "at least 10 and at most 20"."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        a, b = (words[i + 1], words[i + 3]) if i + 3 < len(words) else ("", "")
+        if (
+            words[i] == "between"
+            and words[i + 2 : i + 3] == ["and"]
+            and _is_number(a)
+            and _is_number(b)
+            and not (_YEAR.fullmatch(a) and _YEAR.fullmatch(b))
+        ):
+            unit = words[i + 4 : i + 5]
+            unit = unit if unit and unit[0] in (*CURRENCY_WORDS, *TIME_UNITS, *SIZE_UNITS) else []
+            out += ["at", "least", a, *unit, "and", "at", "most", b]  # the unit said once applies to both
+            i += 4
+        else:
+            out.append(words[i])
+            i += 1
+    return out
+
+
+_YEAR = re.compile(r"(19|20)\d\d")
 
 
 def _is_number(word: str) -> bool:
@@ -193,6 +232,11 @@ def _grain(w: Words, p: Parsed, schema: Schema) -> None:
             w.take(i - (1 if word == "series" else 0), 2 if word == "series" else 1)
 
 
+# Words that open a question politely and never carry meaning there.
+_POLITE = _words(
+    "please hi hello hey ok okay so quick question could can would will you tell me i want wanted need "
+    "to know like kindly wondering curious was"
+)
 _SELLING = ("best-selling", "top-selling", "bestselling", "best-sellers", "bestsellers", "best-seller")
 _POOR_SELLING = ("worst-selling", "least-selling", "slowest-selling")
 # Superlatives that rank a grouping when the question asks "which ...": "which region had the highest".
@@ -248,6 +292,8 @@ def _top(w: Words, p: Parsed) -> None:
             elif (n := number(prev)) is not None:
                 p.limit = n
                 w.take(i - 1)
+        elif word in ("most", "least") and prev == "at":
+            continue  # "at least 10": a comparison, read with the numbers
         elif word in _DESC | _ASC:
             n = number(nxt)
             n_before = number(prev)
@@ -284,6 +330,7 @@ def _separate_count(w: Words, p: Parsed) -> None:
 
 
 def _aggregates(w: Words, p: Parsed) -> None:
+    named = {x for x in w.words if x in AGG_WORDS and x != "count"}
     for i, word in enumerate(w.words):
         if not w.free(i):
             continue
@@ -295,7 +342,7 @@ def _aggregates(w: Words, p: Parsed) -> None:
             p.agg = "count"
             w.take(i, 2)
         elif word in AGG_WORDS:
-            others = [x for x in w.words if x in AGG_WORDS and x != word and x != "count"]
+            others = named - {word}
             if word == "total" and others and w.at(i - 1) not in ("the", "a", "in", "of", "", "what"):
                 continue  # "the average order total": a noun, read with the measures
             if word in ("largest", "biggest", "smallest", "highest", "lowest") and p.order:

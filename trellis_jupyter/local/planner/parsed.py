@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from trellis_jupyter.local.planner.dates import DateRange
@@ -55,6 +56,7 @@ class Parsed:
     unusable: list[str] = field(default_factory=list)  # constraints read but not applicable, with why
     proper: frozenset[str] = frozenset()  # words written with a capital inside the question
     per_groups: list[str] = field(default_factory=list)  # groupings named after "per"
+    each_groups: list[str] = field(default_factory=list)  # after "each", "every", "per"
     parent: str | None = None  # a self-referencing column named ("report to": Employees.ReportsTo)
     parent_at: int = -1  # the word where it was named: values after it pick the other row
     parent_filters: list[Filter] = field(default_factory=list)
@@ -66,6 +68,12 @@ class Words:
     def __init__(self, words: list[str]) -> None:
         self.words = words
         self.used = [False] * len(words)
+        # Where each word starts in " ".join(words), for text_span (a bisection, not a scan).
+        self.starts: list[int] = []
+        pos = 0
+        for word in words:
+            self.starts.append(pos)
+            pos += len(word) + 1
 
     def free(self, i: int, n: int = 1) -> bool:
         return i + n <= len(self.words) and not any(self.used[i : i + n])
@@ -77,19 +85,16 @@ class Words:
     def at(self, i: int) -> str:
         return self.words[i] if 0 <= i < len(self.words) else ""
 
-    def find(self, seq: tuple[str, ...], start: int = 0) -> int:
-        for i in range(start, len(self.words) - len(seq) + 1):
-            if tuple(self.words[i : i + len(seq)]) == seq and self.free(i, len(seq)):
-                return i
-        return -1
+    def starts_with(self, i: int, seq: tuple[str, ...]) -> bool:
+        """Whether the free words at ``i`` are ``seq``."""
+        return tuple(self.words[i : i + len(seq)]) == seq and self.free(i, len(seq))
 
     def text_span(self, span: tuple[int, int]) -> None:
         """Take the words lying in a character span of ``" ".join(words)``."""
-        pos = 0
-        for i, word in enumerate(self.words):
-            if pos >= span[0] and pos + len(word) <= span[1]:
-                self.used[i] = True
-            pos += len(word) + 1
+        i = bisect.bisect_left(self.starts, span[0])
+        while i < len(self.words) and self.starts[i] + len(self.words[i]) <= span[1]:
+            self.used[i] = True
+            i += 1
 
 
 def number(word: str) -> int | None:

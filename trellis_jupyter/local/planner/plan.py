@@ -18,7 +18,17 @@ from typing import Any
 from trellis_jupyter.local.planner.lexicon import singular
 from trellis_jupyter.local.planner.schema import Column, Join, Measure, Schema, quote
 
-__all__ = ["AGG_LABELS", "GRAINS", "Filter", "Plan", "literal", "measure_header", "tables_of", "to_sql"]
+__all__ = [
+    "AGG_LABELS",
+    "GRAINS",
+    "Filter",
+    "Plan",
+    "fans_out",
+    "literal",
+    "measure_header",
+    "tables_of",
+    "to_sql",
+]
 
 GRAINS = ("day", "week", "month", "quarter", "year")
 AGG_LABELS = {"sum": "total", "avg": "average", "min": "minimum", "max": "maximum", "count": "number"}
@@ -165,6 +175,15 @@ def _joins(schema: Schema, plan: Plan) -> tuple[list[Join], bool]:
                 joined.add(step.right)
                 joins.append(step)
     return joins, any(step.fans for step in joins)
+
+
+def fans_out(schema: Schema, plan: Plan) -> bool:
+    """Whether a row of the base table may meet several rows of a grouped table (so the groups'
+    values overlap, and their sum is not the whole)."""
+    try:
+        return _joins(schema, plan)[1]
+    except LookupError:
+        return False
 
 
 def tables_of(schema: Schema, plan: Plan) -> set[str]:

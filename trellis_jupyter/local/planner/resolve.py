@@ -19,6 +19,7 @@ from trellis_jupyter.local.planner.lexicon import (
     STOPWORDS,
     close_match,
     singular,
+    words_of,
 )
 from trellis_jupyter.local.planner.schema import Column, Measure, Schema
 
@@ -170,12 +171,16 @@ def money_measure(schema: Schema, prefer: Sequence[str] = ()) -> Measure | None:
     if not money:
         return None
 
-    def score(m: Measure) -> tuple[int, int, int]:
-        words = set(m.header.lower().split("_"))
+    def score(m: Measure) -> tuple[int, int, int, int]:
+        words = set(words_of(m.header))
         preferred = 0 if m.table in prefer else 1
-        strong = 0 if words & {"amount", "total", "revenue", "sales", "value", "income"} else 1
+        strong = (
+            0 if words & {"amount", "total", "revenue", "sale", "value", "income", "paid", "payment"} else 1
+        )
+        # Revenue is money coming in: a cost (replacement_cost) is the last thing it means.
+        cost = 1 if words & {"cost", "expense", "fee", "spend"} else 0
         dated = 0 if schema.tables[m.table].date else 1
-        return (preferred, strong, dated)
+        return (cost, strong, preferred, dated)
 
     return min(money, key=score)
 

@@ -166,6 +166,14 @@ class Schema:
         """The shortest chain of foreign-key joins from ``start`` to ``goal`` (None if unconnected)."""
         if start == goal:
             return []
+        paths: dict[tuple[str, str], list[Join] | None] = self.derived("join_paths", dict)
+        key = (start, goal)
+        if key not in paths:
+            paths[key] = self._search(start, goal)
+        found = paths[key]
+        return list(found) if found is not None else None
+
+    def _search(self, start: str, goal: str) -> list[Join] | None:
         previous: dict[str, Join | None] = {start: None}
         queue = deque([start])
         while queue:
@@ -295,7 +303,8 @@ def _table(con: sqlite3.Connection, name: str) -> TableInfo:
         rare: tuple[str, ...] = ()
         if kind == "text" and not is_pk:
             values, rare = _distinct(con, name, col_name)
-        flag = _flag(con, name, col_name) if not is_pk and not ref and kind in ("text", "number") else None
+        looks_yes_no = bool(sample) and {str(v).strip().lower() for v in sample} <= {*_TRUE, *_FALSE}
+        flag = _flag(con, name, col_name) if looks_yes_no and not is_pk and not ref else None
         if flag is not None:
             values = ()
         columns.append(Column(name, col_name, decl, kind, is_pk, ref, values, rare, flag))
@@ -399,6 +408,12 @@ def _default_date(table: str, columns: list[Column]) -> str | None:
     return min(dates, key=score).name
 
 
+def _plain_name(name: str) -> str:
+    """A column name as words, as written: ``UnitPrice`` -> ``unit price``, ``pages`` stays plural."""
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", name)
+    return " ".join(w for w in re.split(r"[^A-Za-z0-9]+", spaced.lower()) if w)
+
+
 def _fraction_discounts(con: sqlite3.Connection, tables: dict[str, TableInfo]) -> dict[str, Column]:
     """Per table, a ``discount`` column holding fractions (0.15 = 15 %), which revenue takes off."""
     found: dict[str, Column] = {}
@@ -445,7 +460,7 @@ def _measures(tables: dict[str, TableInfo], discounts: dict[str, Column] | None 
             measures.append(
                 Measure(
                     key=column.key,
-                    name=" ".join(column.words),
+                    name=_plain_name(column.name),
                     header=column.name,
                     table=table.name,
                     sql=column.sql,

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from trellis_jupyter.local.planner.lexicon import plural, words_of
-from trellis_jupyter.local.planner.plan import AGG_LABELS, LABEL, Filter, Plan, measure_header
+from trellis_jupyter.local.planner.plan import AGG_LABELS, LABEL, Filter, Plan, fans_out, measure_header
 from trellis_jupyter.local.planner.schema import Measure, Schema
 
 __all__ = ["describe_measure", "fmt", "humanize", "result_text", "title"]
@@ -244,7 +244,14 @@ def _grouped_text(
         return f"The {what}{where} was **{fmt(value, money)}**{where_all}."
     ordered = sorted(rows, key=lambda r: r[-1] if r[-1] is not None else float("-inf"), reverse=True)
     lead = f"{title(schema, plan)}: "
-    if len(plan.groups) == 1 and not truncated and plan.agg in ("sum", "count") and not plan.distinct:
+    overlapping = fans_out(schema, plan)  # a film in two stores is in both groups: no grand total
+    if (
+        len(plan.groups) == 1
+        and not truncated
+        and plan.agg in ("sum", "count")
+        and not plan.distinct
+        and not overlapping
+    ):
         # Groups of one column split the whole, so their sum is the total ("There were 4,112 orders ...").
         total = round(sum(numbers), 2) if money else sum(numbers)
         if measure is None:

@@ -1,0 +1,367 @@
+"""The planner on databases it was not written for: no confident wrong answer, everyday wording.
+
+- The Northwind and Sakila question sets (tests/planner_questions.py, gold SQL written before the
+  planner was changed): no wrong answer, and at least 90 % right, on each.
+- The questions of issue #17 on the demo database, each answered right.
+- A Chinook-like schema (CamelCase names, Milliseconds and Bytes, an invoice Total column, a
+  self-reference, a two-word table name): the real-schema features one by one.
+- Anything read and not used is declined, naming it; filler words change nothing (property tests).
+- Planning stays linear in the question's length.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import datetime as dt
+import pstats
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.planner_helpers import DEMO_TODAY, ask, demo_path, first_table
+from tests.planner_judge import judge
+from tests.planner_questions import NORTHWIND, NORTHWIND_TODAY, SAKILA, SAKILA_TODAY, Question, q
+from tests.sample_databases import northwind_path, sakila_path
+from trellis_jupyter.events import Chart, Table
+from trellis_jupyter.local.planner import Planner
+from trellis_jupyter.local.planner.parse import parse
+from trellis_jupyter.local.planner.schema import load_schema
+from trellis_jupyter.local.planner_protocol import PastTurn
+
+CATEGORIES = {"count", "total", "average", "group", "top", "time", "filter", "comparison", "negation",
+              "listing", "schema", "chart", "followup"}  # fmt: skip
+
+
+@pytest.mark.parametrize("questions", [NORTHWIND, SAKILA], ids=["northwind", "sakila"])
+def test_question_sets_cover_every_category(questions: tuple[Question, ...]) -> None:
+    assert len(questions) >= 60
+    assert {x.category for x in questions} == CATEGORIES
+    assert len({x.text for x in questions}) == len(questions)
+
+
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize(
+    ("name", "questions", "today"),
+    [("northwind", NORTHWIND, NORTHWIND_TODAY), ("sakila", SAKILA, SAKILA_TODAY)],
+    ids=["northwind", "sakila"],
+)
+def test_no_wrong_answer_and_ninety_percent_right(
+    name: str, questions: tuple[Question, ...], today: dt.date
+) -> None:
+    path = northwind_path() if name == "northwind" else sakila_path()
+    verdicts = [judge(path, question, today) for question in questions]
+    counts = Counter(v.verdict for v in verdicts)
+    wrong = [
+        f"{v.question.text}\n  said: {v.text[:200]}\n  sql: {v.sql}" for v in verdicts if v.verdict == "wrong"
+    ]
+    assert not wrong, "\n".join(wrong)
+    declined = [v.question.text for v in verdicts if v.verdict == "declined"]
+    assert counts["right"] / len(verdicts) >= 0.95, declined
+
+
+# --- the questions of the issue, on the demo database --------------------------------------------
+
+REVENUE_BY_REGION = (
+    "SELECT c.region, SUM(i.quantity * i.unit_price) AS r FROM order_items i"
+    " JOIN orders o ON o.id = i.order_id"
+    " JOIN customers c ON c.id = o.customer_id GROUP BY c.region ORDER BY r ASC LIMIT 1"
+)
+ISSUE_QUESTIONS = (
+    q(
+        "top",
+        "Which 3 categories have the fewest products?",
+        "SELECT category, COUNT(*) AS n FROM products GROUP BY category ORDER BY n ASC LIMIT 3",
+        ordered=True,
+    ),
+    q("top", "Which region had the lowest revenue?", REVENUE_BY_REGION),
+    q(
+        "filter",
+        "orders with quantity > 5",
+        "SELECT DISTINCT o.id FROM orders o JOIN order_items i ON i.order_id = o.id WHERE i.quantity > 5",
+    ),
+    q("count", "How many orders are in the system?", "SELECT COUNT(*) FROM orders"),
+    q("top", "Which region brought in the least revenue?", REVENUE_BY_REGION),
+    q(
+        "group",
+        "How many customers does each region look after?",
+        "SELECT region, COUNT(*) FROM customers GROUP BY region",
+    ),
+    q(
+        "top",
+        "Who are our best-selling products?",
+        "SELECT p.name, SUM(i.quantity) AS n FROM order_items i JOIN products p ON p.id = i.product_id"
+        " GROUP BY p.id ORDER BY n DESC LIMIT 10",
+        ordered=True,
+    ),
+    q("filter", "Products priced over 100 dollars", "SELECT name FROM products WHERE price > 100"),
+    q(
+        "average",
+        "What is the average order total?",
+        "SELECT SUM(quantity * unit_price) * 1.0 / COUNT(DISTINCT order_id) FROM order_items",
+    ),
+)
+
+
+@pytest.mark.parametrize("question", ISSUE_QUESTIONS, ids=lambda x: x.text)
+def test_issue_questions_answered_right_on_the_demo(question: Question) -> None:
+    verdict = judge(demo_path(), question, DEMO_TODAY)
+    assert verdict.verdict == "right", (verdict.text, verdict.sql)
+
+
+def test_single_group_answer_reads_as_one_value() -> None:
+    answer = ask(Planner(today=DEMO_TODAY), demo_path(), "number of orders by region in the East last month")
+    assert "led with" not in answer.text
+    assert answer.text.startswith("There were ")
+    assert " orders " in answer.text
+    charts = [v for v in answer.visualizations if isinstance(v, Chart)]
+    table = first_table(answer)
+    assert "by region" not in table.title, table.title
+    assert all("by region" not in (c.title or "") for c in charts)
+
+
+def test_ranked_months_are_not_called_a_range() -> None:
+    planner = Planner(today=DEMO_TODAY)
+    first = ask(planner, demo_path(), "revenue by month this year")
+    assert " from 2025-01 to " in first.text
+    ranked = ask(planner, demo_path(), "top 3", [PastTurn("revenue by month this year", first.state)])
+    assert " from " not in ranked.text, ranked.text
+    assert "highest first" in ranked.text
+
+
+# --- a Chinook-like schema: the real-schema features ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chinook(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = str(tmp_path_factory.mktemp("chinook") / "chinook.db")
+    con = sqlite3.connect(path)
+    con.executescript(
+        """
+        CREATE TABLE MediaType (MediaTypeId INTEGER PRIMARY KEY, Name TEXT);
+        CREATE TABLE Track (TrackId INTEGER PRIMARY KEY, Name TEXT NOT NULL,
+            MediaTypeId INTEGER REFERENCES MediaType(MediaTypeId), Milliseconds INTEGER, Bytes INTEGER,
+            UnitPrice NUMERIC);
+        CREATE TABLE Employee (EmployeeId INTEGER PRIMARY KEY, LastName TEXT, FirstName TEXT, Title TEXT,
+            ReportsTo INTEGER REFERENCES Employee(EmployeeId));
+        CREATE TABLE Customer (CustomerId INTEGER PRIMARY KEY, FirstName TEXT, LastName TEXT, Email TEXT,
+            Country TEXT, SupportRepId INTEGER REFERENCES Employee(EmployeeId));
+        CREATE TABLE Invoice (InvoiceId INTEGER PRIMARY KEY,
+            CustomerId INTEGER REFERENCES Customer(CustomerId),
+            InvoiceDate DATETIME, BillingCountry TEXT, Total NUMERIC);
+        """
+    )
+    media = ["MPEG audio file", "Protected AAC audio file", "AAC audio file"]
+    con.executemany("INSERT INTO MediaType VALUES (?, ?)", list(enumerate(media, 1)))
+    tracks = [(i, f"Song {i}", 1 + i % 3, 60_000 + 7_919 * i % 540_000, 400_000 + 104_729 * i % 9_000_000,
+               0.99 if i % 4 else 1.99) for i in range(1, 201)]  # fmt: skip
+    con.executemany("INSERT INTO Track VALUES (?, ?, ?, ?, ?, ?)", tracks)
+    staff = [
+        (1, "Adams", "Andrew", "General Manager", None),
+        (2, "Edwards", "Nancy", "Sales Manager", 1),
+        (3, "Peacock", "Jane", "Sales Support Agent", 2),
+        (4, "Park", "Margaret", "Sales Support Agent", 2),
+    ]
+    con.executemany("INSERT INTO Employee VALUES (?, ?, ?, ?, ?)", staff)
+    countries = ["USA", "Canada", "Brazil", "France"]
+    customers = [
+        (i, f"Ann{i}", f"Lee{i}", f"c{i}@example.com", countries[i % 4], 3 + i % 2) for i in range(1, 60)
+    ]
+    con.executemany("INSERT INTO Customer VALUES (?, ?, ?, ?, ?, ?)", customers)
+    invoices = [
+        (i, 1 + i % 59, f"2024-{1 + i % 12:02d}-{1 + i % 28:02d} 00:00:00", countries[(1 + i % 59) % 4],
+         round(0.99 * (1 + i % 7), 2))
+        for i in range(1, 301)
+    ]  # fmt: skip
+    con.executemany("INSERT INTO Invoice VALUES (?, ?, ?, ?, ?)", invoices)
+    con.commit()
+    con.close()
+    return path
+
+
+CHINOOK_QUESTIONS = (
+    q("listing", "Which media types are there?", "SELECT Name FROM MediaType"),
+    q("filter", "Tracks longer than 5 minutes", "SELECT Name FROM Track WHERE Milliseconds > 300000"),
+    q(
+        "filter",
+        "How many tracks are bigger than 5 MB?",
+        "SELECT COUNT(*) FROM Track WHERE Bytes > 5 * 1024 * 1024",
+    ),
+    q(
+        "average",
+        "average invoice total by country",
+        "SELECT c.Country, AVG(i.Total) FROM Invoice i JOIN Customer c ON c.CustomerId = i.CustomerId"
+        " GROUP BY c.Country",
+    ),
+    q(
+        "followup",
+        ("total of invoices by billing country", "now only customers in the USA"),
+        "SELECT i.BillingCountry, SUM(i.Total) FROM Invoice i JOIN Customer c ON c.CustomerId = i.CustomerId"
+        " WHERE c.Country = 'USA' GROUP BY i.BillingCountry",
+    ),
+    q(
+        "listing",
+        "Which employees report to Nancy Edwards?",
+        "SELECT e.FirstName || ' ' || e.LastName FROM Employee e WHERE e.ReportsTo = 2",
+    ),
+    q(
+        "group",
+        "How many customers does each employee look after?",
+        "SELECT e.FirstName || ' ' || e.LastName, COUNT(*) FROM Customer c JOIN Employee e"
+        " ON e.EmployeeId = c.SupportRepId GROUP BY e.EmployeeId",
+    ),
+    q("count", "How many customers do we have in the system?", "SELECT COUNT(*) FROM Customer"),
+)
+
+
+@pytest.mark.parametrize("question", CHINOOK_QUESTIONS, ids=lambda x: x.text)
+def test_real_schema_features(chinook: str, question: Question) -> None:
+    verdict = judge(chinook, question, dt.date(2024, 12, 1))
+    assert verdict.verdict == "right", (verdict.text, verdict.sql)
+
+
+def test_answer_text_uses_plain_plural_nouns(chinook: str) -> None:
+    planner = Planner(today=dt.date(2024, 12, 1))
+    assert ask(planner, chinook, "How many customers are there?").text == "There were 59 customers."
+    assert ask(planner, chinook, "Which media types are there?").text.startswith("Found 3 media types")
+    one = ask(planner, chinook, "How many employees report to Andrew Adams?").text
+    assert one.startswith("There was 1 employee "), one
+
+
+def test_unit_conversion_is_stated(chinook: str) -> None:
+    answer = ask(Planner(today=dt.date(2024, 12, 1)), chinook, "tracks longer than 5 minutes")
+    assert "5 minutes is 300000 in Milliseconds" in answer.text
+
+
+# --- nothing the question says is dropped silently ----------------------------------------------
+
+DROPPED = [
+    "How many orders weigh more than 40 kilos?",  # no such column: the number has nothing to apply to
+    "How many orders were placed by 7 customers?",
+    "Which products have more than 3 wheels?",
+    "average price of products over 20 parsecs",
+    "How many customers in Atlantis?",
+    "What is the most expensive product in each category?",  # a ranking inside every group
+    "How many orders have more than 5 products?",  # "orders" is a table, not the column units on order
+]
+
+
+@pytest.mark.parametrize("question", DROPPED)
+def test_a_constraint_that_cannot_be_honoured_is_declined(question: str) -> None:
+    answer = ask(Planner(today=DEMO_TODAY), demo_path(), question)
+    assert not any(isinstance(v, Table) for v in answer.visualizations), (answer.text, answer.visualizations)
+    assert answer.text.startswith("I could not")
+
+
+@pytest.mark.parametrize(
+    ("question", "sql"),
+    [
+        (
+            "products priced between 10 and 20 dollars",
+            "SELECT name FROM products WHERE price BETWEEN 10 AND 20",
+        ),
+        ("orders from 2024", "SELECT id FROM orders WHERE order_date LIKE '2024%'"),
+        ("order lines with quantity under 3 and over 1", "SELECT id FROM order_items WHERE quantity = 2"),
+    ],
+)
+def test_ranges_of_numbers_and_from_a_year(question: str, sql: str) -> None:
+    verdict = judge(demo_path(), q("filter", question, sql), DEMO_TODAY)
+    assert verdict.verdict == "right", (verdict.text, verdict.sql)
+
+
+def test_declining_names_what_was_understood() -> None:
+    answer = ask(Planner(today=DEMO_TODAY), demo_path(), "How many orders weigh more than 40 kilos?")
+    assert '"40"' in answer.text or '"kilos"' in answer.text
+    assert "I did understand the table *orders*" in answer.text
+
+
+ANSWERED = [
+    "how many orders were placed last month",
+    "total revenue by region",
+    "top 5 customers by revenue",
+    "average price by category",
+    "how many customers signed up this year",
+    "revenue by month this year",
+    "which region had the most orders",
+    "number of orders by status",
+]
+PREFIXES = ["", "please ", "could you tell me ", "quick question: ", "hi, "]
+SUFFIXES = ["", " please", " in the system", " in our database", " thanks", " altogether"]
+
+
+def _sql(question: str) -> str:
+    answer = ask(Planner(today=DEMO_TODAY), demo_path(), question)
+    return first_table(answer).sql or ""
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(ANSWERED), st.sampled_from(PREFIXES), st.sampled_from(SUFFIXES))
+def test_filler_words_do_not_change_the_sql(question: str, prefix: str, suffix: str) -> None:
+    assert _sql(prefix + question + suffix) == _sql(question)
+
+
+UNUSABLE = [" with more than {n} wombats", " over {n} parsecs", " for {n} zorblaxes", " weighing {n} kilos"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(ANSWERED), st.sampled_from(UNUSABLE), st.integers(min_value=2, max_value=999))
+def test_an_unusable_constraint_is_declined_or_named(question: str, extra: str, n: int) -> None:
+    answer = ask(Planner(today=DEMO_TODAY), demo_path(), question + extra.format(n=n))
+    tables = [v for v in answer.visualizations if isinstance(v, Table)]
+    assert not tables or "I ignored" in answer.text, answer.text
+    assert (
+        str(n) in answer.text
+        or "wombats" in answer.text
+        or "parsecs" in answer.text
+        or "zorblax" in answer.text
+    )
+    assert answer.text.startswith("I could not"), answer.text
+
+
+# --- linear in the question's length -------------------------------------------------------------
+
+LONG_SHAPES = [
+    "total revenue by region for completed orders last month and ",
+    "how many orders 12 customers East cancelled over 5 top 3 ",
+    "zorblax quantum wombat ",
+]
+
+
+def _calls(question: str) -> int:
+    schema = load_schema(demo_path())
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        parse(question, schema, DEMO_TODAY)
+    finally:
+        profile.disable()
+    return int(pstats.Stats(profile).total_calls)  # type: ignore[attr-defined]
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("shape", LONG_SHAPES)
+def test_planning_work_grows_linearly_with_the_question(shape: str) -> None:
+    short = (shape * (4_000 // len(shape) + 1))[:4_000]
+    long = (shape * (40_000 // len(shape) + 1))[:40_000]
+    _calls(short)  # the schema's caches filled once
+    ratio = _calls(long) / _calls(short)
+    assert ratio < 15, f"10x the text took {ratio:.1f}x the function calls (linear is about 10)"
+
+
+@pytest.mark.timeout(60)
+def test_a_40000_character_question_is_answered_in_bounded_time() -> None:
+    question = ("revenue by region last month for cancelled orders and " * 800)[:40_000]
+    answer = ask(Planner(today=DEMO_TODAY), demo_path(), question)
+    assert answer.text
+
+
+def test_data_files_are_small_and_licensed() -> None:
+    data = Path(__file__).resolve().parent / "data"
+    total = sum(f.stat().st_size for f in data.rglob("*") if f.is_file())
+    assert total < 4_000_000
+    for folder in ("northwind", "sakila"):
+        assert (data / folder / "LICENSE").is_file()
+        assert (data / folder / "NOTICE.md").is_file()
