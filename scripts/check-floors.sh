@@ -27,6 +27,8 @@ for line in open("build/floors-constraints.txt"):
 PY
 installed=$(date +%s)
 echo "floors: installed in $((installed - started)) s"
-"$VENV/bin/python" -m pytest -q -m "not browser and not slow" -p no:cacheprovider \
-  --ignore-glob="tests/test_*browser*.py" "$@"
+# Bounded: a test stuck past pytest-timeout's limit ends the run with every thread's stack (the
+# thread method, which no C call can hold up), and the whole step has a ceiling of its own.
+timeout 1800 "$VENV/bin/python" -m pytest -q -m "not browser and not slow" -p no:cacheprovider \
+  --timeout-method=thread --ignore-glob="tests/test_*browser*.py" "$@"
 echo "floors: installed and tested in $(( $(date +%s) - started )) s"
