@@ -139,3 +139,15 @@ class CuttingProxy:
 
     def close(self) -> None:
         self._listener.close()
+
+
+def protocol_fields(integrations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The listed integrations without the local server's ``example_questions`` extra (checked to
+    be a list of questions), so a listing compares with ``LocalServer.integrations``."""
+    out = []
+    for item in integrations:
+        examples = item.get("example_questions", [])
+        assert isinstance(examples, list)
+        assert all(isinstance(q, str) and q.strip() for q in examples)
+        out.append({k: v for k, v in item.items() if k != "example_questions"})
+    return out

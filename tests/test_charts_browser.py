@@ -242,6 +242,11 @@ def test_magic_answer_chart_and_derived_charts_render_offline_in_jupyterlab(char
     assert [o["vega"] for o in magic].count(True) == 1, magic
     magic_chart = _assert_one_drawn_chart(_drawn(b, 1))
     screenshot(b.page, "charts-magic", _cell(b, 1))
+    # docs/charts.md: drawn on the notebook's own background (see-through), so JupyterLab's dark
+    # theme shows no white box.
+    background = _cell(b, 1).locator(".jp-OutputArea").evaluate(BACKGROUND)
+    assert background["clear"] > 0.25, background
+    assert background["white"] < 0.01, background
 
     # The Answer displayed: a static <img> of the SVG made in the kernel, loaded.
     answer = _outputs(b, 2)
@@ -356,3 +361,18 @@ def test_widget_works_in_notebook7(browser: Browser) -> None:
     screenshot(b.page, "widget-notebook7", b.page.locator(".tj-chat"))
     assert b.script_errors() == []
     assert b.guard.refused == []
+
+
+# The share of a Vega canvas's pixels left fully transparent (its background), and of its opaque
+# white pixels (a white box on a dark theme).
+BACKGROUND = """(root) => {
+  const canvas = root.querySelector('.vega-embed canvas');
+  const px = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+  let clear = 0, white = 0;
+  for (let k = 3; k < px.length; k += 4) {
+    if (px[k] === 0) clear++;
+    else if (px[k] === 255 && px[k - 1] > 250 && px[k - 2] > 250 && px[k - 3] > 250) white++;
+  }
+  const n = px.length / 4;
+  return { clear: clear / n, white: white / n };
+}"""

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from client_helpers import close_client, collect, consume, make_client, maybe, sse
+from client_helpers import close_client, collect, consume, make_client, maybe, protocol_fields, sse
 
 from trellis_jupyter.client import AsyncTrellis, Trellis
 from trellis_jupyter.errors import (
@@ -47,7 +47,8 @@ async def test_models_and_integrations(client: Any, local_server: Any) -> None:
     models = await maybe(client.models())
     assert models["default"] in [m["model_id"] for m in models["models"]]
     integrations = await maybe(client.integrations())
-    assert integrations == local_server.integrations
+    assert protocol_fields(integrations) == local_server.integrations
+    assert integrations[0]["example_questions"], "the demo database suggests questions"
 
 
 async def test_create_get_rename_list_delete(client: Any, local_server: Any) -> None:

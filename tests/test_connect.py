@@ -207,3 +207,22 @@ def test_never_connected_uses_the_environment(
     error, out = cell(shell, "%%trellis -o ans\nhow many orders", capsys)
     assert error is None, out
     assert shell.user_ns.pop("ans").complete
+
+
+def test_a_connect_with_no_credentials_names_both_ways_out(
+    shell: InteractiveShell,
+    monkeypatch: pytest.MonkeyPatch,
+    hosted: Recorder,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("TRELLIS_API_KEY", "TRELLIS_EMAIL", "TRELLIS_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    _, out = cell(shell, f"%trellis connect --base-url http://127.0.0.1:{unused_port()}", capsys)
+    sentence = one_sentence(out)
+    assert sentence.startswith(
+        "ConnectFailedError: %trellis connect failed, so the kernel is not connected: "
+    )
+    assert "TRELLIS_API_KEY" in sentence
+    assert "%trellis connect --local" in sentence
+    assert "api_key=" not in sentence  # the Python API's wording, not the magic's
+    assert hosted.requests == []

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import select
 import socket
 import threading
 import time
@@ -106,10 +107,19 @@ def test_an_endless_sse_line_ends_the_stream_with_the_partial_answer(mode: str) 
 
 def _flood(method: str, path: str, body: bytes, conn: socket.socket) -> None:
     conn.sendall(_start_of_answer())
+    conn.settimeout(0.2)
     delta = _event("text_delta", {"content": "flood "}) * 200
+    pending = b""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        conn.sendall(delta)  # raises once the client has closed the connection
+        # The client's FIN (it closed the connection) ends the flood; a full window only pauses it.
+        if select.select([conn], [], [], 0)[0] and not conn.recv(65536):
+            raise ConnectionResetError("the client closed the connection")
+        pending = pending or delta
+        try:
+            pending = pending[conn.send(pending) :]
+        except TimeoutError:
+            pass
 
 
 def test_close_from_another_thread_stops_the_flood_at_once() -> None:
@@ -300,3 +310,74 @@ def test_secrets_echoed_in_a_websocket_error_frame_are_scrubbed(server: Any, pro
     assert _leaks(error, [token, signature]) == []
     if error.answer is not None and error.answer.error is not None:
         assert signature not in repr(error.answer.error)
+
+
+def test_aclose_from_another_task_stops_the_flood_at_once() -> None:
+    """The async twin: ``aclose()`` from another task while one reads."""
+
+    async def scenario(server: RawServer) -> tuple[int, int, list[BaseException], Any]:
+        async with AsyncTrellis(base_url=server.base_url, token=_jwt()) as client:
+            stream = await client.chats.stream("q", chat_id=CHAT).__aenter__()
+            counts = {"read": 0}
+            failures: list[BaseException] = []
+
+            async def read() -> None:
+                try:
+                    async for event in stream:
+                        if isinstance(event, TextDelta):
+                            counts["read"] += 1
+                except BaseException as exc:
+                    failures.append(exc)
+
+            reader = asyncio.create_task(read())
+            while counts["read"] < 1000:
+                await asyncio.sleep(0.01)
+            await stream.aclose()
+            at_close = counts["read"]
+            await asyncio.wait_for(reader, 5)
+            return at_close, counts["read"], failures, stream.answer
+
+    with RawServer(_flood) as server:
+        at_close, final, failures, answer = asyncio.run(scenario(server))
+        assert failures == []
+        assert final - at_close <= 1
+        assert answer.interrupted
+        assert answer.chat_id == CHAT
+        assert server.closed.wait(5), "the server kept sending: the connection was not closed"
+
+
+def test_close_from_another_thread_on_a_websocket_stream() -> None:
+    """The same over ``client.websocket()``, against the real server: the reader stops, the answer
+    is kept as interrupted, and the socket answers the next question."""
+    from faults_helpers import start_server
+
+    server = start_server(pace=0.05)
+    try:
+        with (
+            Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email) as client,
+            client.websocket() as ws,
+        ):
+            chat_id = client.chats.create()["id"]
+            stream = ws.stream("a long answer", chat_id=chat_id).__enter__()
+            counts = {"read": 0}
+            failures: list[BaseException] = []
+
+            def read() -> None:
+                try:
+                    for _ in stream:
+                        counts["read"] += 1
+                except BaseException as exc:
+                    failures.append(exc)
+
+            reader = threading.Thread(target=read)
+            reader.start()
+            while counts["read"] < 5:
+                time.sleep(0.01)
+            stream.close()
+            reader.join(5)
+            assert not reader.is_alive()
+            assert failures == []
+            assert stream.answer.interrupted
+            assert ws.ask("and again", chat_id=chat_id).complete
+    finally:
+        server.stop()

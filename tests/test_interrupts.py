@@ -161,3 +161,29 @@ def test_ctrl_c_at_any_moment_of_a_warm_kernels_chart_answer(kernels: list[Kerne
         stopped += STOPPED in text_of(outputs)
         assert_answers(kernel, f"warm, after an interrupt at {delay:.3f} s")
     assert stopped >= 1
+
+
+def test_ctrl_c_during_a_fresh_kernels_connect(kernels: list[Kernel]) -> None:
+    """The connect imports the local server and the HTTP client (heavy in a fresh kernel): an
+    interrupt there leaves nothing half imported either; connecting again works."""
+    kernel = Kernel()
+    kernels.append(kernel)
+    load = "%load_ext trellis_jupyter\n%config Trellis.local_store = ':memory:'"
+    assert_clean(kernel.run(load), "load")
+    start = time.monotonic()
+    assert_clean(kernel.run("%trellis connect --local"), "connect")
+    duration = time.monotonic() - start
+    kernel.close()
+    kernels.remove(kernel)
+    for delay in spread(duration, max(DELAYS // 4, 2)):
+        kernel = Kernel()
+        kernels.append(kernel)
+        assert_clean(kernel.run(load), "load")
+        outputs = interrupt_after(kernel, "%trellis connect --local", delay)
+        assert_clean(outputs, f"connect interrupted after {delay:.3f} s")
+        again = kernel.run("%trellis connect --local")
+        assert_clean(again, f"connect again after an interrupt at {delay:.3f} s")
+        assert "Connected to the local server" in text_of(again)
+        assert_answers(kernel, f"after a connect interrupted at {delay:.3f} s")
+        kernel.close()
+        kernels.remove(kernel)

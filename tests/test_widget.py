@@ -194,7 +194,7 @@ async def test_feedback_and_edit_reach_the_server(client: AsyncTrellis, sync_cli
     # Edit the last question: its answer is streamed again, the old one is gone.
     last_user = w.transcript[2]
     assert last_user["text"] == "Say hello"
-    browser(w, type="edit", id=last_user["id"], text="Say goodbye")
+    browser(w, type="edit", text="Say goodbye")
     await until(lambda: not w.busy and w.transcript[-1].get("status") == "done")
     assert [e["text"] for e in w.transcript if e["role"] == "user"] == ["Orders by region?", "Say goodbye"]
     assert w.transcript[-1]["text"] == "You asked: Say goodbye"
@@ -356,7 +356,7 @@ async def test_table_rows_are_sent_whole_for_a_table_cut_for_the_browser(client:
 
 async def test_unsaved_answers_cannot_be_rated_and_bad_commands_say_why(client: AsyncTrellis) -> None:
     w = ChatWidget(client=client)
-    browser(w, type="edit", id="e1", text="x")
+    browser(w, type="edit", text="x")
     assert w.error == "Nothing to edit yet: ask a question first."
     browser(w, type="send", text="   ")
     assert w.error.startswith("Nothing to ask")
@@ -467,6 +467,26 @@ async def test_static_html_shows_the_transcript_escaped(client: AsyncTrellis) ->
     assert "data:image/svg+xml;base64," in page  # the chart, as a static image
     assert "You asked" not in page
     assert transcript_html([]).count("No questions yet") == 1
+
+
+def test_static_html_tables_are_the_magics_tables() -> None:
+    from trellis_jupyter.events import Table
+    from trellis_jupyter.render import table_html
+    from trellis_jupyter.widget_html import PREVIEW_ROWS
+    from trellis_jupyter.widget_wire import MAX_TABLE_ROWS, browser_payload
+
+    rows: list[list[Any]] = [["East", 5639062.2], ["West", 12.25], ["<b>x</b>", None]] * 1000
+    table = Table(id="t", title="Revenue", headers=["region", "revenue"], rows=rows, sql="SELECT 1")
+    entry = {"id": "e2", "role": "assistant", "text": "a", "visualizations": [browser_payload(table)]}
+    page = transcript_html([entry])
+    # One table function for the widget's saved transcript and the magic: the same HTML.
+    assert table_html(table, PREVIEW_ROWS) in page
+    assert "5,639,062.20" in page
+    assert "&lt;b&gt;x&lt;/b&gt;" in page
+    assert f"{PREVIEW_ROWS} of {len(rows):,} rows" in page  # the browser got MAX_TABLE_ROWS; all are counted
+    assert len(rows) > MAX_TABLE_ROWS
+    broken = {"id": "e3", "role": "assistant", "text": "", "visualizations": [{"type": "table", "rows": 5}]}
+    assert "cannot show" in transcript_html([broken])
 
 
 async def test_the_hostile_answer_is_kept_as_data(client: AsyncTrellis) -> None:

@@ -98,6 +98,13 @@ def _temporal(labels: list[str]) -> bool:
     return bool(labels) and all(labels) and bool(_TEMPORAL_LABELS.fullmatch(_SEP.join(labels)))
 
 
+def _label_angle(labels: list[str], room: float) -> int:
+    """Horizontal labels when the longest fits in its ``room`` (pixels); else slanted, never
+    vertical (Vega-Lite's default for a crowded discrete axis)."""
+    longest = max((len(label) for label in labels), default=0)
+    return 0 if longest * _CHAR_PX <= room - 4 else -40
+
+
 def series_title(chart: Chart) -> str:
     """The legend title of a multi-series chart: the column the series come from, if named."""
     name = chart.extra.get("series_label")
@@ -146,10 +153,13 @@ def chart_spec(chart: Chart, *, title: bool = True) -> dict[str, Any]:
         temporal = _temporal(labels)
         axis: dict[str, Any] = {"labelOverlap": "greedy", "labelLimit": 120}
         distinct = list(dict.fromkeys(labels))
+        shown = distinct
         if not temporal and len(distinct) > _MAX_TICKS:
             # A discrete axis draws every label: name a few evenly spaced ones instead of thousands.
             step = -(-len(distinct) // _MAX_TICKS)
-            axis["values"] = distinct[::step]
+            shown = axis["values"] = distinct[::step]
+        if not temporal:
+            axis["labelAngle"] = _label_angle(shown, WIDTH / max(len(shown), 1))
         x = {
             "field": "label",
             "type": "temporal" if temporal else "ordinal",
@@ -198,9 +208,7 @@ def chart_spec(chart: Chart, *, title: bool = True) -> dict[str, Any]:
                 band = _MIN_STEP
             else:
                 spec["width"] = WIDTH
-            longest = max((len(label) for label in labels), default=0)
-            # Horizontal labels when the longest fits under its bar; else slanted, never vertical.
-            category["axis"] = {"labelAngle": 0 if longest * _CHAR_PX <= band - 4 else -40, "labelLimit": 160}
+            category["axis"] = {"labelAngle": _label_angle(labels, band), "labelLimit": 160}
         encoding = {
             "y" if horizontal else "x": category,
             "x" if horizontal else "y": value,

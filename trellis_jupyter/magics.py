@@ -14,6 +14,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_expand
 
 from . import magic_data
+from .config import MISSING_CREDENTIALS
 from .display import AnswerInterrupted, LiveAnswer, show_stream
 from .errors import ConfigurationError, TrellisError
 from .magic_args import ParserExit, help_text, parse_cell_options, parse_command, substitute
@@ -227,7 +228,13 @@ class TrellisMagics(Magics):
         except TrellisError as error:
             # One sentence: what failed, why, and where the kernel stays.
             stays = f"stays connected to {before}" if before else "is not connected"
-            raise ConnectFailedError(f"%trellis connect failed, so the kernel {stays}: {error}") from None
+            reason = str(error)
+            if reason == MISSING_CREDENTIALS:  # the Python API's wording names api_key=; say the magic's
+                reason = (
+                    "no credentials: set TRELLIS_API_KEY and TRELLIS_EMAIL (or TRELLIS_TOKEN) where the "
+                    "kernel starts, or use %trellis connect --local"
+                )
+            raise ConnectFailedError(f"%trellis connect failed, so the kernel {stays}: {reason}") from None
         integration = self.session.integration_id()
         name = self.session.integration_name(integration) if integration else "the server's default"
         print(f"Connected to {where} (integration: {name}). The next question starts a new chat.")

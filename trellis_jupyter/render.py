@@ -49,8 +49,9 @@ _CSS = (
     "{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}"
     ".trellis-answer table.trellis-table .trellis-num{text-align:right;font-variant-numeric:tabular-nums}"
     ".trellis-answer .trellis-null{color:#999;font-style:italic}"
-    ".trellis-answer .trellis-meta{color:#666;font-size:11px}"
-    ".trellis-answer .trellis-status{color:#555;font-size:12px}"
+    # JupyterLab's theme colours where there are some (its dark theme too), fixed greys elsewhere.
+    ".trellis-answer .trellis-meta{color:var(--jp-ui-font-color2,#666);font-size:11px}"
+    ".trellis-answer .trellis-status{color:var(--jp-ui-font-color1,#555);font-size:12px}"
     ".trellis-answer .trellis-error{color:#b00020}"
     "</style>"
 )

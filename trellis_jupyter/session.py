@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Bool, Enum, Float, Int, TraitError, Unicode, default, validate
 from traitlets.config import Configurable
 
+from ._imports import load as _load
 from ._wsproto import resolve_transport
 from .errors import ConfigurationError
 from .scrub import redact_url
@@ -199,6 +200,7 @@ class Session:
     def client(self) -> Client:
         """The sync client (created on first use from :meth:`connect` arguments and the environment)."""
         if self._client is None:
+            _load("trellis_jupyter.client")  # httpx: imported where Ctrl-C cannot cut it
             from .client import Trellis as Client
 
             self._check_connected()
@@ -223,6 +225,7 @@ class Session:
     def async_client(self) -> AsyncTrellis:
         """An :class:`AsyncTrellis` on the same server and credentials (for the chat widget)."""
         if self._async_client is None:
+            _load("trellis_jupyter.client")
             from .client import AsyncTrellis
 
             self._check_connected()
@@ -288,6 +291,7 @@ class Session:
         A local server started earlier is stopped once the new connection works (``_server`` is
         the one :meth:`connect_local` just started).
         """
+        _load("trellis_jupyter.client")  # httpx: imported where Ctrl-C cannot cut it
         from .client import Trellis as Client
 
         connection: dict[str, Any] = {}
@@ -356,6 +360,7 @@ class Session:
         transport: str | None = None,
     ) -> LocalServer:
         """Start the bundled local server (the demo database unless ``db``) and connect to it."""
+        _load("trellis_jupyter.local")  # the server (Starlette, uvicorn): the same
         from .local import serve_in_background
 
         databases: Mapping[str, str] | None = None

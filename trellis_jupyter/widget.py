@@ -44,7 +44,22 @@ import traitlets
 from .answer import Answer
 from .errors import MalformedEventError, TrellisError
 from .events import ChatMetadata, Processing, Table, TextDelta, Visualization, VisualizationPayload
-from .widget_wire import DeltaBatcher, browser_payload
+from .widget_wire import (
+    COMMANDS,
+    DeltaBatcher,
+    EditCommand,
+    FeedbackCommand,
+    IntroCommand,
+    ListChatsCommand,
+    NewChatCommand,
+    RenameCommand,
+    SaveQueryCommand,
+    SendCommand,
+    StopCommand,
+    TableRowsCommand,
+    UseChatCommand,
+    browser_payload,
+)
 
 if TYPE_CHECKING:
     from .client import AsyncTrellis, Trellis
@@ -74,6 +89,14 @@ GENERAL_EXAMPLES = [
 ]
 
 
+@dataclass(frozen=True)
+class _Edit:
+    """What an edit replaces: the user message ``message_id``, or (None) the server's last question,
+    for a question whose id never reached the widget."""
+
+    message_id: str | None
+
+
 @dataclass
 class _Turn:
     """A question waiting for (or getting) its answer."""
@@ -81,7 +104,7 @@ class _Turn:
     text: str
     user_id: str
     future: asyncio.Future[Answer]
-    edit_of: str | None = None  # the user message id an edit replaces
+    edit: _Edit | None = None  # None: a new question
     options: dict[str, Any] = field(default_factory=dict)
     files: list[tuple[str, bytes, str]] = field(default_factory=list)  # uploaded, then attached
 
@@ -310,12 +333,12 @@ class ChatWidget(anywidget.AnyWidget):
         for gone in self._entries[index + 1 :]:
             self._answers.pop(gone["id"], None)
         del self._entries[index:]
-        return self._enqueue(question, old.get("message_id") or "", options)
+        return self._enqueue(question, _Edit(old.get("message_id") or None), options)
 
     def _enqueue(
         self,
         text: str,
-        edit_of: str | None,
+        edit: _Edit | None,
         options: dict[str, Any],
         files: list[tuple[str, bytes, str]] | None = None,
     ) -> asyncio.Future[Answer]:
@@ -334,7 +357,7 @@ class ChatWidget(anywidget.AnyWidget):
                 {"filename": name, "mime_type": mime, "file_size": len(data)} for name, data, mime in files
             ]
         self._entries.append(user)
-        turn = _Turn(text, user["id"], loop.create_future(), edit_of, options, list(files or []))
+        turn = _Turn(text, user["id"], loop.create_future(), edit, options, list(files or []))
         self._queue.append(turn)
         self.busy = True
         self._sync()
@@ -381,8 +404,8 @@ class ChatWidget(anywidget.AnyWidget):
                     for u in uploaded
                 ],
             )
-        if turn.edit_of is not None:
-            stream = conversation.stream_edit(turn.text, turn.edit_of or None, **options)
+        if turn.edit is not None:
+            stream = conversation.stream_edit(turn.text, turn.edit.message_id, **options)
         else:
             stream = conversation.stream(turn.text, **options)
         entry: dict[str, Any] = {
@@ -539,37 +562,52 @@ class ChatWidget(anywidget.AnyWidget):
         self._command(content)
 
     def _command(self, content: dict[str, Any]) -> None:
-        kind = content.get("type")
+        handler = _HANDLERS.get(str(content.get("type")))
+        if handler is None:
+            return  # a newer front end's command: nothing to do here
         try:
             self.error = ""
-            if kind == "send":
-                self.ask(str(content.get("text") or ""), files=_picked_files(content) or None)
-            elif kind == "stop":
-                self.stop()
-            elif kind == "new_chat":
-                self.new_chat()
-            elif kind == "edit":
-                self.edit(str(content.get("text") or ""))
-            elif kind == "list_chats":
-                page = content.get("page")
-                self._spawn(self.list_chats(page if isinstance(page, int) and page > 0 else 1))
-            elif kind == "intro":
-                self._spawn(self.load_intro())
-            elif kind == "use_chat":
-                self._spawn(self.use_chat(str(content.get("chat_id") or "")))
-            elif kind == "rename":
-                self._spawn(self.rename(str(content.get("title") or "")))
-            elif kind == "save_query":
-                self._spawn(self.save_query(str(content.get("id")), str(content.get("title") or "")))
-            elif kind == "table_rows":
-                self._send_rows(str(content.get("entry")), content.get("index"), content.get("request"))
-            elif kind == "feedback":
-                note = content.get("note")
-                self._spawn(
-                    self.feedback(str(content.get("id")), str(content.get("value")), note and str(note))
-                )
+            handler(self, content)
         except (ValueError, RuntimeError, TrellisError) as exc:
             self.error = str(exc)
+
+    # One handler per command of widget_wire.COMMANDS; each reads its TypedDict defensively (the
+    # browser is not trusted to send well-formed commands).
+
+    def _on_send(self, c: SendCommand) -> None:
+        self.ask(str(c.get("text") or ""), files=_picked_files(dict(c)) or None)
+
+    def _on_stop(self, _c: StopCommand) -> None:
+        self.stop()
+
+    def _on_new_chat(self, _c: NewChatCommand) -> None:
+        self.new_chat()
+
+    def _on_edit(self, c: EditCommand) -> None:
+        self.edit(str(c.get("text") or ""))
+
+    def _on_feedback(self, c: FeedbackCommand) -> None:
+        note = c.get("note")
+        self._spawn(self.feedback(str(c.get("id")), str(c.get("value")), str(note) if note else None))
+
+    def _on_save_query(self, c: SaveQueryCommand) -> None:
+        self._spawn(self.save_query(str(c.get("id")), str(c.get("title") or "")))
+
+    def _on_table_rows(self, c: TableRowsCommand) -> None:
+        self._send_rows(str(c.get("entry")), c.get("index"), c.get("request"))
+
+    def _on_list_chats(self, c: ListChatsCommand) -> None:
+        page = c.get("page")
+        self._spawn(self.list_chats(page if isinstance(page, int) and page > 0 else 1))
+
+    def _on_intro(self, _c: IntroCommand) -> None:
+        self._spawn(self.load_intro())
+
+    def _on_use_chat(self, c: UseChatCommand) -> None:
+        self._spawn(self.use_chat(str(c.get("chat_id") or "")))
+
+    def _on_rename(self, c: RenameCommand) -> None:
+        self._spawn(self.rename(str(c.get("title") or "")))
 
     def _send_rows(self, entry_id: str, index: Any, request: Any) -> None:
         """Every row of one table of an answer (Download CSV of a table cut for the browser)."""
@@ -761,6 +799,21 @@ def _async_twin(client: object) -> AsyncTrellis:
         )
     return AsyncTrellis.from_settings(client.settings)
 
+
+_HANDLERS: dict[str, Callable[[ChatWidget, Any], None]] = {
+    "send": ChatWidget._on_send,
+    "stop": ChatWidget._on_stop,
+    "new_chat": ChatWidget._on_new_chat,
+    "edit": ChatWidget._on_edit,
+    "feedback": ChatWidget._on_feedback,
+    "save_query": ChatWidget._on_save_query,
+    "table_rows": ChatWidget._on_table_rows,
+    "list_chats": ChatWidget._on_list_chats,
+    "intro": ChatWidget._on_intro,
+    "use_chat": ChatWidget._on_use_chat,
+    "rename": ChatWidget._on_rename,
+}
+assert set(_HANDLERS) == set(COMMANDS), "every command of widget_wire.COMMANDS has a handler"
 
 _warming: list[threading.Thread] = []
 

@@ -28,25 +28,18 @@ def _text(value: Any) -> str:
 
 
 def _table(viz: Mapping[str, Any]) -> str:
-    headers = [str(h.get("name", "")) if isinstance(h, Mapping) else str(h) for h in viz.get("headers") or []]
-    rows = [r for r in viz.get("rows") or [] if isinstance(r, Sequence) and not isinstance(r, str)]
-    count = viz.get("row_count")
-    total = count if isinstance(count, int) else len(rows)
-    head = "".join(f"<th>{_text(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_text('' if c is None else c)}</td>" for c in row) + "</tr>"
-        for row in rows[:PREVIEW_ROWS]
-    )
-    shown = min(len(rows), PREVIEW_ROWS)
-    caption = f"{total:,} row{'s' if total != 1 else ''}" + (
-        f" (first {shown} shown)" if total > shown else ""
-    )
-    title = f"<div><b>{_text(viz['title'])}</b></div>" if viz.get("title") else ""
-    sql = f"<details><summary>SQL</summary><pre>{_text(viz['sql'])}</pre></details>" if viz.get("sql") else ""
-    return (
-        f'{title}<table class="trellis-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-        f"<div><small>{caption}</small></div>{sql}"
-    )
+    """The same HTML table as the magic's output (render.table_html): one function for both, so
+    numbers read alike (separators, decimals per column, aligned right) and cells are escaped once."""
+    from .events import Table, parse_visualization
+    from .render import table_html
+
+    try:
+        table = parse_visualization(dict(viz))
+    except ValueError:
+        table = None
+    if not isinstance(table, Table):
+        return "<div><i>[a table this page cannot show]</i></div>"
+    return table_html(table, PREVIEW_ROWS)
 
 
 def _chart(viz: Mapping[str, Any]) -> str:

@@ -3,8 +3,9 @@
 Wire formats (keep in step with ``js/src/types.ts``):
 
 - kernel -> browser custom message :class:`DeltaMessage`: new text of a streaming answer;
-- browser -> kernel custom messages :data:`Command`: ``send``, ``stop``, ``new_chat``,
-  ``feedback``, ``edit``;
+- kernel -> browser :class:`TableRowsMessage`: every row of a table (Download CSV);
+- browser -> kernel custom messages :data:`Command`, one TypedDict per ``type`` (:data:`COMMANDS`);
+- the synced transcript's entries: :class:`Entry`;
 - visualizations in the synced transcript: the event payload (``to_data()``), tables cut to
   :data:`MAX_TABLE_ROWS` rows, charts with ``spec``: the Vega-Lite spec built with Altair.
 """
@@ -15,11 +16,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, Union
 
 from .events import Chart, Table, VisualizationPayload
 
-__all__ = ["MAX_TABLE_ROWS", "Command", "DeltaBatcher", "DeltaMessage", "browser_payload", "utf16_len"]
+__all__ = [
+    "COMMANDS",
+    "MAX_TABLE_ROWS",
+    "Command",
+    "DeltaBatcher",
+    "DeltaMessage",
+    "Entry",
+    "TableRowsMessage",
+    "browser_payload",
+    "utf16_len",
+]
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +45,153 @@ class DeltaMessage(TypedDict):
     text: str
 
 
-class Command(TypedDict, total=False):
-    type: Literal["send", "stop", "new_chat", "feedback", "edit"]
-    text: str  # send, edit
-    id: str  # feedback, edit: the transcript entry
-    value: Literal["positive", "negative"]  # feedback
-    note: str  # feedback
+class TableRowsMessage(TypedDict):
+    """Every row of a table, answering a ``table_rows`` command (``rows`` None: no such table)."""
+
+    type: Literal["table_rows"]
+    request: int
+    rows: list[list[Any]] | None
+
+
+# --- transcript entries (the synced ``transcript`` trait) ------------------------------------------
+
+
+class Attachment(TypedDict, total=False):
+    """A file a question was sent with."""
+
+    id: str
+    filename: str
+    mime_type: str | None
+    file_size: int | None
+
+
+class SavedQuery(TypedDict, total=False):
+    id: str
+    title: str
+
+
+class _EntryKeys(TypedDict):
+    id: str
+    role: Literal["user", "assistant"]
+    text: str
+
+
+class Entry(_EntryKeys, total=False):
+    """One message of the transcript, user's or assistant's."""
+
+    status: str  # user: queued | sent; assistant: streaming | done | interrupted | error
+    processing: str | None  # the latest processing status of a streaming answer
+    message_id: str | None
+    error: str | None
+    feedback: Literal["positive", "negative"] | None
+    feedback_note: str | None
+    visualizations: list[dict[str, Any]]  # browser_payload() of each
+    attachments: list[Attachment]  # user
+    saved_query: SavedQuery | None  # assistant: "Save as query"
+
+
+# --- browser -> kernel commands -----------------------------------------------------------------
+
+
+class PickedFile(TypedDict):
+    name: str
+    type: str
+
+
+class _SendKeys(TypedDict):
+    type: Literal["send"]
+    text: str
+
+
+class SendCommand(_SendKeys, total=False):
+    files: list[PickedFile]  # one buffer each, in order
+
+
+class StopCommand(TypedDict):
+    type: Literal["stop"]
+
+
+class NewChatCommand(TypedDict):
+    type: Literal["new_chat"]
+
+
+class EditCommand(TypedDict):
+    """Replace the last question (the only one editable) with ``text``."""
+
+    type: Literal["edit"]
+    text: str
+
+
+class _FeedbackKeys(TypedDict):
+    type: Literal["feedback"]
+    id: str  # the assistant entry
+    value: Literal["positive", "negative"]
+
+
+class FeedbackCommand(_FeedbackKeys, total=False):
+    note: str
+
+
+class SaveQueryCommand(TypedDict):
+    type: Literal["save_query"]
+    id: str  # the assistant entry
+    title: str
+
+
+class TableRowsCommand(TypedDict):
+    type: Literal["table_rows"]
+    entry: str
+    index: int  # of the visualization in the entry
+    request: int  # echoed in the TableRowsMessage
+
+
+class ListChatsCommand(TypedDict):
+    type: Literal["list_chats"]
+    page: int
+
+
+class IntroCommand(TypedDict):
+    type: Literal["intro"]
+
+
+class UseChatCommand(TypedDict):
+    type: Literal["use_chat"]
+    chat_id: str
+
+
+class RenameCommand(TypedDict):
+    type: Literal["rename"]
+    title: str
+
+
+Command = Union[
+    SendCommand,
+    StopCommand,
+    NewChatCommand,
+    EditCommand,
+    FeedbackCommand,
+    SaveQueryCommand,
+    TableRowsCommand,
+    ListChatsCommand,
+    IntroCommand,
+    UseChatCommand,
+    RenameCommand,
+]
+"""What the browser sends: ``js/src/types.ts`` ``Command`` (tests/test_widget_wire.py checks they agree)."""
+
+COMMANDS: dict[str, type[Any]] = {
+    "send": SendCommand,
+    "stop": StopCommand,
+    "new_chat": NewChatCommand,
+    "edit": EditCommand,
+    "feedback": FeedbackCommand,
+    "save_query": SaveQueryCommand,
+    "table_rows": TableRowsCommand,
+    "list_chats": ListChatsCommand,
+    "intro": IntroCommand,
+    "use_chat": UseChatCommand,
+    "rename": RenameCommand,
+}
 
 
 def utf16_len(text: str) -> int:

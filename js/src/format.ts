@@ -1,11 +1,12 @@
 /**
  * How a table's cells read in the widget (display only: the kernel's DataFrames keep the raw
- * values, and Copy table / Download CSV copy the raw values too).
+ * values, and Copy table / Download CSV copy the raw values too), by the magic's rules
+ * (render.py), so a table reads the same in a cell and in the widget.
  *
  * A column is numeric when every cell that is not empty is a number. Numeric columns get
- * thousands separators and, per column, the same number of decimals (the most any of its cells
- * has, at most MAX_DECIMALS), and are aligned right; everything else stays text, aligned left.
- * Identifier and year columns (`id`, `customer_id`, `year`) are numbers without separators.
+ * thousands separators and, per column, the same number of decimals, and are aligned right;
+ * everything else stays text, aligned left. Identifier, year, code, zip and phone columns
+ * (`id`, `customer_id`, `year`) are numbers without separators.
  */
 
 /** A cell as display text: null shows empty, objects as JSON. */
@@ -20,7 +21,8 @@ export function cellText(value: unknown): string {
   }
 }
 
-export const MAX_DECIMALS = 6;
+/** The same rules as the magic's HTML tables (trellis_jupyter/render.py `_column_format`). */
+export const MAX_DECIMALS = 4;
 
 export interface ColumnFormat {
   numeric: boolean;
@@ -28,35 +30,41 @@ export interface ColumnFormat {
   grouping: boolean;
 }
 
-/** Decimals a number is written with (`1.50` is 1.5: one). */
+/** Decimals a number needs, up to MAX_DECIMALS (`1.50` is 1.5: one; float noise is cut). */
 export function decimalsOf(n: number): number {
   if (!Number.isFinite(n) || Number.isInteger(n)) return 0;
-  const text = String(n);
-  const exp = text.match(/e-(\d+)$/);
-  if (exp) return Math.min(MAX_DECIMALS, Number(exp[1]) + (text.split("e")[0].split(".")[1]?.length ?? 0));
-  return Math.min(MAX_DECIMALS, text.split(".")[1]?.length ?? 0);
+  const digits = n.toFixed(MAX_DECIMALS).replace(/0+$/, "").split(".")[1] ?? "";
+  return digits.length;
 }
 
-const PLAIN_INTEGER_NAME = /(^|[_\s])(id|year|yr|zip|code)$|^(id|year)([_\s]|$)/i;
+/** Columns whose numbers are names, not amounts: no thousands separators. */
+const PLAIN_NUMBER_COLUMNS = /(year|(^|[\s_])id$|code|zip|phone)/i;
 
+/**
+ * A numeric column (every cell that is not empty is a number) gets the same decimals on every
+ * row: as many as its cells need, at most 2 once its values reach 1, else up to MAX_DECIMALS.
+ */
 export function columnFormats(headers: string[], rows: unknown[][]): ColumnFormat[] {
   const width = Math.max(headers.length, ...rows.map((r) => r.length));
   const formats: ColumnFormat[] = [];
   for (let c = 0; c < width; c++) {
     let numeric = false;
     let decimals = 0;
+    let largest = 0;
     for (const row of rows) {
       const v = row[c];
-      if (v === null || v === undefined || v === "") continue;
+      if (v === null || v === undefined) continue;
       if (typeof v !== "number") {
         numeric = false;
         break;
       }
       numeric = true;
       decimals = Math.max(decimals, decimalsOf(v));
+      largest = Math.max(largest, Math.abs(v));
     }
+    if (decimals && largest >= 1) decimals = Math.min(decimals, 2);
     const name = headers[c] ?? "";
-    formats.push({ numeric, decimals, grouping: !(decimals === 0 && PLAIN_INTEGER_NAME.test(name)) });
+    formats.push({ numeric, decimals, grouping: !PLAIN_NUMBER_COLUMNS.test(name) });
   }
   return formats;
 }

@@ -79,7 +79,7 @@ export type Command =
   | { type: "stop" }
   | { type: "new_chat" }
   | { type: "feedback"; id: string; value: "positive" | "negative"; note?: string }
-  | { type: "edit"; id: string; text: string }
+  | { type: "edit"; text: string }
   | { type: "table_rows"; entry: string; index: number; request: number }
   | { type: "list_chats"; page: number }
   | { type: "intro" }

@@ -363,11 +363,13 @@ export class ChatView {
     // A question that just appeared: the reader's own (sent from this box), or one asked from
     // Python while they follow the chat. Either way it goes near the top, its answer below.
     if (asked !== null && (this.sentPending > 0 || this.follow.mode !== "free")) {
+      const ours = this.sentPending > 0;
       this.sentPending = Math.max(0, this.sentPending - 1);
       this.follow.sent(asked);
       this.applyScroll();
+      // Only for a question sent here: one asked from a cell must not move the notebook.
       const view = this.entries.get(asked);
-      if (view) revealInScrollers(view.root, this.log);
+      if (view && ours) revealInScrollers(view.root, this.log);
     } else this.applyScroll();
     if (entries.length === 0) this.follow.jump();
     this.rendered = true;
@@ -617,7 +619,7 @@ export class ChatView {
     const save = () => {
       const text = area.value.trim();
       this.editing = null;
-      if (text) this.command({ type: "edit", id: entry.id, text });
+      if (text) this.command({ type: "edit", text }); // the last question: the only one editable
       this.renderTranscript();
     };
     const cancel = () => {

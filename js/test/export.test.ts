@@ -42,14 +42,15 @@ describe("CSV", () => {
 });
 
 describe("number formatting", () => {
-  it("counts decimals", () => {
+  it("counts decimals, float noise cut at four", () => {
     expect(decimalsOf(3)).toBe(0);
     expect(decimalsOf(3.25)).toBe(2);
-    expect(decimalsOf(1e-7)).toBe(6);
-    expect(decimalsOf(0.1 + 0.2)).toBe(6); // float noise is capped
+    expect(decimalsOf(1e-7)).toBe(0);
+    expect(decimalsOf(0.1 + 0.2)).toBe(1);
+    expect(decimalsOf(0.12345)).toBe(4);
   });
 
-  it("gives a numeric column separators and the same decimals in every cell", () => {
+  it("gives a numeric column separators and the same decimals in every cell (the magic's rules)", () => {
     const [name, revenue, count] = columnFormats(["name", "revenue", "orders"], [["a", 1833061, 3], ["b", 12.5, 12000], ["c", null, 7]]);
     expect(name.numeric).toBe(false);
     expect(revenue).toEqual({ numeric: true, decimals: 1, grouping: true });
@@ -57,10 +58,16 @@ describe("number formatting", () => {
     expect(formatNumber(12.5, revenue)).toBe("12.5");
     expect(formatNumber(12000, count)).toBe("12,000");
     expect(formatNumber(-1234.567, { numeric: true, decimals: 2, grouping: true })).toBe("-1,234.57");
+    // At most two decimals once values reach 1; small shares keep up to four.
+    const [price, share] = columnFormats(["price", "share"], [[19.999, 0.1234], [5, 0.5]]);
+    expect(price.decimals).toBe(2);
+    expect(formatNumber(19.999, price)).toBe("20.00");
+    expect(share.decimals).toBe(4);
+    expect(formatNumber(0.5, share)).toBe("0.5000");
   });
 
   it("leaves ids and years without separators, and a column with any text as text", () => {
-    const [id, year, mixed] = columnFormats(["customer_id", "year", "code"], [[10234, 2026, 1], [2, 2025, "x"]]);
+    const [id, year, mixed] = columnFormats(["customer_id", "year", "label"], [[10234, 2026, 1], [2, 2025, "x"]]);
     expect(formatNumber(10234, id)).toBe("10234");
     expect(formatNumber(2026, year)).toBe("2026");
     expect(mixed.numeric).toBe(false);

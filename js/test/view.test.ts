@@ -127,7 +127,7 @@ describe("ChatView", () => {
     expect(box.value).toBe("second");
     box.value = "second, by region";
     key(box, "Enter");
-    expect(model.sent).toEqual([{ type: "edit", id: "u2", text: "second, by region" }]);
+    expect(model.sent).toEqual([{ type: "edit", text: "second, by region" }]);
     model.set("busy", true);
     model.set("transcript", [...model.get("transcript")]);
     expect(el.querySelectorAll(".tj-edit").length).toBe(0);

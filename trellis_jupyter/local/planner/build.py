@@ -7,7 +7,7 @@ so a half-read question is declined rather than answered wrongly.
 
 from __future__ import annotations
 
-from trellis_jupyter.local.planner.lexicon import singular
+from trellis_jupyter.local.planner.lexicon import QUANTITY_HINTS, singular, words_of
 from trellis_jupyter.local.planner.parse import Parsed
 from trellis_jupyter.local.planner.plan import LABEL, Filter, Plan, tables_of
 from trellis_jupyter.local.planner.schema import Measure, Schema
@@ -152,6 +152,16 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
     check_understood(parsed)
     plan = _build(schema, parsed)
     plan.notes = list(parsed.notes)
+    for f in plan.filters:
+        table = f.column.split(".")[0]
+        path = schema.join_path(plan.table, table) or []
+        if f.op == "is null" and any(step.fans for step in path):
+            # "customers who have not ordered": rows with no related row at all, which an inner
+            # join cannot find (it would report none).
+            raise Unanswerable(
+                f"I could not look for {plan.table} that have no {table} (rows without a related row), "
+                "so I did not answer."
+            )
     if parsed.parent and parsed.parent_filters:
         if schema.join_path(plan.table, parsed.parent.split(".")[0]) != []:
             raise Unanswerable(
@@ -349,6 +359,11 @@ def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
     own_rows = f"{plan.table}.{LABEL}" in plan.groups
     if parsed.agg in ("sum", "avg", "min", "max") and plan.agg != parsed.agg and not own_rows:
         missing.append(f"the {_agg_word(parsed.agg)}")
+    measure = schema.measure(plan.measure) if plan.measure else None
+    counts_units = measure is not None and bool(set(words_of(measure.header)) & _UNIT_WORDS)
+    if parsed.agg == "count" and plan.kind == "aggregate" and plan.agg != "count" and not counts_units:
+        # "how many units" adds up a quantity; "how many products ..." is never an average price.
+        missing.append("the count (how many)")
     kept = {(g.op, repr(g.values)) for g in (*plan.filters, *plan.parent_filters)}
     for f in parsed.filters:
         if (f.op, repr(f.values)) not in kept:
@@ -369,6 +384,9 @@ def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
         raise Unanswerable(
             f"I could not use {_and(missing)} in a plan for this question, so I did not answer it."
         )
+
+
+_UNIT_WORDS = QUANTITY_HINTS | {"unit", "stock", "item", "copy", "seat", "piece"}
 
 
 def _group_name(group: str) -> str:

@@ -20,6 +20,7 @@ from trellis_jupyter.local.planner.build import (
     choose_date,
     fix_filters,
 )
+from trellis_jupyter.local.planner.lexicon import PRICE_HINTS, words_of
 from trellis_jupyter.local.planner.parse import Parsed
 from trellis_jupyter.local.planner.plan import LABEL, Plan
 from trellis_jupyter.local.planner.schema import Schema
@@ -54,6 +55,9 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
     check_understood(parsed)
     plan = copy.deepcopy(previous)
     changed = False
+    kept = schema.measure(previous.measure) if previous.measure else None
+    if parsed.price_ranked and kept is not None and set(words_of(kept.header)) & PRICE_HINTS:
+        parsed.measure = kept  # "and the most expensive?" ranks by the price already asked about
     if parsed.measure is not None:
         plan.kind = "aggregate"
         plan.measure = parsed.measure.key

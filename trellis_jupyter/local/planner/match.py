@@ -460,6 +460,7 @@ def match_measures_and_tables(w: Words, p: Parsed, schema: Schema) -> None:
             near = p.entities + [g.split(".")[0] for g in p.groups]
             prices.sort(key=lambda m: 0 if m.table in near else 1)
             if prices:
+                p.price_ranked = p.measure is None
                 p.measure = p.measure or prices[0]
                 p.order = p.order or PRICE_ADJECTIVES[word]
                 if p.limit is None and (n := number(w.at(i - 1))) is not None:

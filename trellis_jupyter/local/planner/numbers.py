@@ -127,8 +127,15 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
                 start = phrase_start if phrase_start >= 0 else start
                 end = max(end, phrase_end)
                 break
-        if (column is None and op_words in _LENGTH_OPS | _PRICE_OPS) or (column is None and unit):
-            column = _implied_column(schema, tables, op_words, unit)
+        verb = re.search(r"\b(?:cost|costs|costing|priced)\s*$", text[: m.start(2)])
+        priced = verb is not None
+        if verb is not None and column is None:
+            start = verb.start()  # the verb is read as the price it names
+        if column is None and (op_words in _LENGTH_OPS | _PRICE_OPS or unit or priced):
+            # "products that cost more than 1000": the verb names the price.
+            column = _implied_column(
+                schema, tables, "cheaper than" if priced and not unit else op_words, unit
+            )
         if column is None and last is not None and text[last[1] : m.start(2)].split() in (["and"], ["but"]):
             column = last[0]  # "freight under 10 and over 5", "at least 10 and at most 20"
             start = min(start, last[1])

@@ -52,6 +52,7 @@ class Parsed:
     compare: bool = False  # "compare", "versus", "more G or PG": one row per compared value
     selling: bool = False  # "best-selling": ranked by the quantity sold
     popular: bool = False  # "most popular": ranked by how many rows refer to it
+    price_ranked: bool = False  # the measure came from "expensive" / "cheapest": a price, any price
     notes: list[str] = field(default_factory=list)  # said with the answer: "length taken in minutes"
     unusable: list[str] = field(default_factory=list)  # constraints read but not applicable, with why
     proper: frozenset[str] = frozenset()  # words written with a capital inside the question

@@ -146,7 +146,7 @@ def title(schema: Schema, plan: Plan) -> str:
 
 def label(row: Sequence[Any]) -> str:
     """A result row's group columns as one label: "2025-03 / East"."""
-    return " / ".join(str(c) for c in row[:-1])
+    return " / ".join(str(c).strip() for c in row[:-1])  # "English   " padded in the data reads "English"
 
 
 def result_text(
