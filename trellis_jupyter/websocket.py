@@ -163,6 +163,7 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
         self._on_rejected = on_rejected  # told which token the server refused (4001), to renew it
         self._cond = threading.Condition()
         self._reading = False
+        self._ping_lock = threading.Lock()
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -266,9 +267,13 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
     def ping(self, *, timeout: float | None = 10.0) -> None:
         """Round trip to the server (``ping`` -> ``pong``); raises if the socket is lost."""
         self._ensure_open()
-        target = self._router.pongs + 1
-        self._send(proto.action("ping"))
-        self._pump(lambda: self._router.pongs >= target, timeout)
+        router = self._router
+        # Numbered and sent in one step: two threads pinging at once (or a ping after one that
+        # timed out) each wait for their own pong, not for the first one to come back.
+        with self._ping_lock:
+            target = router.ping_sent()
+            self._send(proto.action("ping"))
+        self._pump(lambda: router.pongs >= target, timeout)
 
     # -- plumbing (used by SocketStream) ---------------------------------------------------------
 
@@ -484,9 +489,10 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream, AsyncOpener]):
     async def ping(self, *, timeout: float | None = 10.0) -> None:
         """Round trip to the server (``ping`` -> ``pong``); raises if the socket is lost."""
         await self._ensure_open()
-        target = self._router.pongs + 1
+        router = self._router
+        target = router.ping_sent()  # before the await: a concurrent ping gets the next number
         await self._send(proto.action("ping"))
-        await self._pump(lambda: self._router.pongs >= target, timeout)
+        await self._pump(lambda: router.pongs >= target, timeout)
 
     async def _ensure_open(self) -> None:
         self._check_usable()
