@@ -85,6 +85,8 @@ def test_the_notebook_blocks_run_in_a_kernel(local_server: Any, tmp_path: Path) 
     executed = nbformat.read(run.notebook, as_version=4)
     outputs = [o for cell in executed.cells for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
+    magic = [o for o in executed.cells[1].get("outputs", []) if o.get("output_type") == "display_data"]
+    assert any("revenue" in str(o["data"].get("text/plain", "")).lower() for o in magic)  # %%trellis answered
     streamed = "".join(o.get("text", "") for o in outputs if o.get("output_type") == "stream")
     assert "revenue" in streamed.lower()
     frames = [o for o in outputs if o.get("output_type") == "execute_result"]
