@@ -284,15 +284,44 @@ def test_ping_from_another_thread_mid_answer(socket: ChatSocket) -> None:
         socket.ping(timeout=10)
         pinged.append(True)
 
+    # One pinger, started at the first delta: testing ``pinged`` instead started a second one
+    # whenever another delta arrived before the first ping's pong (a loaded machine).
+    pinger: threading.Thread | None = None
     with socket.stream("long answer") as s:
         for event in s:
-            if isinstance(event, TextDelta) and not pinged:
+            if isinstance(event, TextDelta) and pinger is None:
                 pinger = threading.Thread(target=ping)
                 pinger.start()
-    pinger.join()
+    assert pinger is not None, "the answer had no text delta"
+    pinger.join(60)
+    assert not pinger.is_alive(), "the ping from another thread never returned"
     assert pinged == [True]
     assert s.answer.complete
     assert not s.answer.unknown_events
+
+
+def test_pings_from_many_threads_each_wait_for_their_own_pong(socket: ChatSocket) -> None:
+    """Two pings at once took the same pong as their target: one returned before its round trip."""
+    start = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def ping() -> None:
+        try:
+            start.wait(30)
+            socket.ping(timeout=60)
+        except BaseException as exc:
+            failures.append(exc)
+
+    pingers = [threading.Thread(target=ping) for _ in range(8)]
+    for pinger in pingers:
+        pinger.start()
+    for pinger in pingers:
+        pinger.join(90)
+    assert not any(p.is_alive() for p in pingers), "a ping never returned"
+    assert failures == []
+    # connect()'s ping and the eight: each returned only once its own pong had been read.
+    assert socket._router.pongs == 9
+    assert socket._router.pings == 9
 
 
 def test_heartbeats_on_a_slow_answer_stay_out_of_the_answer(client: Trellis, server: Any) -> None:

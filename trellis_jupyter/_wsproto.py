@@ -42,6 +42,7 @@ from .events import (
     Message,
     Pong,
     TextDelta,
+    decode_json,
     event_name,
     parse_event,
 )
@@ -106,7 +107,7 @@ def action(name: str, **fields: Any) -> str:
 def decode_frame(raw: str | bytes) -> Event:
     """One server frame ``{"event": name, "data": {...}}`` as a typed event."""
     try:
-        frame = json.loads(raw)
+        frame = decode_json(raw)
     except ValueError as exc:
         raise MalformedEventError("frame", f"it is not valid JSON ({exc})") from None
     except RecursionError:
@@ -130,6 +131,7 @@ class Router:
     def __init__(self) -> None:
         self.turn_open = False
         self.pending_interrupts = 0
+        self.pings = 0  # pings sent: the server answers them in order, so pong n answers ping n
         self.pongs = 0
         self.heartbeats = 0
         self.deleted: deque[str] = deque()
@@ -140,6 +142,11 @@ class Router:
 
     def interrupt_sent(self) -> None:
         self.pending_interrupts += 1
+
+    def ping_sent(self) -> int:
+        """Count a ping going out; its pong has come once ``pongs`` reaches the number returned."""
+        self.pings += 1
+        return self.pings
 
     def route(self, event: Event) -> Event | None:
         if type(event) is TextDelta and self.turn_open:

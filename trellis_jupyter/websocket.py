@@ -90,7 +90,7 @@ def _open_error_of(exc: BaseException, url: str) -> TrellisError:
     return ConnectError(socket_open_failed("connect", url, str(exc)))
 
 
-def _direct_connect(connect: Callable[..., Any]) -> dict[str, Any]:
+def direct_connect(connect: Callable[..., Any]) -> dict[str, Any]:
     """``legacy=True`` where websockets knows it (17.1+): we manage the connection's lifetime
     ourselves, not in one ``with`` block, which it otherwise warns about; older versions (13 to
     17.0) connect directly without the flag, and refuse it."""
@@ -163,6 +163,7 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
         self._on_rejected = on_rejected  # told which token the server refused (4001), to renew it
         self._cond = threading.Condition()
         self._reading = False
+        self._ping_lock = threading.Lock()
 
     # -- connection ------------------------------------------------------------------------------
 
@@ -180,7 +181,7 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
                 max_size=self.max_size,
                 open_timeout=self.open_timeout,
                 logger=_wire_logger,
-                **_direct_connect(connect),
+                **direct_connect(connect),
             )
         except _OPEN_ERRORS as exc:
             raise _open_error(exc, self.url) from None
@@ -266,9 +267,13 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
     def ping(self, *, timeout: float | None = 10.0) -> None:
         """Round trip to the server (``ping`` -> ``pong``); raises if the socket is lost."""
         self._ensure_open()
-        target = self._router.pongs + 1
-        self._send(proto.action("ping"))
-        self._pump(lambda: self._router.pongs >= target, timeout)
+        router = self._router
+        # Numbered and sent in one step: two threads pinging at once (or a ping after one that
+        # timed out) each wait for their own pong, not for the first one to come back.
+        with self._ping_lock:
+            target = router.ping_sent()
+            self._send(proto.action("ping"))
+        self._pump(lambda: router.pongs >= target, timeout)
 
     # -- plumbing (used by SocketStream) ---------------------------------------------------------
 
@@ -484,9 +489,10 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream, AsyncOpener]):
     async def ping(self, *, timeout: float | None = 10.0) -> None:
         """Round trip to the server (``ping`` -> ``pong``); raises if the socket is lost."""
         await self._ensure_open()
-        target = self._router.pongs + 1
+        router = self._router
+        target = router.ping_sent()  # before the await: a concurrent ping gets the next number
         await self._send(proto.action("ping"))
-        await self._pump(lambda: self._router.pongs >= target, timeout)
+        await self._pump(lambda: router.pongs >= target, timeout)
 
     async def _ensure_open(self) -> None:
         self._check_usable()
