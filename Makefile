@@ -9,12 +9,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: demo test setup setup-dev system-deps js lint typecheck js-test pytest wheel-check clean
+.PHONY: demo test setup setup-dev system-deps js lint typecheck js-test pytest floors wheel-check clean
 
 demo: setup
 	$(BIN)/trellis-jupyter run notebooks/quickstart.ipynb --output build/quickstart
 
-test: setup-dev lint typecheck js-test pytest
+test: setup-dev lint typecheck js-test pytest floors
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,11 @@ js-test:
 
 pytest:
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The dependency floors are true: the lowest version pyproject.toml allows of every direct
+# dependency, in a fresh virtualenv (build/floors-venv), passes the fast tests (no browser, no slow).
+floors:
+	bash scripts/check-floors.sh
 
 clean:
 	rm -rf build dist trellis_jupyter/static js/node_modules

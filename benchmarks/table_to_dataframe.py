@@ -2,8 +2,8 @@
 
 Both start from the visualization event's JSON text, as it arrives on the wire:
 
-* ours:     ``json.loads`` -> ``parse_event("visualization", ...)`` -> ``table_to_dataframe``
-            (types inferred: int64, float64, datetime64, text)
+* ours:     the SSE path's decode (``_sse.to_event``: msgspec, then ``parse_event``) ->
+            ``table_to_dataframe`` (types inferred: int64, float64, datetime64, text)
 * baseline: ``json.loads`` -> ``pd.DataFrame(rows, columns=headers)`` (no date parsing at all)
 
 Tables have 10 columns mixing ints, floats, text, ISO dates and nullable ints, at 1e5 and 1e6
@@ -21,8 +21,9 @@ import time
 
 import pandas as pd
 
+from trellis_jupyter._sse import to_event
 from trellis_jupyter.convert import table_to_dataframe
-from trellis_jupyter.events import Visualization, parse_event
+from trellis_jupyter.events import Visualization
 
 HEADERS = ["id", "customer", "amount", "qty", "ordered_on", "region", "discount", "paid", "note", "ref"]
 
@@ -50,7 +51,7 @@ def make_payload(n_rows: int, seed: int = 7) -> str:
 
 
 def ours(text: str) -> pd.DataFrame:
-    event = parse_event("visualization", json.loads(text))
+    event = to_event("visualization", text)
     assert isinstance(event, Visualization)
     return table_to_dataframe(event.payload)  # type: ignore[arg-type]
 

@@ -1,4 +1,5 @@
-"""Print a pip constraints file pinning every direct dependency to the lowest version pyproject allows.
+"""Print a pip constraints file pinning every direct dependency to the lowest version pyproject allows
+(or, with ``--test-tools``, the test tools the fast tests need).
 
 ``make floors`` installs the package with these pins into a fresh virtualenv and runs the fast tests,
 so that each ``>=`` floor in ``pyproject.toml`` is one the code really works with. A dependency
@@ -35,7 +36,19 @@ def floors(pyproject: Path) -> dict[str, str]:
     return out
 
 
+BROWSER_TOOLS = {"playwright", "jupyterlab", "notebook"}  # only the browser tests need these
+
+
+def test_tools(pyproject: Path) -> list[str]:
+    """The ``test`` extra less the browser tools: what the fast tests need, at their newest."""
+    extra = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["optional-dependencies"]["test"]
+    return [spec for spec in extra if FLOOR.match(spec).group(1).lower() not in BROWSER_TOOLS]  # type: ignore[union-attr]
+
+
 def main() -> int:
+    if sys.argv[1:] == ["--test-tools"]:
+        print("\n".join(test_tools(ROOT / "pyproject.toml")))
+        return 0
     for name, version in floors(ROOT / "pyproject.toml").items():
         print(f"{name}=={version}")
     return 0

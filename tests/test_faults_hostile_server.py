@@ -28,6 +28,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from trellis_jupyter.local import serve_in_background
 from trellis_jupyter.local.sqlrun import QueryRunner
+from trellis_jupyter.websocket import direct_connect
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -45,13 +46,13 @@ def _error(response: httpx.Response, status: int, code: str) -> str:
 
 
 def _ws(base_url: str, token: str) -> ClientConnection:
-    ws = connect(
+    ws: ClientConnection = connect(
         base_url.replace("http://", "ws://") + "/v1/chats/ws",
         additional_headers=bearer(token),
         open_timeout=10,
         close_timeout=2,
         max_size=None,
-        legacy=True,
+        **direct_connect(connect),  # legacy=True where websockets has it (17.1+)
     )
     assert json_frame(ws)["event"] == "authenticated"
     return ws

@@ -15,6 +15,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from trellis_jupyter.events import parse_event
 from trellis_jupyter.local import LocalServer, serve_in_background
+from trellis_jupyter.websocket import direct_connect
 
 Event = tuple[str, dict[str, Any]]
 ERROR_FIELDS = {"error", "code", "retryable", "debug_id", "error_type"}
@@ -53,9 +54,14 @@ def ws_url(server: LocalServer, query: str = "") -> str:
 
 def open_socket(server: LocalServer, token: str | None = None, query: str = "") -> ClientConnection:
     headers = bearer(token) if token else None
-    return connect(
-        ws_url(server, query), additional_headers=headers, open_timeout=5, close_timeout=2, legacy=True
+    socket: ClientConnection = connect(
+        ws_url(server, query),
+        additional_headers=headers,
+        open_timeout=5,
+        close_timeout=2,
+        **direct_connect(connect),  # legacy=True where websockets has it (17.1+)
     )
+    return socket
 
 
 def recv(ws: ClientConnection, timeout: float = 10) -> Event:

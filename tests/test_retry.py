@@ -204,7 +204,10 @@ async def test_a_cancelled_task_ends_a_wait(slow_to_create: LocalServer) -> None
                         seen.append(event.status)
 
         task = asyncio.ensure_future(ask())
+        deadline = time.monotonic() + 60
         while not seen:
+            assert time.monotonic() < deadline, "the stream never said it waits"
+            assert not task.done(), task
             await asyncio.sleep(0.05)
         started = time.monotonic()
         task.cancel()
@@ -251,7 +254,10 @@ async def test_the_widget_shows_the_wait_and_stop_ends_it(limited: LocalServer, 
             await client.chats.create()
             widget = ChatWidget(client=client)
             future = widget.ask(QUESTION)
+            deadline = time.monotonic() + 60
             while not widget.status.startswith("Rate limited"):
+                assert time.monotonic() < deadline, f"the widget never said it waits: {widget.status!r}"
+                assert not future.done(), future
                 await asyncio.sleep(0.02)
             started = time.monotonic()
             widget.stop()

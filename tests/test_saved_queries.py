@@ -214,7 +214,7 @@ def test_the_readme_examples_run(local_server: Any, monkeypatch: pytest.MonkeyPa
 
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
     body = readme.split("## Your data and saved queries\n", 1)[1].split("\n## ", 1)[0]
-    uploads_block, queries_block = re.findall(r"```python\n(.*?)```", body, re.S)
+    uploads_block, queries_block = re.findall(r"```python[^\n]*\n(.*?)```", body, re.S)
     for name, value in local_server.env.items():
         monkeypatch.setenv(name, value)
     namespace: dict[str, Any] = {}

@@ -20,12 +20,10 @@ socket is shut down under it) instead of closing a generator that is running.
 from __future__ import annotations
 
 import contextlib
-import json
 import socket
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from json.scanner import make_scanner
 from typing import Any
 
 import httpx
@@ -36,6 +34,7 @@ from ._error_text import LOST, SILENT
 from ._wsproto import MAX_FRAME_BYTES
 from .errors import ConnectionLostError, EventTooLargeError, MalformedEventError
 from .events import Event, TextDelta, parse_event
+from .events import decode_json as _decode
 from .scrub import scrub_event
 
 __all__ = ["MAX_EVENT_BYTES", "AsyncSSEEvents", "SSEEvents", "lost_connection", "to_event"]
@@ -44,20 +43,11 @@ __all__ = ["MAX_EVENT_BYTES", "AsyncSSEEvents", "SSEEvents", "lost_connection", 
 MAX_EVENT_BYTES = MAX_FRAME_BYTES
 
 
-# The C scanner behind json.loads, called directly: json.loads spends most of its time on a small
-# event in two whitespace regex passes and wrapper calls. Anything the scanner does not take whole
-# (leading or trailing whitespace, bad JSON) goes through parse_event's json.loads path, which
-# decodes it the same way or raises the clear error.
-_scan: Any = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]  # typeshed types it oddly
-
-
 def to_event(name: str, data: str) -> Event:
     """One decoded SSE event as a typed event: ``parse_event`` with a fast path for text deltas."""
     try:
-        obj, end = _scan(data, 0)
-    except (StopIteration, ValueError, RecursionError):
-        return parse_event(name, data)  # the slow path names the problem (or parses it after all)
-    if end != len(data):
+        obj = _decode(data)
+    except Exception:  # bad JSON, NaN, too deep...: the slow path names the problem (or parses it)
         return parse_event(name, data)
     if name == "text_delta" and type(obj) is dict:
         content = obj.get("content")

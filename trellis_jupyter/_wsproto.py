@@ -42,6 +42,7 @@ from .events import (
     Message,
     Pong,
     TextDelta,
+    decode_json,
     event_name,
     parse_event,
 )
@@ -106,7 +107,7 @@ def action(name: str, **fields: Any) -> str:
 def decode_frame(raw: str | bytes) -> Event:
     """One server frame ``{"event": name, "data": {...}}`` as a typed event."""
     try:
-        frame = json.loads(raw)
+        frame = decode_json(raw)
     except ValueError as exc:
         raise MalformedEventError("frame", f"it is not valid JSON ({exc})") from None
     except RecursionError:

@@ -115,7 +115,7 @@ def _column(col: Any) -> Any:
         from pandas._libs.lib import maybe_convert_objects  # type: ignore[attr-defined]
 
         converted = maybe_convert_objects(col, convert_to_nullable_dtype=True)
-    except (ImportError, TypeError):  # a pandas whose private API moved: the portable path
+    except (ImportError, TypeError, OverflowError):  # private API moved, or a 10**400 (pandas 3.0.0)
         return _column_by_kind(col)
     if converted.dtype == object:
         if infer_dtype(col, skipna=True) == "string":

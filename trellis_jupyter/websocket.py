@@ -90,7 +90,7 @@ def _open_error_of(exc: BaseException, url: str) -> TrellisError:
     return ConnectError(socket_open_failed("connect", url, str(exc)))
 
 
-def _direct_connect(connect: Callable[..., Any]) -> dict[str, Any]:
+def direct_connect(connect: Callable[..., Any]) -> dict[str, Any]:
     """``legacy=True`` where websockets knows it (17.1+): we manage the connection's lifetime
     ourselves, not in one ``with`` block, which it otherwise warns about; older versions (13 to
     17.0) connect directly without the flag, and refuse it."""
@@ -181,7 +181,7 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
                 max_size=self.max_size,
                 open_timeout=self.open_timeout,
                 logger=_wire_logger,
-                **_direct_connect(connect),
+                **direct_connect(connect),
             )
         except _OPEN_ERRORS as exc:
             raise _open_error(exc, self.url) from None

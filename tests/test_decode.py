@@ -1,0 +1,49 @@
+"""``events.decode_json``: msgspec's speed, ``json.loads``' answers, on every odd input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from trellis_jupyter.events import TextDelta, Visualization, decode_json, parse_event
+
+ODD = [
+    '{"content": "plain"}',
+    '  {"a": [1, 2.5, true, null, "x"]}  ',  # whitespace around
+    '{"big": 123456789012345678901234567890, "neg": -98765432109876543210}',  # past 64 bits, exact
+    '{"n": NaN, "i": Infinity, "m": -Infinity}',  # json.loads reads these; msgspec refuses
+    '{"pair": "\\ud83d\\ude00", "lone": "\\ud800"}',  # an escaped surrogate pair, and a lone one
+    '{"dup": 1, "dup": 2}',
+    '{"e": 1e400, "tiny": 5e-324}',
+    '"just a string"',
+    "[]",
+    '{"unicode": "日本語 - ünïcödé"}',
+]
+
+
+@pytest.mark.parametrize("text", ODD)
+def test_decodes_as_json_loads_does(text: str) -> None:
+    ours, theirs = decode_json(text), json.loads(text)
+    assert json.dumps(ours, sort_keys=True) == json.dumps(theirs, sort_keys=True)
+    assert json.dumps(decode_json(text.encode())) == json.dumps(theirs)  # bytes too
+
+
+@pytest.mark.parametrize("text", ['{"a": ', "{'a': 1}", '{"a": 1} trailing', "", "[" * 100_000])
+def test_bad_json_raises_what_json_loads_raises(text: str) -> None:
+    with pytest.raises((ValueError, RecursionError)) as ours:
+        decode_json(text)
+    with pytest.raises((ValueError, RecursionError)) as theirs:
+        json.loads(text)
+    assert type(ours.value) is type(theirs.value)
+
+
+def test_events_read_through_it() -> None:
+    assert parse_event("text_delta", '{"content": "hi"}') == TextDelta("hi")
+    rows = [[i, 10**30 + i, "x"] for i in range(3)]
+    event = parse_event(
+        "visualization",
+        json.dumps({"id": "tbl0000001", "type": "table", "headers": ["a", "b", "c"], "rows": rows}),
+    )
+    assert isinstance(event, Visualization)
+    assert event.payload.rows[2][1] == 10**30 + 2  # type: ignore[union-attr]
