@@ -139,8 +139,11 @@ def test_close_from_another_thread_stops_the_flood_at_once() -> None:
 
         reader = threading.Thread(target=read)
         reader.start()
-        while counts["read"] < 1000:
+        # Bounded: a reader that failed early fails here with its error, not at the test timeout.
+        deadline = time.monotonic() + 60
+        while counts["read"] < 1000 and reader.is_alive() and time.monotonic() < deadline:
             time.sleep(0.01)
+        assert counts["read"] >= 1000, f"the reader stopped at {counts['read']} deltas: {failures}"
         stream.close()
         counts["at_close"] = counts["read"]
         reader.join(5)
@@ -330,8 +333,10 @@ def test_aclose_from_another_task_stops_the_flood_at_once() -> None:
                     failures.append(exc)
 
             reader = asyncio.create_task(read())
-            while counts["read"] < 1000:
+            deadline = time.monotonic() + 60
+            while counts["read"] < 1000 and not reader.done() and time.monotonic() < deadline:
                 await asyncio.sleep(0.01)
+            assert counts["read"] >= 1000, f"the reader stopped at {counts['read']} deltas: {failures}"
             await stream.aclose()
             at_close = counts["read"]
             await asyncio.wait_for(reader, 5)
@@ -371,8 +376,10 @@ def test_close_from_another_thread_on_a_websocket_stream() -> None:
 
             reader = threading.Thread(target=read)
             reader.start()
-            while counts["read"] < 5:
+            deadline = time.monotonic() + 60
+            while counts["read"] < 5 and reader.is_alive() and time.monotonic() < deadline:
                 time.sleep(0.01)
+            assert counts["read"] >= 5, f"the reader stopped at {counts['read']} events: {failures}"
             stream.close()
             reader.join(5)
             assert not reader.is_alive()
