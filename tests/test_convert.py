@@ -387,3 +387,34 @@ def test_the_portable_path_types_columns_like_the_fast_path(values: list[Any]) -
     fast, portable = pd.Series(convert._column(arr)), pd.Series(convert._column_by_kind(arr))
     assert fast.dtype == portable.dtype
     assert fast.isna().tolist() == portable.isna().tolist()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1, 2],
+        [1, None],
+        [1, float("nan")],
+        [1, True],
+        [1, 2.5],
+        [1, "2"],
+        [1, 2**63],
+        [1, 2**64],
+        [-(2**63), 2**63 - 1],
+    ],
+)
+def test_int_columns_take_the_shortcut_only_when_the_general_path_agrees(
+    values: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An int first cell tries a cast to int64; anything it cannot hold exactly (a null, a bool,
+    # a float, text, past int64) must come out as the general path types it.
+    from trellis_jupyter import convert
+
+    arr = np.empty(len(values), dtype=object)
+    arr[:] = values
+    typed = pd.Series(convert._column(arr))
+    monkeypatch.setattr(convert, "_all_integers", lambda col: False)
+    general = pd.Series(convert._column(arr))
+    pd.testing.assert_series_equal(typed, general)
+    if typed.dtype == np.int64:
+        assert typed.tolist() == values

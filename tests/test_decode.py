@@ -47,3 +47,38 @@ def test_events_read_through_it() -> None:
     )
     assert isinstance(event, Visualization)
     assert event.payload.rows[2][1] == 10**30 + 2  # type: ignore[union-attr]
+
+
+def test_a_large_text_decodes_with_the_collector_paused_and_then_restored() -> None:
+    # JSON cannot hold a reference cycle, so the collector is paused while a large text decodes
+    # (its passes over 10^5 fresh row lists found nothing): it must be on again afterwards, stay
+    # off when the caller had turned it off, and come back on after a decoding error.
+    import gc
+
+    big = json.dumps({"rows": [[i, f"r{i}", None] for i in range(20_000)]})
+    seen: list[bool] = []
+
+    def during(phase: str, info: dict[str, int]) -> None:
+        seen.append(True)
+
+    assert gc.isenabled()
+    gc.callbacks.append(during)
+    try:
+        gc.collect()
+        seen.clear()
+        decoded = decode_json(big)
+        collections = len(seen)
+        assert collections == 0  # unpaused, its 20,000 row lists would trigger ~28 passes
+        assert decoded["rows"][19_999] == [19_999, "r19999", None]
+        assert gc.isenabled()
+        with pytest.raises(json.JSONDecodeError):
+            decode_json(big[:-1])
+        assert gc.isenabled()
+        gc.disable()
+        try:
+            assert len(decode_json(big)["rows"]) == 20_000
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+    finally:
+        gc.callbacks.remove(during)
