@@ -14,6 +14,7 @@ from planner_helpers import (
     ask,
     charts,
     check_answer,
+    database,
     demo_path,
     first_table,
     library_path,
@@ -21,7 +22,7 @@ from planner_helpers import (
 )
 
 from trellis_jupyter.local.planner import Planner
-from trellis_jupyter.local.planner_protocol import PastTurn, QueryError
+from trellis_jupyter.local.planner_protocol import DatabaseInfo, PastTurn, QueryError
 
 REVENUE = "SUM(oi.quantity * oi.unit_price)"
 ITEMS = "order_items oi JOIN orders o ON o.id = oi.order_id"
@@ -302,9 +303,7 @@ def test_planner_is_safe_across_threads() -> None:
     assert results[:4] == results[4:8] == results[8:]
 
 
-def _db(path: str):  # type: ignore[no-untyped-def]
-    from planner_helpers import database
-
+def _db(path: str) -> DatabaseInfo:
     return database("demo", path)
 
 
