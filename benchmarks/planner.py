@@ -15,9 +15,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # helpers by plain name, as pytest
 
-from tests.planner_helpers import DEMO_TODAY, ask, demo_path, rows_of
-from tests.test_planner import DEMO_CASES
+from planner_helpers import DEMO_TODAY, ask, demo_path, rows_of
+from test_planner import DEMO_CASES
+
 from trellis_jupyter.local.planner import Planner
 
 

@@ -19,9 +19,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # helpers by plain name, as pytest
 
-from tests.planner_judge import Verdict, gold_rows, judge
-from tests.planner_questions import (
+from planner_judge import Verdict, gold_rows, judge
+from planner_questions import (
     NORTHWIND,
     NORTHWIND_HELD_OUT,
     NORTHWIND_TODAY,
@@ -29,7 +30,7 @@ from tests.planner_questions import (
     SAKILA_HELD_OUT,
     SAKILA_TODAY,
 )
-from tests.sample_databases import build_northwind, build_sakila
+from sample_databases import build_northwind, build_sakila
 
 
 def main() -> None:

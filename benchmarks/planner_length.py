@@ -16,8 +16,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # helpers by plain name, as pytest
 
-from tests.planner_helpers import DEMO_TODAY, ask, demo_path
+from planner_helpers import DEMO_TODAY, ask, demo_path
+
 from trellis_jupyter.local.planner import Planner
 
 SHAPES = {

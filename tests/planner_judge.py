@@ -19,8 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tests.planner_helpers import database, make_run_query
-from tests.planner_questions import Question
+from planner_helpers import database, make_run_query
+from planner_questions import Question
+
 from trellis_jupyter.events import Chart, Table
 from trellis_jupyter.local.planner import Planner
 from trellis_jupyter.local.planner_protocol import PastTurn, PlannedAnswer
@@ -34,7 +35,7 @@ class Verdict:
     question: Question
     verdict: str  # right | declined | wrong
     text: str
-    sql: str
+    sql: str | None  # the answer table's SQL, as the planner gave it
 
 
 def _cell(value: Any) -> Any:

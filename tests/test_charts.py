@@ -13,7 +13,7 @@ import json
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import altair as alt
 import jsonschema
@@ -93,7 +93,7 @@ def test_bundle_of_a_derived_chart_and_of_a_plain_spec() -> None:
 
 
 def test_v6_only_properties_are_dropped() -> None:
-    spec = {
+    spec: dict[str, Any] = {
         "$schema": "https://vega.github.io/schema/vega-lite/v6.4.1.json",
         "data": {"values": [{"a": 1}]},
         "mark": {"type": "bar", "minBandSize": 2},
@@ -204,7 +204,7 @@ def test_a_renderer_the_user_chose_is_never_overridden() -> None:
     assert enable_offline_charts() is False
     assert alt.renderers.active == "html"
     # A trellis chart then follows the user's choice too.
-    out = payload("bar").to_altair()._repr_mimebundle_()
+    out = cast(dict[str, Any], payload("bar").to_altair()._repr_mimebundle_())  # one dict, no metadata
     assert "text/html" in out
     assert VEGALITE_V5_MIMETYPE not in out
     disable_offline_charts()

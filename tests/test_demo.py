@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from planner_helpers import DEMO_TODAY, demo_path, rows_of
 
-from tests.planner_helpers import DEMO_TODAY, demo_path, rows_of
 from trellis_jupyter.local.demo import (
     DEMO_ORDERS,
     build_demo_database,

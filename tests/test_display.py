@@ -93,7 +93,8 @@ def test_deltas_are_coalesced_into_few_updates_and_a_final_one() -> None:
     answer = Answer("q")
     live.start()
     words = [f"w{i} " for i in range(100)]
-    feed_all(live, answer, [ChatMetadata("chat_1", "msg_u")] + [TextDelta(w) for w in words], clock)
+    events: list[Event] = [ChatMetadata("chat_1", "msg_u"), *(TextDelta(w) for w in words)]
+    feed_all(live, answer, events, clock)
     final_text = "".join(words).strip()
     answer.feed(Message(final_text, "msg_a"))
     live.finish(answer)

@@ -175,7 +175,7 @@ def test_any_header_gets_a_2xx_or_a_documented_4xx(
     _check(
         http.post(
             f"{server.base_url}/v1/authenticate",
-            headers={"X-API-Key": api_key.encode("latin-1")},  # type: ignore[dict-item]
+            headers={"X-API-Key": api_key.encode("latin-1")},  # type: ignore[arg-type]
             json={"email": "a@b.io"},
         )
     )

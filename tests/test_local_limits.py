@@ -12,6 +12,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from local_helpers import make_db
@@ -55,7 +56,11 @@ def test_thirty_conversations_at_once_are_all_answered(served: dict[str, str]) -
     """30 threads x 2 questions on one token's server, default settings: every one answered, and
     the store holds exactly 30 chats of 4 messages."""
     assert served["Limits"].startswith("none")
-    options = {"base_url": served["base_url"], "api_key": served["API key"], "email": served["Email"]}
+    options: dict[str, Any] = {
+        "base_url": served["base_url"],
+        "api_key": served["API key"],
+        "email": served["Email"],
+    }
     failures: list[BaseException] = []
     chats: list[str] = []
     lock = threading.Lock()
@@ -130,7 +135,7 @@ def test_no_limit_by_default_and_the_hosted_ones_on_request(tmp_path: Path) -> N
 
 
 def test_serve_help_lists_every_option_and_limit() -> None:
-    serve = build_parser()._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    serve = build_parser()._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr,index]
     text = serve.format_help()
     options = [a.option_strings[0] for a in serve._actions if a.option_strings and a.dest != "help"]
     assert "--hosted-limits" in options

@@ -6,12 +6,12 @@ import os
 import stat
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from magic_helpers import extension_shell
+from magic_helpers import RecordingPublisher, extension_shell
 
 from trellis_jupyter.session import get_session
 
@@ -54,14 +54,15 @@ def fails(sh: InteractiveShell, source: str, capsys: pytest.CaptureFixture[str])
 
 
 def targets() -> pd.DataFrame:
-    return pd.DataFrame(
+    df: pd.DataFrame = pd.DataFrame(
         {
             "region": ["North", "South", None],
             "quota": [100, None, 75],
-            "since": pd.to_datetime(["2025-01-01", None, "2025-03-05"]),
+            "since": pd.to_datetime(["2025-01-01", None, "2025-03-05"]),  # type: ignore[arg-type]  # None is NaT
             "owner": ["Zoë", "日本語", None],
         }
     )
+    return df
 
 
 def test_attach_a_dataframe_and_a_file_then_ask_about_them(
@@ -149,19 +150,20 @@ def _replay_twice(shell: InteractiveShell, server: Any, capsys: pytest.CaptureFi
     for cell in cells:
         run(shell, cell)
     first = [shell.user_ns["ans"].text, shell.user_ns["result"].tables[0].rows]
-    published = [call["data"] for call in shell.display_pub.calls if not call["update"]]
+    pub = cast(RecordingPublisher, shell.display_pub)  # the extension_shell fixture's
+    published = [call["data"] for call in pub.calls if not call["update"]]
 
     # A new kernel session (same cache file): the same cells answer with no request at all.
     session = get_session()
     session.new_chat()
-    shell.display_pub.clear()
+    pub.clear()
     before = server.requests
     capsys.readouterr()
     for cell in cells:
         run(shell, cell)
     assert server.requests == before
     assert [shell.user_ns["ans"].text, shell.user_ns["result"].tables[0].rows] == first
-    assert [call["data"] for call in shell.display_pub.calls if not call["update"]] == published
+    assert [call["data"] for call in pub.calls if not call["update"]] == published
     assert capsys.readouterr().out.count("replayed from ") == 2
 
     # A changed question, or --refresh, asks again.

@@ -7,10 +7,12 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from IPython.core.displaypub import DisplayPublisher
+from IPython.core.extensions import ExtensionManager
+from IPython.core.formatters import DisplayFormatter
 from IPython.core.interactiveshell import InteractiveShell
 from magic_helpers import BRIEF_TEXT, LONG_TEXT, RecordingPublisher, ScriptedPlanner, extension_shell
 
@@ -143,14 +145,15 @@ def test_load_unload_and_reload(shell: InteractiveShell, capsys: pytest.CaptureF
     run(shell, "%config Trellis")
     assert "Trellis.coalesce_interval" in capsys.readouterr().out
 
-    shell.extension_manager.unload_extension("trellis_jupyter")
+    extensions = cast(ExtensionManager, shell.extension_manager)  # every InteractiveShell has one
+    extensions.unload_extension("trellis_jupyter")
     assert "trellis" not in magics["line"]
     assert "trellis" not in magics["cell"]
-    assert get_session().settings not in shell.configurables
+    assert get_session().settings not in cast(list[Any], shell.configurables)
     error, _ = failing(shell, "%trellis status", capsys)
     assert "trellis" in str(error)
 
-    shell.extension_manager.reload_extension("trellis_jupyter")
+    extensions.reload_extension("trellis_jupyter")
     assert "trellis" in magics["line"]
     assert "trellis" in magics["cell"]
     assert get_session().settings.display_rows == 3  # the kernel's session outlived the reload
@@ -171,7 +174,7 @@ def test_the_users_own_altair_chart_displays_offline_unless_they_chose_a_rendere
     alt.renderers.enable(chosen or "default")
     try:
         chart = alt.Chart(pd.DataFrame({"x": [1, 2], "y": [3, 4]})).mark_line().encode(x="x", y="y")
-        data, _ = shell.display_formatter.format(chart)
+        data, _ = cast(DisplayFormatter, shell.display_formatter).format(chart)
         if chosen is None:
             assert alt.renderers.active == "trellis"
             assert data["application/vnd.vegalite.v5+json"]["$schema"].endswith("v5.json")

@@ -9,8 +9,8 @@ written out for that day: last month = May 2025, last quarter = Q1 2025, and so 
 from __future__ import annotations
 
 import pytest
+from planner_helpers import DEMO_TODAY, LIBRARY_TODAY, ask, check_answer, demo_path, library_path
 
-from tests.planner_helpers import DEMO_TODAY, LIBRARY_TODAY, ask, check_answer, demo_path, library_path
 from trellis_jupyter.local.planner import Planner
 
 REVENUE = "SUM(oi.quantity * oi.unit_price)"

@@ -5,22 +5,24 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 import pytest
-
-from tests.planner_helpers import (
+from planner_helpers import (
     DEMO_TODAY,
     LIBRARY_TODAY,
     ask,
     charts,
     check_answer,
+    database,
     demo_path,
     first_table,
     library_path,
     make_run_query,
 )
+
 from trellis_jupyter.local.planner import Planner
-from trellis_jupyter.local.planner_protocol import PastTurn, QueryError
+from trellis_jupyter.local.planner_protocol import DatabaseInfo, PastTurn, QueryError
 
 REVENUE = "SUM(oi.quantity * oi.unit_price)"
 ITEMS = "order_items oi JOIN orders o ON o.id = oi.order_id"
@@ -198,7 +200,7 @@ def test_answer_text_states_the_result() -> None:
     top = first_table(answer).rows[0]
     assert f"**{top[0]}** led with {top[1]:,}" in answer.text
     answer = ask(planner, demo_path(), "top 3 customers by revenue")
-    assert all(row[0] in answer.text for row in first_table(answer).rows)
+    assert all(cast(str, row[0]) in answer.text for row in first_table(answer).rows)  # names
     # A series with a single bucket is stated as one number, not as "1 months from X to X".
     answer = ask(planner, demo_path(), "orders per month last month")
     (month, count) = first_table(answer).rows[0]
@@ -301,9 +303,7 @@ def test_planner_is_safe_across_threads() -> None:
     assert results[:4] == results[4:8] == results[8:]
 
 
-def _db(path: str):  # type: ignore[no-untyped-def]
-    from tests.planner_helpers import database
-
+def _db(path: str) -> DatabaseInfo:
     return database("demo", path)
 
 

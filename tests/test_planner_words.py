@@ -6,8 +6,8 @@ import datetime as dt
 import json
 
 import pytest
+from planner_helpers import demo_path, library_path
 
-from tests.planner_helpers import demo_path, library_path
 from trellis_jupyter.local.planner.dates import find_range, month_shift
 from trellis_jupyter.local.planner.lexicon import close_match, plural, singular, tokens, words_of
 from trellis_jupyter.local.planner.plan import Filter, Plan, literal
@@ -129,7 +129,7 @@ def test_schema_introspection_reads_keys_kinds_and_values() -> None:
     assert kinds == {"id": "id", "customer_id": "id", "order_date": "date", "status": "text"}
     assert orders.column("customer_id").ref == ("customers", "id")  # type: ignore[union-attr]
     assert demo.tables["customers"].column("region").values == ("East", "North", "South", "West")  # type: ignore[union-attr]
-    assert demo.tables["customers"].column("email").values == ()  # type: ignore[union-attr] - too many to list
+    assert demo.tables["customers"].column("email").values == ()  # type: ignore[union-attr]  # too many to list
     path = demo.join_path("order_items", "customers")
     assert [(j.left, j.right, j.fans) for j in path or []] == [
         ("order_items", "orders", False),

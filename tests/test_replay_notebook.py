@@ -47,7 +47,8 @@ def notebook(path: Path, last_options: str = "") -> Path:
 def answer_outputs(path: Path) -> tuple[list[Any], list[str]]:
     """Each code cell's rich outputs, and the 'replayed from' lines printed."""
     nb = json.loads(path.read_text())
-    rich, marks = [], []
+    rich: list[Any] = []
+    marks: list[str] = []
     for cell in nb["cells"]:
         for output in cell.get("outputs", []):
             if output["output_type"] == "stream":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import sqlite3
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pandas as pd
@@ -31,11 +31,11 @@ PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 def targets() -> pd.DataFrame:
     """Dates, nulls and unicode, with regions that join the demo database's customers."""
-    df = pd.DataFrame(
+    df: pd.DataFrame = pd.DataFrame(
         {
             "region": ["North", "South", "East", None, "West"],
             "quota": [100, 250, None, 75, 300],
-            "since": pd.to_datetime(["2025-01-01", "2025-02-15", None, "2025-03-05", "2024-12-31"]),
+            "since": pd.to_datetime(["2025-01-01", "2025-02-15", None, "2025-03-05", "2024-12-31"]),  # type: ignore[arg-type]  # None is NaT; the stubs forbid it
             "owner": ["Zoë", "日本語", "Ω-team", None, "😀 ok"],
         }
     )
@@ -327,7 +327,10 @@ def test_the_client_checks_the_limits_before_sending(tmp_path: Any) -> None:
     assert upload_parts([("a.csv", b"x", "")]) == [("a.csv", b"x", "text/csv")]  # a browser's empty type
     with pytest.raises(ConfigurationError, match="Cannot upload a int"):
         upload_parts([42])
-    df = pd.DataFrame({"day": pd.to_datetime(["2025-01-01", None])}, index=pd.Index([7, 8], name="id"))
+    df = pd.DataFrame(
+        {"day": pd.to_datetime(["2025-01-01", None])},  # type: ignore[arg-type]  # None is NaT
+        index=pd.Index([7, 8], name="id"),
+    )
     [(name, data, mime)] = upload_parts([("my data", df)])
     assert (name, mime) == ("my data.csv", "text/csv")
     assert data.decode() == "id,day\n7,2025-01-01\n8,\n"  # a named index is kept; a midnight is a date
@@ -360,7 +363,7 @@ def test_uploads_beside_a_file_store_are_owner_only_and_survive_a_restart(tmp_pa
         with Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email) as c:
             conversation = c.conversation()
             [upload] = conversation.upload([targets(), ("chart.png", PNG, "image/png")])[1:]
-            chat_id = conversation.chat_id
+            chat_id = cast(str, conversation.chat_id)  # the upload created the chat
     finally:
         server.stop()
     folder = store + ".uploads"

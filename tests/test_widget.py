@@ -11,7 +11,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from widget_helpers import EVIL_IMG, EVIL_SCRIPT, LONG_WORDS, long_text, start_server
@@ -21,6 +21,9 @@ from trellis_jupyter.conversation import AsyncConversation, Conversation
 from trellis_jupyter.widget import ChatWidget
 from trellis_jupyter.widget_html import transcript_html
 from trellis_jupyter.widget_wire import utf16_len
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 pytestmark = pytest.mark.anyio
 
@@ -58,7 +61,7 @@ def sync_client(server: Any) -> Iterator[Trellis]:
 def recording(widget: ChatWidget) -> list[dict[str, Any]]:
     """Record the custom messages the widget sends to its front end."""
     sent: list[dict[str, Any]] = []
-    widget.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
+    widget.send = lambda content, buffers=None: sent.append(content)
     return sent
 
 
@@ -109,12 +112,12 @@ async def test_question_fills_transcript_and_answers(client: AsyncTrellis, sync_
     assert w.chat_id == answer.chat_id == w.conversation.chat_id
     assert w.answers == [answer]
     assert seen == [answer]
-    assert list(answer.df.columns) == ["region", "orders"]
+    assert list(cast("pd.DataFrame", answer.df).columns) == ["region", "orders"]
     assert answer.chart is not None
     assert w.busy is False
     assert w.status == ""
     # The server has the turn.
-    messages = sync_client.chats.get(w.chat_id)["messages"]
+    messages = sync_client.chats.get(cast(str, w.chat_id))["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant"]
     assert messages[1]["content"] == answer.text
     # A follow-up continues the chat.
@@ -162,7 +165,7 @@ async def test_stop_keeps_the_partial_answer(client: AsyncTrellis, sync_client: 
     after = await w.ask("Orders by region?")
     assert after.complete
     assert after.chat_id == chat_id
-    roles = [m["role"] for m in sync_client.chats.get(chat_id)["messages"]]
+    roles = [m["role"] for m in sync_client.chats.get(cast(str, chat_id))["messages"]]
     assert roles[-2:] == ["user", "assistant"]
 
 
@@ -187,7 +190,7 @@ async def test_feedback_and_edit_reach_the_server(client: AsyncTrellis, sync_cli
     first_reply = w.transcript[1]
     browser(w, type="feedback", id=first_reply["id"], value="negative", note="wrong region names")
     await until(lambda: w.transcript[1].get("feedback") == "negative")
-    messages = {m["id"]: m for m in sync_client.chats.get(w.chat_id)["messages"]}
+    messages = {m["id"]: m for m in sync_client.chats.get(cast(str, w.chat_id))["messages"]}
     assert messages[first_reply["message_id"]]["metadata"]["feedback"] == "negative"
     assert w.error == ""
 
@@ -198,7 +201,7 @@ async def test_feedback_and_edit_reach_the_server(client: AsyncTrellis, sync_cli
     await until(lambda: not w.busy and w.transcript[-1].get("status") == "done")
     assert [e["text"] for e in w.transcript if e["role"] == "user"] == ["Orders by region?", "Say goodbye"]
     assert w.transcript[-1]["text"] == "You asked: Say goodbye"
-    chat = sync_client.chats.get(w.chat_id)["messages"]
+    chat = sync_client.chats.get(cast(str, w.chat_id))["messages"]
     assert [m["content"] for m in chat if m["role"] == "user"] == ["Orders by region?", "Say goodbye"]
     assert chat[-1]["content"] == "You asked: Say goodbye"
     assert [a.text for a in w.answers][-1] == "You asked: Say goodbye"
@@ -222,7 +225,7 @@ async def test_a_thumb_then_its_note_shows_the_note_and_a_second_click_changes_i
     browser(w, type="feedback", id=reply["id"], value="negative")
     await until(lambda: w.transcript[1].get("feedback") == "negative")
     assert w.transcript[1]["feedback_note"] is None
-    messages = {m["id"]: m for m in sync_client.chats.get(w.chat_id)["messages"]}
+    messages = {m["id"]: m for m in sync_client.chats.get(cast(str, w.chat_id))["messages"]}
     assert messages[reply["message_id"]]["metadata"]["feedback"] == "negative"
 
 
@@ -233,7 +236,7 @@ async def test_a_sync_client_works_end_to_end(server: Any, sync_client: Trellis)
     assert "leads with" in answer.text
     assert w.transcript[1]["status"] == "done"
     # The chat is on the server the sync client talks to, with the same credentials.
-    messages = sync_client.chats.get(w.chat_id)["messages"]
+    messages = sync_client.chats.get(cast(str, w.chat_id))["messages"]
     assert [m["content"] for m in messages if m["role"] == "user"] == ["Orders by region?"]
     twin = w._owned_client
     assert twin is not None
@@ -332,7 +335,7 @@ async def test_the_empty_chat_falls_back_to_general_examples() -> None:
 
 async def test_table_rows_are_sent_whole_for_a_table_cut_for_the_browser(client: AsyncTrellis) -> None:
     from trellis_jupyter import widget_wire
-    from trellis_jupyter.events import Table
+    from trellis_jupyter.events import Cell, Table
 
     w = ChatWidget(client=client)
     sent = recording(w)
@@ -347,7 +350,7 @@ async def test_table_rows_are_sent_whole_for_a_table_cut_for_the_browser(client:
         browser(w, type="table_rows", entry=entry, index=index, request=8)
         assert sent[-1] == {"type": "table_rows", "request": 8, "rows": None}
     # Past the browser's cap: the payload says how many rows the kernel holds.
-    rows = [[i, f"r{i}"] for i in range(widget_wire.MAX_TABLE_ROWS + 5)]
+    rows: list[list[Cell]] = [[i, f"r{i}"] for i in range(widget_wire.MAX_TABLE_ROWS + 5)]
     data = widget_wire.browser_payload(Table(id="t", headers=["n", "s"], rows=rows))
     assert len(data["rows"]) == widget_wire.MAX_TABLE_ROWS
     assert data["kernel_rows"] == len(rows)

@@ -6,11 +6,13 @@ tests/test_widget_browser_attach.py.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
+from trellis_jupyter.answer import Answer
 from trellis_jupyter.client import AsyncTrellis
 from trellis_jupyter.widget import ChatWidget
 
@@ -68,7 +70,8 @@ async def test_files_from_the_browser_arrive_as_buffers(client: AsyncTrellis) ->
         "files": [{"name": "targets.csv", "type": ""}],
     }
     widget._on_command(widget, command, [memoryview(CSV)])
-    [future] = [t.future for t in widget._queue] or [None]
+    queued: list[asyncio.Future[Answer] | None] = [t.future for t in widget._queue]
+    [future] = queued or [None]
     assert future is not None
     answer = await future
     assert answer.tables[0].rows == [[350]]

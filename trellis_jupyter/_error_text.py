@@ -27,6 +27,8 @@ __all__ = [
     "connect_failed",
     "connection_failed",
     "handshake_error",
+    "not_a_stream",
+    "not_json",
     "rate_limited",
     "retrying_in",
     "socket_open_failed",
@@ -176,6 +178,22 @@ def _not_found(code: str | None, context: CallContext, said: str, path: str) -> 
             "list them with client.queries.list()."
         )
     return f"Trellis has no {path} ({said}): check TRELLIS_BASE_URL and the ids you passed."
+
+
+def not_json(path: str) -> str:
+    """A 2xx REST answer whose body is not JSON (likely not the Trellis API at that URL)."""
+    return (
+        f"Trellis answered {path} with something that is not JSON: check TRELLIS_BASE_URL points at "
+        "the Trellis API."
+    )
+
+
+def not_a_stream(content_type: str) -> str:
+    """A stream request answered with another content type (``content_type`` as the server sent it)."""
+    return (
+        f"Trellis answered with {content_type} instead of an event stream: check TRELLIS_BASE_URL points at "
+        "the Trellis API."
+    )
 
 
 def connect_failed(base_url: str) -> str:

@@ -207,18 +207,12 @@ class _Core:
             return response.json()
         except ValueError:
             raise errors.APIError(
-                f"Trellis answered {response.request.url.path} with something that is not JSON: "
-                "check TRELLIS_BASE_URL points at the Trellis API.",
-                status_code=response.status_code,
+                _error_text.not_json(response.request.url.path), status_code=response.status_code
             ) from None
 
     def _not_a_stream(self, response: httpx.Response) -> errors.APIError:
         kind = response.headers.get("content-type", "no content type")
-        return errors.APIError(
-            f"Trellis answered with {kind} instead of an event stream: check TRELLIS_BASE_URL points at "
-            "the Trellis API.",
-            status_code=response.status_code,
-        )
+        return errors.APIError(_error_text.not_a_stream(kind), status_code=response.status_code)
 
     @staticmethod
     def _log(method: str, path: str, status: int | str, started: float) -> None:

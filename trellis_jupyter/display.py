@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from types import TracebackType
 from typing import Any, Protocol
 
 from . import render
@@ -411,7 +412,9 @@ class _Stream(Protocol):
 
     def __enter__(self) -> Iterable[Event]: ...
 
-    def __exit__(self, *exc: object) -> Any: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None, /
+    ) -> Any: ...
 
     def close(self) -> None: ...
 

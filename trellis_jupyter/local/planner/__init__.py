@@ -32,12 +32,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import secrets
-import string
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from trellis_jupyter.events import Chart, Table
+from trellis_jupyter.events import Chart, Table, new_visualization_id
 from trellis_jupyter.local.planner.build import Unanswerable, build_plan
 from trellis_jupyter.local.planner.charts import chart_type_for, make_chart
 from trellis_jupyter.local.planner.describe import describe_answer, help_text, schema_request, tables_answer
@@ -48,18 +46,12 @@ from trellis_jupyter.local.planner.schema import Schema, load_schema
 from trellis_jupyter.local.planner.text import result_text, title
 from trellis_jupyter.local.planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, QueryError, RunQuery
 
-__all__ = ["Planner", "new_id"]
+__all__ = ["Planner"]
 
 STATE_VERSION = 1
-_ALPHABET = string.ascii_lowercase + string.digits
 _SQL_START = re.compile(
     r"^\s*(?:select\b|with\s+(?:recursive\s+)?[A-Za-z_\"][\w\"]*\s*(?:\([^)]*\)\s*)?as\s*\()", re.I | re.S
 )
-
-
-def new_id() -> str:
-    """A fresh 10-character alphanumeric visualization id."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(10))
 
 
 def looks_like_sql(text: str) -> bool:
@@ -132,7 +124,7 @@ class Planner:
         result = run_query(sql)
         heading = title(schema, plan)
         table = Table(
-            id=new_id(),
+            id=new_visualization_id(),
             headers=list(result.headers),
             rows=result.rows,
             title=heading,
@@ -143,7 +135,7 @@ class Planner:
         visualizations: list[Table | Chart] = [table]
         chart_type = chart_type_for(plan, result.row_count)
         if chart_type is not None and not result.truncated:
-            chart = make_chart(new_id(), chart_type, heading, result.headers, result.rows)
+            chart = make_chart(new_visualization_id(), chart_type, heading, result.headers, result.rows)
             if chart is not None:
                 visualizations.append(chart)
         words = result_text(schema, plan, result.headers, result.rows, result.row_count, result.truncated)
@@ -155,7 +147,7 @@ class Planner:
     def _passthrough(self, sql: str, run_query: RunQuery) -> PlannedAnswer:
         result = run_query(sql)
         table = Table(
-            id=new_id(),
+            id=new_visualization_id(),
             headers=list(result.headers),
             rows=result.rows,
             title="Query result",
@@ -176,9 +168,9 @@ class Planner:
     def _schema_answer(self, schema: Schema, request: tuple[str, str | None]) -> PlannedAnswer:
         kind, name = request
         if kind == "describe" and name is not None:
-            text, table = describe_answer(schema, name, new_id())
+            text, table = describe_answer(schema, name, new_visualization_id())
         else:
-            text, table = tables_answer(schema, new_id())
+            text, table = tables_answer(schema, new_visualization_id())
         return PlannedAnswer(
             text=text,
             visualizations=[table],
