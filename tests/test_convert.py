@@ -418,3 +418,24 @@ def test_int_columns_take_the_shortcut_only_when_the_general_path_agrees(
     pd.testing.assert_series_equal(typed, general)
     if typed.dtype == np.int64:
         assert typed.tolist() == values
+
+
+def test_iso_dates_follow_numpys_calendar() -> None:
+    # Date columns are read from their digits; every month/day (valid or not) of leap, common
+    # and century years must be accepted or refused exactly as numpy's date parser does.
+    from trellis_jupyter import convert
+
+    for year in (0, 1600, 1900, 1969, 1970, 2000, 2023, 2024, 9999):
+        for month in range(14):
+            for day in range(33):
+                text = f"{year:04d}-{month:02d}-{day:02d}"
+                try:
+                    expected = np.array([text], dtype=object).astype("datetime64[D]").astype("datetime64[s]")
+                except ValueError:
+                    expected = None
+                got = convert._text_column(np.array([text, text], dtype=object))
+                if expected is None:
+                    assert got.dtype == object, text
+                else:
+                    assert got.dtype == np.dtype("datetime64[s]"), text
+                    assert (got == expected[0]).all(), text
