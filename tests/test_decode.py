@@ -74,11 +74,21 @@ def test_a_large_text_decodes_with_the_collector_paused_and_then_restored() -> N
         with pytest.raises(json.JSONDecodeError):
             decode_json(big[:-1])
         assert gc.isenabled()
+        assert gc.get_freeze_count() == 0
         gc.disable()
         try:
             assert len(decode_json(big)["rows"]) == 20_000
             assert not gc.isenabled()
         finally:
             gc.enable()
+        # Objects the program froze itself stay frozen.
+        gc.freeze()
+        try:
+            frozen = gc.get_freeze_count()
+            assert frozen > 0
+            decode_json(big)
+            assert gc.get_freeze_count() == frozen
+        finally:
+            gc.unfreeze()
     finally:
         gc.callbacks.remove(during)
