@@ -217,6 +217,42 @@ def test_charts_of_an_interrupted_answer_do_not_hold_up_the_next_answer() -> Non
     assert [VEGALITE in c["data"] for c in shell.display_pub.calls].count(True) == 1
 
 
+def test_a_chart_drawn_after_the_final_message_carries_the_ids_it_arrived_with() -> None:
+    """Whether the worker finished a chart before or after the answer's final message must not
+    change the output (a replayed notebook is compared with the live one): a chart's metadata
+    holds the ids its answer had when the chart arrived, like its table's."""
+    import threading
+
+    from trellis_jupyter import display
+
+    busy, release = threading.Event(), threading.Event()
+
+    def occupy() -> None:
+        busy.set()
+        assert release.wait(60)
+
+    blocker = display._executor().submit(occupy)
+    shell = fake_shell()
+    try:
+        assert busy.wait(60)
+        live = LiveAnswer(shell, rich=True)
+        answer = Answer("q")
+        live.start()
+        feed_all(live, answer, [ChatMetadata("chat_1", "msg_u"), Visualization(big_table())])
+        feed_all(live, answer, [Visualization(bar_chart()), Message("Done.", "msg_a")])
+    finally:
+        release.set()
+    blocker.result(60)
+    live.finish(answer)
+    tables = [c for c in shell.display_pub.calls if "<table" in str(c["data"].get("text/html", ""))]
+    charts = [c for c in shell.display_pub.calls if VEGALITE in c["data"]]
+    assert len(tables) == 1
+    assert len(charts) == 1
+    expected = {"chat_id": "chat_1", "user_message_id": "msg_u"}
+    assert tables[0]["metadata"]["trellis"] == expected
+    assert charts[0]["metadata"]["trellis"] == expected
+
+
 def test_a_chart_under_a_table_of_the_same_title_does_not_repeat_it() -> None:
     shell = fake_shell()
     live = LiveAnswer(shell, rich=True)

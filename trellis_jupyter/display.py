@@ -222,7 +222,10 @@ class LiveAnswer:
         self._held: list[VisualizationPayload] = []
         # Rich mode: chart bundles being made in the worker, shown in order as they are ready;
         # the titles of tables shown (a chart under a table of the same title drops its own).
-        self._pending: list[tuple[Future[tuple[dict[str, Any], dict[str, Any]]], Answer]] = []
+        # A chart drawn in the worker is published with the ids its answer had when the chart
+        # arrived (as its table is): whether the final message came before the drawing was done
+        # must not change the output, or a replayed notebook would differ from the live one.
+        self._pending: list[tuple[Future[tuple[dict[str, Any], dict[str, Any]]], dict[str, Any]]] = []
         self._table_titles: set[str] = set()
 
     # -- the stream's events -------------------------------------------------------------------
@@ -333,7 +336,7 @@ class LiveAnswer:
             title = not (payload.title and payload.title.strip() in self._table_titles)
             if charts.use_offline_bundle():
                 future = _executor().submit(chart_bundle, payload, self._format, title=title)
-                self._pending.append((future, answer))
+                self._pending.append((future, _ids(answer)))
                 self._show_ready_charts()
             else:  # the user's Altair renderer: shown as Altair shows it, on this thread
                 data, metadata = chart_bundle(payload, self._format, title=title)
@@ -345,13 +348,13 @@ class LiveAnswer:
         the rest (a chart not ready by then is shown as a line of text)."""
         deadline = self._clock() + wait
         while self._pending:
-            future, answer = self._pending[0]
+            future, ids = self._pending[0]
             if not future.done():
                 remaining = deadline - self._clock()
                 if remaining <= 0:
                     if wait:  # the end of the answer: say so rather than wait forever
                         self._pending.pop(0)
-                        self._publish({"text/plain": "(the chart could not be drawn in time)"}, _ids(answer))
+                        self._publish({"text/plain": "(the chart could not be drawn in time)"}, ids)
                         continue
                     return
                 try:
@@ -364,9 +367,9 @@ class LiveAnswer:
             try:
                 data, metadata = future.result()
             except Exception as error:  # one chart that cannot be drawn costs a line, not the answer
-                self._publish({"text/plain": f"(this chart could not be drawn: {error})"}, _ids(answer))
+                self._publish({"text/plain": f"(this chart could not be drawn: {error})"}, ids)
                 continue
-            self._publish(data, {**metadata, **_ids(answer)})
+            self._publish(data, {**metadata, **ids})
 
     def _drop_unshown_charts(self) -> None:
         """Cancel the charts an interrupted or failed answer will never show: the kernel has one
