@@ -322,3 +322,22 @@ def screenshot(page: Any, name: str, locator: Any = None) -> Path:
     path = ARTIFACTS / f"{name}.png"
     (locator or page).screenshot(path=str(path))
     return path
+
+
+@contextlib.contextmanager
+def widget_notebook(
+    server: Any, name: str, cells: Sequence[str], ignored: Sequence[str]
+) -> Iterator[tuple[Any, JupyterLab, PageLog]]:
+    """JupyterLab on ``server``'s environment with the notebook ``name`` open and its first cell
+    (the one that shows the chat widget) run; on exit, no console error but the ``ignored`` ones."""
+    skip_without_browser()
+    env = {k: v for k, v in server.env.items() if v is not None}
+    with JupyterLab(env=env) as lab, browser_page() as (page, log):
+        lab.write_notebook(name, cells)
+        open_notebook(page, lab, name)
+        run_cell(page, 0)
+        wait_until_executed(page, [0])
+        page.locator(".tj-chat textarea").wait_for(timeout=60_000)
+        yield page, lab, log
+        errors = log.errors(ignored)
+        assert not errors, f"console errors: {errors}\nJupyterLab log:\n{lab.log()}"

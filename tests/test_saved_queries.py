@@ -191,6 +191,8 @@ async def test_bad_saved_queries_are_refused(client: Any) -> None:
         await maybe(client.queries.create(title="t", prompt="p", sql="SELECT 1 -- " + "x" * 100_000))
     with pytest.raises(ConfigurationError, match="non-empty 'title'"):
         await maybe(client.queries.create(title=" ", prompt="p"))
+    with pytest.raises(ConfigurationError, match="Nothing to update"):  # refused before any request
+        await maybe(client.queries.update("no-such-query"))
     with pytest.raises(NotFoundError, match="Saved query"):
         await maybe(client.conversation().ask("x", saved_query_id="no-such-query"))
     with pytest.raises(ConfigurationError, match="saved_query_id"):

@@ -13,15 +13,12 @@ from typing import Any
 
 import pytest
 from browser_helpers import (
-    JupyterLab,
-    browser_page,
     cell_output_text,
     open_notebook,
     run_cell,
     run_command,
     screenshot,
-    skip_without_browser,
-    wait_until_executed,
+    widget_notebook,
 )
 from widget_helpers import EVIL_ENTITY, EVIL_IMG, EVIL_SCRIPT, start_server
 
@@ -63,22 +60,11 @@ def server() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def page(server: Any) -> Iterator[Any]:
-    skip_without_browser()
-    env = {k: v for k, v in server.env.items() if v is not None}
-    with JupyterLab(env=env) as lab, browser_page() as (pg, log):
-        lab.write_notebook(NOTEBOOK, CELLS)
-        open_notebook(pg, lab, NOTEBOOK)
-        run_cell(pg, 0)
-        wait_until_executed(pg, [0])
-        pg.locator(".tj-chat textarea").wait_for(timeout=30_000)
+    with widget_notebook(server, NOTEBOOK, CELLS, IGNORED) as (pg, lab, log):
         pg.evaluate(RECORDER)
         pg.log = log
         pg.lab = lab
-        try:
-            yield pg
-        finally:
-            errors = log.errors(IGNORED)
-            assert not errors, f"console errors: {errors}\nJupyterLab log:\n{lab.log()}"
+        yield pg
 
 
 def ask(page: Any, question: str) -> None:

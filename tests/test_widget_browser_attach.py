@@ -12,13 +12,8 @@ from typing import Any
 
 import pytest
 from browser_helpers import (
-    JupyterLab,
-    browser_page,
-    open_notebook,
-    run_cell,
     screenshot,
-    skip_without_browser,
-    wait_until_executed,
+    widget_notebook,
 )
 
 from trellis_jupyter.client import Trellis
@@ -43,19 +38,8 @@ def server() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def page(server: Any) -> Iterator[Any]:
-    skip_without_browser()
-    env = {k: v for k, v in server.env.items() if v is not None}
-    with JupyterLab(env=env) as lab, browser_page() as (pg, log):
-        lab.write_notebook(NOTEBOOK, CELLS)
-        open_notebook(pg, lab, NOTEBOOK)
-        run_cell(pg, 0)
-        wait_until_executed(pg, [0])
-        pg.locator(".tj-chat textarea").wait_for(timeout=60_000)
-        try:
-            yield pg
-        finally:
-            errors = log.errors(IGNORED)
-            assert not errors, f"console errors: {errors}\nJupyterLab log:\n{lab.log()}"
+    with widget_notebook(server, NOTEBOOK, CELLS, IGNORED) as (pg, _lab, _log):
+        yield pg
 
 
 def test_attach_a_file_ask_about_it_and_save_the_answer_as_a_query(

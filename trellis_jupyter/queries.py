@@ -52,6 +52,8 @@ def _fields(
         if isinstance(keywords, str) or not isinstance(keywords, Sequence):
             raise ConfigurationError("'keywords' must be a list of strings.")
         body["keywords"] = [str(k) for k in keywords]
+    if not creating and not body:
+        raise ConfigurationError("Nothing to update: give title, prompt, sql, description or keywords.")
     return body
 
 
@@ -103,8 +105,6 @@ class Queries:
     ) -> SavedQuery:
         """Change the fields given (``keywords=[]`` clears them); returns the whole updated query."""
         body = _fields(title, prompt, sql, description, keywords, creating=False)
-        if not body:
-            raise ConfigurationError("Nothing to update: give title, prompt, sql, description or keywords.")
         return _one(
             self._http.request(
                 "PATCH", f"/v1/queries/{_id(query_id)}", json=body, context=CallContext(query_id=query_id)
@@ -154,8 +154,6 @@ class AsyncQueries:
         keywords: Sequence[str] = _UNSET,
     ) -> SavedQuery:
         body = _fields(title, prompt, sql, description, keywords, creating=False)
-        if not body:
-            raise ConfigurationError("Nothing to update: give title, prompt, sql, description or keywords.")
         return _one(
             await self._http.request(
                 "PATCH", f"/v1/queries/{_id(query_id)}", json=body, context=CallContext(query_id=query_id)
