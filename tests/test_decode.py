@@ -81,13 +81,16 @@ def test_a_large_text_decodes_with_the_collector_paused_and_then_restored() -> N
             assert not gc.isenabled()
         finally:
             gc.enable()
-        # Objects the program froze itself stay frozen.
+        # Objects the program froze itself stay frozen. The count is not compared for equality:
+        # a frozen object that another thread frees meanwhile leaves the permanent generation
+        # (CI saw 8 fewer). Unfreezing would drop it to 0; freezing the decoded rows would raise
+        # it by 20,000 or more.
         gc.freeze()
         try:
             frozen = gc.get_freeze_count()
             assert frozen > 0
             decode_json(big)
-            assert gc.get_freeze_count() == frozen
+            assert 0 < gc.get_freeze_count() <= frozen
         finally:
             gc.unfreeze()
     finally:
