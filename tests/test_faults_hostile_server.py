@@ -561,10 +561,11 @@ def test_a_socket_authentication_expires_with_its_token(tmp_path: Path) -> None:
     """Attack: a socket kept working after its token expired (REST said 401 for the same token)."""
     server = serve_in_background({"items": make_db(tmp_path / "i.sqlite")})
     try:
-        short = server.mint_token(expires_in=2)
+        # 4 s: the connect and the first ping must beat the expiry on a loaded 2-core CI machine.
+        short = server.mint_token(expires_in=4)
         with _ws(server.base_url, short) as ws:
             _stays_open(ws)
-            time.sleep(2.5)
+            time.sleep(4.5)
             frame = json_frame(ws)
             assert frame["event"] == "error"
             assert frame["data"]["code"] == "UNAUTHORIZED"
@@ -574,10 +575,10 @@ def test_a_socket_authentication_expires_with_its_token(tmp_path: Path) -> None:
             assert closed.value.rcvd is not None
             assert closed.value.rcvd.code == 4001
         # Re-authenticating with a fresh token of the same member keeps the socket alive.
-        with _ws(server.base_url, server.mint_token(expires_in=2)) as ws:
+        with _ws(server.base_url, server.mint_token(expires_in=4)) as ws:
             ws.send(json.dumps({"action": "authenticate", "token": server.mint_token()}))
             assert json_frame(ws)["event"] == "authenticated"
-            time.sleep(2.5)
+            time.sleep(4.5)
             _stays_open(ws)
     finally:
         server.stop()
