@@ -395,3 +395,16 @@ def test_data_files_are_small_and_licensed() -> None:
     for folder in ("northwind", "sakila"):
         assert (data / folder / "LICENSE").is_file()
         assert (data / folder / "NOTICE.md").is_file()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("which product has the highest average unit price?", "Top product by average unit price"),
+        ("top 3 products by revenue", "Top 3 products by total revenue"),
+    ],
+)
+def test_a_ranked_table_title_counts_in_words_a_person_would_use(question: str, expected: str) -> None:
+    # Seen in the widget: "Top 1 products by average unit price".
+    table = first_table(ask(Planner(today=DEMO_TODAY), demo_path(), question))
+    assert table.title == expected

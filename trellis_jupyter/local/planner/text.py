@@ -135,10 +135,11 @@ def title(schema: Schema, plan: Plan) -> str:
     head = humanize(describe_measure(schema, plan))
     if plan.limit and plan.groups:
         word = "Top" if plan.order != "asc" else "Bottom"
-        head = (
-            f"{word} {plan.limit} {plural(_group_word(plan.groups[0]))} by {describe_measure(schema, plan)}"
-        )
-        groups = [g for g in groups if g != _group_word(plan.groups[0])]
+        # "Top product by ...", not "Top 1 products by ..."
+        ranked = _group_word(plan.groups[0])
+        which = ranked if plan.limit == 1 else f"{plan.limit} {plural(ranked)}"
+        head = f"{word} {which} by {describe_measure(schema, plan)}"
+        groups = [g for g in groups if g != ranked]
     if groups:
         head += " by " + " and ".join(groups)
     return head + conditions(plan)
