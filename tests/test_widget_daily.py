@@ -457,6 +457,46 @@ def test_picker_resumes_an_earlier_chat_after_new_chat(page: Any) -> None:
     screenshot(page, "widget-picker", page.locator(".tj-chat"))
 
 
+# Every box of the widget (header, transcript, question row) that sticks out of the widget's box,
+# or the widget out of its output area; and the question box's share of its row.
+NARROW_LAYOUT = """() => {
+  const chat = document.querySelector('.tj-chat');
+  const area = chat.closest('.jp-OutputArea-output') || chat.parentElement;
+  const c = chat.getBoundingClientRect(), a = area.getBoundingClientRect();
+  const out = [];
+  if (c.right > a.right + 1) out.push(['widget', Math.round(c.right - a.right)]);
+  const boxes = '.tj-header > *, .tj-input > *:not([hidden]):not(input), .tj-log-box';
+  for (const n of chat.querySelectorAll(boxes)) {
+    const r = n.getBoundingClientRect();
+    if (r.width && r.right > c.right + 1) out.push([n.className || n.tagName, Math.round(r.right - c.right)]);
+  }
+  const row = chat.querySelector('.tj-input').getBoundingClientRect();
+  const box = chat.querySelector('.tj-input textarea').getBoundingClientRect();
+  return { out, share: box.width / row.width, width: c.width };
+}"""
+
+
+def test_a_narrow_window_keeps_the_widget_inside_its_cell(page: Any) -> None:
+    """Seen in a 560 px window with the file browser open: the question box was squeezed to two
+    letters a line beside its buttons, and the header pushed the widget past the cell's edge."""
+    page.set_viewport_size({"width": 560, "height": 900})
+    try:
+        page.wait_for_function("() => document.querySelector('.tj-chat').getBoundingClientRect().width < 400")
+        page.wait_for_timeout(300)  # JupyterLab lays the panels out again
+        layout = page.evaluate(NARROW_LAYOUT)
+        screenshot(page, "widget-narrow", page.locator(".tj-chat"))
+        assert layout["out"] == [], layout
+        assert layout["share"] > 0.8, layout  # the buttons wrap under the box instead
+        answers = page.locator(".tj-chat article.tj-assistant").count()
+        box = page.locator(".tj-chat .tj-input textarea")
+        box.fill("how many customers are there")
+        box.press("Enter")
+        wait_done(page, answers)
+        assert page.evaluate(NARROW_LAYOUT)["out"] == []
+    finally:
+        page.set_viewport_size({"width": 1280, "height": 1000})
+
+
 def test_dark_theme(page: Any) -> None:
     from browser_helpers import run_command
 
