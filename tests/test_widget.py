@@ -250,6 +250,23 @@ def test_a_client_that_is_not_one_is_refused_at_construction() -> None:
         ChatWidget(client="http://localhost:8000")  # type: ignore[arg-type]
 
 
+async def test_a_server_option_is_refused_instead_of_asking_the_kernels_connection(
+    client: AsyncTrellis, server: Any
+) -> None:
+    """Seen in JupyterLab: ChatWidget(base_url=<a wrong URL>) was accepted (traitlets only warned,
+    unseen), and its questions went to the kernel's connection instead."""
+    with pytest.raises(TypeError, match=r"has no base_url option: .*client=Trellis\(base_url=\.\.\.\)"):
+        ChatWidget(base_url="http://127.0.0.1:9")
+    with pytest.raises(TypeError, match=r"api_key, base_url option: .*Trellis\(api_key=\.\.\., base_url"):
+        ChatWidget(base_url=server.base_url, api_key="k")
+    with pytest.raises(TypeError, match="unexpected keyword arguments: colour"):
+        ChatWidget(client=client, colour="red")
+    # The widget's own traits (and ipywidgets' layout) are still options.
+    w = ChatWidget(client=client, page_size=5, layout={"width": "300px"})
+    assert w.page_size == 5
+    w.close()
+
+
 async def test_picker_lists_resumes_and_renames_chats(client: AsyncTrellis, sync_client: Trellis) -> None:
     w = ChatWidget(client=client)
     await w.ask("Orders by region?")

@@ -109,6 +109,25 @@ class _Turn:
     files: list[tuple[str, bytes, str]] = field(default_factory=list)  # uploaded, then attached
 
 
+# Words people pass to reach another server; traitlets would only warn (unseen in a notebook) and
+# the widget would ask the kernel's connection instead.
+_CONNECTION_WORDS = frozenset({"base_url", "api_key", "email", "token", "integration_id", "local"})
+
+
+def _refuse_unknown_options(cls: type[traitlets.HasTraits], options: dict[str, Any]) -> None:
+    unknown = sorted(set(options) - set(cls.class_trait_names()))
+    if not unknown:
+        return
+    names = ", ".join(unknown)
+    if _CONNECTION_WORDS.intersection(unknown):
+        arguments = ", ".join(f"{name}=..." for name in unknown)
+        raise TypeError(
+            f"ChatWidget() has no {names} option: to use another server, pass "
+            f"client=Trellis({arguments}), or run %trellis connect first."
+        )
+    raise TypeError(f"ChatWidget() got unexpected keyword arguments: {names}")
+
+
 class ChatWidget(anywidget.AnyWidget):
     """A chat with Trellis in a notebook, on the same conversation as ``%%trellis``.
 
@@ -148,6 +167,7 @@ class ChatWidget(anywidget.AnyWidget):
         page_size: int = 10,
         **kwargs: Any,
     ) -> None:
+        _refuse_unknown_options(type(self), kwargs)
         owned: AsyncTrellis | None = None
         if conversation is None and client is not None:
             # A sync client gets its async twin now: a wrong client fails here, not at the first question.
