@@ -22,7 +22,7 @@ from typing import cast
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from planner_helpers import DEMO_TODAY, ask, demo_path, first_table
+from planner_helpers import DEMO_TODAY, ask, check_answer, demo_path, first_table
 from planner_judge import judge
 from planner_questions import NORTHWIND, NORTHWIND_TODAY, SAKILA, SAKILA_TODAY, Question, q
 from sample_databases import northwind_path, sakila_path
@@ -408,3 +408,33 @@ def test_a_ranked_table_title_counts_in_words_a_person_would_use(question: str, 
     # Seen in the widget: "Top 1 products by average unit price".
     table = first_table(ask(Planner(today=DEMO_TODAY), demo_path(), question))
     assert table.title == expected
+
+
+@pytest.mark.parametrize("question", ["who are our best customers", "the worst products", "greatest products"])
+def test_a_ranking_with_nothing_to_rank_by_is_declined(question: str) -> None:
+    # Seen on Sakila: "who are our best customers" listed all 599 customers, unranked, without a
+    # word of doubt ("best" was read as a filler word).
+    answer = ask(Planner(today=DEMO_TODAY), demo_path(), question)
+    assert not [v for v in answer.visualizations if isinstance(v, Table)], answer.text
+    assert "rank" in answer.text
+
+
+def test_best_and_worst_rank_by_the_measure_named() -> None:
+    planner = Planner(today=DEMO_TODAY)
+    best = ask(planner, demo_path(), "who are our best customers by revenue")
+    check_answer(
+        demo_path(),
+        best,
+        "SELECT c.name, SUM(i.quantity * i.unit_price) AS r FROM order_items i"
+        " JOIN orders o ON o.id = i.order_id JOIN customers c ON c.id = o.customer_id"
+        " GROUP BY c.id ORDER BY r DESC LIMIT 10",
+        ordered=True,
+    )
+    worst = ask(planner, demo_path(), "the 3 worst products by revenue")
+    check_answer(
+        demo_path(),
+        worst,
+        "SELECT p.name, SUM(i.quantity * i.unit_price) AS r FROM order_items i"
+        " JOIN products p ON p.id = i.product_id GROUP BY p.id ORDER BY r ASC LIMIT 3",
+        ordered=True,
+    )

@@ -104,6 +104,10 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
             continue
         if _is_number(word):
             p.unused_numbers.append(word)  # a number no piece of the plan took: never dropped silently
+        elif word in _DESC | _ASC and not p.order and not p.agg:
+            # "who are our best customers": a ranking with nothing named to rank by. Answering with
+            # every customer, unranked, would answer another question.
+            p.unusable.append(f'"{word}" (I could not tell what it ranks by)')
         elif word not in STOPWORDS and word not in FILLER:
             p.unknown.append(word)
     return p
@@ -305,7 +309,7 @@ def _top(w: Words, p: Parsed) -> None:
                 w.take(i - 1)
             elif word in ("top", "bottom"):
                 p.limit = 10
-            elif word in ("most", "least", "fewest") or (word == "best" and nxt.startswith("sell")):
+            elif word in ("most", "least", "fewest", "best", "worst"):
                 if nxt == "popular" and w.free(i + 1):
                     p.popular = True  # "the most popular category": ranked by how often it is used
                     w.take(i + 1)
