@@ -410,7 +410,9 @@ def test_a_ranked_table_title_counts_in_words_a_person_would_use(question: str, 
     assert table.title == expected
 
 
-@pytest.mark.parametrize("question", ["who are our best customers", "the worst products", "greatest products"])
+@pytest.mark.parametrize(
+    "question", ["who are our best customers", "the worst products", "greatest products"]
+)
 def test_a_ranking_with_nothing_to_rank_by_is_declined(question: str) -> None:
     # Seen on Sakila: "who are our best customers" listed all 599 customers, unranked, without a
     # word of doubt ("best" was read as a filler word).
