@@ -249,12 +249,30 @@ def test_help_examples_are_themselves_answerable() -> None:
     from trellis_jupyter.local.planner.describe import example_questions
     from trellis_jupyter.local.planner.schema import load_schema
 
-    for path, today in ((demo_path(), DEMO_TODAY), (library_path(), LIBRARY_TODAY)):
+    from planner_questions import NORTHWIND_TODAY, SAKILA_TODAY
+    from sample_databases import northwind_path, sakila_path
+
+    databases = (
+        (demo_path(), DEMO_TODAY),
+        (library_path(), LIBRARY_TODAY),
+        (northwind_path(), NORTHWIND_TODAY),
+        (sakila_path(), SAKILA_TODAY),
+    )
+    for path, today in databases:
         examples = example_questions(load_schema(path))
-        assert len(examples) >= 2
+        assert len(examples) == 3, examples
+        assert examples[0].startswith("How many ")
         for question in examples:
             answer = ask(Planner(today=today), path, question)
             assert answer.visualizations, (question, answer.text)
+    # Seen on Sakila: "How many film actor were there last month?" (a link table, singular),
+    # "Total amount by first name" (the two staff members' names), "Top 5 actor by amount".
+    sakila = example_questions(load_schema(sakila_path()))
+    assert sakila == [
+        "How many payments were there last month?",
+        "Total amount by rating",
+        "Top 5 customers by amount",
+    ]
 
 
 def test_a_follow_up_after_a_declined_question_uses_the_last_good_plan() -> None:

@@ -7,6 +7,8 @@ three example questions built from this database's own tables and columns.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import re
 
 from trellis_jupyter.events import Table
@@ -14,7 +16,7 @@ from trellis_jupyter.local.planner.lexicon import singular, tokens
 from trellis_jupyter.local.planner.parse import Parsed
 from trellis_jupyter.local.planner.resolve import money_measure, resolve_table
 from trellis_jupyter.local.planner.schema import Schema, TableInfo
-from trellis_jupyter.local.planner.text import pretty_range
+from trellis_jupyter.local.planner.text import noun, pretty_range
 
 __all__ = ["describe_answer", "example_questions", "help_text", "schema_request", "tables_answer"]
 
@@ -92,36 +94,76 @@ def describe_answer(schema: Schema, name: str, table_id: str) -> tuple[str, Tabl
 
 
 def example_questions(schema: Schema) -> list[str]:
-    """Two or three questions this planner can answer on this schema."""
+    """Up to three questions this planner answers on this schema, for its help and empty state:
+    a count over time, a measure by a category, a ranking of named rows.
+
+    Each is planned before it is offered: an example that the planner would decline (an odd table
+    name, a link table, a column that names people) is worse than none.
+    """
     examples: list[str] = []
-    dated = sorted((t for t in schema.tables.values() if t.date), key=lambda t: -t.row_count)
-    if dated:
-        examples.append(f"How many {dated[0].name.replace('_', ' ')} were there last month?")
-    measure = money_measure(schema) or next((m for m in schema.measures), None)
-    if measure is not None:
-        categories = [
-            c
-            for c in schema.columns()
-            if 2 <= len(c.values) <= 12
-            and schema.join_path(measure.table, c.table) is not None
-            and not any(c.table == m.table and c.name == m.header for m in schema.measures)
-        ]
-        categories.sort(key=lambda c: len(schema.join_path(measure.table, c.table) or []))
-        agg = "Total" if measure.default_agg == "sum" else "Average"
-        if categories:
-            examples.append(f"{agg} {measure.name} by {categories[0].name.replace('_', ' ')}")
-        named = [
-            t
-            for t in schema.tables.values()
-            if t.name != measure.table
-            and t.label_name != (t.pk or "rowid")
-            and schema.join_path(measure.table, t.name)
-        ]
-        if named:
-            examples.append(f"Top 5 {named[0].name.replace('_', ' ')} by {measure.name}")
+    for kind in _example_candidates(schema):
+        question = next((q for q in kind if _plans(schema, q)), None)
+        if question is not None:
+            examples.append(question)
     if len(examples) < 3 and schema.tables:
         examples.append(f"Describe {next(iter(schema.tables))}")
     return examples[:3]
+
+
+def _example_candidates(schema: Schema) -> list[list[str]]:
+    """Candidate questions of each kind, most telling first."""
+    dated = sorted(
+        (t for t in schema.tables.values() if t.date and not _is_link(t) and noun(t.name) != noun(t.name, 1)),
+        key=lambda t: -t.row_count,
+    )  # "How many inventory were there" does not read: a noun with no plural is left out
+    kinds = [[f"How many {noun(t.name)} were there last month?" for t in dated[:3]]]
+    measure = money_measure(schema) or next((m for m in schema.measures), None)
+    if measure is None:
+        return kinds
+    near = functools.partial(_distance, schema, measure.table)
+    categories = [
+        c
+        for c in schema.columns()
+        if 2 <= len(c.values) <= 12
+        and near(c.table) is not None
+        and not any(c.table == m.table and c.name == m.header for m in schema.measures)
+        and c.name not in schema.tables[c.table].label_sql  # a person's first name is not a category
+        and len(c.values) < schema.tables[c.table].row_count  # nor is what every row has its own of
+    ]
+    categories.sort(key=lambda c: (near(c.table) or 0, -len(c.values)))
+    agg = "Total" if measure.default_agg == "sum" else "Average"
+    kinds.append([f"{agg} {measure.name} by {noun(c.name, 1)}" for c in categories[:3]])
+    named = [
+        t
+        for t in schema.tables.values()
+        if t.name != measure.table and t.label_name != (t.pk or "rowid") and near(t.name) is not None
+    ]
+    named.sort(key=lambda t: near(t.name) or 0)
+    kinds.append([f"Top 5 {noun(t.name)} by {measure.name}" for t in named[:3]])
+    return kinds
+
+
+def _is_link(table: TableInfo) -> bool:
+    """A table that only links two others (film_actor): its rows are pairs, not things to count."""
+    refs = [c for c in table.columns if c.ref is not None]
+    own = [c for c in table.columns if c.ref is None and not c.pk and c.kind != "date"]
+    return len(refs) >= 2 and not own
+
+
+def _distance(schema: Schema, start: str, goal: str) -> int | None:
+    path = schema.join_path(start, goal)
+    return None if path is None else len(path)
+
+
+def _plans(schema: Schema, question: str) -> bool:
+    from trellis_jupyter.local.planner.build import Unanswerable, build_plan
+    from trellis_jupyter.local.planner.parse import parse
+
+    try:
+        build_plan(schema, parse(question, schema, dt.date.today()))
+    except Unanswerable:
+        return False
+    return True
 
 
 def understood(parsed: Parsed) -> list[str]:
