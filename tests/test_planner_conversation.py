@@ -246,11 +246,11 @@ def test_unanswerable_questions_are_declined_with_examples(question: str) -> Non
 
 
 def test_help_examples_are_themselves_answerable() -> None:
-    from trellis_jupyter.local.planner.describe import example_questions
-    from trellis_jupyter.local.planner.schema import load_schema
-
     from planner_questions import NORTHWIND_TODAY, SAKILA_TODAY
     from sample_databases import northwind_path, sakila_path
+
+    from trellis_jupyter.local.planner.describe import example_questions
+    from trellis_jupyter.local.planner.schema import load_schema
 
     databases = (
         (demo_path(), DEMO_TODAY),
