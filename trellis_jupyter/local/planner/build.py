@@ -10,7 +10,7 @@ from __future__ import annotations
 from trellis_jupyter.local.planner.lexicon import QUANTITY_HINTS, singular, words_of
 from trellis_jupyter.local.planner.parse import Parsed
 from trellis_jupyter.local.planner.plan import LABEL, Filter, Plan, tables_of
-from trellis_jupyter.local.planner.schema import Measure, Schema
+from trellis_jupyter.local.planner.schema import Column, Measure, Schema
 
 __all__ = [
     "Unanswerable",
@@ -73,6 +73,7 @@ def fix_filters(schema: Schema, parsed: Parsed, base: str) -> list[Filter]:
     for index, f in enumerate(parsed.filters):
         options = parsed.filter_options.get(index)
         if options and len(options) > 1:
+            options = _one_kind_of_row(schema, parsed, options, base, f)
             reachable = [
                 (len(path), c) for c in options if (path := schema.join_path(base, c.table)) is not None
             ]
@@ -80,6 +81,29 @@ def fix_filters(schema: Schema, parsed: Parsed, base: str) -> list[Filter]:
                 f = Filter(min(reachable, key=lambda pair: pair[0])[1].key, f.op, f.values)
         fixed.append(f)
     return fixed
+
+
+def _one_kind_of_row(
+    schema: Schema, parsed: Parsed, options: list[Column], base: str, f: Filter
+) -> list[Column]:
+    """A value naming rows of two tables ("Iron Maiden": an album's title and an artist's name) is
+    not settled by which table is nearer. Asked about the base table's rows ("how many albums does
+    Iron Maiden have"), the value is what they belong to, not one of them; else it is declined."""
+    names = [c for c in options if c.sql == schema.tables[c.table].label_sql]
+    if len({c.table for c in names}) < 2:
+        return options
+    others = [c for c in names if c.table != base]
+    if len(others) < len(names) and len({c.table for c in others}) == 1:
+        own = next(c for c in names if c.table == base)
+        value = ", ".join(map(str, f.values))
+        other = others[0].table
+        parsed.notes.append(f"{value} is also one {base}'s {own.name}; I took the {other} of that name")
+        return others
+    tables = _and([c.table for c in names])
+    raise Unanswerable(
+        f'"{", ".join(map(str, f.values))}" names rows of {tables}, and I could not tell which you meant '
+        f'(say for example "the {names[0].table.lower()} {f.values[0]}").'
+    )
 
 
 def _dated_parent(schema: Schema, table: str) -> str | None:

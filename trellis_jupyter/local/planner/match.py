@@ -9,6 +9,7 @@ from __future__ import annotations
 from trellis_jupyter.local.planner.lexicon import (
     COLUMN_SYNONYMS,
     FILLER,
+    FUNCTION_WORDS,
     GRAIN_WORDS,
     LENGTH_ADJECTIVES,
     MONEY_HINTS,
@@ -71,7 +72,7 @@ def names_column(word: str, column: Column) -> bool:
     return wanted in column.words or (len(word) >= 5 and any(x.startswith(word[:4]) for x in column.words))
 
 
-def _named_column(w: Words, i: int, size: int, columns: list[Column]) -> list[Column]:
+def _named_column(w: Words, i: int, size: int, columns: list[Column], schema: Schema) -> list[Column]:
     """The value's column named beside it ("East region", "status cancelled", "last name is Smith",
     "rated PG-13", "shipped to France"): those columns, with the naming words taken."""
     after, before = i + size, i - 1
@@ -92,6 +93,13 @@ def _named_column(w: Words, i: int, size: int, columns: list[Column]) -> list[Co
         named = [c for c in columns if names_column(w.at(before), c)]
         if named:
             w.take(before)
+            return named
+    word = w.at(i - 1)
+    if word and w.free(i - 1) and singular(word) == word:
+        # "the artist Iron Maiden": one row of that table, by its name (not "albums Iron Maiden made").
+        named = [c for c in columns if _row_name(schema, c) and schema.tables[c.table].words == (word,)]
+        if named:
+            w.take(i - 1)
             return named
     return columns
 
@@ -129,6 +137,8 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
                 key = (*key[:-1], singular(key[-1]))  # "students" for the value "student"
             if not w.free(i, size):
                 continue
+            if _grammar(w.words[i : i + size], p):
+                continue  # "tracks on the playlist": "on" is not the province ON
             found = list(index.get(key, []))
             if key in rare and all(x in p.proper for x in w.words[i : i + size]):
                 found += rare[key]  # "Canada", "Smith", "London": a proper noun found in a long column
@@ -138,7 +148,7 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
                 (key[0] in MONEY_WORDS and money_here) or resolve_table(schema, key, fuzzy=False)
             ):
                 continue  # "sales" is a measure here, "orders" a table
-            columns = _named_column(w, i, size, list(dict.fromkeys(found)))
+            columns = _named_column(w, i, size, list(dict.fromkeys(found)), schema)
             last = p.filters[-1].column if p.filters else None
             if len(columns) > 1 and last is not None and any(c.key == last for c in columns):
                 columns = [c for c in columns if c.key == last]  # "Germany or the USA": same column
@@ -168,6 +178,28 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
                 p.filters.append(Filter(columns[0].key, op, [value]))
                 p.filter_options[len(p.filters) - 1] = columns
                 by_column[(columns[0].key, op)] = p.filters[-1]
+
+
+def _row_name(schema: Schema, column: Column) -> bool:
+    """Whether the column names its table's rows (Artist.Name, Album.Title)."""
+    return column.sql == schema.tables[column.table].label_sql
+
+
+def _shown_beside(w: Words, i: int, p: Parsed, column: Column) -> bool:
+    """ "Show the employees and their titles": a column of the listed rows, shown with them (a
+    listing shows every column of its rows), not a grouping. A column of another table ("the
+    tracks and their composers' names" from another table) is declined: a listing shows only its
+    own table's columns."""
+    if w.at(i - 1) not in ("their", "its") or p.order or p.agg or not p.listing_cue or not p.entities:
+        return False
+    if column.table != p.entities[0]:
+        p.unusable.append(f"{column.name} of {column.table} beside each row of {p.entities[0]}")
+    return True
+
+
+def _grammar(words: list[str], p: Parsed) -> bool:
+    """Whether these words are only grammar words written in lower case (not a code like "ON")."""
+    return all(x in FUNCTION_WORDS and x not in p.proper for x in words)
 
 
 _SELF_WORDS = frozenset({"report", "manager", "boss", "supervisor", "parent", "managed", "supervised"})
@@ -428,7 +460,9 @@ def match_measures_and_tables(w: Words, p: Parsed, schema: Schema) -> None:
                 w.take(i, size)
                 continue
             column = resolve_column(schema, words, prefer + p.entities, fuzzy=size == 1)
-            if column is not None and column.values and (p.order or p.listing_cue) and not p.groups:
+            if column is not None and _shown_beside(w, i, p, column):
+                w.take(i, size)  # "the employees and their titles": a column of the rows listed
+            elif column is not None and column.values and (p.order or p.listing_cue) and not p.groups:
                 p.groups.append(column.key)  # "top 3 categories by revenue"
                 w.take(i, size)
             elif column is not None and column.values and p.agg == "count" and p.distinct is None:

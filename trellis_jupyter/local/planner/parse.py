@@ -35,7 +35,7 @@ from trellis_jupyter.local.planner.match import (
     match_values,
     names_column,
 )
-from trellis_jupyter.local.planner.numbers import match_numeric_filters
+from trellis_jupyter.local.planner.numbers import compared_with_number, match_numeric_filters
 from trellis_jupyter.local.planner.parsed import NUMBERS, Parsed, Words, number
 from trellis_jupyter.local.planner.plan import column_of
 from trellis_jupyter.local.planner.schema import Schema
@@ -342,6 +342,8 @@ def _aggregates(w: Words, p: Parsed) -> None:
             p.agg = "count"
             w.take(i, 2)
         elif word in AGG_WORDS:
+            if word in ("total", "amount") and compared_with_number(w.words, i):
+                continue  # "invoices with a total over 15": a column, read with the numbers
             others = named - {word}
             if word == "total" and others and w.at(i - 1) not in ("the", "a", "in", "of", "", "what"):
                 continue  # "the average order total": a noun, read with the measures
