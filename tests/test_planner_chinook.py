@@ -94,3 +94,30 @@ def test_a_total_of_another_table_is_not_taken_for_its_rows() -> None:
 def test_earned_is_money() -> None:
     answer = _ask("Which 3 artists earned the most?")
     assert [r[0] for r in _rows(answer)] == ["Iron Maiden", "U2", "Metallica"]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many customers does each support rep have?", [["Jane Peacock", 21], ["Margaret Park", 20]]),
+        ("Total sales per support rep", [["Jane Peacock", 833.04], ["Margaret Park", 775.4]]),
+    ],
+)
+def test_a_foreign_key_named_by_its_words_groups_by_the_rows_it_points_at(
+    question: str, expected: list[list[object]]
+) -> None:
+    # "support rep" is Customer.SupportRepId, which points at Employee.
+    assert _rows(_ask(question))[:2] == expected
+
+
+def test_a_grouping_by_a_foreign_key_the_join_does_not_use_is_declined() -> None:
+    # Employees are not joined to their support rep (SupportRepId is on Customer).
+    answer = _ask("Number of employees per support rep")
+    assert _declined(answer)
+    assert "SupportRepId" in answer.text
+
+
+def test_a_verb_naming_the_join_to_a_filter_is_understood() -> None:
+    # "supported" only repeats the key Customer.SupportRepId that joins the customers to Jane Peacock.
+    assert len(_rows(_ask("Customers supported by Jane Peacock"))) == 21
+    assert _declined(_ask("Customers reported by Jane Peacock"))

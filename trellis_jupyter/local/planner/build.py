@@ -404,10 +404,21 @@ def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
         table = group.split(".")[0]
         if group not in plan.groups and table not in (plan.table, plan.per) and group != plan.sort:
             missing.append(f"the grouping by {group.split('.')[1].replace(LABEL, singular(table))}")
+    for group, key in parsed.via.items():
+        if group in plan.groups and not _joins_through(schema, plan.table, group.split(".")[0], key):
+            missing.append(f"the link {key.split('.')[1]}")
     if missing:
         raise Unanswerable(
             f"I could not use {_and(missing)} in a plan for this question, so I did not answer it."
         )
+
+
+def _joins_through(schema: Schema, start: str, goal: str, key: str) -> bool:
+    """Whether the join from ``start`` to ``goal`` goes through the foreign key ``key`` (a table
+    with two keys to the same table, a buyer and a seller, is joined through the one named)."""
+    table, name = key.split(".", 1)
+    path = schema.join_path(start, goal) or []
+    return any((j.left, j.left_col) == (table, name) or (j.right, j.right_col) == (table, name) for j in path)
 
 
 _UNIT_WORDS = QUANTITY_HINTS | {"unit", "stock", "item", "copy", "seat", "piece"}

@@ -286,8 +286,13 @@ def _original(column: Column, key: tuple[str, ...]) -> str:
     return " ".join(key)
 
 
-def _phrase(w: Words, start: int, schema: Schema, prefer: list[str]) -> tuple[int, str | Measure | None]:
-    """Resolve the longest free phrase at ``start`` to a grouping (column or table) or a measure."""
+def _phrase(
+    w: Words, start: int, schema: Schema, prefer: list[str], via: dict[str, str] | None = None
+) -> tuple[int, str | Measure | None]:
+    """Resolve the longest free phrase at ``start`` to a grouping (column or table) or a measure.
+
+    A foreign key named by its own words ("support rep" for SupportRepId) groups by the rows it
+    points at; ``via`` records the key, which the plan's join must then go through."""
     for size in (3, 2, 1):
         if not w.free(start, size):
             continue
@@ -307,6 +312,12 @@ def _phrase(w: Words, start: int, schema: Schema, prefer: list[str]) -> tuple[in
             return size, f"{column.ref[0]}.{LABEL}"  # "product category": by the category's name
         if column is not None:
             return size, column.key
+        link = _link(schema, words, prefer) if measure is None else None
+        if link is not None and link.ref is not None:
+            target = f"{link.ref[0]}.{LABEL}"
+            if via is not None:
+                via[target] = link.key
+            return size, target
         if (
             size > 1
             and not any(x in STOPWORDS or x in FILLER or not x.isalpha() for x in words)
@@ -314,6 +325,18 @@ def _phrase(w: Words, start: int, schema: Schema, prefer: list[str]) -> tuple[in
         ):
             return size, f"{table}.{LABEL}"  # "film category", "staff member": the last word's table
     return 0, None
+
+
+def _link(schema: Schema, words: list[str], prefer: list[str]) -> Column | None:
+    """The foreign key these words name, all of its name but a final "id" ("support rep":
+    SupportRepId), pointing at another table."""
+    wanted = tuple(singular(x) for x in words)
+    if wanted == ("id",) or any(x in STOPWORDS for x in wanted):
+        return None
+    found = resolve_column(schema, words, prefer, kinds=("id",), fuzzy=False)
+    if found is None or found.ref is None or found.ref[0] == found.table or found.ref[0] not in schema.tables:
+        return None
+    return found if wanted in (found.words, found.words[:-1]) else None
 
 
 def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
@@ -335,7 +358,7 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
         start = i + len(cue)
         while w.at(start) in ("the", "a", "each", "every") and w.free(start):
             start += 1
-        size, target = _phrase(w, start, schema, prefer)
+        size, target = _phrase(w, start, schema, prefer, p.via)
         if target is None:
             if (
                 cue != ("each",)
@@ -363,7 +386,7 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
         i = start + size
         # "by region and segment": a second grouping after "and".
         while w.at(i) == "and" and w.free(i):
-            size, target = _phrase(w, i + 1, schema, prefer)
+            size, target = _phrase(w, i + 1, schema, prefer, p.via)
             if target is None:
                 break
             w.take(i, 1 + size)
@@ -371,7 +394,7 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
             i += 1 + size
     # "which region has ...", "what category ...": the asked-for column groups the answer.
     if w.words and w.words[0] in ("which", "what") and w.free(1):
-        size, target = _phrase(w, 1, schema, prefer)
+        size, target = _phrase(w, 1, schema, prefer, p.via)
         if isinstance(target, str):
             w.take(0, 1 + size)
             _add_target(p, target)

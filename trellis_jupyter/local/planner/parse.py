@@ -38,7 +38,7 @@ from trellis_jupyter.local.planner.match import (
 from trellis_jupyter.local.planner.numbers import compared_with_number, match_numeric_filters
 from trellis_jupyter.local.planner.parsed import NUMBERS, Parsed, Words, number
 from trellis_jupyter.local.planner.plan import column_of
-from trellis_jupyter.local.planner.schema import Schema
+from trellis_jupyter.local.planner.schema import Column, Schema
 
 __all__ = ["FOLLOWUP_CUES", "Parsed", "parse"]
 
@@ -113,7 +113,7 @@ def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
     """Words left over that only repeat what was understood: "in minutes" after a length measure,
     "to replace" after a replacement_cost filter, "shipped" after a ShipCountry filter."""
     keys = dict.fromkeys(f.column for f in p.filters if f.column.split(".")[0] in schema.tables)
-    used = [column_of(schema, key) for key in keys]
+    used = [column_of(schema, key) for key in keys] + _links_to_filters(p, schema)
     if p.measure is not None and not p.measure.derived:
         column = column_of(schema, p.measure.key)
         used.append(column)
@@ -128,6 +128,21 @@ def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
     for i, word in enumerate(w.words):
         if w.free(i) and word not in STOPWORDS and any(names_column(word, c) for c in used):
             w.take(i)
+
+
+def _links_to_filters(p: Parsed, schema: Schema) -> list[Column]:
+    """The foreign keys joining the rows asked about to a filter's table: "customers supported by
+    Jane Peacock" goes through SupportRepId, so "supported" only repeats the join."""
+    if not p.entities:
+        return []
+    links: list[Column] = []
+    for f in p.filters:
+        for j in schema.join_path(p.entities[0], f.column.split(".")[0]) or []:
+            for table, name in ((j.left, j.left_col), (j.right, j.right_col)):
+                column = schema.tables[table].column(name)
+                if column is not None and column.ref is not None:
+                    links.append(column)
+    return links
 
 
 def _between(words: list[str]) -> list[str]:
