@@ -121,3 +121,21 @@ def test_a_verb_naming_the_join_to_a_filter_is_understood() -> None:
     # "supported" only repeats the key Customer.SupportRepId that joins the customers to Jane Peacock.
     assert len(_rows(_ask("Customers supported by Jane Peacock"))) == 21
     assert _declined(_ask("Customers reported by Jane Peacock"))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many tracks have no composer?", 977),
+        ("How many customers have no company?", 49),
+        ("How many invoices have no billing state?", 202),
+    ],
+)
+def test_no_text_column_is_an_empty_cell(question: str, expected: int) -> None:
+    assert _rows(_ask(question)) == [[expected]]
+
+
+def test_no_with_only_the_first_words_of_a_column_is_declined() -> None:
+    # "billing" alone is not BillingAddress; "state" here would be the customer's, not the invoice's.
+    assert _declined(_ask("How many invoices have no billing?"))
+    assert _declined(_ask("How many invoices have no state?"))

@@ -38,6 +38,7 @@ __all__ = [
     "match_groups",
     "match_measures_and_tables",
     "match_missing",
+    "match_no_text",
     "match_self_reference",
     "match_values",
     "names_column",
@@ -276,6 +277,30 @@ def match_missing(w: Words, p: Parsed, schema: Schema) -> None:
         p.filters.append(Filter(found[0].key, "is null", []))
         p.filter_options[len(p.filters) - 1] = found
         w.take(i)
+
+
+def match_no_text(w: Words, p: Parsed, schema: Schema) -> None:
+    """ "tracks with no composer", "customers without a company": a text column of a table the
+    question names is empty. Numbers are left alone ("no discount" is a 0, not an empty cell)."""
+    named = {t for x in w.words if (t := resolve_table(schema, [x], fuzzy=False))}
+    for i, word in enumerate(w.words):
+        if word not in ("no", "without") or not w.free(i):
+            continue
+        at = i + 1 + (w.at(i + 1) in ("a", "an", "any"))
+        for size in (3, 2, 1):
+            words = w.words[at : at + size]
+            if len(words) < size or not w.free(at, size) or any(x in STOPWORDS for x in words):
+                continue
+            column = resolve_column(schema, words, sorted(named), kinds=("text",), fuzzy=False)
+            wanted = tuple(singular(x) for x in words)
+            # The column's whole name or its last words ("billing state", "state"), never its first
+            # words alone ("billing" is not BillingAddress).
+            if column is None or column.table not in named or column.words[-size:] != wanted:
+                continue
+            p.filters.append(Filter(column.key, "is null", []))
+            p.filter_options[len(p.filters) - 1] = [column]
+            w.take(i, at - i + size)
+            break
 
 
 def _original(column: Column, key: tuple[str, ...]) -> str:

@@ -31,6 +31,7 @@ from trellis_jupyter.local.planner.match import (
     match_groups,
     match_measures_and_tables,
     match_missing,
+    match_no_text,
     match_self_reference,
     match_values,
     names_column,
@@ -86,6 +87,7 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
     match_values(w, p, schema)
     match_flags(w, p, schema)
     match_missing(w, p, schema)
+    match_no_text(w, p, schema)
     match_groups(w, p, schema)
     p.listing_cue = bool(
         re.match(r"(show|list|display|give|get|find|which|what are|who|see|select|fetch)\b", text)

@@ -220,8 +220,11 @@ def _where(schema: Schema, plan: Plan) -> list[str]:
 def _filter_clauses(schema: Schema, filters: list[Filter]) -> list[str]:
     clauses = []
     for f in filters:
-        column = column_of(schema, f.column).sql
-        if f.op in ("is null", "not null"):
+        info = column_of(schema, f.column)
+        column = info.sql
+        if f.op == "is null" and info.kind == "text":
+            clauses.append(f"({column} IS NULL OR {column} = '')")  # an empty text is no value either
+        elif f.op in ("is null", "not null"):
             clauses.append(f"{column} IS {'NULL' if f.op == 'is null' else 'NOT NULL'}")
         elif f.op == "in" or (f.op == "=" and len(f.values) > 1):
             clauses.append(f"{column} IN ({', '.join(literal(v) for v in f.values)})")
