@@ -139,3 +139,10 @@ def test_no_with_only_the_first_words_of_a_column_is_declined() -> None:
     # "billing" alone is not BillingAddress; "state" here would be the customer's, not the invoice's.
     assert _declined(_ask("How many invoices have no billing?"))
     assert _declined(_ask("How many invoices have no state?"))
+
+
+def test_a_table_word_after_a_shared_name_settles_it() -> None:
+    # "Pop" is a genre and an album's title (proper-noun match); "the Pop genre" says which.
+    assert _declined(_ask("How many Pop tracks are there?"))
+    assert _rows(_ask("How many tracks are in the Pop genre?")) == [[48]]
+    assert _rows(_ask("How many tracks are on the Iron Maiden album?")) == [[9]]

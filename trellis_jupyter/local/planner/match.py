@@ -95,13 +95,15 @@ def _named_column(w: Words, i: int, size: int, columns: list[Column], schema: Sc
         if named:
             w.take(before)
             return named
-    word = w.at(i - 1)
-    if word and w.free(i - 1) and singular(word) == word:
-        # "the artist Iron Maiden": one row of that table, by its name (not "albums Iron Maiden made").
-        named = [c for c in columns if _row_name(schema, c) and schema.tables[c.table].words == (word,)]
-        if named:
-            w.take(i - 1)
-            return named
+    for at in (i - 1, after):
+        # "the artist Iron Maiden", "the Pop genre": one row of that table, by its name (a singular:
+        # not "albums Iron Maiden made").
+        word = w.at(at)
+        if at >= 0 and word and w.free(at) and singular(word) == word:
+            named = [c for c in columns if _row_name(schema, c) and schema.tables[c.table].words == (word,)]
+            if named:
+                w.take(at)
+                return named
     return columns
 
 
