@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # helper
 from planner_judge import Verdict, gold_rows, judge
 from planner_questions import (
     CHINOOK,
+    CHINOOK_HELD_OUT,
     CHINOOK_TODAY,
     NORTHWIND,
     NORTHWIND_HELD_OUT,
@@ -51,6 +52,7 @@ def main() -> None:
         ("chinook", chinook, CHINOOK, CHINOOK_TODAY),
         ("northwind (held out)", northwind, NORTHWIND_HELD_OUT, NORTHWIND_TODAY),
         ("sakila (held out)", sakila, SAKILA_HELD_OUT, SAKILA_TODAY),
+        ("chinook (held out)", chinook, CHINOOK_HELD_OUT, CHINOOK_TODAY),
     ]
     show = set(args.show.split(","))
     exit_code = 0

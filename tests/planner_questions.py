@@ -1072,3 +1072,42 @@ SAKILA_HELD_OUT: tuple[Question, ...] = (
         ordered=True,
     ),
 )
+
+# Written after the planner was changed for the Chinook set above, run once, recorded as it came.
+CHINOOK_HELD_OUT: tuple[Question, ...] = (
+    q("count", "How many playlists are there?", "SELECT COUNT(*) FROM Playlist"),
+    q(
+        "top",
+        "Which genre has the most tracks?",
+        "SELECT g.Name, COUNT(*) AS n FROM Track t JOIN Genre g ON t.GenreId = g.GenreId"
+        " GROUP BY g.GenreId ORDER BY n DESC LIMIT 1",
+    ),
+    q(
+        "average",
+        "Average unit price of tracks by media type",
+        "SELECT m.Name, AVG(t.UnitPrice) FROM Track t JOIN MediaType m ON t.MediaTypeId = m.MediaTypeId"
+        " GROUP BY m.MediaTypeId",
+    ),
+    q("time", "Total sales in 2024", "SELECT SUM(Total) FROM Invoice WHERE InvoiceDate LIKE '2024%'"),
+    q("filter", "How many customers are in Paris?", "SELECT COUNT(*) FROM Customer WHERE City = 'Paris'"),
+    q(
+        "top",
+        "Top 5 countries by number of invoices",
+        "SELECT BillingCountry, COUNT(*) AS n FROM Invoice GROUP BY BillingCountry ORDER BY n DESC LIMIT 5",
+        also=(
+            "SELECT c.Country, COUNT(*) AS n FROM Invoice i JOIN Customer c ON i.CustomerId = c.CustomerId"
+            " GROUP BY c.Country ORDER BY n DESC LIMIT 5",
+        ),
+    ),
+    q(
+        "filter",
+        "How many tracks are shorter than 2 minutes?",
+        "SELECT COUNT(*) FROM Track WHERE Milliseconds < 120000",
+    ),
+    q(
+        "followup",
+        ("Tracks per genre", "only Jazz and Blues"),
+        "SELECT g.Name, COUNT(*) FROM Track t JOIN Genre g ON t.GenreId = g.GenreId"
+        " WHERE g.Name IN ('Jazz', 'Blues') GROUP BY g.GenreId",
+    ),
+)
