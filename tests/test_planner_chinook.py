@@ -2,7 +2,8 @@
 
 Each test is a general rule the Chinook set showed missing, checked on Chinook's own data: a
 grammar word read as a code in the data, a listing read as a grouping, a name shared by two kinds
-of row, an aggregate word that was a column's name.
+of row, an aggregate word that was a column's name, a foreign key named by its words, "no X" of a
+text column, a length in Milliseconds asked in minutes.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sample_databases import chinook_path
 
 from trellis_jupyter.events import Table
 from trellis_jupyter.local.planner import Planner
-from trellis_jupyter.local.planner_protocol import PlannedAnswer
+from trellis_jupyter.local.planner_protocol import PastTurn, PlannedAnswer
 
 
 def _ask(question: str, today: dt.date = CHINOOK_TODAY) -> PlannedAnswer:
@@ -146,3 +147,24 @@ def test_a_table_word_after_a_shared_name_settles_it() -> None:
     assert _declined(_ask("How many Pop tracks are there?"))
     assert _rows(_ask("How many tracks are in the Pop genre?")) == [[48]]
     assert _rows(_ask("How many tracks are on the Iron Maiden album?")) == [[9]]
+
+
+def test_a_length_in_milliseconds_is_shown_in_the_unit_asked() -> None:
+    # Was declined ("length", "minutes" not matched): the length column is Milliseconds.
+    answer = _ask("What is the average track length in minutes?")
+    assert _rows(answer) == [[6.56]]
+    assert "in minutes" in answer.text
+    hours = _ask("total length of the Grunge playlist in hours")
+    assert _rows(hours) == [[1.15]]
+
+
+def test_a_unit_is_kept_by_a_follow_up_on_the_same_measure_only() -> None:
+    planner = Planner(today=CHINOOK_TODAY)
+    first = ask(planner, chinook_path(), "average track length in minutes")
+    by_genre = ask(
+        planner, chinook_path(), "by genre", [PastTurn("average track length in minutes", first.state)]
+    )
+    assert "/ 60000.0" in (first_table(by_genre).sql or "")
+    other = ask(planner, chinook_path(), "now the total bytes", [PastTurn("x", first.state)])
+    assert "60000" not in (first_table(other).sql or "")
+    assert "minutes" not in first_table(other).headers[-1]

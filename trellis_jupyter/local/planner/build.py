@@ -15,6 +15,7 @@ from trellis_jupyter.local.planner.schema import Column, Measure, Schema
 __all__ = [
     "Unanswerable",
     "apply_common",
+    "apply_unit",
     "build_plan",
     "check_honoured",
     "choose_date",
@@ -142,6 +143,14 @@ def apply_common(schema: Schema, plan: Plan, parsed: Parsed) -> None:
         plan.chart = "auto"
 
 
+def apply_unit(plan: Plan, parsed: Parsed) -> None:
+    """ "in minutes": the measure read with the unit is shown in it, when it is what is added up."""
+    if parsed.unit is None or parsed.measure is None:
+        return
+    if plan.kind == "aggregate" and plan.measure == parsed.measure.key and plan.agg != "count":
+        plan.unit, plan.divisor = parsed.unit
+
+
 def check_understood(parsed: Parsed) -> None:
     """Raise :class:`Unanswerable` when part of the question was not understood."""
     if parsed.second_range and parsed.range is not None:
@@ -175,6 +184,7 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
     """A new plan for a question that stands alone."""
     check_understood(parsed)
     plan = _build(schema, parsed)
+    apply_unit(plan, parsed)
     plan.notes = list(parsed.notes)
     for f in plan.filters:
         table = f.column.split(".")[0]
@@ -392,6 +402,8 @@ def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
     for f in parsed.filters:
         if (f.op, repr(f.values)) not in kept:
             missing.append(f"the condition {_filter_words(f)}")
+    if parsed.unit is not None and plan.unit != parsed.unit[0]:
+        missing.append(f"the unit {parsed.unit[0]}")
     if parsed.range is not None and not (plan.start or plan.end):
         missing.append(f"the dates {parsed.range.label}")
     if parsed.measure is not None and plan.measure != parsed.measure.key and plan.kind == "aggregate":

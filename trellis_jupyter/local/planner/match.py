@@ -183,6 +183,17 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
                 by_column[(columns[0].key, op)] = p.filters[-1]
 
 
+_LENGTH_NOUNS = ("length", "duration", "runtime")
+
+
+def _length_named(schema: Schema, p: Parsed) -> Column | None:
+    """The length column of a table the question names, else the database's only one."""
+    if p.entities:
+        return length_column(schema, p.entities)
+    found = [c for t in schema.tables if (c := length_column(schema, [t])) is not None]
+    return found[0] if len(found) == 1 else None
+
+
 def _row_name(schema: Schema, column: Column) -> bool:
     """Whether the column names its table's rows (Artist.Name, Album.Title)."""
     return column.sql == schema.tables[column.table].label_sql
@@ -537,6 +548,12 @@ def match_measures_and_tables(w: Words, p: Parsed, schema: Schema) -> None:
                 if p.limit is None and (n := number(w.at(i - 1))) is not None:
                     p.limit = n
                     w.take(i - 1)
+                w.take(i)
+        if word in _LENGTH_NOUNS and w.free(i) and p.measure is None:
+            # "the average track length": the column holding a length in time (Milliseconds).
+            length = _length_named(schema, p)
+            if length is not None and (measure := schema.measure(length.key)) is not None:
+                p.measure = measure
                 w.take(i)
         if word in PRICE_ADJECTIVES and w.free(i):
             # "the most expensive product", "the 3 cheapest products": rank by a price column.

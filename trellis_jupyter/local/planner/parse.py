@@ -125,7 +125,8 @@ def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
                 if own is None:
                     p.notes.append(f"{' '.join(column.words)} is shown in its own unit, taken as {word}")
                 elif TIME_UNITS[own] != TIME_UNITS[word]:
-                    continue  # a conversion of the result is not done: left unknown, so declined
+                    # "the average length in minutes" of Milliseconds: the result is converted.
+                    p.unit = (word, TIME_UNITS[word] / TIME_UNITS[own])
                 w.take(i)
     for i, word in enumerate(w.words):
         if w.free(i) and word not in STOPWORDS and any(names_column(word, c) for c in used):
