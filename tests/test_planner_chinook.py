@@ -12,8 +12,8 @@ import datetime as dt
 
 import pytest
 from planner_helpers import ask, first_table, rows_of
-from planner_questions import CHINOOK_TODAY
-from sample_databases import chinook_path
+from planner_questions import CHINOOK_TODAY, NORTHWIND_TODAY
+from sample_databases import chinook_path, northwind_path
 
 from trellis_jupyter.events import Table
 from trellis_jupyter.local.planner import Planner
@@ -168,3 +168,12 @@ def test_a_unit_is_kept_by_a_follow_up_on_the_same_measure_only() -> None:
     other = ask(planner, chinook_path(), "now the total bytes", [PastTurn("x", first.state)])
     assert "60000" not in (first_table(other).sql or "")
     assert "minutes" not in first_table(other).headers[-1]
+
+
+@pytest.mark.parametrize("question", ["Number of orders per ship via", "number of orders per ship"])
+def test_a_key_is_named_by_its_words_not_by_its_first_word(question: str) -> None:
+    # Found while probing these rules on Northwind: both were counted per ShipName (the first of
+    # seven Ship* columns), a wrong answer. "ship via" names the key ShipVia -> Shippers; "ship"
+    # alone begins seven columns and names none of them.
+    answer = ask(Planner(today=NORTHWIND_TODAY), northwind_path(), question)
+    assert "ShipName" not in (first_table(answer).sql or "")

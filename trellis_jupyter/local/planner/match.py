@@ -369,8 +369,8 @@ def _link(schema: Schema, words: list[str], prefer: list[str]) -> Column | None:
     """The foreign key these words name, all of its name but a final "id" ("support rep":
     SupportRepId), pointing at another table."""
     wanted = tuple(singular(x) for x in words)
-    if wanted == ("id",) or any(x in STOPWORDS for x in wanted):
-        return None
+    if wanted == ("id",) or all(x in STOPWORDS for x in wanted):
+        return None  # "by id": no key in particular; "ship via" (ShipVia) is one
     found = resolve_column(schema, words, prefer, kinds=("id",), fuzzy=False)
     if found is None or found.ref is None or found.ref[0] == found.table or found.ref[0] not in schema.tables:
         return None
