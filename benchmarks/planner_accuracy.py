@@ -1,6 +1,6 @@
 """How often the planner answers right on databases it was not written for, and its time beside SQL.
 
-Runs each question of the Northwind and Sakila sets (tests/planner_questions.py, built from their
+Runs each question of the Northwind, Sakila and Chinook sets (tests/planner_questions.py, built from their
 published scripts by tests/sample_databases.py) through the planner as the server calls it, judges
 each answer against its gold SQL (tests/planner_judge.py) and prints, per database and category:
 right, declined, wrong. A wrong answer (rows that are not the gold rows, given without a word of
@@ -23,6 +23,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # helper
 
 from planner_judge import Verdict, gold_rows, judge
 from planner_questions import (
+    CHINOOK,
+    CHINOOK_HELD_OUT,
+    CHINOOK_TODAY,
     NORTHWIND,
     NORTHWIND_HELD_OUT,
     NORTHWIND_TODAY,
@@ -30,26 +33,32 @@ from planner_questions import (
     SAKILA_HELD_OUT,
     SAKILA_TODAY,
 )
-from sample_databases import build_northwind, build_sakila
+from sample_databases import build_chinook, build_northwind, build_sakila
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=int, default=0, help="at most this many questions per database")
+    parser.add_argument("--only", default="", help="run only the sets whose name contains this")
     parser.add_argument("--show", default="declined,wrong", help="verdicts whose questions are listed")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="trellis-accuracy-"))
     northwind = build_northwind(str(folder / "northwind.db"))
     sakila = build_sakila(str(folder / "sakila.db"))
+    chinook = build_chinook(str(folder / "chinook.db"))
     sets = [
         ("northwind", northwind, NORTHWIND, NORTHWIND_TODAY),
         ("sakila", sakila, SAKILA, SAKILA_TODAY),
+        ("chinook", chinook, CHINOOK, CHINOOK_TODAY),
         ("northwind (held out)", northwind, NORTHWIND_HELD_OUT, NORTHWIND_TODAY),
         ("sakila (held out)", sakila, SAKILA_HELD_OUT, SAKILA_TODAY),
+        ("chinook (held out)", chinook, CHINOOK_HELD_OUT, CHINOOK_TODAY),
     ]
     show = set(args.show.split(","))
     exit_code = 0
     for name, path, questions, today in sets:
+        if args.only not in name:
+            continue
         chosen = questions[: args.limit] if args.limit else questions
         verdicts: list[Verdict] = []
         planner_time = sql_time = 0.0

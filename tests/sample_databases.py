@@ -1,6 +1,7 @@
-"""Two public sample databases the planner was not written for, built from their published scripts.
+"""Three public sample databases the planner was not written for, built from their published scripts.
 
 Northwind (jpwhite3/northwind-SQLite3, MIT): ``create.sql`` and ``update.sql`` run as published.
+Chinook (lerocha/chinook-database, MIT): ``Chinook_Sqlite.sql`` runs as published.
 Sakila (bradleygrant/sakila-sqlite3 schema, BSD; rows from the Pagila CSV export in ivanceras/sakila,
 BSD): the schema runs as published, then the CSV rows are inserted; rentals are trimmed to every
 fourth one (and their payments) to keep the test data small. See tests/data/*/NOTICE.md.
@@ -69,6 +70,16 @@ def build_sakila(path: str) -> str:
     return path
 
 
+def build_chinook(path: str) -> str:
+    con = _connect(path)
+    try:
+        con.executescript((DATA / "chinook" / "Chinook_Sqlite.sql").read_text(encoding="utf-8"))
+        con.commit()
+    finally:
+        con.close()
+    return path
+
+
 @functools.cache
 def northwind_path() -> str:
     """Northwind built once per process (a temporary folder)."""
@@ -79,3 +90,9 @@ def northwind_path() -> str:
 def sakila_path() -> str:
     """Sakila built once per process (a temporary folder)."""
     return build_sakila(str(Path(tempfile.mkdtemp(prefix="trellis-sakila-")) / "sakila.db"))
+
+
+@functools.cache
+def chinook_path() -> str:
+    """Chinook built once per process (a temporary folder)."""
+    return build_chinook(str(Path(tempfile.mkdtemp(prefix="trellis-chinook-")) / "chinook.db"))

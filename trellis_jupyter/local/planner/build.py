@@ -10,11 +10,12 @@ from __future__ import annotations
 from trellis_jupyter.local.planner.lexicon import QUANTITY_HINTS, singular, words_of
 from trellis_jupyter.local.planner.parse import Parsed
 from trellis_jupyter.local.planner.plan import LABEL, Filter, Plan, tables_of
-from trellis_jupyter.local.planner.schema import Measure, Schema
+from trellis_jupyter.local.planner.schema import Column, Measure, Schema
 
 __all__ = [
     "Unanswerable",
     "apply_common",
+    "apply_unit",
     "build_plan",
     "check_honoured",
     "choose_date",
@@ -73,6 +74,7 @@ def fix_filters(schema: Schema, parsed: Parsed, base: str) -> list[Filter]:
     for index, f in enumerate(parsed.filters):
         options = parsed.filter_options.get(index)
         if options and len(options) > 1:
+            options = _one_kind_of_row(schema, parsed, options, base, f)
             reachable = [
                 (len(path), c) for c in options if (path := schema.join_path(base, c.table)) is not None
             ]
@@ -80,6 +82,29 @@ def fix_filters(schema: Schema, parsed: Parsed, base: str) -> list[Filter]:
                 f = Filter(min(reachable, key=lambda pair: pair[0])[1].key, f.op, f.values)
         fixed.append(f)
     return fixed
+
+
+def _one_kind_of_row(
+    schema: Schema, parsed: Parsed, options: list[Column], base: str, f: Filter
+) -> list[Column]:
+    """A value naming rows of two tables ("Iron Maiden": an album's title and an artist's name) is
+    not settled by which table is nearer. Asked about the base table's rows ("how many albums does
+    Iron Maiden have"), the value is what they belong to, not one of them; else it is declined."""
+    names = [c for c in options if c.sql == schema.tables[c.table].label_sql]
+    if len({c.table for c in names}) < 2:
+        return options
+    others = [c for c in names if c.table != base]
+    if len(others) < len(names) and len({c.table for c in others}) == 1:
+        own = next(c for c in names if c.table == base)
+        value = ", ".join(map(str, f.values))
+        other = others[0].table
+        parsed.notes.append(f"{value} is also one {base}'s {own.name}; I took the {other} of that name")
+        return others
+    tables = _and([c.table for c in names])
+    raise Unanswerable(
+        f'"{", ".join(map(str, f.values))}" names rows of {tables}, and I could not tell which you meant '
+        f'(say for example "the {names[0].table.lower()} {f.values[0]}").'
+    )
 
 
 def _dated_parent(schema: Schema, table: str) -> str | None:
@@ -118,6 +143,14 @@ def apply_common(schema: Schema, plan: Plan, parsed: Parsed) -> None:
         plan.chart = "auto"
 
 
+def apply_unit(plan: Plan, parsed: Parsed) -> None:
+    """ "in minutes": the measure read with the unit is shown in it, when it is what is added up."""
+    if parsed.unit is None or parsed.measure is None:
+        return
+    if plan.kind == "aggregate" and plan.measure == parsed.measure.key and plan.agg != "count":
+        plan.unit, plan.divisor = parsed.unit
+
+
 def check_understood(parsed: Parsed) -> None:
     """Raise :class:`Unanswerable` when part of the question was not understood."""
     if parsed.second_range and parsed.range is not None:
@@ -151,6 +184,7 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
     """A new plan for a question that stands alone."""
     check_understood(parsed)
     plan = _build(schema, parsed)
+    apply_unit(plan, parsed)
     plan.notes = list(parsed.notes)
     for f in plan.filters:
         table = f.column.split(".")[0]
@@ -368,6 +402,8 @@ def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
     for f in parsed.filters:
         if (f.op, repr(f.values)) not in kept:
             missing.append(f"the condition {_filter_words(f)}")
+    if parsed.unit is not None and plan.unit != parsed.unit[0]:
+        missing.append(f"the unit {parsed.unit[0]}")
     if parsed.range is not None and not (plan.start or plan.end):
         missing.append(f"the dates {parsed.range.label}")
     if parsed.measure is not None and plan.measure != parsed.measure.key and plan.kind == "aggregate":
@@ -380,10 +416,21 @@ def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
         table = group.split(".")[0]
         if group not in plan.groups and table not in (plan.table, plan.per) and group != plan.sort:
             missing.append(f"the grouping by {group.split('.')[1].replace(LABEL, singular(table))}")
+    for group, key in parsed.via.items():
+        if group in plan.groups and not _joins_through(schema, plan.table, group.split(".")[0], key):
+            missing.append(f"the link {key.split('.')[1]}")
     if missing:
         raise Unanswerable(
             f"I could not use {_and(missing)} in a plan for this question, so I did not answer it."
         )
+
+
+def _joins_through(schema: Schema, start: str, goal: str, key: str) -> bool:
+    """Whether the join from ``start`` to ``goal`` goes through the foreign key ``key`` (a table
+    with two keys to the same table, a buyer and a seller, is joined through the one named)."""
+    table, name = key.split(".", 1)
+    path = schema.join_path(start, goal) or []
+    return any((j.left, j.left_col) == (table, name) or (j.right, j.right_col) == (table, name) for j in path)
 
 
 _UNIT_WORDS = QUANTITY_HINTS | {"unit", "stock", "item", "copy", "seat", "piece"}

@@ -15,6 +15,7 @@ from trellis_jupyter.local.planner.build import (
     Unanswerable,
     _dated_parent,
     apply_common,
+    apply_unit,
     check_honoured,
     check_understood,
     choose_date,
@@ -61,6 +62,7 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
     if parsed.measure is not None:
         plan.kind = "aggregate"
         plan.measure = parsed.measure.key
+        plan.unit = plan.divisor = None  # a unit asked for the previous measure is not this one's
         if parsed.measure.table != plan.table:
             plan.table = parsed.measure.table
             plan.date = None
@@ -153,6 +155,7 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
     if parsed.grain is None and parsed.over_time:
         plan.grain = None
     apply_common(schema, plan, parsed)
+    apply_unit(plan, parsed)
     plan.notes = list(parsed.notes)
     check_honoured(schema, parsed, plan)
     return plan

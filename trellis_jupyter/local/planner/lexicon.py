@@ -19,6 +19,7 @@ __all__ = [
     "CURRENCY_WORDS",
     "DATE_PREFERENCE",
     "FILLER",
+    "FUNCTION_WORDS",
     "GRAIN_WORDS",
     "LABEL_NAMES",
     "LENGTH_ADJECTIVES",
@@ -61,8 +62,8 @@ DATE_PREFERENCE = ("date", "created", "placed", "ordered", "start", "started", "
 
 # Words for a derived amount (quantity * price) or, failing that, a money column.
 MONEY_WORDS = _words(
-    "revenue revenues sales sale turnover income money earnings spend spent spending amount value worth "
-    "gmv billing billings"
+    "revenue revenues sales sale turnover income money earnings earned earn earns spend spent spending "
+    "amount value worth gmv billing billings"
 )
 # Words for the quantity column ("units sold", "the least sold products").
 QUANTITY_WORDS = frozenset(
@@ -100,7 +101,13 @@ FILLER = _words(
     "after got have has having altogether member members cover covers covered exist exists existing "
     "stored keep keeps kept hold holds held contain contains currently ever really actually whose "
     "named called listed available people folks quick question questions hey know wondering wonder "
-    "curious kindly need want wanted like"
+    "curious kindly need want wanted like issued issue"
+)
+# Grammar words that are also short codes in data (the state "ON", the country code "IT", the
+# airport "OR"): written in lower case they are read as grammar, never as those values.
+FUNCTION_WORDS = _words(
+    "a an the of in on at to for from with by and or nor is are was were be been it its me us we my our "
+    "he she his her they them their this that as into onto if so do did has had hi ok"
 )
 # Units a number may carry, and what one of each is worth in the unit's base (seconds, bytes).
 CURRENCY_WORDS = _words("dollar dollars usd euro euros eur pound pounds gbp buck bucks cent")

@@ -9,6 +9,7 @@ from __future__ import annotations
 from trellis_jupyter.local.planner.lexicon import (
     COLUMN_SYNONYMS,
     FILLER,
+    FUNCTION_WORDS,
     GRAIN_WORDS,
     LENGTH_ADJECTIVES,
     MONEY_HINTS,
@@ -37,6 +38,7 @@ __all__ = [
     "match_groups",
     "match_measures_and_tables",
     "match_missing",
+    "match_no_text",
     "match_self_reference",
     "match_values",
     "names_column",
@@ -71,7 +73,7 @@ def names_column(word: str, column: Column) -> bool:
     return wanted in column.words or (len(word) >= 5 and any(x.startswith(word[:4]) for x in column.words))
 
 
-def _named_column(w: Words, i: int, size: int, columns: list[Column]) -> list[Column]:
+def _named_column(w: Words, i: int, size: int, columns: list[Column], schema: Schema) -> list[Column]:
     """The value's column named beside it ("East region", "status cancelled", "last name is Smith",
     "rated PG-13", "shipped to France"): those columns, with the naming words taken."""
     after, before = i + size, i - 1
@@ -93,6 +95,15 @@ def _named_column(w: Words, i: int, size: int, columns: list[Column]) -> list[Co
         if named:
             w.take(before)
             return named
+    for at in (i - 1, after):
+        # "the artist Iron Maiden", "the Pop genre": one row of that table, by its name (a singular:
+        # not "albums Iron Maiden made").
+        word = w.at(at)
+        if at >= 0 and word and w.free(at) and singular(word) == word:
+            named = [c for c in columns if _row_name(schema, c) and schema.tables[c.table].words == (word,)]
+            if named:
+                w.take(at)
+                return named
     return columns
 
 
@@ -129,6 +140,8 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
                 key = (*key[:-1], singular(key[-1]))  # "students" for the value "student"
             if not w.free(i, size):
                 continue
+            if _grammar(w.words[i : i + size], p):
+                continue  # "tracks on the playlist": "on" is not the province ON
             found = list(index.get(key, []))
             if key in rare and all(x in p.proper for x in w.words[i : i + size]):
                 found += rare[key]  # "Canada", "Smith", "London": a proper noun found in a long column
@@ -138,7 +151,7 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
                 (key[0] in MONEY_WORDS and money_here) or resolve_table(schema, key, fuzzy=False)
             ):
                 continue  # "sales" is a measure here, "orders" a table
-            columns = _named_column(w, i, size, list(dict.fromkeys(found)))
+            columns = _named_column(w, i, size, list(dict.fromkeys(found)), schema)
             last = p.filters[-1].column if p.filters else None
             if len(columns) > 1 and last is not None and any(c.key == last for c in columns):
                 columns = [c for c in columns if c.key == last]  # "Germany or the USA": same column
@@ -168,6 +181,39 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
                 p.filters.append(Filter(columns[0].key, op, [value]))
                 p.filter_options[len(p.filters) - 1] = columns
                 by_column[(columns[0].key, op)] = p.filters[-1]
+
+
+_LENGTH_NOUNS = ("length", "duration", "runtime")
+
+
+def _length_named(schema: Schema, p: Parsed) -> Column | None:
+    """The length column of a table the question names, else the database's only one."""
+    if p.entities:
+        return length_column(schema, p.entities)
+    found = [c for t in schema.tables if (c := length_column(schema, [t])) is not None]
+    return found[0] if len(found) == 1 else None
+
+
+def _row_name(schema: Schema, column: Column) -> bool:
+    """Whether the column names its table's rows (Artist.Name, Album.Title)."""
+    return column.sql == schema.tables[column.table].label_sql
+
+
+def _shown_beside(w: Words, i: int, p: Parsed, column: Column) -> bool:
+    """ "Show the employees and their titles": a column of the listed rows, shown with them (a
+    listing shows every column of its rows), not a grouping. A column of another table ("the
+    tracks and their composers' names" from another table) is declined: a listing shows only its
+    own table's columns."""
+    if w.at(i - 1) not in ("their", "its") or p.order or p.agg or not p.listing_cue or not p.entities:
+        return False
+    if column.table != p.entities[0]:
+        p.unusable.append(f"{column.name} of {column.table} beside each row of {p.entities[0]}")
+    return True
+
+
+def _grammar(words: list[str], p: Parsed) -> bool:
+    """Whether these words are only grammar words written in lower case (not a code like "ON")."""
+    return all(x in FUNCTION_WORDS and x not in p.proper for x in words)
 
 
 _SELF_WORDS = frozenset({"report", "manager", "boss", "supervisor", "parent", "managed", "supervised"})
@@ -246,6 +292,30 @@ def match_missing(w: Words, p: Parsed, schema: Schema) -> None:
         w.take(i)
 
 
+def match_no_text(w: Words, p: Parsed, schema: Schema) -> None:
+    """ "tracks with no composer", "customers without a company": a text column of a table the
+    question names is empty. Numbers are left alone ("no discount" is a 0, not an empty cell)."""
+    named = {t for x in w.words if (t := resolve_table(schema, [x], fuzzy=False))}
+    for i, word in enumerate(w.words):
+        if word not in ("no", "without") or not w.free(i):
+            continue
+        at = i + 1 + (w.at(i + 1) in ("a", "an", "any"))
+        for size in (3, 2, 1):
+            words = w.words[at : at + size]
+            if len(words) < size or not w.free(at, size) or any(x in STOPWORDS for x in words):
+                continue
+            column = resolve_column(schema, words, sorted(named), kinds=("text",), fuzzy=False)
+            wanted = tuple(singular(x) for x in words)
+            # The column's whole name or its last words ("billing state", "state"), never its first
+            # words alone ("billing" is not BillingAddress).
+            if column is None or column.table not in named or column.words[-size:] != wanted:
+                continue
+            p.filters.append(Filter(column.key, "is null", []))
+            p.filter_options[len(p.filters) - 1] = [column]
+            w.take(i, at - i + size)
+            break
+
+
 def _original(column: Column, key: tuple[str, ...]) -> str:
     for value in (*column.values, *column.rare):
         words = tuple(tokens(value))
@@ -254,8 +324,13 @@ def _original(column: Column, key: tuple[str, ...]) -> str:
     return " ".join(key)
 
 
-def _phrase(w: Words, start: int, schema: Schema, prefer: list[str]) -> tuple[int, str | Measure | None]:
-    """Resolve the longest free phrase at ``start`` to a grouping (column or table) or a measure."""
+def _phrase(
+    w: Words, start: int, schema: Schema, prefer: list[str], via: dict[str, str] | None = None
+) -> tuple[int, str | Measure | None]:
+    """Resolve the longest free phrase at ``start`` to a grouping (column or table) or a measure.
+
+    A foreign key named by its own words ("support rep" for SupportRepId) groups by the rows it
+    points at; ``via`` records the key, which the plan's join must then go through."""
     for size in (3, 2, 1):
         if not w.free(start, size):
             continue
@@ -275,6 +350,12 @@ def _phrase(w: Words, start: int, schema: Schema, prefer: list[str]) -> tuple[in
             return size, f"{column.ref[0]}.{LABEL}"  # "product category": by the category's name
         if column is not None:
             return size, column.key
+        link = _link(schema, words, prefer) if measure is None else None
+        if link is not None and link.ref is not None:
+            target = f"{link.ref[0]}.{LABEL}"
+            if via is not None:
+                via[target] = link.key
+            return size, target
         if (
             size > 1
             and not any(x in STOPWORDS or x in FILLER or not x.isalpha() for x in words)
@@ -282,6 +363,18 @@ def _phrase(w: Words, start: int, schema: Schema, prefer: list[str]) -> tuple[in
         ):
             return size, f"{table}.{LABEL}"  # "film category", "staff member": the last word's table
     return 0, None
+
+
+def _link(schema: Schema, words: list[str], prefer: list[str]) -> Column | None:
+    """The foreign key these words name, all of its name but a final "id" ("support rep":
+    SupportRepId), pointing at another table."""
+    wanted = tuple(singular(x) for x in words)
+    if wanted == ("id",) or all(x in STOPWORDS for x in wanted):
+        return None  # "by id": no key in particular; "ship via" (ShipVia) is one
+    found = resolve_column(schema, words, prefer, kinds=("id",), fuzzy=False)
+    if found is None or found.ref is None or found.ref[0] == found.table or found.ref[0] not in schema.tables:
+        return None
+    return found if wanted in (found.words, found.words[:-1]) else None
 
 
 def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
@@ -303,7 +396,7 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
         start = i + len(cue)
         while w.at(start) in ("the", "a", "each", "every") and w.free(start):
             start += 1
-        size, target = _phrase(w, start, schema, prefer)
+        size, target = _phrase(w, start, schema, prefer, p.via)
         if target is None:
             if (
                 cue != ("each",)
@@ -331,7 +424,7 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
         i = start + size
         # "by region and segment": a second grouping after "and".
         while w.at(i) == "and" and w.free(i):
-            size, target = _phrase(w, i + 1, schema, prefer)
+            size, target = _phrase(w, i + 1, schema, prefer, p.via)
             if target is None:
                 break
             w.take(i, 1 + size)
@@ -339,7 +432,7 @@ def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
             i += 1 + size
     # "which region has ...", "what category ...": the asked-for column groups the answer.
     if w.words and w.words[0] in ("which", "what") and w.free(1):
-        size, target = _phrase(w, 1, schema, prefer)
+        size, target = _phrase(w, 1, schema, prefer, p.via)
         if isinstance(target, str):
             w.take(0, 1 + size)
             _add_target(p, target)
@@ -428,7 +521,9 @@ def match_measures_and_tables(w: Words, p: Parsed, schema: Schema) -> None:
                 w.take(i, size)
                 continue
             column = resolve_column(schema, words, prefer + p.entities, fuzzy=size == 1)
-            if column is not None and column.values and (p.order or p.listing_cue) and not p.groups:
+            if column is not None and _shown_beside(w, i, p, column):
+                w.take(i, size)  # "the employees and their titles": a column of the rows listed
+            elif column is not None and column.values and (p.order or p.listing_cue) and not p.groups:
                 p.groups.append(column.key)  # "top 3 categories by revenue"
                 w.take(i, size)
             elif column is not None and column.values and p.agg == "count" and p.distinct is None:
@@ -453,6 +548,12 @@ def match_measures_and_tables(w: Words, p: Parsed, schema: Schema) -> None:
                 if p.limit is None and (n := number(w.at(i - 1))) is not None:
                     p.limit = n
                     w.take(i - 1)
+                w.take(i)
+        if word in _LENGTH_NOUNS and w.free(i) and p.measure is None:
+            # "the average track length": the column holding a length in time (Milliseconds).
+            length = _length_named(schema, p)
+            if length is not None and (measure := schema.measure(length.key)) is not None:
+                p.measure = measure
                 w.take(i)
         if word in PRICE_ADJECTIVES and w.free(i):
             # "the most expensive product", "the 3 cheapest products": rank by a price column.

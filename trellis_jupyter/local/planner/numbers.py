@@ -23,7 +23,7 @@ from trellis_jupyter.local.planner.plan import Filter
 from trellis_jupyter.local.planner.resolve import resolve_column, resolve_table
 from trellis_jupyter.local.planner.schema import Column, Schema
 
-__all__ = ["length_column", "match_numeric_filters"]
+__all__ = ["compared_with_number", "length_column", "match_numeric_filters"]
 
 _COMPARE = {"over": ">", "above": ">", "more than": ">", "greater than": ">", "higher than": ">",
             "bigger than": ">", "larger than": ">", "longer than": ">", "at least": ">=", "under": "<",
@@ -32,6 +32,9 @@ _COMPARE = {"over": ">", "above": ">", "more than": ">", "greater than": ">", "h
             "of": "=", "is": "=", "equals": "="}  # fmt: skip
 _LENGTH_OPS = {"longer than", "shorter than"}  # the column is implied: a length in time
 _PRICE_OPS = {"cheaper than"}
+# Words that are aggregates as often as column names: a column only of a table the question names
+# ("invoices with a total over 15": Invoice.Total).
+_OWN_ONLY = ("total", "amount")
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _UNIT_WORDS = sorted({*CURRENCY_WORDS, *TIME_UNITS, *SIZE_UNITS}, key=len, reverse=True)
 _VERBS = (
@@ -49,6 +52,14 @@ _VERBS = (
     "had",
     "with",
 )
+
+
+_COMPARED = re.compile(r"(?:(?:" + "|".join(_VERBS) + r") )?(?:" + "|".join(_COMPARE) + r") \d")
+
+
+def compared_with_number(words: list[str], i: int) -> bool:
+    """Whether the word at ``i`` is compared with a number next: "a total over 15", "total of 13.86"."""
+    return bool(_COMPARED.match(" ".join(words[i + 1 : i + 5])))
 
 
 def _unit_of(column: Column) -> tuple[str, float] | None:
@@ -116,12 +127,15 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
             candidates.append((words_after[:k], -1, m.start(5) + len(" ".join(words_after[:k]))))
         for phrase, phrase_start, phrase_end in candidates:
             if any(
-                x in STOPWORDS and x not in ("in", "on", "order", "value") for x in (phrase[0], phrase[-1])
+                x in STOPWORDS and x not in ("in", "on", "order", "value", *_OWN_ONLY)
+                for x in (phrase[0], phrase[-1])
             ):
                 continue
             if resolve_table(schema, phrase, fuzzy=False) is not None:
                 continue  # "orders with more than 5 ...": a table's name is not a column (UnitsOnOrder)
             found = resolve_column(schema, phrase, tables, kinds=("number",), fuzzy=False)
+            if found is not None and set(phrase) & set(_OWN_ONLY) and found.table not in tables:
+                continue  # "customers with a total over 100": their invoices' sum, not one invoice's
             if found is not None:
                 column = found
                 start = phrase_start if phrase_start >= 0 else start

@@ -31,14 +31,15 @@ from trellis_jupyter.local.planner.match import (
     match_groups,
     match_measures_and_tables,
     match_missing,
+    match_no_text,
     match_self_reference,
     match_values,
     names_column,
 )
-from trellis_jupyter.local.planner.numbers import match_numeric_filters
+from trellis_jupyter.local.planner.numbers import compared_with_number, match_numeric_filters
 from trellis_jupyter.local.planner.parsed import NUMBERS, Parsed, Words, number
 from trellis_jupyter.local.planner.plan import column_of
-from trellis_jupyter.local.planner.schema import Schema
+from trellis_jupyter.local.planner.schema import Column, Schema
 
 __all__ = ["FOLLOWUP_CUES", "Parsed", "parse"]
 
@@ -86,6 +87,7 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
     match_values(w, p, schema)
     match_flags(w, p, schema)
     match_missing(w, p, schema)
+    match_no_text(w, p, schema)
     match_groups(w, p, schema)
     p.listing_cue = bool(
         re.match(r"(show|list|display|give|get|find|which|what are|who|see|select|fetch)\b", text)
@@ -117,7 +119,7 @@ def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
     """Words left over that only repeat what was understood: "in minutes" after a length measure,
     "to replace" after a replacement_cost filter, "shipped" after a ShipCountry filter."""
     keys = dict.fromkeys(f.column for f in p.filters if f.column.split(".")[0] in schema.tables)
-    used = [column_of(schema, key) for key in keys]
+    used = [column_of(schema, key) for key in keys] + _links_to_filters(p, schema)
     if p.measure is not None and not p.measure.derived:
         column = column_of(schema, p.measure.key)
         used.append(column)
@@ -127,11 +129,27 @@ def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
                 if own is None:
                     p.notes.append(f"{' '.join(column.words)} is shown in its own unit, taken as {word}")
                 elif TIME_UNITS[own] != TIME_UNITS[word]:
-                    continue  # a conversion of the result is not done: left unknown, so declined
+                    # "the average length in minutes" of Milliseconds: the result is converted.
+                    p.unit = (word, TIME_UNITS[word] / TIME_UNITS[own])
                 w.take(i)
     for i, word in enumerate(w.words):
         if w.free(i) and word not in STOPWORDS and any(names_column(word, c) for c in used):
             w.take(i)
+
+
+def _links_to_filters(p: Parsed, schema: Schema) -> list[Column]:
+    """The foreign keys joining the rows asked about to a filter's table: "customers supported by
+    Jane Peacock" goes through SupportRepId, so "supported" only repeats the join."""
+    if not p.entities:
+        return []
+    links: list[Column] = []
+    for f in p.filters:
+        for j in schema.join_path(p.entities[0], f.column.split(".")[0]) or []:
+            for table, name in ((j.left, j.left_col), (j.right, j.right_col)):
+                column = schema.tables[table].column(name)
+                if column is not None and column.ref is not None:
+                    links.append(column)
+    return links
 
 
 def _between(words: list[str]) -> list[str]:
@@ -346,6 +364,8 @@ def _aggregates(w: Words, p: Parsed) -> None:
             p.agg = "count"
             w.take(i, 2)
         elif word in AGG_WORDS:
+            if word in ("total", "amount") and compared_with_number(w.words, i):
+                continue  # "invoices with a total over 15": a column, read with the numbers
             others = named - {word}
             if word == "total" and others and w.at(i - 1) not in ("the", "a", "in", "of", "", "what"):
                 continue  # "the average order total": a noun, read with the measures

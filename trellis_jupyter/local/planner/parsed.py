@@ -61,6 +61,8 @@ class Parsed:
     parent: str | None = None  # a self-referencing column named ("report to": Employees.ReportsTo)
     parent_at: int = -1  # the word where it was named: values after it pick the other row
     parent_filters: list[Filter] = field(default_factory=list)
+    via: dict[str, str] = field(default_factory=dict)  # grouping -> the foreign key that named it
+    unit: tuple[str, float] | None = None  # "in minutes" of a Milliseconds measure: (unit, divisor)
 
 
 class Words:

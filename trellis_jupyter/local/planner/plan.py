@@ -66,6 +66,10 @@ class Plan:
     # same table, and the filters that pick that other row.
     parent: str | None = None
     parent_filters: list[Filter] = field(default_factory=list)
+    # The measure shown in another unit than its column's ("in minutes" of Milliseconds): the unit's
+    # name and what one of it is worth in the column's unit (60000).
+    unit: str | None = None
+    divisor: float | None = None
 
     def to_state(self) -> dict[str, Any]:
         return asdict(self)
@@ -124,11 +128,13 @@ def measure_header(plan: Plan, measure: Measure | None) -> str:
             if measure.money
             else f"{measure.header}_per_{singular(plan.per)}"
         )
-    if plan.agg == "sum":
-        return measure.header
     if plan.agg == "count":
         return f"{measure.header}_count"
-    return {"avg": "average", "min": "min", "max": "max"}[plan.agg] + "_" + measure.header
+    header = measure.header if plan.agg == "sum" else f"{_AGG_PREFIX[plan.agg]}_{measure.header}"
+    return f"{header}_in_{plan.unit}" if plan.unit and plan.divisor else header
+
+
+_AGG_PREFIX = {"avg": "average", "min": "min", "max": "max"}
 
 
 def _group_select(schema: Schema, plan: Plan) -> list[tuple[str, str, list[str]]]:
@@ -220,8 +226,11 @@ def _where(schema: Schema, plan: Plan) -> list[str]:
 def _filter_clauses(schema: Schema, filters: list[Filter]) -> list[str]:
     clauses = []
     for f in filters:
-        column = column_of(schema, f.column).sql
-        if f.op in ("is null", "not null"):
+        info = column_of(schema, f.column)
+        column = info.sql
+        if f.op == "is null" and info.kind == "text":
+            clauses.append(f"({column} IS NULL OR {column} = '')")  # an empty text is no value either
+        elif f.op in ("is null", "not null"):
             clauses.append(f"{column} IS {'NULL' if f.op == 'is null' else 'NOT NULL'}")
         elif f.op == "in" or (f.op == "=" and len(f.values) > 1):
             clauses.append(f"{column} IN ({', '.join(literal(v) for v in f.values)})")
@@ -271,12 +280,14 @@ def to_sql(schema: Schema, plan: Plan) -> str:
     header = measure_header(plan, measure)
     key_sql = f"{quote(plan.table)}.{quote(base.pk or 'rowid')}"
     value_sql = measure.sql if measure else "1"
+    if measure is not None and plan.divisor:
+        value_sql = f"{value_sql} / {float(plan.divisor)!r}"
     if measure is not None and fans and plan.agg in ("sum", "avg") and not plan.per:
         # One row per (base row, group): a base row met twice through a join is added once.
         inner_cols = [f"{key_sql} AS _key", f"{value_sql} AS _value"]
         inner_cols += [f"{expr} AS {quote(h)}" for expr, h, _ in groups]
         inner = f"SELECT DISTINCT {', '.join(inner_cols)}\n{_from(plan, joins)}{where_sql}"
-        agg_sql = _aggregate(plan.agg, "_value", measure)
+        agg_sql = _aggregate(plan.agg, "_value", measure, bool(plan.divisor))
         select = [quote(h) for _, h, _ in groups] + [f"{agg_sql} AS {quote(header)}"]
         sql = f"SELECT {', '.join(select)}\nFROM (\n{inner}\n)"
         group_by = [quote(h) for _, h, _ in groups]
@@ -290,7 +301,7 @@ def to_sql(schema: Schema, plan: Plan) -> str:
             per_key = f"{quote(plan.per)}.{quote(per.pk or 'rowid')}"
             agg_sql = f"ROUND(SUM({value_sql}) * 1.0 / COUNT(DISTINCT {per_key}), 2)"
         else:
-            agg_sql = _aggregate(plan.agg, value_sql, measure)
+            agg_sql = _aggregate(plan.agg, value_sql, measure, bool(plan.divisor))
         select = [f"{expr} AS {quote(h)}" for expr, h, _ in groups] + [f"{agg_sql} AS {quote(header)}"]
         sql = f"SELECT {', '.join(select)}\n{_from(plan, joins)}{where_sql}"
         group_by = [g for _, _, gs in groups for g in gs]
@@ -302,11 +313,11 @@ def to_sql(schema: Schema, plan: Plan) -> str:
     return sql
 
 
-def _aggregate(agg: str, value_sql: str, measure: Measure) -> str:
+def _aggregate(agg: str, value_sql: str, measure: Measure, converted: bool = False) -> str:
     if agg == "count":
         return f"COUNT({value_sql})"
     fn = {"sum": "SUM", "avg": "AVG", "min": "MIN", "max": "MAX"}[agg]
-    if agg == "avg" or measure.money:
+    if agg == "avg" or measure.money or converted:  # a length in hours: 1.15, not 1.1450049999999998
         return f"ROUND({fn}({value_sql}), 2)"
     return f"{fn}({value_sql})"
 

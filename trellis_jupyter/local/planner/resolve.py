@@ -150,7 +150,9 @@ def _resolve_column(
     if not exact:
         # "date" for "order_date", "price" for "unit_price": the last words of a column's name.
         exact = [c for c in pool if len(c.words) > len(wanted) and c.words[-len(wanted) :] == wanted]
-        exact = exact or [c for c in pool if len(c.words) > len(wanted) and c.words[: len(wanted)] == wanted]
+        exact = exact or _one_per_table(
+            [c for c in pool if len(c.words) > len(wanted) and c.words[: len(wanted)] == wanted]
+        )
     if not exact and fuzzy and len(wanted) == 1 and _fuzzy_ok(wanted[0]):
         names = {" ".join(c.words): c for c in pool}
         names.update({c.words[-1]: c for c in pool if c.words and c.words[-1] not in names})
@@ -160,6 +162,13 @@ def _resolve_column(
     if not exact:
         return None
     return _rank(schema, exact, prefer)[0]
+
+
+def _one_per_table(columns: list[Column]) -> list[Column]:
+    """Columns found by their first words, none of a table where two begin so: "ship" begins
+    ShipName, ShipCity and ShipVia alike, and names none of them."""
+    tables = [c.table for c in columns]
+    return [c for c in columns if tables.count(c.table) == 1]
 
 
 def money_measure(schema: Schema, prefer: Sequence[str] = ()) -> Measure | None:

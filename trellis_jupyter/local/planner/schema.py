@@ -17,6 +17,7 @@ threads share one copy.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sqlite3
@@ -311,6 +312,7 @@ def _table(con: sqlite3.Connection, name: str) -> TableInfo:
     if pk is None and any(c.name.lower() == "id" for c in columns):
         pk = next(c.name for c in columns if c.name.lower() == "id")
     label_sql, label_name = _label(name, columns, pk)
+    columns = [_named_rows(con, c) if c.sql == label_sql else c for c in columns]
     return TableInfo(name, tuple(columns), pk, row_count, label_sql, label_name, _default_date(name, columns))
 
 
@@ -319,16 +321,32 @@ _TRUE = ("1", "t", "true", "y", "yes")
 _FALSE = ("0", "f", "false", "n", "no")
 
 
-def _distinct(con: sqlite3.Connection, table: str, column: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(category values, rare values): the first when at most _MAX_VALUES, else the second."""
+def _named_rows(con: sqlite3.Connection, column: Column) -> Column:
+    """The column naming a table's rows (Artist.Name, Album.Title), its short values kept even when
+    a few are long (an orchestra's full credit): a name, where another column with long values is
+    free text (an address, a description, a list of composers)."""
+    if column.values or column.rare or column.kind != "text" or column.pk or column.flag is not None:
+        return column
+    values, rare = _distinct(con, column.table, column.name, names=True)
+    return dataclasses.replace(column, values=values, rare=rare)
+
+
+def _distinct(
+    con: sqlite3.Connection, table: str, column: str, names: bool = False
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(category values, rare values): the first when at most _MAX_VALUES, else the second.
+
+    A long value marks free text, which has none; for a column of ``names``, only the long values
+    are left out."""
     col = quote(column)
     rows = con.execute(
         f"SELECT DISTINCT {col} FROM (SELECT {col} FROM {quote(table)} LIMIT {_SAMPLE_ROWS})"
         f" WHERE {col} IS NOT NULL LIMIT {_MAX_RARE + 1}"
     ).fetchall()
     values = [str(r[0]) for r in rows if isinstance(r[0], str)]
-    if any(len(v) > _MAX_VALUE_LENGTH for v in values) or len(rows) > _MAX_RARE:
+    if len(rows) > _MAX_RARE or (not names and any(len(v) > _MAX_VALUE_LENGTH for v in values)):
         return (), ()
+    values = [v for v in values if len(v) <= _MAX_VALUE_LENGTH]
     kept = tuple(sorted(v for v in values if v.strip() and not v.strip().isdigit()))
     if len(rows) > _MAX_VALUES:
         return (), kept

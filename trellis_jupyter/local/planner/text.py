@@ -89,9 +89,10 @@ def describe_measure(schema: Schema, plan: Plan) -> str:
         return f"number of {noun(plan.table)}"
     if plan.agg == "avg" and plan.per:
         return humanize(measure_header(plan, measure)).lower()
+    name = f"{measure.name} in {plan.unit}" if plan.unit and plan.divisor else measure.name
     if plan.agg == "sum" and f"{plan.table}.{LABEL}" in plan.groups:
-        return measure.name  # one row per group: "products by price"
-    return f"{AGG_LABELS.get(plan.agg, plan.agg)} {measure.name}"
+        return name  # one row per group: "products by price"
+    return f"{AGG_LABELS.get(plan.agg, plan.agg)} {name}"
 
 
 def _filter_text(f: Filter) -> str:
