@@ -246,8 +246,8 @@ def test_unanswerable_questions_are_declined_with_examples(question: str) -> Non
 
 
 def test_help_examples_are_themselves_answerable() -> None:
-    from planner_questions import NORTHWIND_TODAY, SAKILA_TODAY
-    from sample_databases import northwind_path, sakila_path
+    from planner_questions import CHINOOK_TODAY, NORTHWIND_TODAY, SAKILA_TODAY
+    from sample_databases import chinook_path, northwind_path, sakila_path
 
     from trellis_jupyter.local.planner.describe import example_questions
     from trellis_jupyter.local.planner.schema import load_schema
@@ -257,6 +257,7 @@ def test_help_examples_are_themselves_answerable() -> None:
         (library_path(), LIBRARY_TODAY),
         (northwind_path(), NORTHWIND_TODAY),
         (sakila_path(), SAKILA_TODAY),
+        (chinook_path(), CHINOOK_TODAY),
     )
     for path, today in databases:
         examples = example_questions(load_schema(path))
@@ -266,13 +267,15 @@ def test_help_examples_are_themselves_answerable() -> None:
             answer = ask(Planner(today=today), path, question)
             assert answer.visualizations, (question, answer.text)
     # Seen on Sakila: "How many film actor were there last month?" (a link table, singular),
-    # "Total amount by first name" (the two staff members' names), "Top 5 actor by amount".
+    # "Total amount by first name" (the two staff members' names), "Top 5 actor by amount"; on
+    # Chinook "Total revenue by fax" (a column of phone numbers with few values).
     sakila = example_questions(load_schema(sakila_path()))
     assert sakila == [
         "How many payments were there last month?",
-        "Total amount by rating",
+        "Total amount by staff",
         "Top 5 customers by amount",
     ]
+    assert example_questions(load_schema(chinook_path()))[1] == "Total revenue by genre"
 
 
 def test_a_follow_up_after_a_declined_question_uses_the_last_good_plan() -> None:

@@ -122,17 +122,27 @@ def _example_candidates(schema: Schema) -> list[list[str]]:
         return kinds
     near = functools.partial(_distance, schema, measure.table)
     categories = [
-        c
+        (near(c.table) or 0, noun(c.name, 1))
         for c in schema.columns()
         if 2 <= len(c.values) <= 12
         and near(c.table) is not None
         and not any(c.table == m.table and c.name == m.header for m in schema.measures)
         and c.name not in schema.tables[c.table].label_sql  # a person's first name is not a category
         and len(c.values) < schema.tables[c.table].row_count  # nor is what every row has its own of
+        and sum(any(ch.isdigit() for ch in v) for v in c.values) * 2 < len(c.values)  # nor a fax number
     ]
-    categories.sort(key=lambda c: (near(c.table) or 0, -len(c.values)))
+    # A small table of names that the measure's rows point to (genres, media types) is a category too.
+    categories += [
+        (len(path), noun(t.name, 1))
+        for t in schema.tables.values()
+        if 2 <= t.row_count <= 30
+        and t.label_name != (t.pk or "rowid")
+        and (path := schema.join_path(measure.table, t.name))
+        and not any(step.fans for step in path)  # one row each: a sum over the join counts each once
+    ]
+    categories.sort(key=lambda c: c[0])
     agg = "Total" if measure.default_agg == "sum" else "Average"
-    kinds.append([f"{agg} {measure.name} by {noun(c.name, 1)}" for c in categories[:3]])
+    kinds.append([f"{agg} {measure.name} by {name}" for _, name in categories[:3]])
     named = [
         t
         for t in schema.tables.values()
