@@ -82,6 +82,12 @@ def test_attach_a_dataframe_and_a_file_then_ask_about_them(
     assert "-> targets" in listing
     assert "goals.csv" in listing
     assert "-> goals" in listing
+    run(shell, "%trellis history")  # from the server: the first question names its files
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("[")]
+    assert lines == [
+        "[1] Q: SELECT count(*) FROM targets  (attached: targets.csv, goals.csv)",
+        "[2] Q: SELECT t.region, g.goal FROM targets t JOIN goals g USING (region)",
+    ]
     message = fails(shell, "%%trellis --attach nothing_here\nhow many?", capsys)
     assert "no DataFrame variable or file has that name" in message
 

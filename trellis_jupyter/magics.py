@@ -277,7 +277,8 @@ class TrellisMagics(Magics):
         if not pairs:
             print(f"Chat {conversation.chat_id} has no answers yet.")
         for number, (question, answer) in enumerate(pairs, 1):
-            print(f"[{number}] Q: {question}")
+            files = ", ".join(u.filename for u in answer.uploads)
+            print(f"[{number}] Q: {question}" + (f"  (attached: {files})" if files else ""))
             print(_indent(markdown_to_plain(answer.text) or "(no text)", "    A: "))
             extras = _visual_summary(answer)
             if extras:
