@@ -305,6 +305,19 @@ def wait_until_executed(page: Any, indices: Sequence[int] | None = None, timeout
     )
 
 
+NOTEBOOK_STATE = """() => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  return { cells: nb.widgets.length,
+           counts: nb.widgets.map(c => c.model.type === 'code' ? c.model.executionCount : null) };
+}"""
+
+
+def notebook_state(page: Any) -> dict[str, Any]:
+    """The current notebook's cell count and execution counts: what a key that leaked out of a
+    widget into the notebook (run a cell, insert one) would change."""
+    return dict(page.evaluate(NOTEBOOK_STATE))
+
+
 def cell_output_text(page: Any, index: int) -> str:
     """The text of a cell's outputs, as shown."""
     return str(

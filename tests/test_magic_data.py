@@ -14,6 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from magic_helpers import RecordingPublisher, extension_shell
 
 from trellis_jupyter.session import get_session
+from trellis_jupyter.widget import ChatWidget
 
 NAMES = ("targets", "ans", "frame", "other", "result")
 
@@ -82,6 +83,20 @@ def test_attach_a_dataframe_and_a_file_then_ask_about_them(
     assert "-> targets" in listing
     assert "goals.csv" in listing
     assert "-> goals" in listing
+    run(shell, "%trellis history")  # from the server: the first question names its files
+    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("[")]
+    assert lines == [
+        "[1] Q: SELECT count(*) FROM targets  (attached: targets.csv, goals.csv)",
+        "[2] Q: SELECT t.region, g.goal FROM targets t JOIN goals g USING (region)",
+    ]
+    # A widget opened now shows the files on the question they were sent with.
+    widget = ChatWidget()
+    users = [e for e in widget.transcript if e["role"] == "user"]
+    assert [[a["filename"] for a in e.get("attachments") or []] for e in users] == [
+        ["targets.csv", "goals.csv"],
+        [],
+    ]
+    widget.close()
     message = fails(shell, "%%trellis --attach nothing_here\nhow many?", capsys)
     assert "no DataFrame variable or file has that name" in message
 

@@ -39,7 +39,7 @@ def test_upload_reads_the_documented_object_and_keeps_what_the_server_adds() -> 
     assert upload.message_id is None
     assert upload.chat_id == "chat_abc123"  # from the enclosing response
     assert upload.presigned_url == PRESIGNED
-    assert upload.raw["storage_path"] == "chat_uploads/abc123.pdf"
+    assert upload.storage_path == upload.raw["storage_path"] == "chat_uploads/abc123.pdf"
 
 
 def test_a_presigned_url_is_not_in_reprs() -> None:

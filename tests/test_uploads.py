@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from typing import Any, cast
@@ -441,3 +442,46 @@ def test_a_csv_is_typed_over_all_its_chunks(local_server: Any, monkeypatch: pyte
         assert len(rows.tables[0].rows) == 7
         assert rows.tables[0].rows[5] == [5, "5.5", "2025-01-06", "extra"]
         assert rows.tables[0].rows[6] == [6, "six", None, None]
+
+
+def test_get_chat_lists_a_question_uploads_on_that_question_only(local_server: Any) -> None:
+    """7.3: a user message sent with ``upload_ids`` carries ``metadata.uploads``, each upload with
+    the documented keys; no other message does, and no path of the server's machine shows."""
+    with Trellis(base_url=local_server.base_url, api_key=local_server.api_key, email=local_server.email) as c:
+        conversation = c.conversation()
+        conversation.ask("hello")  # a question before, without files
+        conversation.ask(
+            "how many rows are in the uploaded table",
+            files=[targets(), ("report.pdf", PDF, "application/pdf")],
+        )
+        conversation.ask("how many customers are there")  # and one after
+        chat_id = cast(str, conversation.chat_id)
+        uploads = conversation.uploads()
+
+        response = httpx.get(
+            f"{local_server.base_url}/v1/chats/{chat_id}", headers=bearer(token_for(local_server))
+        )
+        assert response.status_code == 200
+        messages = response.json()["messages"]
+        assert [m["role"] for m in messages] == ["user", "assistant"] * 3
+        listed = messages[2]["metadata"]["uploads"]
+        assert [
+            (u["id"], u["filename"], u["upload_type"], u["mime_type"], u["file_size"]) for u in listed
+        ] == [(u.id, u.filename, u.upload_type, u.mime_type, u.file_size) for u in uploads]
+        assert [u["filename"] for u in listed] == ["targets.csv", "report.pdf"]
+        for upload in listed:
+            assert {"storage_path", "presigned_url"} <= upload.keys()
+            assert upload["presigned_url"] is None  # the files stay on this machine
+            assert isinstance(upload["storage_path"], str)
+            assert not os.path.isabs(upload["storage_path"])  # an opaque key, not a path of the machine
+        assert local_server._ctx.upload_dir not in response.text
+        for index in (0, 1, 3, 4, 5):
+            assert "uploads" not in messages[index]["metadata"], messages[index]
+
+        # The client reads them; an upload deleted since leaves the history with its file.
+        [question] = [m for m in c.chats.get(chat_id).messages if m.uploads]
+        assert question.id == messages[2]["id"]
+        assert [u.filename for u in question.uploads] == ["targets.csv", "report.pdf"]
+        c.chats.delete_upload(uploads[1].id)
+        [question] = [m for m in c.chats.get(chat_id).messages if m.uploads]
+        assert [u.filename for u in question.uploads] == ["targets.csv"]

@@ -62,6 +62,31 @@ async def test_a_question_with_files_uploads_them_and_lists_them(client: AsyncTr
     assert "Attached: targets.csv" in html
 
 
+async def test_a_chat_loaded_again_shows_the_files_its_questions_were_sent_with(client: AsyncTrellis) -> None:
+    """Another widget on the same chat (``_load_state``) and the picker (``use_chat``, from Get
+    Chat's metadata.uploads) rebuild the question entries with the ``attachments`` they had live."""
+    widget = ChatWidget(client=client)
+    await widget.ask("how many customers are there")
+    await widget.ask("how many rows are in the uploaded table", files=[("targets.csv", CSV, "text/csv")])
+    live = [e.get("attachments") for e in widget.transcript if e["role"] == "user"]
+    assert live[0] is None
+    assert [a["filename"] for a in live[1] or []] == ["targets.csv"]
+    chat_id = widget.chat_id
+    assert chat_id is not None
+    # A second widget on the same conversation rebuilds its entries from the answers it holds.
+    beside = ChatWidget(widget.conversation)
+    assert [e.get("attachments") for e in beside.transcript if e["role"] == "user"] == live
+
+    widget.new_chat()
+    assert widget.transcript == []
+    await widget.use_chat(chat_id)
+    assert widget.error == ""
+    assert [e.get("attachments") for e in widget.transcript if e["role"] == "user"] == live
+    static = widget._repr_mimebundle_()
+    html = static[0]["text/html"] if isinstance(static, tuple) else static["text/html"]
+    assert "Attached: targets.csv" in html
+
+
 async def test_files_from_the_browser_arrive_as_buffers(client: AsyncTrellis) -> None:
     widget = ChatWidget(client=client)
     command = {

@@ -1,7 +1,7 @@
 """The chat widget's attachments and "Save as query" in a real browser: JupyterLab on loopback,
 Debian's chromium driven by Playwright, the kernel talking to the local server and its planner.
 
-Screenshots: .ci/artifacts/widget-attach.png, widget-saved-query.png.
+Screenshots: .ci/artifacts/widget-attach.png, widget-saved-query.png, widget-attach-resumed.png.
 """
 
 from __future__ import annotations
@@ -75,11 +75,30 @@ def test_attach_a_file_ask_about_it_and_save_the_answer_as_a_query(
     assert saved.inner_text() == "Saved as query “Targets row count”"
     screenshot(page, "widget-saved-query", chat)
 
+    earlier = str(page.evaluate("() => document.querySelector('.tj-chat-name').dataset.chatId"))
     with Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email) as client:
         [query] = [q for q in client.queries.list() if q.title == "Targets row count"]
         assert query.sql is not None
         assert "targets" in query.sql
-        [upload] = client.chats.uploads(
-            str(page.evaluate("() => document.querySelector('.tj-chat-name').dataset.chatId"))
-        )
+        [upload] = client.chats.uploads(earlier)
         assert upload.tables == ("targets",)
+
+    # New chat, then the old one from the picker: its history comes from the server (Get Chat),
+    # and the question shows the file it was sent with, as it did live.
+    chat.locator("button[aria-label='New chat']").click()
+    page.wait_for_function("() => document.querySelectorAll('.tj-chat article').length === 0", timeout=30_000)
+    picker = chat.locator("select[aria-label='Recent chats']")
+    page.wait_for_function(
+        "(id) => Array.from(document.querySelectorAll('.tj-chat .tj-picker option'))"
+        ".some(o => o.value === id)",
+        arg=earlier,
+        timeout=30_000,
+    )
+    picker.select_option(earlier)
+    resumed = chat.locator("article.tj-user").first
+    resumed.wait_for(timeout=60_000)
+    assert resumed.locator(".tj-user-text").inner_text() == "how many rows are in the uploaded table"
+    resumed.locator(".tj-attachments .tj-attachment-name").wait_for(timeout=10_000)
+    assert resumed.locator(".tj-attachments .tj-attachment-name").all_inner_texts() == ["targets.csv"]
+    assert chat.locator("article.tj-assistant .tj-table tbody td").first.inner_text() == "3"
+    screenshot(page, "widget-attach-resumed", chat)

@@ -23,6 +23,7 @@ from browser_helpers import (
     PageLog,
     browser_page,
     cell_output_text,
+    notebook_state,
     open_notebook,
     run_cell,
     screenshot,
@@ -85,12 +86,6 @@ VISIBLE = """([selector, index, line]) => {
   return top >= 0 && bottom <= window.innerHeight;
 }"""
 
-NOTEBOOK_STATE = """() => {
-  const nb = window.jupyterapp.shell.currentWidget.content;
-  return { cells: nb.widgets.length,
-           counts: nb.widgets.map(c => c.model.type === 'code' ? c.model.executionCount : null) };
-}"""
-
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[Any]:
@@ -125,10 +120,6 @@ def page(lab: JupyterLab) -> Iterator[Any]:
         finally:
             errors = log.errors(IGNORED)
             assert not errors, f"console errors: {errors}\nJupyterLab log:\n{lab.log()}"
-
-
-def notebook_state(page: Any) -> dict[str, Any]:
-    return dict(page.evaluate(NOTEBOOK_STATE))
 
 
 def active(page: Any) -> str:

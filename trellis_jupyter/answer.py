@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import altair
     import pandas
 
+    from .types import Upload
+
 __all__ = ["Answer"]
 
 
@@ -47,6 +49,7 @@ class Answer:
         self.question = question
         self.chat_id: str | None = None
         self.user_message_id: str | None = None
+        self.uploads: list[Upload] = []  # the files its question was sent with (``upload_ids``)
         self.message_id: str | None = None
         self.status: str | None = None
         self.visualizations: list[VisualizationPayload] = []

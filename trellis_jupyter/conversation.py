@@ -101,6 +101,7 @@ def _pairs(chat: Chat) -> list[tuple[str, Answer]]:
             answer.mark_interrupted()
         answer.chat_id = chat.id or None
         answer.user_message_id = q.id or None
+        answer.uploads = q.uploads  # metadata.uploads: the files the question was sent with
         pairs.append((q.content, answer))
 
     for message in chat.messages:
@@ -202,9 +203,8 @@ class Conversation(_Common):
         ``files`` are uploaded to this chat first (see :meth:`upload`) and attached to the question.
         """
         state = self.state
-        ids = list(upload_ids or [])
-        if files is not None:
-            ids += [u.id for u in self.upload(files)]
+        uploaded = self.upload(files) if files is not None else []
+        ids = [*(upload_ids or []), *(u.id for u in uploaded)]
         opener = self._streams.send_opener(
             Question(
                 question,
@@ -216,13 +216,15 @@ class Conversation(_Common):
                 parameters=parameters,
             )
         )
-        return AnswerStream(
+        stream = AnswerStream(
             opener,
             question=question,
             on_open=state.record,
             on_end=state.settle,
             max_retry_wait=self.client.settings.max_retry_wait,
         )
+        stream.answer.uploads = uploaded
+        return stream
 
     def upload(self, files: Any) -> list[Upload]:
         """Upload files to this chat (starting it now if it has not started)."""
@@ -383,10 +385,12 @@ class AsyncConversation(_Common):
 
     async def ask(self, question: str, *, files: Any = None, **options: Any) -> Answer:
         """Ask and wait for the whole answer; ``files`` are uploaded to this chat and attached first."""
-        if files is not None:
-            uploaded = await self.upload(files)
+        uploaded = await self.upload(files) if files is not None else []
+        if uploaded:
             options["upload_ids"] = [*(options.get("upload_ids") or []), *(u.id for u in uploaded)]
-        async with self.stream(question, **options) as stream:
+        stream = self.stream(question, **options)
+        stream.answer.uploads = uploaded
+        async with stream:
             return await stream.get_final_answer()
 
     async def upload(self, files: Any) -> list[Upload]:

@@ -107,15 +107,16 @@ class TrellisMagics(Magics):
                 self._replay(kept, args)
                 return
         query_id = magic_data.saved_query_id(self.session, args.query) if args.query else None
-        upload_ids = [u.id for u in self.session.conversation.upload(parts)] if parts else None
+        uploaded = self.session.conversation.upload(parts) if parts else []
         stream: Any = self.session.stream(
             question,
             integration=args.integration,
             model=args.model,
-            upload_ids=upload_ids,
+            upload_ids=[u.id for u in uploaded] or None,
             saved_query_id=query_id,
             parameters=args.parameters or None,
         )
+        stream.answer.uploads = uploaded  # a widget opened later shows them on this question
         if cache is not None and key is not None:
             from .replay import Recorder
 
@@ -277,7 +278,8 @@ class TrellisMagics(Magics):
         if not pairs:
             print(f"Chat {conversation.chat_id} has no answers yet.")
         for number, (question, answer) in enumerate(pairs, 1):
-            print(f"[{number}] Q: {question}")
+            files = ", ".join(u.filename for u in answer.uploads)
+            print(f"[{number}] Q: {question}" + (f"  (attached: {files})" if files else ""))
             print(_indent(markdown_to_plain(answer.text) or "(no text)", "    A: "))
             extras = _visual_summary(answer)
             if extras:

@@ -74,6 +74,7 @@ class Upload:
     message_id: str | None = None
     chat_id: str | None = None
     presigned_url: str | None = field(default=None, repr=False)
+    storage_path: str | None = field(default=None, repr=False)  # Get Chat's: the server's own key
     tables: tuple[str, ...] = ()  # the local server: the tables a CSV or XLSX upload became
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
@@ -90,6 +91,7 @@ class Upload:
             message_id=_str(data.get("message_id")),
             chat_id=_str(data.get("chat_id", chat_id)),
             presigned_url=_str(data.get("presigned_url")),
+            storage_path=_str(data.get("storage_path")),
             tables=_strings(data.get("tables")),
             raw=dict(data),
         )

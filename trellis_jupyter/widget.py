@@ -46,6 +46,7 @@ from .errors import MalformedEventError, TrellisError
 from .events import ChatMetadata, Processing, Table, TextDelta, Visualization, VisualizationPayload
 from .widget_wire import (
     COMMANDS,
+    Attachment,
     DeltaBatcher,
     EditCommand,
     FeedbackCommand,
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
     from .conversation import AsyncConversation, ChatState
     from .session import Session
     from .stream import AsyncAnswerStream
+    from .types import Upload
 
 __all__ = ["ChatWidget"]
 
@@ -243,7 +245,10 @@ class ChatWidget(anywidget.AnyWidget):
         for answer in state.answers:
             if id(answer) in known:
                 continue
-            self._entries.append(self._user_entry(answer.question or "", "sent", answer.user_message_id))
+            user = self._user_entry(answer.question or "", "sent", answer.user_message_id)
+            if answer.uploads:  # the same chips as when it was asked live
+                user["attachments"] = _attachments(answer.uploads)
+            self._entries.append(user)
             entry: dict[str, Any] = {"id": self._new_id(), "role": "assistant", "text": ""}
             self._entries.append(entry)
             self._answers[entry["id"]] = answer
@@ -409,6 +414,7 @@ class ChatWidget(anywidget.AnyWidget):
     async def _run_turn(self, turn: _Turn) -> Answer:
         conversation = self.conversation
         options = {**self._options(), **turn.options}
+        uploaded: list[Upload] = []
         if turn.files:
             try:
                 uploaded = await conversation.upload(turn.files)
@@ -417,17 +423,12 @@ class ChatWidget(anywidget.AnyWidget):
                 self.error = str(exc)
                 raise
             options["upload_ids"] = [*(options.get("upload_ids") or []), *(u.id for u in uploaded)]
-            self._update(
-                turn.user_id,
-                attachments=[
-                    {"filename": u.filename, "mime_type": u.mime_type, "file_size": u.file_size, "id": u.id}
-                    for u in uploaded
-                ],
-            )
+            self._update(turn.user_id, attachments=_attachments(uploaded))
         if turn.edit is not None:
             stream = conversation.stream_edit(turn.text, turn.edit.message_id, **options)
         else:
             stream = conversation.stream(turn.text, **options)
+            stream.answer.uploads = uploaded  # another widget on this chat shows them too
         entry: dict[str, Any] = {
             "id": self._new_id(),
             "role": "assistant",
@@ -836,6 +837,14 @@ _HANDLERS: dict[str, Callable[[ChatWidget, Any], None]] = {
 assert set(_HANDLERS) == set(COMMANDS), "every command of widget_wire.COMMANDS has a handler"
 
 _warming: list[threading.Thread] = []
+
+
+def _attachments(uploads: list[Upload]) -> list[Attachment]:
+    """A question entry's ``attachments``: what its chips show, live and in a reloaded history."""
+    return [
+        {"id": u.id, "filename": u.filename, "mime_type": u.mime_type, "file_size": u.file_size}
+        for u in uploads
+    ]
 
 
 def _picked_files(content: dict[str, Any]) -> list[tuple[str, bytes, str]]:

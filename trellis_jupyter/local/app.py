@@ -240,7 +240,9 @@ async def delete_many(request: Request) -> Response:
 
 async def get_chat(request: Request) -> Response:
     chat = _own_chat(request, _principal(request))
-    messages = _ctx(request).store.messages(chat.id)
+    store = _ctx(request).store
+    messages = store.messages(chat.id)
+    uploads = {row.id: row for row in store.uploads(chat.id)}
     return JSONResponse(
         {
             "id": chat.id,
@@ -249,7 +251,7 @@ async def get_chat(request: Request) -> Response:
             "created_at": chat.created_at,
             "timestamp": chat.updated_at,
             "metadata": {"source_type": "database", "integration_id": chat.integration_id},
-            "messages": [m.to_json() for m in messages],
+            "messages": [upload_routes.history_message(m, uploads) for m in messages],
         }
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from .context import Principal, ServerContext
-from .store import UploadRow, new_id, utc_now
+from .store import MessageRow, UploadRow, new_id, utc_now
 from .uploads import (
     KINDS,
     MAX_FILE_BYTES,
@@ -31,7 +31,7 @@ from .uploads import (
 )
 from .wire import ApiError
 
-__all__ = ["delete_upload", "list_uploads", "upload"]
+__all__ = ["delete_upload", "history_message", "list_uploads", "upload"]
 
 _SLACK = 1024 * 1024  # multipart framing and the chat_id field
 
@@ -206,3 +206,24 @@ def upload_info(ctx: ServerContext, chat_id: str, upload_ids: Any) -> list[Uploa
             "UPLOAD_NOT_FOUND",
         )
     return [known[u] for u in dict.fromkeys(upload_ids)]
+
+
+def history_message(message: MessageRow, uploads: Mapping[str, UploadRow]) -> dict[str, Any]:
+    """A message as Get Chat shows it: a question sent with ``upload_ids`` lists them in
+    ``metadata.uploads`` (the documented shape), from the ``attachments`` note kept at send time.
+
+    Each upload is the object the uploads routes answer with, plus ``storage_path``: an opaque
+    key, never a path of this machine. ``presigned_url`` is null, as there: the files stay here.
+    An upload deleted since is left out (its file is gone, as from ``GET .../uploads``).
+    """
+    data = message.to_json()
+    notes = message.metadata.get("attachments")
+    if message.role != "user" or not isinstance(notes, list):
+        return data
+    ids = [note.get("id") for note in notes if isinstance(note, dict)]
+    metadata = {k: v for k, v in message.metadata.items() if k != "attachments"}
+    kept = [uploads[i] for i in ids if isinstance(i, str) and i in uploads]
+    if kept:
+        metadata["uploads"] = [{**row.to_json(), "storage_path": f"chat_uploads/{row.id}"} for row in kept]
+    data["metadata"] = metadata
+    return data
