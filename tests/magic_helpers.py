@@ -109,11 +109,14 @@ def extension_shell(
 ) -> Iterator[InteractiveShell]:
     """The InteractiveShell with trellis_jupyter loaded on a fresh kernel session (in-memory chat
     store), its displays recorded by a :class:`RecordingPublisher` (``shell.display_pub``), and
-    ``env`` (e.g. a server's TRELLIS_* variables) set; unloaded and reset after, ``names`` and
-    ``_trellis`` dropped from the user namespace."""
+    ``env`` (e.g. a server's TRELLIS_* variables) set and no ``%config Trellis`` left from an earlier
+    test; unloaded and reset after, ``names`` and ``_trellis`` dropped from the user namespace."""
     from trellis_jupyter.session import reset_session
 
     shell = InteractiveShell.instance()
+    # %config Trellis.* merges into the shell's config, which outlives a session: a test's
+    # `transport = 'websocket'` then made later modules' tests ask over a kept socket.
+    shell.config.pop("Trellis", None)
     monkeypatch.setattr(shell, "display_pub", RecordingPublisher(shell=shell))
     for name, value in (env or {}).items():
         monkeypatch.setenv(name, value)
@@ -124,6 +127,7 @@ def extension_shell(
         yield shell
     finally:
         shell.extension_manager.unload_extension("trellis_jupyter")
+        shell.config.pop("Trellis", None)
         reset_session()
         for name in ("_trellis", *names):
             shell.user_ns.pop(name, None)
