@@ -89,3 +89,34 @@ def test_escape_in_the_question_box_stops_the_streaming_answer(page: Any, server
         ("user", "how many customers are there"),
         ("assistant", ""),
     ]
+
+
+def test_after_a_kernel_restart_the_widget_says_to_run_its_cell_again(page: Any) -> None:
+    """Seen in JupyterLab: after Kernel > Restart, Enter in the widget did nothing at all (the
+    console said "Cannot send") and the question seemed lost."""
+    from browser_helpers import run_cell, wait_until_executed
+
+    page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.restart()")
+    page.wait_for_function(
+        "() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
+        timeout=60_000,
+    )
+    chat = page.locator(".tj-chat")
+    box = chat.locator(".tj-input textarea")
+    box.fill("how many orders are there")
+    box.press("Enter")
+    error = chat.locator(".tj-error")
+    error.wait_for(timeout=10_000)
+    assert error.inner_text().startswith("This chat lost its kernel (restarted or shut down): run the cell")
+    assert box.input_value() == "how many orders are there"  # kept, to send again
+    screenshot(page, "widget-kernel-restarted", chat)
+
+    # Running the cell again gives a working chat.
+    run_cell(page, 0)
+    wait_until_executed(page, [0])
+    fresh = page.locator(".tj-chat")
+    fresh.locator(".tj-input textarea").fill("how many orders are there")
+    fresh.locator(".tj-input textarea").press("Enter")
+    answer = fresh.locator("article.tj-assistant").last
+    answer.and_(page.locator("[data-status='done']")).wait_for(timeout=90_000)
+    assert "50,000" in answer.locator(".tj-md").inner_text()

@@ -89,6 +89,8 @@ function keepingFocus(box: HTMLElement, draw: () => void): void {
 
 /** Space kept above a pinned question. */
 const PIN_MARGIN_PX = 8;
+export const KERNEL_GONE =
+  "This chat lost its kernel (restarted or shut down): run the cell that shows it again. Your question is kept.";
 
 const SVG_NS = "http://www.w3.org/2000/svg";
 const THUMB_PATH =
@@ -227,8 +229,16 @@ export class ChatView {
     this.listeners.push([event, cb]);
   }
 
-  private command(cmd: Command): void {
-    this.model.send(cmd);
+  /** Send a command to the kernel. False, with a line saying what to do, when the kernel is gone:
+   *  after a restart the widget's model has no comm, and sending throws ("Cannot send"). */
+  private command(cmd: Command, buffers?: ArrayBuffer[]): boolean {
+    try {
+      this.model.send(cmd, undefined, buffers);
+      return true;
+    } catch {
+      this.errorLine.textContent = KERNEL_GONE;
+      return false;
+    }
   }
 
   private get transcript(): Entry[] {
@@ -259,10 +269,14 @@ export class ChatView {
     if (this.picker.picked.length) {
       // The files go with the question: the kernel uploads them, then asks.
       this.picker.take().then(
-        ({ files, buffers }) => this.model.send({ type: "send", text, files }, undefined, buffers),
+        ({ files, buffers }) => {
+          if (!this.command({ type: "send", text, files }, buffers) && !this.input.value) this.input.value = text;
+        },
         () => { this.errorLine.textContent = "The attached files could not be read: pick them again."; },
       );
-    } else this.command({ type: "send", text });
+    } else if (!this.command({ type: "send", text })) {
+      return; // the question stays in the box, to send once the widget is back
+    }
     this.sentPending += 1;
     this.input.value = "";
     this.input.focus(); // after a click on Send too: the next question is typed right away

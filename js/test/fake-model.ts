@@ -31,7 +31,11 @@ export class FakeModel implements Model {
     else this.handlers.get(event)?.delete(cb);
   }
 
+  /** False once the kernel is gone: send throws, as anywidget's model does with no comm. */
+  alive = true;
+
   send(content: Command): void {
+    if (!this.alive) throw new Error("Cannot send");
     this.sent.push(content);
   }
 

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import widget from "../src/widget";
 import type { Entry } from "../src/types";
+import { KERNEL_GONE } from "../src/view";
 import { FakeModel } from "./fake-model";
 
 let cleanup: (() => void) | undefined;
@@ -76,6 +77,19 @@ describe("ChatView", () => {
     expect(input.value).toBe("");
     key(input, "Enter"); // nothing to send
     expect(model.sent.length).toBe(1);
+  });
+
+  it("says what to do when its kernel is gone, and keeps the question", () => {
+    // Seen in JupyterLab after a kernel restart: Enter did nothing and the console said "Cannot send".
+    const { model, q } = mount();
+    model.alive = false;
+    const input = q<HTMLTextAreaElement>("textarea");
+    input.value = "how many customers";
+    key(input, "Enter");
+    expect(input.value).toBe("how many customers");
+    expect(q(".tj-error").textContent).toBe(KERNEL_GONE);
+    q<HTMLButtonElement>(".tj-new-chat").click(); // any control says the same, and throws nothing
+    expect(q(".tj-error").textContent).toBe(KERNEL_GONE);
   });
 
   it("enables Stop only while busy, and Escape stops too", () => {
