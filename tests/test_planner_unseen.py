@@ -457,3 +457,17 @@ def test_best_and_worst_rank_by_the_measure_named() -> None:
         " JOIN products p ON p.id = i.product_id GROUP BY p.id ORDER BY r ASC LIMIT 3",
         ordered=True,
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "where"),
+    [
+        ("how many customers are inactive?", "active = 0"),
+        ("how many customers are not inactive", "active = 1"),
+        ("how many active customers are there", "active = 1"),
+    ],
+)
+def test_a_yes_no_column_negated_by_its_prefix(question: str, where: str) -> None:
+    # Seen on Sakila: "how many customers are inactive?" was declined ("inactive" unmatched).
+    answer = ask(Planner(today=SAKILA_TODAY), sakila_path(), question)
+    check_answer(sakila_path(), answer, f"SELECT COUNT(*) FROM customer WHERE {where}", ordered=False)

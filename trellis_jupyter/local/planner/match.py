@@ -238,6 +238,13 @@ def match_self_reference(w: Words, p: Parsed, schema: Schema) -> None:
         return
 
 
+_NEGATING_PREFIXES = ("non-", "non", "un", "in")
+
+
+def _flags_named(flags: list[Column], word: str) -> list[Column]:
+    return [c for c in flags if c.words == (singular(word),) or c.words == (word,)]
+
+
 def match_flags(w: Words, p: Parsed, schema: Schema) -> None:
     """Yes/no columns named by their word: "discontinued products", "customers that are not active"."""
     # A count or an amount that happens to hold only 0 and 1 is still a number to add up.
@@ -246,13 +253,18 @@ def match_flags(w: Words, p: Parsed, schema: Schema) -> None:
     for i, word in enumerate(w.words):
         if not w.free(i):
             continue
-        found = [c for c in flags if c.words == (singular(word),) or c.words == (word,)]
+        found = _flags_named(flags, word)
+        negate = False
+        if not found:
+            # "inactive customers", "unpaid invoices", "non-active": the flag's word, negated.
+            rest = next((word[len(p) :] for p in _NEGATING_PREFIXES if word.startswith(p)), "")
+            found = _flags_named(flags, rest) if len(rest) >= 4 else []
+            negate = True
         if not found:
             continue
-        negate = False
         for j in range(i - 1, max(i - 4, -1), -1):
             if w.at(j) in _NEGATE | {"no", "never", "inactive"} and w.free(j):
-                negate = True
+                negate = not negate  # "not inactive" is active
                 w.take(j)
                 break
             if w.at(j) not in _SKIP_BEFORE_VALUE and w.at(j) not in ("that", "who", "which"):
