@@ -68,7 +68,8 @@ async def test_a_dataframe_becomes_a_table_that_questions_read_and_join(
     assert answer.df.iloc[0, 0] == len(df) == 5
 
     [upload] = await maybe(conversation.uploads())
-    assert (upload.filename, upload.mime_type, upload.upload_type) == ("targets.csv", "text/csv", "table")
+    # The documented types only ("document" | "image"): the table it became is in `tables`.
+    assert (upload.filename, upload.mime_type, upload.upload_type) == ("targets.csv", "text/csv", "document")
     assert upload.tables == ("targets",)
     assert upload.message_id == answer.user_message_id  # linked to the question that attached it
 

@@ -190,7 +190,9 @@ class UploadRow:
             "filename": self.filename,
             "mime_type": self.mime_type,
             "file_size": self.file_size,
-            "upload_type": self.upload_type,
+            # The API knows two upload types: a CSV or XLSX (kept here as "table", which questions
+            # can read) is a "document" on the wire, as on the hosted service; `tables` says more.
+            "upload_type": "image" if self.upload_type == "image" else "document",
             "presigned_url": None,  # files stay on this machine: there is nothing to presign
             "created_at": self.created_at,
             "message_id": self.message_id,
