@@ -177,3 +177,20 @@ def test_a_key_is_named_by_its_words_not_by_its_first_word(question: str) -> Non
     # alone begins seven columns and names none of them.
     answer = ask(Planner(today=NORTHWIND_TODAY), northwind_path(), question)
     assert "ShipName" not in (first_table(answer).sql or "")
+
+
+def test_two_values_of_one_column_not_listed_together_are_declined() -> None:
+    # "music" (lower case) was read as the playlist Music beside "Grunge": Music OR Grunge, 3,290
+    # tracks instead of 15, without a word of doubt.
+    answer = _ask("tracks of music on the Grunge playlist")
+    assert _declined(answer)
+    assert 'both "Music" and "Grunge" as Name of Playlist' in answer.text
+    # Values the question lists together are still one filter.
+    listed = _ask("how many tracks are on the Grunge or Music playlists")
+    assert _rows(listed) == rows_of(
+        chinook_path(),
+        "SELECT COUNT(DISTINCT pt.TrackId) FROM PlaylistTrack pt"
+        " JOIN Playlist p ON p.PlaylistId = pt.PlaylistId WHERE p.Name IN ('Grunge', 'Music')",
+    )
+    shipped = ask(Planner(today=NORTHWIND_TODAY), northwind_path(), "orders shipped to Germany or to the USA")
+    assert not _declined(shipped)

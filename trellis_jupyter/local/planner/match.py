@@ -133,6 +133,7 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
     longest = max((len(k) for k in (*index, *rare)), default=0)
     money_here = any(m.money for m in schema.measures)
     by_column = {(f.column, f.op): f for f in p.filters}
+    spans: dict[tuple[str, str], list[tuple[int, int]]] = {}  # where each filter's values were read
     for size in range(min(longest, 5), 0, -1):
         for i in range(len(w.words) - size + 1):
             key = tuple(w.words[i : i + size])
@@ -175,12 +176,34 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
                 p.parent_filters.append(Filter(columns[0].key, op, [value]))  # "report to Andrew Fuller"
                 continue
             same = by_column.get((columns[0].key, op))
+            read = spans.setdefault((columns[0].key, op), [])
+            if same is not None and read and not _listed(w, read[-1], (i, i + size)):
+                # "tracks of music on the Grunge playlist": two values of one column that the
+                # question does not list together ("Music or Grunge") are not both meant.
+                twice = f'both "{same.values[-1]}" and "{value}"'
+                p.unusable.append(f"{twice} as {columns[0].name} of {columns[0].table}")
+            read.append((i, i + size))
             if same is not None:
                 same.values.append(value)
             else:
                 p.filters.append(Filter(columns[0].key, op, [value]))
                 p.filter_options[len(p.filters) - 1] = columns
                 by_column[(columns[0].key, op)] = p.filters[-1]
+
+
+# What may stand between the values of a list: "Germany, France and the USA", "to Germany or to
+# the USA", "East vs West". A conjunction is needed: "music on the Grunge playlist" is no list.
+_CONJUNCTIONS = frozenset({"and", "or", "nor", "vs", "versus", "plus"})
+_LIST_WORDS = _CONJUNCTIONS | {"either", "neither", "both", "the", "a", "an", "to", "from", "in", "for", "at"}
+
+
+def _listed(w: Words, one: tuple[int, int], other: tuple[int, int]) -> bool:
+    """Whether two values' spans stand in one list (a few list words between them, or none)."""
+    start, end = (one[1], other[0]) if one[0] < other[0] else (other[1], one[0])
+    if end - start > 4:
+        return False  # bounded, so a long question is still read in linear time
+    gap = [w.at(j) for j in range(start, end)]
+    return all(x in _LIST_WORDS for x in gap) and (not gap or any(x in _CONJUNCTIONS for x in gap))
 
 
 _LENGTH_NOUNS = ("length", "duration", "runtime")
