@@ -370,3 +370,16 @@ def test_two_date_ranges_are_declined_not_half_answered() -> None:
     answer = ask(Planner(today=DEMO_TODAY), demo_path(), "revenue last month vs this month")
     assert answer.visualizations == []
     assert "one date range at a time" in answer.text
+
+
+@pytest.mark.parametrize("question", ["and by region", "now only the East", "as a pie chart", "what about last month"])
+def test_a_follow_up_with_nothing_before_it_is_declined(question: str) -> None:
+    # Seen after %trellis delete: "and by region" was answered as "Number of customers by region",
+    # a guess at what to count.
+    answer = ask(Planner(today=DEMO_TODAY), demo_path(), question)
+    assert answer.visualizations == [], answer.text
+    assert answer.text.startswith("This reads like a follow-up, but this chat has no earlier question")
+    # With a question before it, it is a follow-up as ever.
+    first = ask(Planner(today=DEMO_TODAY), demo_path(), "how many orders were placed last month")
+    then = ask(Planner(today=DEMO_TODAY), demo_path(), question, [PastTurn("orders last month", first.state)])
+    assert then.visualizations, then.text

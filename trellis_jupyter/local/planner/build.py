@@ -183,6 +183,13 @@ def _table_measure(schema: Schema, table: str) -> Measure | None:
 def build_plan(schema: Schema, parsed: Parsed) -> Plan:
     """A new plan for a question that stands alone."""
     check_understood(parsed)
+    if parsed.cue and parsed.measure is None and not parsed.entities:
+        # "and by region" as a chat's first question (or after %trellis new): a change to an
+        # earlier question that is not there. Guessing what to count would answer another question.
+        raise Unanswerable(
+            "This reads like a follow-up, but this chat has no earlier question to change: "
+            "ask it in full (for example, what to count or add up, and by what)."
+        )
     plan = _build(schema, parsed)
     apply_unit(plan, parsed)
     plan.notes = list(parsed.notes)
