@@ -166,3 +166,15 @@ def test_connect_local_refuses_a_missing_database(session: Session, tmp_path: An
     with pytest.raises(ConfigurationError, match=r"No SQLite file at .*: give --db the path"):
         session.connect_local(str(tmp_path / "nope.sqlite"))
     assert session.local_server is None
+
+
+def test_connect_local_refuses_a_file_that_is_not_sqlite(session: Session, tmp_path: Any) -> None:
+    # Seen: `%trellis connect --local --db notes.txt` connected, then every question failed.
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    with pytest.raises(ConfigurationError, match=r"The file for 'notes' is not a SQLite database: .*notes"):
+        session.connect_local(str(notes))
+    assert session.local_server is None
+    empty = tmp_path / "empty.sqlite"
+    empty.touch()  # an empty file is a new, empty database to SQLite: served
+    assert session.connect_local(str(empty)).base_url.startswith("http://127.0.0.1:")

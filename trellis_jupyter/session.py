@@ -373,7 +373,10 @@ class Session:
                     )
                 databases = {path.stem: str(path)}
             store = self.settings.local_store or default_local_store()
-            server = serve_in_background(databases=databases, store=store, pace=self.settings.local_pace)
+            try:
+                server = serve_in_background(databases=databases, store=store, pace=self.settings.local_pace)
+            except ValueError as exc:  # the file is not a SQLite database
+                raise ConfigurationError(f"{exc}: give --db the path of a SQLite database file.") from None
         except BaseException:
             self._failed_connect()
             raise

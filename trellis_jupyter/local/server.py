@@ -127,6 +127,18 @@ class LocalServer:
         return f"<LocalServer {self.base_url} databases=[{names}] store={self.store_path!r}>"
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite(name: str, path: str) -> None:
+    """Refuse a file that is not a SQLite database now, not at the first question (a mistyped
+    --db such as notes.txt used to start, then fail every question)."""
+    with open(path, "rb") as file:
+        head = file.read(len(_SQLITE_HEADER))
+    if head and head != _SQLITE_HEADER:  # an empty file is a new, empty database to SQLite
+        raise ValueError(f"The file for '{name}' is not a SQLite database: {path}")
+
+
 def serve_in_background(
     databases: Mapping[str, str] | None = None,
     store: str = ":memory:",
@@ -151,6 +163,7 @@ def serve_in_background(
     for name, path in databases.items():
         if not os.path.isfile(path):
             raise FileNotFoundError(f"The database file for '{name}' does not exist: {path}")
+        _check_sqlite(name, path)
     chat_store = Store(store)
     key = api_key or chat_store.meta("api_key", "tj-local-" + secrets.token_urlsafe(24))
     ctx = ServerContext(databases=databases, store=chat_store, api_key=key, settings=options)
