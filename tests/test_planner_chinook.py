@@ -194,3 +194,15 @@ def test_two_values_of_one_column_not_listed_together_are_declined() -> None:
     )
     shipped = ask(Planner(today=NORTHWIND_TODAY), northwind_path(), "orders shipped to Germany or to the USA")
     assert not _declined(shipped)
+
+
+def test_a_tie_all_round_is_said_as_one() -> None:
+    # Seen in the widget: "The highest was 2025-03 with 1, the lowest 2025-03 with 1", and on
+    # Northwind "Germany led with 122; USA was lowest with 122".
+    first = _ask("invoices per month in 2025")
+    history = [PastTurn("invoices", first.state)]
+    germany = ask(Planner(today=CHINOOK_TODAY), chinook_path(), "now only for Germany", history)
+    assert germany.text.endswith("2 months from 2025-03 to 2025-06, **1** in each. Altogether: 2.")
+    question = "Did we ship more orders to Germany or to the USA?"
+    shipped = ask(Planner(today=NORTHWIND_TODAY), northwind_path(), question)
+    assert shipped.text.endswith("Germany and USA had 122 each."), shipped.text

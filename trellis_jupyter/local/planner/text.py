@@ -220,10 +220,13 @@ def _grouped_text(
             span = f"{fmt(len(rows))} {plan.grain}s, {first} first"
         else:
             span = f"{fmt(len(rows))} {plan.grain}s from {label(rows[0])} to {label(rows[-1])}"
-        text = (
-            f"{humanize(what)} by {plan.grain}{where}: {span}. The highest was {label(best)} with "
-            f"**{fmt(best[-1], money)}**, the lowest {label(worst)} with {fmt(worst[-1], money)}."
-        )
+        if best[-1] == worst[-1]:  # "the highest was 2025-03 with 1, the lowest 2025-03 with 1"
+            text = f"{humanize(what)} by {plan.grain}{where}: {span}, **{fmt(best[-1], money)}** in each."
+        else:
+            text = (
+                f"{humanize(what)} by {plan.grain}{where}: {span}. The highest was {label(best)} with "
+                f"**{fmt(best[-1], money)}**, the lowest {label(worst)} with {fmt(worst[-1], money)}."
+            )
         if plan.agg in ("sum", "count") and numbers and not plan.limit:
             text += f" Altogether: {fmt(round(sum(numbers), 2) if money else sum(numbers), money)}."
         return text
@@ -260,6 +263,12 @@ def _grouped_text(
             lead = f"There were {fmt(total)} {noun(plan.table, total)}{where}; "
         else:
             lead = f"The {what}{where} was {fmt(total, money)}; "
+    if len(ordered) > 1 and ordered[0][-1] == ordered[-1][-1] and not truncated:
+        # A tie all round: "Germany led with 122; USA was lowest with 122" would not read.
+        names = [label(r) for r in ordered]
+        kind = plural(_group_word(plan.groups[0])) if plan.groups else "groups"
+        who = " and ".join(names) if len(names) == 2 else f"all {fmt(len(names))} {kind}"
+        return f"{lead}{who} had {fmt(ordered[0][-1], money)} each."
     text = f"{lead}**{label(ordered[0])}** led with {fmt(ordered[0][-1], money)}"
     if len(ordered) > 2:
         text += f", followed by {label(ordered[1])} ({fmt(ordered[1][-1], money)})"
