@@ -153,7 +153,7 @@ def test_a_length_in_milliseconds_is_shown_in_the_unit_asked() -> None:
     # Was declined ("length", "minutes" not matched): the length column is Milliseconds.
     answer = _ask("What is the average track length in minutes?")
     assert _rows(answer) == [[6.56]]
-    assert "in minutes" in answer.text
+    assert answer.text == "The average length in minutes was **6.56**."  # not "milliseconds in minutes"
     hours = _ask("total length of the Grunge playlist in hours")
     assert _rows(hours) == [[1.15]]
 

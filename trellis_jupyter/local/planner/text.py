@@ -80,6 +80,9 @@ def _single_value_groups(plan: Plan) -> set[str]:
     return {f.column for f in plan.filters if f.op == "=" and len(f.values) == 1 and f.column in plan.groups}
 
 
+_TIME_UNITS = frozenset({"milliseconds", "millisecond", "seconds", "second", "minutes", "minute", "hours", "ms"})
+
+
 def describe_measure(schema: Schema, plan: Plan) -> str:
     """What the value column holds: "number of orders", "total revenue", "average order value"."""
     measure = schema.measure(plan.measure) if plan.measure else None
@@ -89,7 +92,11 @@ def describe_measure(schema: Schema, plan: Plan) -> str:
         return f"number of {noun(plan.table)}"
     if plan.agg == "avg" and plan.per:
         return humanize(measure_header(plan, measure)).lower()
-    name = f"{measure.name} in {plan.unit}" if plan.unit and plan.divisor else measure.name
+    name = measure.name
+    if plan.unit and plan.divisor:
+        # A column named by its unit (Milliseconds) shown in another: "length in minutes", not
+        # "milliseconds in minutes".
+        name = f"{'length' if measure.name.lower() in _TIME_UNITS else measure.name} in {plan.unit}"
     if plan.agg == "sum" and f"{plan.table}.{LABEL}" in plan.groups:
         return name  # one row per group: "products by price"
     return f"{AGG_LABELS.get(plan.agg, plan.agg)} {name}"
