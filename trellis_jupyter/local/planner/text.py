@@ -80,7 +80,7 @@ def _single_value_groups(plan: Plan) -> set[str]:
     return {f.column for f in plan.filters if f.op == "=" and len(f.values) == 1 and f.column in plan.groups}
 
 
-_TIME_UNITS = frozenset({"milliseconds", "millisecond", "seconds", "second", "minutes", "minute", "hours", "ms"})
+_TIME_UNITS = frozenset({"milliseconds", "millisecond", "seconds", "second", "minutes", "minute", "hours"})
 
 
 def describe_measure(schema: Schema, plan: Plan) -> str:
