@@ -206,3 +206,15 @@ def test_a_tie_all_round_is_said_as_one() -> None:
     question = "Did we ship more orders to Germany or to the USA?"
     shipped = ask(Planner(today=NORTHWIND_TODAY), northwind_path(), question)
     assert shipped.text.endswith("Germany and USA had 122 each."), shipped.text
+
+
+def test_a_count_right_after_a_superlative_adjective_is_the_limit() -> None:
+    # "longest 3 tracks" was declined ('could not tell what the number "3" applies to').
+    answer = _ask("longest 3 tracks")
+    assert _rows(answer) == rows_of(
+        chinook_path(), "SELECT Name, Milliseconds FROM Track ORDER BY Milliseconds DESC LIMIT 3"
+    )
+    assert first_table(answer).row_count == 3
+    # "at least 3" stays a bound, not a ranking.
+    bound = ask(Planner(), chinook_path(), "customers with at least 3 invoices")
+    assert "rank" not in bound.text

@@ -106,9 +106,9 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
             continue
         if _is_number(word):
             p.unused_numbers.append(word)  # a number no piece of the plan took: never dropped silently
-        elif word in _DESC | _ASC and not p.order and not p.agg:
+        elif word in _DESC | _ASC and not p.order and not p.agg and w.at(i - 1) != "at":
             # "who are our best customers": a ranking with nothing named to rank by. Answering with
-            # every customer, unranked, would answer another question.
+            # every customer, unranked, would answer another question. ("at least 3" is a bound.)
             p.unusable.append(f'"{word}" (I could not tell what it ranks by)')
         elif word not in STOPWORDS and word not in FILLER:
             p.unknown.append(word)
@@ -338,6 +338,9 @@ def _top(w: Words, p: Parsed) -> None:
     _separate_count(w, p)
 
 
+_COUNT_BEFORE = ("which", "what", "the", "top", "our", "are")
+
+
 def _separate_count(w: Words, p: Parsed) -> None:
     """ "which 3 categories have the fewest products", "the 5 most expensive": the count may stand
     apart from the superlative, after "which", "what", "the" or "top"."""
@@ -345,7 +348,10 @@ def _separate_count(w: Words, p: Parsed) -> None:
         return
     for i, word in enumerate(w.words):
         n = number(word)
-        if n is not None and w.free(i) and w.at(i - 1) in ("which", "what", "the", "top", "our", "are"):
+        before = w.at(i - 1)
+        # ... or right after a superlative adjective: "the longest 3 tracks", "cheapest 5 products".
+        superlative = before.endswith("est") and len(before) > 4 and before != "least"
+        if n is not None and w.free(i) and (before in _COUNT_BEFORE or superlative):
             p.limit = n
             w.take(i)
             return
