@@ -288,12 +288,7 @@ def _top(w: Words, p: Parsed) -> None:
         elif word in ("oldest", "earliest", "first") and (number(nxt) is not None or word != "first"):
             p.recent = "asc"
             w.take(i)
-            if (n := number(nxt)) is not None:
-                p.limit = n
-                w.take(i + 1)
-            elif (n := number(prev)) is not None:
-                p.limit = n
-                w.take(i - 1)
+            _count_beside(w, p, i)
         elif word in _SELLING or word in _POOR_SELLING:
             p.order = "desc" if word in _SELLING else "asc"
             p.selling = True
@@ -308,34 +303,33 @@ def _top(w: Words, p: Parsed) -> None:
         elif word in _RANK_SUPERLATIVES and (asks_which or nxt in ("average", "total", "number", "mean")):
             p.order = _RANK_SUPERLATIVES[word]
             w.take(i)
-            if (n := number(nxt)) is not None:
-                p.limit = n
-                w.take(i + 1)
-            elif (n := number(prev)) is not None:
-                p.limit = n
-                w.take(i - 1)
+            _count_beside(w, p, i)
         elif word in ("most", "least") and prev == "at":
             continue  # "at least 10": a comparison, read with the numbers
         elif word in _DESC | _ASC:
-            n = number(nxt)
-            n_before = number(prev)
-            if n is not None:
-                p.limit = n
-                w.take(i + 1)
-            elif n_before is not None:
-                p.limit = n_before
-                w.take(i - 1)
-            elif word in ("top", "bottom"):
+            counted = _count_beside(w, p, i)
+            if not counted and word in ("top", "bottom"):
                 p.limit = 10
-            elif word in ("most", "least", "fewest", "best", "worst"):
+            elif not counted and word in ("most", "least", "fewest", "best", "worst"):
                 if nxt == "popular" and w.free(i + 1):
                     p.popular = True  # "the most popular category": ranked by how often it is used
                     w.take(i + 1)
-            else:
+            elif not counted:
                 continue  # "highest price": an aggregate, read later
             p.order = "desc" if word in _DESC else "asc"
             w.take(i)
     _separate_count(w, p)
+
+
+def _count_beside(w: Words, p: Parsed, i: int) -> bool:
+    """The number just after word ``i``, else just before it, as the plan's limit ("top 5",
+    "5 oldest"); whether there was one."""
+    for at in (i + 1, i - 1):
+        if (n := number(w.at(at))) is not None:
+            p.limit = n
+            w.take(at)
+            return True
+    return False
 
 
 _COUNT_BEFORE = ("which", "what", "the", "top", "our", "are")
