@@ -92,26 +92,23 @@ def _default_title(question: str | None) -> str:
 
 def check_title(ctx: ServerContext, title: str) -> None:
     """400 INVALID_REQUEST for a title longer than the server's cap."""
-    cap = ctx.settings.max_title_chars
-    if len(title) > cap:
-        raise ApiError(
-            400,
-            f"The title is {len(title):,} characters long; the limit is {cap:,}: shorten it.",
-            "INVALID_REQUEST",
-        )
+    _check_length("title", title, ctx.settings.max_title_chars)
 
 
 def check_question(ctx: ServerContext, question: str) -> None:
     """400 INVALID_REQUEST for an empty question or one longer than the server's cap."""
-    cap = ctx.settings.max_message_chars
-    if len(question) > cap:
-        raise ApiError(
-            400,
-            f"The message is {len(question):,} characters long; the limit is {cap:,}: shorten it.",
-            "INVALID_REQUEST",
-        )
+    _check_length("message", question, ctx.settings.max_message_chars)
     if not question.strip():
         raise ApiError(400, "The message is empty: write a question.", "INVALID_REQUEST")
+
+
+def _check_length(what: str, text: str, cap: int) -> None:
+    if len(text) > cap:
+        raise ApiError(
+            400,
+            f"The {what} is {len(text):,} characters long; the limit is {cap:,}: shorten it.",
+            "INVALID_REQUEST",
+        )
 
 
 def create_chat(
