@@ -307,6 +307,20 @@ def test_a_multi_series_legend_is_titled_by_its_column() -> None:
     assert chart_spec(unnamed)["encoding"]["color"]["title"] == "Series"
 
 
+def test_a_pie_legend_is_untitled_unless_the_payload_names_its_column() -> None:
+    # Seen on Chinook: media types under a legend titled "Category" (the protocol gives a pie no
+    # x_axis_label, so the title was made up). The spec stays valid Vega-Lite 5 either way.
+    from trellis_jupyter.chart_spec import chart_spec
+
+    values = [{"text": "MPEG audio file", "value": 1956.24}, {"text": "AAC audio file", "value": 2.97}]
+    for kind in ("pie", "donut"):
+        unnamed = chart_spec(Chart(id="p", chart_type=kind, values=values))
+        assert unnamed["encoding"]["color"]["title"] is None
+        v5_validator().validate(unnamed)
+        named = chart_spec(Chart(id="p", chart_type=kind, values=values, x_axis_label="Media type"))
+        assert named["encoding"]["color"]["title"] == "Media type"
+
+
 def test_trellis_charts_sit_on_the_theme_and_their_image_is_white() -> None:
     bundle = chart_mimebundle(payload("bar"))
     assert bundle[VEGALITE_V5_MIMETYPE]["config"]["background"] == "transparent"

@@ -143,7 +143,9 @@ def chart_spec(chart: Chart, *, title: bool = True) -> dict[str, Any]:
         spec["mark"] = {"type": "arc", **({"innerRadius": 60} if chart_type == "donut" else {})}
         spec["encoding"] = {
             "theta": {"field": "value", "type": "quantitative", "stack": True, "title": value_title},
-            "color": {"field": "text", "type": "nominal", "sort": None, "title": label_title},
+            # A pie's payload names no column (the protocol omits x_axis_label there): its legend
+            # goes untitled rather than under a made-up "Category".
+            "color": {"field": "text", "type": "nominal", "sort": None, "title": chart.x_axis_label},
             "order": {"field": "order", "type": "quantitative"},
             "tooltip": tooltip,
         }
