@@ -218,3 +218,9 @@ def test_a_count_right_after_a_superlative_adjective_is_the_limit() -> None:
     # "at least 3" stays a bound, not a ranking.
     bound = ask(Planner(), chinook_path(), "customers with at least 3 invoices")
     assert "rank" not in bound.text
+
+
+def test_a_bare_name_column_of_another_table_is_said_with_its_table() -> None:
+    # "Found 15 tracks with Name Grunge": whose name? The playlist's.
+    assert _ask("tracks on the Grunge playlist").text == "Found 15 tracks with playlist name Grunge."
+    assert _ask("how many tracks in the Rock genre").text == "There were 1,297 tracks with genre name Rock."

@@ -102,8 +102,15 @@ def describe_measure(schema: Schema, plan: Plan) -> str:
     return f"{AGG_LABELS.get(plan.agg, plan.agg)} {name}"
 
 
-def _filter_text(f: Filter) -> str:
-    column = f.column.split(".", 1)[1].replace("_", " ")
+# Column names that say nothing without their table: "tracks with Name Grunge" names a playlist.
+_BARE_NAMES = frozenset({("name",), ("title",)})
+
+
+def _filter_text(f: Filter, table: str = "") -> str:
+    owner, column = f.column.split(".", 1)
+    if owner != table and words_of(column) in _BARE_NAMES:
+        column = f"{noun(owner, 1)} {column.lower()}"  # "tracks with playlist name Grunge"
+    column = column.replace("_", " ")
     if f.op in ("is null", "not null"):
         return f"no {column}" if f.op == "is null" else f"a {column}"
     values = (" and " if f.op == "!=" else " or ").join(str(v) for v in f.values)
@@ -117,7 +124,7 @@ def conditions(plan: Plan) -> str:
     """ "with region East and status cancelled last month" (leading space, or empty)."""
     parts = []
     if plan.filters:
-        parts.append("with " + " and ".join(_filter_text(f) for f in plan.filters))
+        parts.append("with " + " and ".join(_filter_text(f, plan.table) for f in plan.filters))
     if plan.parent and plan.parent_filters:
         column = plan.parent.split(".", 1)[1].replace("_", " ")
         parts.append(
