@@ -18,6 +18,7 @@ import socket
 import threading
 import time
 import tracemalloc
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
@@ -122,34 +123,43 @@ def _flood(method: str, path: str, body: bytes, conn: socket.socket) -> None:
             pass
 
 
+def _reading(
+    stream: Iterable[Any], at_least: int, counted: Callable[[Any], bool]
+) -> tuple[threading.Thread, dict[str, int], list[BaseException]]:
+    """A thread reading ``stream`` (counting the events ``counted`` picks), once it has read
+    ``at_least``: what a close() from the test's own thread then interrupts."""
+    counts = {"read": 0}
+    failures: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            for event in stream:
+                if counted(event):
+                    counts["read"] += 1
+        except BaseException as exc:
+            failures.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    # Bounded: a reader that failed early fails here with its error, not at the test timeout.
+    deadline = time.monotonic() + 60
+    while counts["read"] < at_least and reader.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert counts["read"] >= at_least, f"the reader stopped at {counts['read']} events: {failures}"
+    return reader, counts, failures
+
+
 def test_close_from_another_thread_stops_the_flood_at_once() -> None:
     """Attack: close() from another thread raised 'generator already executing'; the flood went on."""
     with RawServer(_flood) as server, Trellis(base_url=server.base_url, token=_jwt()) as client:
         stream = client.chats.stream("q", chat_id=CHAT).__enter__()
-        counts = {"read": 0, "at_close": -1}
-        failures: list[BaseException] = []
-
-        def read() -> None:
-            try:
-                for event in stream:
-                    if isinstance(event, TextDelta):
-                        counts["read"] += 1
-            except BaseException as exc:
-                failures.append(exc)
-
-        reader = threading.Thread(target=read)
-        reader.start()
-        # Bounded: a reader that failed early fails here with its error, not at the test timeout.
-        deadline = time.monotonic() + 60
-        while counts["read"] < 1000 and reader.is_alive() and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert counts["read"] >= 1000, f"the reader stopped at {counts['read']} deltas: {failures}"
+        reader, counts, failures = _reading(stream, 1000, lambda event: isinstance(event, TextDelta))
         stream.close()
-        counts["at_close"] = counts["read"]
+        at_close = counts["read"]
         reader.join(5)
         assert not reader.is_alive(), "the reader kept reading after close()"
         assert failures == []
-        assert counts["read"] - counts["at_close"] <= 1
+        assert counts["read"] - at_close <= 1
         assert stream.answer.interrupted
         assert stream.answer.chat_id == CHAT
         assert server.closed.wait(5), "the server kept sending: the connection was not closed"
@@ -364,22 +374,7 @@ def test_close_from_another_thread_on_a_websocket_stream() -> None:
         ):
             chat_id = client.chats.create()["id"]
             stream = ws.stream("a long answer", chat_id=chat_id).__enter__()
-            counts = {"read": 0}
-            failures: list[BaseException] = []
-
-            def read() -> None:
-                try:
-                    for _ in stream:
-                        counts["read"] += 1
-                except BaseException as exc:
-                    failures.append(exc)
-
-            reader = threading.Thread(target=read)
-            reader.start()
-            deadline = time.monotonic() + 60
-            while counts["read"] < 5 and reader.is_alive() and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert counts["read"] >= 5, f"the reader stopped at {counts['read']} events: {failures}"
+            reader, _counts, failures = _reading(stream, 5, lambda event: True)
             stream.close()
             reader.join(5)
             assert not reader.is_alive()
