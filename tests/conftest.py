@@ -27,11 +27,8 @@ def local_server() -> Iterator[object]:
     """The bundled local server over the demo database, in-memory store, no pacing."""
     from trellis_jupyter.local import serve_in_background
 
-    server = serve_in_background(store=":memory:", pace=0.0)
-    try:
+    with serve_in_background(store=":memory:", pace=0.0) as server:
         yield server
-    finally:
-        server.stop()
 
 
 # --- the fault suite (tests/test_faults_*.py): a server with the fault planner, behind a proxy ---

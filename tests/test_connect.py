@@ -60,11 +60,8 @@ def unused_port() -> int:
 def server() -> Iterator[Any]:
     from trellis_jupyter.local import serve_in_background
 
-    server = serve_in_background(store=":memory:")
-    try:
+    with serve_in_background(store=":memory:") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -326,11 +326,8 @@ def test_table_text_shows_all_rows_when_few() -> None:
 def scripted_server() -> Iterator[Any]:
     from trellis_jupyter.local import serve_in_background
 
-    server = serve_in_background(store=":memory:", pace=0.0, planner=ScriptedPlanner())
-    try:
+    with serve_in_background(store=":memory:", pace=0.0, planner=ScriptedPlanner()) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -24,11 +24,8 @@ def server() -> Iterator[Any]:
     """The local server with the bundled planner over the demo database."""
     from trellis_jupyter.local import serve_in_background
 
-    server = serve_in_background(store=":memory:")
-    try:
+    with serve_in_background(store=":memory:") as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -28,11 +28,8 @@ def server() -> Iterator[Any]:
     """A paced local server (deltas 20 ms apart) with predictable answers and pages of 2 chats."""
     from trellis_jupyter.local import serve_in_background
 
-    server = serve_in_background(store=":memory:", pace=0.02, planner=ScriptedPlanner(), page_size=2)
-    try:
+    with serve_in_background(store=":memory:", pace=0.02, planner=ScriptedPlanner(), page_size=2) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

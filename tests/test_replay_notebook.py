@@ -23,11 +23,8 @@ QUESTIONS = [
 def server() -> Iterator[Any]:
     from trellis_jupyter.local import serve_in_background
 
-    server = serve_in_background(store=":memory:")
-    try:
+    with serve_in_background(store=":memory:") as server:
         yield server
-    finally:
-        server.stop()
 
 
 def notebook(path: Path, last_options: str = "") -> Path:

@@ -181,11 +181,8 @@ class LongPlanner:
 def paced_server() -> Iterator[Any]:
     from trellis_jupyter.local import serve_in_background
 
-    server = serve_in_background(store=":memory:", pace=0.002, planner=LongPlanner())
-    try:
+    with serve_in_background(store=":memory:", pace=0.002, planner=LongPlanner()) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture(params=["sync", "async"])

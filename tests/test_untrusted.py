@@ -152,11 +152,8 @@ def outputs(calls: list[dict[str, Any]]) -> list[tuple[str, str]]:
 def server() -> Iterator[Any]:
     from trellis_jupyter.local import serve_in_background
 
-    srv = serve_in_background(store=":memory:", planner=HostilePlanner())
-    try:
+    with serve_in_background(store=":memory:", planner=HostilePlanner()) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")

@@ -85,13 +85,10 @@ class ScriptPlanner:
 @pytest.fixture(scope="module")
 def server() -> Iterator[Any]:
     """A server with the scripted planner, no send limits, paced deltas and fast heartbeats."""
-    srv = serve_in_background(
+    with serve_in_background(
         store=":memory:", pace=0.01, planner=ScriptPlanner(), heartbeat_interval=0.05, **UNLIMITED
-    )
-    try:
+    ) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 def _client(srv: Any, cls: type[Any] = Trellis) -> Any:

@@ -25,11 +25,8 @@ CSV = b"region,quota\nNorth,100\nSouth,250\nEast,\n"
 def server() -> Iterator[Any]:
     from trellis_jupyter.local import serve_in_background
 
-    srv = serve_in_background(store=":memory:")
-    try:
+    with serve_in_background(store=":memory:") as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture

@@ -29,11 +29,8 @@ IGNORED = ("Failed to load resource", "net::ERR", "favicon", "vega-lite", "[Viol
 def server() -> Iterator[Any]:
     from trellis_jupyter.local import serve_in_background
 
-    srv = serve_in_background(store=":memory:", pace=0.005)
-    try:
+    with serve_in_background(store=":memory:", pace=0.005) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")

@@ -39,11 +39,8 @@ STREAMING = """() => {
 def server() -> Iterator[Any]:
     from trellis_jupyter.local import serve_in_background
 
-    srv = serve_in_background(store=":memory:", pace=PACE)
-    try:
+    with serve_in_background(store=":memory:", pace=PACE) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")

@@ -91,11 +91,8 @@ VISIBLE = """([selector, index, line]) => {
 def server() -> Iterator[Any]:
     from trellis_jupyter.local import serve_in_background
 
-    srv = serve_in_background(store=":memory:", pace=0.01)
-    try:
+    with serve_in_background(store=":memory:", pace=0.01) as srv:
         yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture(scope="module")
