@@ -147,11 +147,13 @@ def test_client_disconnect_interrupts_and_saves_no_answer(
         lines = response.iter_lines()
         first = next(lines)
         chat_line = next(lines)
+        # Leave only once the planner is at work, so the disconnect lands mid-answer (leaving
+        # earlier may cancel the turn before the planner is ever called).
+        wait_until(lambda: planner.calls == calls + 1, what="the planner to start")
     assert first == "event: chat_metadata"
     chat_id = json.loads(chat_line[6:])["id"]
     # The planner is still held, so only a cancelled turn can end.
     wait_until(lambda: server.active_turns == 0, what="the abandoned turn to be cancelled")
-    wait_until(lambda: planner.calls == calls + 1, what="the planner to start")
     planner.gate.set()
     messages = client.get(f"/v1/chats/{chat_id}", headers=auth).json()["messages"]
     assert [m["role"] for m in messages] == ["user"]

@@ -238,11 +238,12 @@ def test_second_send_while_a_turn_runs_then_interrupt(
     assert refusal[0]["retryable"] is True
     send(ws, action="edit_message", chat_id=chat_id, message_id="msg_x", content="x")
     assert recv(ws)[1]["code"] == "TURN_IN_PROGRESS"
+    # Interrupt only once the planner is at work (earlier, the turn may end before it is called).
+    wait_until(lambda: planner.calls == calls + 1, what="the planner to have started")
     send(ws, action="interrupt", chat_id=chat_id)
     assert recv(ws) == ("interrupted", {"status": "interrupted", "chat_id": chat_id})
     send(ws, action="interrupt")
     assert recv(ws)[1]["code"] == "NO_ACTIVE_TURN"
-    wait_until(lambda: planner.calls == calls + 1, what="the planner to have started")
     planner.gate.set()
     with httpx.Client(base_url=server.base_url) as http:
         messages = http.get(f"/v1/chats/{chat_id}", headers=bearer(token)).json()["messages"]
