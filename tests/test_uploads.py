@@ -486,3 +486,38 @@ def test_get_chat_lists_a_question_uploads_on_that_question_only(local_server: A
         c.chats.delete_upload(uploads[1].id)
         [question] = [m for m in c.chats.get(chat_id).messages if m.uploads]
         assert [u.filename for u in question.uploads] == ["targets.csv"]
+
+
+def test_an_edit_sends_the_new_question_with_the_files_of_the_old_one(local_server: Any) -> None:
+    """Edit Message has no ``upload_ids``: the edited question keeps the files it was sent with
+    (those not deleted since), Get Chat lists them on the new message, and they link to it."""
+    with Trellis(base_url=local_server.base_url, api_key=local_server.api_key, email=local_server.email) as c:
+        conversation = c.conversation()
+        asked = conversation.ask(
+            "how many rows are in the uploaded table",
+            files=[targets(), ("report.pdf", PDF, "application/pdf")],
+        )
+        chat_id = cast(str, conversation.chat_id)
+        csv_upload, pdf_upload = conversation.uploads()
+        c.chats.delete_upload(pdf_upload.id)  # deleted since: the edit goes without it
+
+        edited = conversation.edit("what is the total quota in the uploaded table")
+        assert edited.complete, edited.text
+        assert edited.tables[0].rows == [[725]]
+        assert edited.user_message_id != asked.user_message_id
+        [question] = [m for m in c.chats.get(chat_id).messages if m.role == "user"]
+        assert question.id == edited.user_message_id
+        assert [u.filename for u in question.uploads] == ["targets.csv"]
+        # The client carries over what the replaced answer held; Get Chat (above) is the record.
+        assert edited.uploads == asked.uploads
+        [upload] = conversation.uploads()
+        assert upload.id == csv_upload.id
+        assert upload.message_id == edited.user_message_id
+
+        # A question sent without files stays without them when edited.
+        plain = c.conversation()
+        plain.ask("how many customers are there")
+        again = plain.edit("how many products are there")
+        assert again.uploads == []
+        [message] = [m for m in c.chats.get(cast(str, plain.chat_id)).messages if m.role == "user"]
+        assert message.uploads == []

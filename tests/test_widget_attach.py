@@ -84,6 +84,27 @@ async def test_a_chat_loaded_again_shows_the_files_its_questions_were_sent_with(
     assert "Attached: targets.csv" in html
 
 
+async def test_an_edited_question_keeps_its_files(client: AsyncTrellis) -> None:
+    """Edit changes a question's words, not its files: the new answer still reads the upload, and
+    the chips stay, live and in the chat loaded again."""
+    widget = ChatWidget(client=client)
+    await widget.ask("how many rows are in the uploaded table", files=[("targets.csv", CSV, "text/csv")])
+    [before] = [e["attachments"] for e in widget.transcript if e["role"] == "user"]
+    answer = await widget.edit("what is the total quota in the uploaded table")
+    assert answer.complete, answer.text
+    assert answer.tables[0].rows == [[350]]  # read from the file, not declined
+    assert [u.filename for u in answer.uploads] == ["targets.csv"]
+    [after] = [e.get("attachments") for e in widget.transcript if e["role"] == "user"]
+    assert after == before
+    [upload] = await widget.conversation.uploads()
+    assert upload.message_id == answer.user_message_id  # linked to the question that replaced it
+    chat_id = widget.chat_id
+    assert chat_id is not None
+    widget.new_chat()
+    await widget.use_chat(chat_id)
+    assert [e.get("attachments") for e in widget.transcript if e["role"] == "user"] == [before]
+
+
 async def test_files_from_the_browser_arrive_as_buffers(client: AsyncTrellis) -> None:
     widget = ChatWidget(client=client)
     command = {

@@ -49,7 +49,8 @@ class Answer:
         self.question = question
         self.chat_id: str | None = None
         self.user_message_id: str | None = None
-        self.uploads: list[Upload] = []  # the files its question was sent with (``upload_ids``)
+        # The files its question was sent with (``upload_ids``; an edit keeps the replaced one's).
+        self.uploads: list[Upload] = []
         self.message_id: str | None = None
         self.status: str | None = None
         self.visualizations: list[VisualizationPayload] = []

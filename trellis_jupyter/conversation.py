@@ -60,6 +60,9 @@ class ChatState:
         if replaces is not None:
             for index, earlier in enumerate(self.answers):
                 if earlier.user_message_id == replaces:
+                    # An edit changes the words, not the files: the local server sends the new
+                    # question with the files of the one it replaces (Get Chat lists them there).
+                    answer.uploads = answer.uploads or earlier.uploads
                     del self.answers[index:]
                     break
         if answer.chat_id is not None:

@@ -358,7 +358,9 @@ class ChatWidget(anywidget.AnyWidget):
         for gone in self._entries[index + 1 :]:
             self._answers.pop(gone["id"], None)
         del self._entries[index:]
-        return self._enqueue(question, _Edit(old.get("message_id") or None), options)
+        # The edited question keeps its files (the server sends it with them), so its chips too.
+        kept = old.get("attachments")
+        return self._enqueue(question, _Edit(old.get("message_id") or None), options, attachments=kept)
 
     def _enqueue(
         self,
@@ -366,6 +368,8 @@ class ChatWidget(anywidget.AnyWidget):
         edit: _Edit | None,
         options: dict[str, Any],
         files: list[tuple[str, bytes, str]] | None = None,
+        *,
+        attachments: list[Attachment] | None = None,
     ) -> asyncio.Future[Answer]:
         try:
             loop = asyncio.get_running_loop()
@@ -377,6 +381,8 @@ class ChatWidget(anywidget.AnyWidget):
         if self._loop is None or self._loop.is_closed():
             self._loop = loop
         user = self._user_entry(text, "queued")
+        if attachments:
+            user["attachments"] = attachments
         if files:
             user["attachments"] = [
                 {"filename": name, "mime_type": mime, "file_size": len(data)} for name, data, mime in files

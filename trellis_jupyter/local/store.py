@@ -514,10 +514,12 @@ class Store:
             self._db.execute("DELETE FROM uploads WHERE id = ?", (upload_id,))
 
     def link_uploads(self, upload_ids: Sequence[str], message_id: str) -> None:
-        """Mark uploads as attached to a user message (they keep the first message they were sent with)."""
+        """Mark uploads as attached to a user message: they keep the first message they were sent
+        with, while it exists (an edit deletes it, and the edited question takes its files)."""
         with self._lock:
             self._db.executemany(
-                "UPDATE uploads SET message_id = ? WHERE id = ? AND message_id IS NULL",
+                "UPDATE uploads SET message_id = ? WHERE id = ?"
+                " AND (message_id IS NULL OR message_id NOT IN (SELECT id FROM messages))",
                 [(message_id, u) for u in upload_ids],
             )
 

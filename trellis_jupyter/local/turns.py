@@ -38,7 +38,7 @@ from trellis_jupyter.events import (
 from .cancel import StoppableCall
 from .context import DEFAULT_MODEL, MODEL_IDS, Principal, ServerContext
 from .planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, QueryError, QueryResult
-from .store import StoreError, UploadRow
+from .store import MessageRow, StoreError, UploadRow
 from .turn_extras import SavedRun, attachment_notes, decline_text, saved_answer, saved_run, upload_question
 from .upload_routes import upload_info
 from .wire import ApiError, error_event, new_debug_id
@@ -172,6 +172,7 @@ def prepare_turn(
         if chat is None:
             raise ApiError(404, "Chat not found: it does not exist or is not yours.", "CHAT_NOT_FOUND")
     replace_from = None
+    upload_ids = body.get("upload_ids")
     if edit:
         message = ctx.store.find_message(principal.member_id, edit[1])
         if message is None or message.chat_id != chat.id:
@@ -181,8 +182,10 @@ def prepare_turn(
                 400, "Only user messages can be edited; this one is the assistant's.", "INVALID_REQUEST"
             )
         replace_from = message.id
+        if upload_ids is None:
+            upload_ids = _kept_upload_ids(ctx, message)
     database = ctx.database(integration_id if integration_id is not None else chat.integration_id)
-    uploads = upload_info(ctx, chat.id, body.get("upload_ids"))
+    uploads = upload_info(ctx, chat.id, upload_ids)
     saved = saved_run(ctx, principal, body.get("saved_query_id"), body.get("parameters"))
     if chat.integration_id is None:
         # The chat keeps the database of its first turn, so later turns need not repeat it.
@@ -192,6 +195,19 @@ def prepare_turn(
         database = dataclasses.replace(database, attached=attached)
     planner_question = upload_question(question, uploads, ctx.store.uploads(chat.id)) if not saved else None
     return TurnSpec(chat.id, question, database, model, replace_from, tuple(uploads), saved, planner_question)
+
+
+def _kept_upload_ids(ctx: ServerContext, message: MessageRow) -> list[str] | None:
+    """The files an edited question was sent with, those not deleted since.
+
+    An edit changes the question's words, not its files (Edit Message has no ``upload_ids``), so
+    the new question is sent with the same files and Get Chat still lists them on it.
+    """
+    notes = message.metadata.get("attachments")
+    if not isinstance(notes, list):
+        return None
+    present = {u.id for u in ctx.store.uploads(message.chat_id)}
+    return [n["id"] for n in notes if isinstance(n, dict) and n.get("id") in present] or None
 
 
 def _with_id(payload: Table | Chart) -> Table | Chart:
