@@ -1,9 +1,9 @@
 """How often the planner answers right on databases it was not written for, and its time beside SQL.
 
-Runs each question of the Northwind, Sakila and Chinook sets (tests/planner_questions.py, built from their
-published scripts by tests/sample_databases.py) through the planner as the server calls it, judges
-each answer against its gold SQL (tests/planner_judge.py) and prints, per database and category:
-right, declined, wrong. A wrong answer (rows that are not the gold rows, given without a word of
+Runs each question of the Northwind, Sakila, Chinook and jaffle_shop sets (tests/planner_questions.py,
+built from their published scripts by tests/sample_databases.py) through the planner as the server
+calls it, judges each answer against its gold SQL (tests/planner_judge.py) and prints, per database
+and category: right, declined, wrong. A wrong answer (rows that are not the gold rows, given without a word of
 doubt) is worse than a decline. Also prints the planner's time per question beside the gold SQL's.
 
     .venv/bin/python benchmarks/planner_accuracy.py [--limit N] [--show declined,wrong]
@@ -26,6 +26,9 @@ from planner_questions import (
     CHINOOK,
     CHINOOK_HELD_OUT,
     CHINOOK_TODAY,
+    JAFFLE,
+    JAFFLE_HELD_OUT,
+    JAFFLE_TODAY,
     NORTHWIND,
     NORTHWIND_HELD_OUT,
     NORTHWIND_TODAY,
@@ -33,7 +36,7 @@ from planner_questions import (
     SAKILA_HELD_OUT,
     SAKILA_TODAY,
 )
-from sample_databases import build_chinook, build_northwind, build_sakila
+from sample_databases import build_chinook, build_jaffle_shop, build_northwind, build_sakila
 
 
 def main() -> None:
@@ -46,13 +49,16 @@ def main() -> None:
     northwind = build_northwind(str(folder / "northwind.db"))
     sakila = build_sakila(str(folder / "sakila.db"))
     chinook = build_chinook(str(folder / "chinook.db"))
+    jaffle = build_jaffle_shop(str(folder / "jaffle_shop.db"))
     sets = [
         ("northwind", northwind, NORTHWIND, NORTHWIND_TODAY),
         ("sakila", sakila, SAKILA, SAKILA_TODAY),
         ("chinook", chinook, CHINOOK, CHINOOK_TODAY),
+        ("jaffle_shop", jaffle, JAFFLE, JAFFLE_TODAY),
         ("northwind (held out)", northwind, NORTHWIND_HELD_OUT, NORTHWIND_TODAY),
         ("sakila (held out)", sakila, SAKILA_HELD_OUT, SAKILA_TODAY),
         ("chinook (held out)", chinook, CHINOOK_HELD_OUT, CHINOOK_TODAY),
+        ("jaffle_shop (held out)", jaffle, JAFFLE_HELD_OUT, JAFFLE_TODAY),
     ]
     show = set(args.show.split(","))
     exit_code = 0

@@ -1,10 +1,12 @@
-"""Three public sample databases the planner was not written for, built from their published scripts.
+"""Four public sample databases the planner was not written for, built from their published scripts.
 
 Northwind (jpwhite3/northwind-SQLite3, MIT): ``create.sql`` and ``update.sql`` run as published.
 Chinook (lerocha/chinook-database, MIT): ``Chinook_Sqlite.sql`` runs as published.
 Sakila (bradleygrant/sakila-sqlite3 schema, BSD; rows from the Pagila CSV export in ivanceras/sakila,
 BSD): the schema runs as published, then the CSV rows are inserted; rentals are trimmed to every
-fourth one (and their payments) to keep the test data small. See tests/data/*/NOTICE.md.
+fourth one (and their payments) to keep the test data small.
+jaffle_shop (dbt-labs/jaffle_shop, Apache 2.0): the project's diagram as SQLite tables, then its seed CSVs.
+See tests/data/*/NOTICE.md.
 """
 
 from __future__ import annotations
@@ -80,6 +82,23 @@ def build_chinook(path: str) -> str:
     return path
 
 
+def build_jaffle_shop(path: str) -> str:
+    folder = DATA / "jaffle_shop"
+    con = _connect(path)
+    try:
+        con.executescript((folder / "schema.sql").read_text(encoding="utf-8"))
+        for table in ("customers", "orders", "payments"):
+            with open(folder / f"raw_{table}.csv", newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                header = next(reader)
+                marks = ", ".join("?" for _ in header)
+                con.executemany(f"INSERT INTO {table} ({', '.join(header)}) VALUES ({marks})", list(reader))
+        con.commit()
+    finally:
+        con.close()
+    return path
+
+
 @functools.cache
 def northwind_path() -> str:
     """Northwind built once per process (a temporary folder)."""
@@ -96,3 +115,9 @@ def sakila_path() -> str:
 def chinook_path() -> str:
     """Chinook built once per process (a temporary folder)."""
     return build_chinook(str(Path(tempfile.mkdtemp(prefix="trellis-chinook-")) / "chinook.db"))
+
+
+@functools.cache
+def jaffle_shop_path() -> str:
+    """jaffle_shop built once per process (a temporary folder)."""
+    return build_jaffle_shop(str(Path(tempfile.mkdtemp(prefix="trellis-jaffle-")) / "jaffle_shop.db"))
