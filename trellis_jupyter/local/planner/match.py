@@ -148,6 +148,8 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
                 found += rare[key]  # "Canada", "Smith", "London": a proper noun found in a long column
             if not found:
                 continue
+            if size == 1 and _verb_not_value(w, i, found, schema):
+                continue  # "customers who placed an order": not the status 'placed'
             if size == 1 and (
                 (key[0] in MONEY_WORDS and money_here) or resolve_table(schema, key, fuzzy=False)
             ):
@@ -232,6 +234,30 @@ def _shown_beside(w: Words, i: int, p: Parsed, column: Column) -> bool:
     if column.table != p.entities[0]:
         p.unusable.append(f"{column.name} of {column.table} beside each row of {p.entities[0]}")
     return True
+
+
+# Words before a verb of the rows ("has placed", "were made", "who created"), and after it ("placed
+# an order", "placed 3 orders", "placed in May", "placed the most").
+_VERB_BEFORE = frozenset({"have", "has", "had", "was", "were", "did", "who", "that", "which", "we", "they"})
+_VERB_AFTER = frozenset({"a", "an", "the", "any", "in", "on", "during", "since", "before", "after", "last",
+                         "this", "most", "least", "more", "fewer", "by", "at", "between"})  # fmt: skip
+_STATE_BEFORE = frozenset({"is", "are", "still", "currently", "now"})
+
+
+def _verb_not_value(w: Words, i: int, columns: list[Column], schema: Schema) -> bool:
+    """Whether a value that is also an everyday verb the planner reads as nothing ("placed", "made",
+    "created": a row came to be) is used as that verb here: "customers who placed an order", "orders
+    placed in February". It is the value when the question marks it so: its column or table beside
+    it ("status placed", "placed orders"), or a state ("orders that are placed")."""
+    word, before, after = w.at(i), w.at(i - 1), w.at(i + 1)
+    if word not in STOPWORDS or word in FUNCTION_WORDS:
+        return False
+    beside = [x for x in (before, after) if x]
+    if any(names_column(x, c) for x in beside for c in columns) or before in _STATE_BEFORE:
+        return False
+    if after and resolve_table(schema, [after], fuzzy=False) in {c.table for c in columns}:
+        return after in _VERB_AFTER  # "placed orders": the value
+    return before in _VERB_BEFORE or after in _VERB_AFTER or not after or number(after) is not None
 
 
 def _grammar(words: list[str], p: Parsed) -> bool:
