@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 from planner_helpers import ask, first_table, rows_of
-from planner_questions import JAFFLE_TODAY
-from sample_databases import jaffle_shop_path
+from planner_questions import CHINOOK_TODAY, JAFFLE_TODAY
+from sample_databases import chinook_path, jaffle_shop_path
 
 from trellis_jupyter.events import Table
 from trellis_jupyter.local.planner import Planner
@@ -30,7 +30,11 @@ def _declined(answer: PlannedAnswer) -> bool:
 
 
 def _rows(answer: PlannedAnswer) -> list[list[object]]:
-    return rows_of(jaffle_shop_path(), first_table(answer).sql or "")
+    return _rows_of(jaffle_shop_path(), answer)
+
+
+def _rows_of(path: str, answer: PlannedAnswer) -> list[list[object]]:
+    return rows_of(path, first_table(answer).sql or "")
 
 
 def test_the_data_is_small_and_licensed() -> None:
@@ -82,3 +86,20 @@ def test_who_placed_an_order_is_declined_rather_than_read_as_the_status() -> Non
     # Was "13 customers with status placed"; the customers with any order are 62.
     answer = _ask("How many customers have placed an order?")
     assert _declined(answer) or _rows(answer) == [[62]], answer.text
+
+
+def test_a_number_after_over_is_an_amount_not_a_year() -> None:
+    # "over 2000" was read as the year 2000 (through the orders' date): 0 payments instead of 35.
+    answer = _ask("How many payments were over 2000?")
+    assert "payments.amount > 2000" in (first_table(answer).sql or "")
+    assert _rows(answer) == [[35]]
+    # Rows compared with a number are compared by their one amount of money, on any database.
+    invoices = ask(Planner(today=CHINOOK_TODAY), chinook_path(), "How many invoices are over 20?")
+    assert _rows_of(chinook_path(), invoices) == [[4]]
+    # A year after a date word is still a year.
+    assert "order_date >= '2019-01-01'" in (first_table(_ask("How many orders after 2018?")).sql or "")
+
+
+def test_rows_compared_with_a_number_without_one_amount_are_declined() -> None:
+    # Customers have no amount of their own; the number applies to nothing named.
+    assert _declined(_ask("How many customers are over 2000?"))

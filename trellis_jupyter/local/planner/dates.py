@@ -143,6 +143,12 @@ def _count(word: str) -> int:
     return int(word) if word.isdigit() else _NUMBER_WORDS.get(word, 1)
 
 
+# Words that make the number after them a bound on an amount ("over 2000"), never a year.
+_BOUND_BEFORE = re.compile(
+    r"\b(?:over|above|under|below|than|least|most|exceeding|exceeds|exceed|equal to)\s+$"
+)
+
+
 def find_range(text: str, today: dt.date) -> DateRange | None:
     """The first date range named in ``text`` (lower-case), or None."""
     rules: list[tuple[str, object]] = [
@@ -168,6 +174,8 @@ def find_range(text: str, today: dt.date) -> DateRange | None:
     best: tuple[int, DateRange] | None = None
     for pattern, kind in rules:
         for m in re.finditer(pattern, text):
+            if _BOUND_BEFORE.search(text, 0, m.start()) and re.fullmatch(r"(?:19|20)\d{2}", m[0]):
+                continue  # "payments over 2000", "more than 1999": an amount, not a year
             found = _resolve(kind, m, today)
             if found is not None:
                 candidate = DateRange(found[0], found[1], found[2], (m.start(), m.end()))

@@ -150,6 +150,8 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
             column = _implied_column(
                 schema, tables, "cheaper than" if priced and not unit else op_words, unit
             )
+        if column is None and not unit and all(x in STOPWORDS for x in words_after):
+            column = _money_of_rows(schema, words_before, tables)  # "payments over 2000": their amount
         if column is None and last is not None and text[last[1] : m.start(2)].split() in (["and"], ["but"]):
             column = last[0]  # "freight under 10 and over 5", "at least 10 and at most 20"
             start = min(start, last[1])
@@ -181,6 +183,21 @@ def length_column(schema: Schema, tables: list[str]) -> Column | None:
             for c in schema.tables[table].columns:
                 if c.kind == "number" and hint in c.words:
                     return c
+    return None
+
+
+def _money_of_rows(schema: Schema, before: list[str], tables: list[str]) -> Column | None:
+    """The amount a row is worth, when a number is compared with rows themselves ("payments over
+    2000", "invoices above 15"): the one money column of the table named just before, else None."""
+    for k in range(len(before)):
+        table = resolve_table(schema, before[k:], fuzzy=False)
+        if table is not None and table in tables:
+            money = [
+                c
+                for c in schema.tables[table].columns
+                if c.kind == "number" and c.flag is None and set(c.words) & (MONEY_HINTS | PRICE_HINTS)
+            ]
+            return money[0] if len(money) == 1 else None
     return None
 
 
