@@ -103,3 +103,12 @@ def test_a_number_after_over_is_an_amount_not_a_year() -> None:
 def test_rows_compared_with_a_number_without_one_amount_are_declined() -> None:
     # Customers have no amount of their own; the number applies to nothing named.
     assert _declined(_ask("How many customers are over 2000?"))
+
+
+def test_a_ranking_word_does_not_hide_the_aggregate_after_it() -> None:
+    # "largest" was read as the ranking and then kept "total" from being the sum: the order with
+    # the most payments (3) was given as the one with the largest total.
+    answer = _ask("Which order has the largest total payment?")
+    assert _rows(answer) == [[25, 5800]]
+    # A total named with another aggregate is still a column's name.
+    assert "Total" in (first_table(ask(Planner(), chinook_path(), "average invoice total")).sql or "")

@@ -352,7 +352,9 @@ def _separate_count(w: Words, p: Parsed) -> None:
 
 
 def _aggregates(w: Words, p: Parsed) -> None:
-    named = {x for x in w.words if x in AGG_WORDS and x != "count"}
+    # Aggregate words still free: "the largest total payment" ranks by a total ("largest" was read
+    # as the ranking), where "the average order total" names a column.
+    named = {x for i, x in enumerate(w.words) if x in AGG_WORDS and x != "count" and w.free(i)}
     for i, word in enumerate(w.words):
         if not w.free(i):
             continue
