@@ -112,3 +112,20 @@ def test_a_ranking_word_does_not_hide_the_aggregate_after_it() -> None:
     assert _rows(answer) == [[25, 5800]]
     # A total named with another aggregate is still a column's name.
     assert "Total" in (first_table(ask(Planner(), chinook_path(), "average invoice total")).sql or "")
+
+
+@pytest.mark.parametrize(
+    "question", ["When was the first order placed?", "When was the earliest order?", "Show the first order"]
+)
+def test_the_first_of_a_singular_noun_is_one_row(question: str) -> None:
+    # Were every order, unsorted (then sorted): 99 rows for "when was the first order".
+    answer = _ask(question)
+    assert first_table(answer).row_count == 1
+    assert _rows(answer)[0][2] == "2018-01-01"
+    assert answer.text == "Here is the earliest order (by order date)."
+
+
+def test_the_first_n_and_first_names_are_unchanged() -> None:
+    assert first_table(_ask("Show the first 3 orders")).row_count == 3
+    names = _ask("Customers with the first name Michael")
+    assert first_table(names).row_count == 2

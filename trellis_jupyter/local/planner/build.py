@@ -342,6 +342,8 @@ def _build(schema: Schema, parsed: Parsed) -> Plan:
     elif entities and (parsed.listing or parsed.recent or parsed.filters or parsed.limit or not parsed.agg):
         table = entities[0]
         plan = Plan(kind="list", table=table, limit=parsed.limit)
+        if parsed.recent and plan.limit is None and parsed.singular_entity:
+            plan.limit = 1  # "when was the earliest order": one row, not every order sorted
         sort = parsed.sort
         if parsed.recent and sort is None:
             date = schema.tables[table].date

@@ -266,6 +266,10 @@ _RANK_SUPERLATIVES = {"highest": "desc", "largest": "desc", "biggest": "desc", "
                       "lowest": "asc", "smallest": "asc"}  # fmt: skip
 
 
+# Words after "the first" that make it no ranking: "the first name", "the first time".
+_FIRST_NOT_RANK = ("name", "names", "time", "")
+
+
 def _top(w: Words, p: Parsed) -> None:
     asks_which = bool(w.words) and w.words[0] in ("which", "who", "whose")
     for i, word in enumerate(w.words):
@@ -285,7 +289,9 @@ def _top(w: Words, p: Parsed) -> None:
             elif (n := number(nxt)) is not None:
                 p.limit = n
                 w.take(i + 1)
-        elif word in ("oldest", "earliest", "first") and (number(nxt) is not None or word != "first"):
+        elif word in ("oldest", "earliest", "first") and (
+            number(nxt) is not None or word != "first" or (prev == "the" and nxt not in _FIRST_NOT_RANK)
+        ):
             p.recent = "asc"
             w.take(i)
             _count_beside(w, p, i)

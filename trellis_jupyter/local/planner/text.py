@@ -184,6 +184,8 @@ def result_text(
         if plan.limit and plan.sort:
             which = "most recent" if plan.order == "desc" else "earliest"
             sort = plan.sort.split(".", 1)[1].replace("_", " ")
+            if len(rows) == 1:
+                return f"Here is the {which} {noun(plan.table, 1)}{where} (by {sort})."
             return f"Here are the {fmt(len(rows))} {which} {noun(plan.table, len(rows))}{where} (by {sort})."
         text = f"Found {fmt(row_count)} {things}{where}."
         if truncated:
