@@ -129,3 +129,23 @@ def test_the_first_n_and_first_names_are_unchanged() -> None:
     assert first_table(_ask("Show the first 3 orders")).row_count == 3
     names = _ask("Customers with the first name Michael")
     assert first_table(names).row_count == 2
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Total amount paid by credit card", [[87100]]),
+        (
+            "Top 3 customers by total amount paid",
+            [["Howard R.", 9900], ["Kathleen P.", 6500], ["Norma C.", 6400]],
+        ),
+    ],
+)
+def test_a_money_verb_after_a_money_measure_repeats_it(question: str, expected: list[list[object]]) -> None:
+    # "paid" was not matched, so these were declined.
+    assert _rows(_ask(question)) == expected
+
+
+def test_a_money_verb_without_a_money_measure_is_still_unknown() -> None:
+    # Nothing in the question is an amount: "paid" cannot be taken as one.
+    assert _declined(_ask("How many customers paid?"))

@@ -25,6 +25,7 @@ __all__ = [
     "LENGTH_ADJECTIVES",
     "LENGTH_HINTS",
     "MONEY_HINTS",
+    "MONEY_VERBS",
     "MONEY_WORDS",
     "PRICE_ADJECTIVES",
     "PRICE_HINTS",
@@ -65,6 +66,8 @@ MONEY_WORDS = _words(
     "revenue revenues sales sale turnover income money earnings earned earn earns spend spent spending "
     "amount value worth gmv billing billings"
 )
+# Verbs that only repeat a money measure already named ("the amount paid", "the total spent").
+MONEY_VERBS = _words("paid pay pays paying spent spend spends charged billed earned")
 # Words for the quantity column ("units sold", "the least sold products").
 QUANTITY_WORDS = frozenset(
     {"sold", "selling", "seller", "sellers", "units", "quantity", "quantities", "qty", "volume"}

@@ -20,6 +20,7 @@ from trellis_jupyter.local.planner.lexicon import (
     FILLER,
     GRAIN_WORDS,
     LENGTH_HINTS,
+    MONEY_VERBS,
     SIZE_UNITS,
     STOPWORDS,
     TIME_UNITS,
@@ -135,6 +136,8 @@ def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
     for i, word in enumerate(w.words):
         if w.free(i) and word not in STOPWORDS and any(names_column(word, c) for c in used):
             w.take(i)
+        elif w.free(i) and word in MONEY_VERBS and p.measure is not None and p.measure.money:
+            w.take(i)  # "the amount paid", "total spent": the money measure, said again as a verb
 
 
 def _links_to_filters(p: Parsed, schema: Schema) -> list[Column]:
