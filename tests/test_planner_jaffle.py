@@ -149,3 +149,15 @@ def test_a_money_verb_after_a_money_measure_repeats_it(question: str, expected: 
 def test_a_money_verb_without_a_money_measure_is_still_unknown() -> None:
     # Nothing in the question is an amount: "paid" cannot be taken as one.
     assert _declined(_ask("How many customers paid?"))
+
+
+@pytest.mark.parametrize(
+    "question", ["Which payment method is used most often?", "Which payment method is used the most?"]
+)
+def test_used_most_often_ranks_by_how_often(question: str) -> None:
+    # "used" and "often" were not matched, so these were declined.
+    assert _rows(_ask(question)) == [["credit_card", 55]]
+
+
+def test_least_frequently_ranks_upwards() -> None:
+    assert _rows(_ask("Which payment method is used least frequently?")) == [["gift_card", 12]]

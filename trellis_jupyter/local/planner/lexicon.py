@@ -198,7 +198,7 @@ STOPWORDS = _words(
     "kinds type types overall so far recorded registered signed created got go goes went currently "
     "current most least top bottom best worst recent latest newest oldest first earliest result results "
     "report summary summarize summarise compare comparison distribution breakdown instead same again too "
-    "also like use using via times time come comes came live lives living located based belong belongs "
+    "also like use used using via times time come comes came live lives living located based belong belongs "
     "did does doing ones one select pick fetch return"
 )
 

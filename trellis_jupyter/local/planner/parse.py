@@ -269,6 +269,8 @@ _RANK_SUPERLATIVES = {"highest": "desc", "largest": "desc", "biggest": "desc", "
                       "lowest": "asc", "smallest": "asc"}  # fmt: skip
 
 
+# Words after "most" that rank by how often a row is used: "most popular", "used most often".
+_OFTEN = ("popular", "often", "frequently", "commonly", "common", "frequent")
 # Words after "the first" that make it no ranking: "the first name", "the first time".
 _FIRST_NOT_RANK = ("name", "names", "time", "")
 
@@ -305,7 +307,7 @@ def _top(w: Words, p: Parsed) -> None:
             if (n := number(prev)) is not None:
                 p.limit = n
                 w.take(i - 1)
-        elif word == "popular" and prev in ("most", "least") and w.free(i - 1):
+        elif word in _OFTEN and prev in ("most", "least") and w.free(i - 1):
             p.order = "desc" if prev == "most" else "asc"
             p.popular = True
             w.take(i - 1, 2)
@@ -320,7 +322,7 @@ def _top(w: Words, p: Parsed) -> None:
             if not counted and word in ("top", "bottom"):
                 p.limit = 10
             elif not counted and word in ("most", "least", "fewest", "best", "worst"):
-                if nxt == "popular" and w.free(i + 1):
+                if nxt in _OFTEN and w.free(i + 1):
                     p.popular = True  # "the most popular category": ranked by how often it is used
                     w.take(i + 1)
             elif not counted:
