@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from client_helpers import close_client, make_client, maybe
+from client_helpers import close_client, consume, make_client, maybe
 
 from trellis_jupyter.client import AsyncTrellis, Trellis
 from trellis_jupyter.conversation import AsyncConversation, ChatState, Conversation
@@ -37,6 +37,42 @@ async def test_starts_a_chat_on_first_use_and_continues_it(client: Any) -> None:
     assert conversation.answers == [first, second]
     messages = (await maybe(client.chats.get(chat_id)))["messages"]
     assert [m["role"] for m in messages] == ["user", "assistant"] * 2
+
+
+@pytest.mark.parametrize("transport", ["sse", "websocket"])
+async def test_a_chat_started_for_a_question_is_titled_by_it(client: Any, transport: str) -> None:
+    """Create Chat would title it with the minute it started; a list of those cannot be told
+    apart. The first line of the first question titles it, cut at a word past 60 characters,
+    with or without files; a title the caller gives wins."""
+    long = "Which customers placed the most orders in the last quarter of the year, by region?"
+    cases = [
+        ("How many orders are there?", {}, "How many orders are there?"),
+        ("\n  How many customers are there?\nand by region", {}, "How many customers are there?"),
+        (long, {}, "Which customers placed the most orders in the last quarter…"),
+        ("how many rows are in the uploaded table", {"files": [("t.csv", b"a\n1\n", "text/csv")]},
+         "how many rows are in the uploaded table"),
+    ]
+    for question, options, title in cases:
+        conversation = client.conversation(transport=transport)
+        await maybe(conversation.ask(question, **options))
+        chat = await maybe(client.chats.get(conversation.chat_id))
+        assert chat.title == title, question
+        assert len(chat.title) <= 61
+    # A title the caller gives wins (SSE sends it with the question).
+    if transport == "sse":
+        _events, answer = await consume(client.chats.stream("How many orders are there?", title="Orders"))
+        assert (await maybe(client.chats.get(answer.chat_id))).title == "Orders"
+
+
+def test_chat_title_of_odd_questions() -> None:
+    from trellis_jupyter.types import chat_title
+
+    assert chat_title("") is None
+    assert chat_title(" \n\t ") is None
+    assert chat_title("x" * 200) == "x" * 59 + "…"  # no word break: cut at 59
+    assert chat_title("a" * 60) == "a" * 60
+    assert chat_title("word " * 30) == ("word " * 11).strip() + "…"
+    assert chat_title("😀" * 61) == "😀" * 59 + "…"
 
 
 async def test_history_rebuilds_answers_with_their_tables(client: Any) -> None:

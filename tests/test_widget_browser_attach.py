@@ -1,7 +1,8 @@
 """The chat widget's attachments and "Save as query" in a real browser: JupyterLab on loopback,
 Debian's chromium driven by Playwright, the kernel talking to the local server and its planner.
 
-Screenshots: .ci/artifacts/widget-attach.png, widget-saved-query.png, widget-attach-resumed.png.
+Screenshots: .ci/artifacts/widget-attach.png, widget-saved-query.png, widget-attach-resumed.png,
+widget-attach-edited.png.
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ def test_attach_a_file_ask_about_it_and_save_the_answer_as_a_query(
     assert question.locator(".tj-attachments").inner_text().startswith("targets.csv")
     assert chat.locator(".tj-picked").is_hidden()  # the picked files went with the question
     assert reply.locator(".tj-table tbody td").first.inner_text() == "3"
+    # The chat is titled by its first question (not "Chat <minute>"), in the header and picker.
+    page.wait_for_function(
+        "() => document.querySelector('.tj-chat .tj-chat-name')?.textContent"
+        " === 'how many rows are in the uploaded table'",
+        timeout=30_000,
+    )
     screenshot(page, "widget-attach", chat)
 
     reply.locator("button.tj-save-query-button").click()
@@ -99,3 +106,20 @@ def test_attach_a_file_ask_about_it_and_save_the_answer_as_a_query(
     assert resumed.locator(".tj-attachments .tj-attachment-name").all_inner_texts() == ["targets.csv"]
     assert chat.locator("article.tj-assistant .tj-table tbody td").first.inner_text() == "3"
     screenshot(page, "widget-attach-resumed", chat)
+
+    # Edit the question: it keeps its file (the chip, and the answer reads the table).
+    resumed.locator("button.tj-edit").click()
+    editor = chat.locator("textarea.tj-edit-box")
+    editor.fill("what is the total quota in the uploaded table")
+    editor.press("Enter")
+    page.wait_for_function(
+        "() => document.querySelector('.tj-chat article.tj-user .tj-user-text')?.textContent"
+        " === 'what is the total quota in the uploaded table'",
+        timeout=30_000,
+    )
+    edited = chat.locator("article.tj-user").first
+    answer = chat.locator("article.tj-assistant").first
+    answer.and_(page.locator("[data-status='done']")).wait_for(timeout=90_000)
+    assert answer.locator(".tj-table tbody td").first.inner_text() == "350"
+    assert edited.locator(".tj-attachments .tj-attachment-name").all_inner_texts() == ["targets.csv"]
+    screenshot(page, "widget-attach-edited", chat)

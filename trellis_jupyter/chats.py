@@ -18,7 +18,7 @@ from ._sse import AsyncSSEEvents, SSEEvents
 from .answer import Answer
 from .errors import APIError, ConfigurationError, NotFoundError
 from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
-from .types import Chat, ChatPage, ChatSummary, Question, Upload
+from .types import Chat, ChatPage, ChatSummary, Question, Upload, chat_title
 from .uploads import turn_extras, upload_parts
 
 if TYPE_CHECKING:
@@ -256,7 +256,7 @@ class Chats:
         def opener(answer: Answer) -> SSEEvents:
             cid = chat_id or answer.chat_id  # a chat created by an earlier, refused, try is reused
             if cid is None:
-                cid = self.start(title, integration_id, wait=False)
+                cid = self.start(title or chat_title(message), integration_id, wait=False)
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
             context = CallContext(chat_id=cid, integration_id=integration_id)
@@ -475,7 +475,7 @@ class AsyncChats:
         async def opener(answer: Answer) -> AsyncSSEEvents:
             cid = chat_id or answer.chat_id  # a chat created by an earlier, refused, try is reused
             if cid is None:
-                cid = await self.start(title, integration_id, wait=False)
+                cid = await self.start(title or chat_title(message), integration_id, wait=False)
                 answer.chat_id = cid
             body = _send_body(message, cid, integration_id, model, title if cid is None else None, extras)
             context = CallContext(chat_id=cid, integration_id=integration_id)

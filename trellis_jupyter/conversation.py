@@ -31,7 +31,7 @@ from .stream import (
     EventSource,
     TurnStreams,
 )
-from .types import Chat, ChatMessage, ChatSummary, Question, Upload
+from .types import Chat, ChatMessage, ChatSummary, Question, Upload, chat_title
 
 if TYPE_CHECKING:
     from .client import AsyncTrellis, Trellis
@@ -206,7 +206,7 @@ class Conversation(_Common):
         ``files`` are uploaded to this chat first (see :meth:`upload`) and attached to the question.
         """
         state = self.state
-        uploaded = self.upload(files) if files is not None else []
+        uploaded = self.upload(files, title=chat_title(question)) if files is not None else []
         ids = [*(upload_ids or []), *(u.id for u in uploaded)]
         opener = self._streams.send_opener(
             Question(
@@ -229,11 +229,11 @@ class Conversation(_Common):
         stream.answer.uploads = uploaded
         return stream
 
-    def upload(self, files: Any) -> list[Upload]:
-        """Upload files to this chat (starting it now if it has not started)."""
+    def upload(self, files: Any, *, title: str | None = None) -> list[Upload]:
+        """Upload files to this chat (starting it now, titled ``title``, if it has not started)."""
         state = self.state
         if state.chat_id is None:
-            state.chat_id = self.client.chats.start(None, state.integration_id)
+            state.chat_id = self.client.chats.start(title, state.integration_id)
             if state.chat_id is None:
                 raise ConfigurationError(NO_CHAT_FOR_UPLOADS)
         return self.client.chats.upload(state.chat_id, files)
@@ -388,7 +388,7 @@ class AsyncConversation(_Common):
 
     async def ask(self, question: str, *, files: Any = None, **options: Any) -> Answer:
         """Ask and wait for the whole answer; ``files`` are uploaded to this chat and attached first."""
-        uploaded = await self.upload(files) if files is not None else []
+        uploaded = await self.upload(files, title=chat_title(question)) if files is not None else []
         if uploaded:
             options["upload_ids"] = [*(options.get("upload_ids") or []), *(u.id for u in uploaded)]
         stream = self.stream(question, **options)
@@ -396,11 +396,11 @@ class AsyncConversation(_Common):
         async with stream:
             return await stream.get_final_answer()
 
-    async def upload(self, files: Any) -> list[Upload]:
-        """Upload files to this chat (starting it now if it has not started)."""
+    async def upload(self, files: Any, *, title: str | None = None) -> list[Upload]:
+        """Upload files to this chat (starting it now, titled ``title``, if it has not started)."""
         state = self.state
         if state.chat_id is None:
-            state.chat_id = await self.client.chats.start(None, state.integration_id)
+            state.chat_id = await self.client.chats.start(title, state.integration_id)
             if state.chat_id is None:
                 raise ConfigurationError(NO_CHAT_FOR_UPLOADS)
         return await self.client.chats.upload(state.chat_id, files)

@@ -295,3 +295,16 @@ class Question:
     upload_ids: Sequence[str] | None = None  # this chat's uploads to attach
     saved_query_id: str | None = None  # run this saved query instead of asking the model
     parameters: Mapping[str, Any] | None = None  # the saved query's {{name}} values
+
+
+def chat_title(question: str) -> str | None:
+    """The title a chat started for ``question`` gets: its first line, at most 60 characters.
+
+    Create Chat would otherwise title it with a timestamp, and a list of chats named by the
+    minute they started cannot be told apart. ``None`` for a question with no words.
+    """
+    line = next((ln.strip() for ln in question.splitlines() if ln.strip()), "")
+    if len(line) <= 60:
+        return line or None
+    cut = line[:59]
+    return (cut.rsplit(" ", 1)[0] if " " in cut[20:] else cut).rstrip(" ,.;:-") + "…"

@@ -44,6 +44,7 @@ from .errors import (
 from .events import Event
 from .scrub import redact_url, scrub_error, url_secrets
 from .stream import AnswerStream, AsyncAnswerStream, AsyncOpener, Hook, Opener
+from .types import chat_title
 
 if TYPE_CHECKING:
     from .answer import Answer
@@ -301,7 +302,9 @@ class ChatSocket(proto.SocketState[AnswerStream, Opener]):
         if name == "send_message" and fields["chat_id"] is None:
             chat_id = answer.chat_id  # created by an earlier try of this question, which was refused
             if chat_id is None and self._start_chat is not None:
-                chat_id = self._start_chat(fields["title"], fields["integration_id"])
+                chat_id = self._start_chat(
+                    fields["title"] or chat_title(fields["message"]), fields["integration_id"]
+                )
             if chat_id is not None:
                 fields = {**fields, "chat_id": chat_id, "title": None}
         frame = self._turn_frame(name, fields, answer)
@@ -516,7 +519,9 @@ class AsyncChatSocket(proto.SocketState[AsyncAnswerStream, AsyncOpener]):
         if name == "send_message" and fields["chat_id"] is None:
             chat_id = answer.chat_id  # created by an earlier try of this question, which was refused
             if chat_id is None and self._start_chat is not None:
-                chat_id = await self._start_chat(fields["title"], fields["integration_id"])
+                chat_id = await self._start_chat(
+                    fields["title"] or chat_title(fields["message"]), fields["integration_id"]
+                )
             if chat_id is not None:
                 fields = {**fields, "chat_id": chat_id, "title": None}
         frame = self._turn_frame(name, fields, answer)

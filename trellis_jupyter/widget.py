@@ -44,6 +44,7 @@ import traitlets
 from .answer import Answer
 from .errors import MalformedEventError, TrellisError
 from .events import ChatMetadata, Processing, Table, TextDelta, Visualization, VisualizationPayload
+from .types import chat_title
 from .widget_wire import (
     COMMANDS,
     Attachment,
@@ -423,7 +424,7 @@ class ChatWidget(anywidget.AnyWidget):
         uploaded: list[Upload] = []
         if turn.files:
             try:
-                uploaded = await conversation.upload(turn.files)
+                uploaded = await conversation.upload(turn.files, title=chat_title(turn.text))
             except TrellisError as exc:
                 self._update(turn.user_id, status="sent")
                 self.error = str(exc)

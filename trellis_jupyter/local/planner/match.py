@@ -194,9 +194,11 @@ def match_values(w: Words, p: Parsed, schema: Schema) -> None:
 
 
 # What may stand between the values of a list: "Germany, France and the USA", "to Germany or to
-# the USA", "East vs West". A conjunction is needed: "music on the Grunge playlist" is no list.
+# the USA", "by card and by transfer", "East vs West". A conjunction is needed: "music on the
+# Grunge playlist" is no list.
 _CONJUNCTIONS = frozenset({"and", "or", "nor", "vs", "versus", "plus"})
-_LIST_WORDS = _CONJUNCTIONS | {"either", "neither", "both", "the", "a", "an", "to", "from", "in", "for", "at"}
+_LIST_WORDS = _CONJUNCTIONS | {"either", "neither", "both", "the", "a", "an", "to", "from", "in", "for", "at",
+                               "by", "with", "on", "of", "via"}  # fmt: skip
 
 
 def _listed(w: Words, one: tuple[int, int], other: tuple[int, int]) -> bool:
