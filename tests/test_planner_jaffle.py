@@ -161,3 +161,9 @@ def test_used_most_often_ranks_by_how_often(question: str) -> None:
 
 def test_least_frequently_ranks_upwards() -> None:
     assert _rows(_ask("Which payment method is used least frequently?")) == [["gift_card", 12]]
+
+
+def test_values_listed_each_with_its_preposition_are_one_list() -> None:
+    # "by credit card and by bank transfer" was read as two values not listed together, and declined.
+    answer = _ask("Compare the total amount paid by credit card and by bank transfer")
+    assert sorted(_rows(answer)) == [["bank_transfer", 41100], ["credit_card", 87100]]
