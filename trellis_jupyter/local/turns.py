@@ -34,7 +34,6 @@ from trellis_jupyter.events import (
     is_visualization_id,
     new_visualization_id,
 )
-from trellis_jupyter.types import chat_title
 
 from .cancel import StoppableCall
 from .context import DEFAULT_MODEL, MODEL_IDS, Principal, ServerContext
@@ -84,9 +83,11 @@ def _string_field(body: Mapping[str, Any], name: str, *, required: bool) -> str 
 
 
 def _default_title(question: str | None) -> str:
-    # A chat created by its first question is titled as the client titles one it starts for it.
-    titled = chat_title(question) if question else None
-    return titled or "Chat " + datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    if question:
+        line = question.strip().splitlines()[0] if question.strip() else ""
+        if line:
+            return line if len(line) <= 60 else line[:57].rstrip() + "..."
+    return "Chat " + datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
 def check_title(ctx: ServerContext, title: str) -> None:
