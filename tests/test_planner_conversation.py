@@ -19,6 +19,7 @@ from planner_helpers import (
     first_table,
     library_path,
     make_run_query,
+    rows_of,
 )
 
 from trellis_jupyter.local.planner import Planner
@@ -383,3 +384,50 @@ def test_a_follow_up_with_nothing_before_it_is_declined(question: str) -> None:
     first = ask(Planner(today=DEMO_TODAY), demo_path(), "how many orders were placed last month")
     then = ask(Planner(today=DEMO_TODAY), demo_path(), question, [PastTurn("orders last month", first.state)])
     assert then.visualizations, then.text
+
+
+@pytest.mark.parametrize(
+    ("db", "before", "question", "expected_sql"),
+    [
+        # Rows of a table picked by a condition: a question of its own, whatever came before.
+        ("northwind", "average freight by shipper", "which products are discontinued",
+         "SELECT ProductName FROM Products WHERE Discontinued = 1"),
+        ("sakila", "how many rentals were there in 2005", "which customers live in Canada",
+         "SELECT cu.first_name || ' ' || cu.last_name FROM customer cu JOIN address ad ON cu.address_id = ad.address_id"
+         " JOIN city ci ON ad.city_id = ci.city_id JOIN country co ON ci.country_id = co.country_id"
+         " WHERE co.country = 'Canada'"),
+        ("sakila", "top 3 categories by number of films", "which films are in the Horror category",
+         "SELECT f.title FROM film f JOIN film_category fc ON f.film_id = fc.film_id"
+         " JOIN category c ON fc.category_id = c.category_id WHERE c.name = 'Horror'"),
+        ("chinook", "total sales by country", "which customers are from Brazil",
+         "SELECT FirstName || ' ' || LastName FROM Customer WHERE Country = 'Brazil'"),
+        # Still follow-ups: the previous answer was split by those rows already, or no condition.
+        ("northwind", "Number of orders by customer", "which customers in Germany?",
+         "SELECT c.CompanyName, COUNT(*) FROM Orders o JOIN Customers c ON o.CustomerID = c.CustomerID"
+         " WHERE o.ShipCountry = 'Germany' GROUP BY c.CustomerID"),
+        ("northwind", "how many orders were shipped to Germany", "which customers?",
+         "SELECT c.CompanyName, COUNT(*) FROM Orders o JOIN Customers c ON o.CustomerID = c.CustomerID"
+         " WHERE o.ShipCountry = 'Germany' GROUP BY c.CustomerID"),
+    ],
+)  # fmt: skip
+def test_a_listing_with_a_condition_is_not_the_previous_answer_narrowed(
+    db: str, before: str, question: str, expected_sql: str
+) -> None:
+    """Found by use: after "average freight by shipper", "which products are discontinued" was
+    answered "average freight by product with Discontinued 1" (a wrong answer, not a decline)."""
+    from sample_databases import chinook_path, northwind_path, sakila_path
+
+    path = {"northwind": northwind_path, "sakila": sakila_path, "chinook": chinook_path}[db]()
+    planner = Planner()
+    first = ask(planner, path, before)
+    answer = ask(planner, path, question, [PastTurn(before, first.state)])
+    table = first_table(answer)
+    expected = rows_of(path, expected_sql)
+    # A listing shows the rows' columns, the label among them: the same rows, each one holding
+    # the label the expected SQL gives (and its count, for a follow-up split by it).
+    assert table.row_count == len(expected), (answer.text, table.sql)
+    labels = sorted(str(row[0]) for row in expected)
+    shown = sorted(next(str(v) for v in row if str(v) in labels) for row in table.rows)
+    assert shown == labels, (answer.text, table.sql)
+    if len(expected[0]) > 1:
+        assert sorted(map(tuple, table.rows)) == sorted(map(tuple, expected)), table.sql

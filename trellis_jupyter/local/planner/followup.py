@@ -32,12 +32,24 @@ __all__ = ["is_followup", "merge"]
 def is_followup(parsed: Parsed, previous: Plan | None) -> bool:
     if previous is None:
         return False
-    own = parsed.measure is not None or bool(parsed.entities)
+    own = parsed.measure is not None or bool(parsed.entities) or _lists_its_own_rows(parsed, previous)
     if not own:
         return True
     if parsed.cue and not (parsed.measure is not None and parsed.entities) and not parsed.listing:
         return previous.kind == "aggregate"
     return False
+
+
+def _lists_its_own_rows(parsed: Parsed, previous: Plan) -> bool:
+    """ "which products are discontinued", "which tracks are in the Rock genre": the rows of a
+    table it names, picked by a condition, are a question of its own, not the previous answer
+    split by that table. Still follow-ups: "which customers?" (no condition), and a condition on
+    rows the previous answer was already split by ("orders by customer", "which customers in
+    Germany?")."""
+    if parsed.cue or not (parsed.listing_cue or parsed.which) or not parsed.filters:
+        return False
+    named = [g for g in parsed.groups if g.endswith(".@label")]
+    return bool(named) and not set(named) & set(previous.groups)
 
 
 _GRAIN_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}
