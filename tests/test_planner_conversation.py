@@ -3,6 +3,7 @@
 # ruff: noqa: E501 - tables of hand-written SQL read best one case per line
 from __future__ import annotations
 
+import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import cast
@@ -434,3 +435,26 @@ def test_a_listing_with_a_condition_is_not_the_previous_answer_narrowed(
     assert shown == labels, (answer.text, table.sql)
     if len(expected[0]) > 1:
         assert sorted(map(tuple, table.rows)) == sorted(map(tuple, expected)), table.sql
+
+
+def test_a_period_outside_the_data_names_the_period_there_is() -> None:
+    """Found by use: "orders per month in 1997" on Northwind (orders from 2016 to 2018) said only
+    "No rows matched in 1997"; it now says which dates there are, so the next question can ask."""
+    from sample_databases import northwind_path
+
+    path = northwind_path()
+    planner = Planner(today=dt.date(2026, 11, 28))
+    span = " The orders' OrderDate runs from 2016-07-04 to 2018-05-06."
+    for question in ("number of orders per month in 1997", "how many orders last month", "total freight in 2030"):
+        answer = ask(planner, path, question)
+        assert answer.text.endswith(span), answer.text
+        assert first_table(answer).rows in ([], [[0]], [[None]])
+    # A period with data, or none asked: nothing added.
+    for question in ("how many orders in 2017", "how many orders", "number of orders per month in 2017"):
+        assert "runs from" not in ask(planner, path, question).text
+    # A listing after an answer, with only a period as its condition, is its own question too.
+    before = ask(planner, path, "total freight in 2017")
+    answer = ask(planner, path, "which orders were placed in 2030", [PastTurn("total freight in 2017", before.state)])
+    assert answer.state is not None
+    assert answer.state["plan"]["kind"] == "list"
+    assert answer.text == "No orders matched in 2030." + span

@@ -43,6 +43,7 @@ from trellis_jupyter.local.planner.followup import is_followup, merge
 from trellis_jupyter.local.planner.parse import Parsed, parse
 from trellis_jupyter.local.planner.plan import Plan, to_sql
 from trellis_jupyter.local.planner.schema import Schema, load_schema
+from trellis_jupyter.local.planner.span import span_note
 from trellis_jupyter.local.planner.text import result_text, title
 from trellis_jupyter.local.planner_protocol import DatabaseInfo, PastTurn, PlannedAnswer, QueryError, RunQuery
 
@@ -139,6 +140,7 @@ class Planner:
             if chart is not None:
                 visualizations.append(chart)
         words = result_text(schema, plan, result.headers, result.rows, result.row_count, result.truncated)
+        words += span_note(schema, plan, result.rows, run_query)
         if plan.chart and chart_type is None:
             words += " (A chart needs a grouping or a time series; ask for example for the same by month.)"
         state = {"version": STATE_VERSION, "kind": "plan", "question": question, "plan": plan.to_state()}

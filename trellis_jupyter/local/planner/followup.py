@@ -41,12 +41,12 @@ def is_followup(parsed: Parsed, previous: Plan | None) -> bool:
 
 
 def _lists_its_own_rows(parsed: Parsed, previous: Plan) -> bool:
-    """ "which products are discontinued", "which tracks are in the Rock genre": the rows of a
-    table it names, picked by a condition, are a question of its own, not the previous answer
+    """ "which products are discontinued", "which orders were placed in 2030": the rows of a
+    table it names, picked by a condition or a period, are a question of its own, not the previous answer
     split by that table. Still follow-ups: "which customers?" (no condition), and a condition on
     rows the previous answer was already split by ("orders by customer", "which customers in
     Germany?")."""
-    if parsed.cue or not (parsed.listing_cue or parsed.which) or not parsed.filters:
+    if parsed.cue or not (parsed.listing_cue or parsed.which) or not (parsed.filters or parsed.range):
         return False
     named = [g for g in parsed.groups if g.endswith(".@label")]
     return bool(named) and not set(named) & set(previous.groups)
