@@ -11,9 +11,11 @@ Verdicts:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 import json
+import random
 import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -169,3 +171,19 @@ def judge(path: str, question: Question, today: dt.date) -> Verdict:
     if any(c in answer.text.lower() for c in CAVEATS):
         return Verdict(question, "declined", answer.text, table.sql)
     return Verdict(question, "wrong", answer.text, table.sql)
+
+
+def pairs_in_a_chat(questions: Sequence[Question], before: int, seed: int) -> list[tuple[Question, Question]]:
+    """(earlier, question) pairs: each self-contained question of a set after ``before`` others."""
+    alone = [q for q in questions if len(q.turns) == 1 and q.category not in ("followup", "schema")]
+    rng = random.Random(seed)
+    chosen: list[tuple[Question, Question]] = []
+    for question in alone:
+        others = [q for q in alone if q is not question]
+        chosen += [(earlier, question) for earlier in rng.sample(others, min(before, len(others)))]
+    return chosen
+
+
+def in_a_chat(earlier: Question, question: Question) -> Question:
+    """``question`` asked in a chat right after ``earlier``: judged by its own gold SQL."""
+    return dataclasses.replace(question, turns=(earlier.turns[0], question.turns[0]))

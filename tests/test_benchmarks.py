@@ -16,6 +16,7 @@ SMALL = {
     "table_to_dataframe.py": [],
     "planner.py": ["--rounds", "1"],
     "planner_accuracy.py": ["--limit", "12"],
+    "planner_in_a_chat.py": ["--before", "1"],
     "planner_length.py": ["--short", "1000", "--rounds", "1"],
     "server_load.py": [
         *("--conversations", "5", "--turns", "1", "--abusers", "2", "--mixed-turns", "2"),

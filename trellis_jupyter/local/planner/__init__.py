@@ -107,7 +107,7 @@ class Planner:
             parsed = parse(text, schema, self.today())
             plan = (
                 merge(schema, previous, parsed)
-                if previous and is_followup(parsed, previous)
+                if previous and is_followup(parsed, previous, schema)
                 else build_plan(schema, parsed)
             )
         except Unanswerable as exc:

@@ -24,15 +24,16 @@ from trellis_jupyter.local.planner.build import (
 from trellis_jupyter.local.planner.lexicon import PRICE_HINTS, words_of
 from trellis_jupyter.local.planner.parse import Parsed
 from trellis_jupyter.local.planner.plan import LABEL, Plan
+from trellis_jupyter.local.planner.resolve import resolve_table
 from trellis_jupyter.local.planner.schema import Schema
 
 __all__ = ["is_followup", "merge"]
 
 
-def is_followup(parsed: Parsed, previous: Plan | None) -> bool:
+def is_followup(parsed: Parsed, previous: Plan | None, schema: Schema) -> bool:
     if previous is None:
         return False
-    own = parsed.measure is not None or bool(parsed.entities) or _lists_its_own_rows(parsed, previous)
+    own = parsed.measure is not None or bool(parsed.entities) or _stands_alone(parsed, previous, schema)
     if not own:
         return True
     if parsed.cue and not (parsed.measure is not None and parsed.entities) and not parsed.listing:
@@ -40,16 +41,49 @@ def is_followup(parsed: Parsed, previous: Plan | None) -> bool:
     return False
 
 
-def _lists_its_own_rows(parsed: Parsed, previous: Plan) -> bool:
-    """ "which products are discontinued", "which orders were placed in 2030": the rows of a
-    table it names, picked by a condition or a period, are a question of its own, not the previous answer
-    split by that table. Still follow-ups: "which customers?" (no condition), and a condition on
-    rows the previous answer was already split by ("orders by customer", "which customers in
-    Germany?")."""
-    if parsed.cue or not (parsed.listing_cue or parsed.which) or not (parsed.filters or parsed.range):
+def _stands_alone(parsed: Parsed, previous: Plan, schema: Schema) -> bool:
+    """A question with no measure and no table of its own that still asks something whole.
+
+    Read as follow-ups, these gave confident wrong answers after an unrelated question:
+    - rows of a table it names, picked by a condition or a period ("which products are
+      discontinued", "products priced over 50 dollars", "which orders were placed in 2030",
+      "which employees report to Andrew Fuller?");
+    - what there is ("which regions are there?", "what ratings are there?");
+    - which value is used most ("which payment method is used most often?");
+    - a list it asks for by name ("list the payment methods").
+    Still follow-ups: any question with a cue ("and", "now", "only"...), "which customers?" (no
+    condition), and a condition on the rows the previous answer was split by ("orders by
+    customer", then "which customers in Germany?").
+    """
+    words = parsed.words
+    if parsed.cue or not words:
         return False
-    named = [g for g in parsed.groups if g.endswith(".@label")]
-    return bool(named) and not set(named) & set(previous.groups)
+    named = _tables_named(words, schema)
+    if (parsed.which or parsed.listing_cue) and words[-2:] in (["are", "there"], ["is", "there"]):
+        return True
+    if parsed.which and parsed.popular:
+        return True
+    if (
+        words[0] in _LIST_VERBS
+        and (named or parsed.groups)
+        and not parsed.chart_asked
+        and not _POINTERS.intersection(words)
+    ):
+        return True  # "list the payment methods", not "show that as a chart"
+    asks = parsed.listing_cue or parsed.which or bool(_tables_named(words[:1], schema))
+    if not (asks and (parsed.filters or parsed.range or parsed.parent_filters) and named):
+        return False
+    # Other rows split by the table it names: "orders by customer", "which customers in Germany?".
+    split_by = {g.split(".")[0] for g in previous.groups if g.endswith(".@label")}
+    return not (named & split_by and previous.table not in named)
+
+
+_LIST_VERBS = frozenset({"list", "show", "display", "give", "get", "find", "see", "fetch", "select"})
+_POINTERS = frozenset({"that", "it", "them", "those", "these", "this", "ones"})
+
+
+def _tables_named(words: list[str], schema: Schema) -> set[str]:
+    return {t for w in words if (t := resolve_table(schema, [w], fuzzy=False)) is not None}
 
 
 _GRAIN_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}

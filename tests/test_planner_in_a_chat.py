@@ -1,0 +1,54 @@
+"""A question that stands on its own gets the same answer in the middle of a chat.
+
+Found by use: after "average freight by shipper", "which products are discontinued" was answered
+"average freight by product with Discontinued 1", a confident wrong answer. Here every
+self-contained question of the four public question sets is asked after two others of its set
+(a fixed draw; benchmarks/planner_in_a_chat.py draws more) and judged by its own gold SQL: none
+may be wrong. A question declined in a chat is allowed; being wrong is not.
+"""
+
+from __future__ import annotations
+
+import pytest
+from planner_judge import in_a_chat, judge, pairs_in_a_chat
+from planner_questions import (
+    CHINOOK,
+    CHINOOK_TODAY,
+    JAFFLE,
+    JAFFLE_TODAY,
+    NORTHWIND,
+    NORTHWIND_TODAY,
+    SAKILA,
+    SAKILA_TODAY,
+    Question,
+)
+from sample_databases import chinook_path, jaffle_shop_path, northwind_path, sakila_path
+
+SETS = {
+    "northwind": (northwind_path, NORTHWIND, NORTHWIND_TODAY),
+    "sakila": (sakila_path, SAKILA, SAKILA_TODAY),
+    "chinook": (chinook_path, CHINOOK, CHINOOK_TODAY),
+    "jaffle_shop": (jaffle_shop_path, JAFFLE, JAFFLE_TODAY),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_no_question_is_answered_wrong_after_another(name: str) -> None:
+    path_of, questions, today = SETS[name]
+    path = path_of()
+    wrong: list[str] = []
+    chosen = pairs_in_a_chat(questions, before=2, seed=7)
+    assert len(chosen) >= 2 * 30
+    for earlier, question in chosen:
+        verdict = judge(path, in_a_chat(earlier, question), today)
+        if verdict.verdict == "wrong" and judge(path, question, today).verdict != "wrong":
+            wrong.append(f"{earlier.turns[0]!r} then {question.turns[0]!r}: {verdict.text[:120]!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_pairs_are_judged_by_the_later_question() -> None:
+    first, second = NORTHWIND[0], NORTHWIND[1]
+    asked: Question = in_a_chat(first, second)
+    assert asked.turns == (first.turns[0], second.turns[0])
+    assert (asked.sql, asked.category) == (second.sql, second.category)
+    assert judge(northwind_path(), asked, NORTHWIND_TODAY).verdict == "right"
