@@ -188,3 +188,20 @@ def test_values_listed_each_with_its_preposition_are_one_list() -> None:
     # "by credit card and by bank transfer" was read as two values not listed together, and declined.
     answer = _ask("Compare the total amount paid by credit card and by bank transfer")
     assert sorted(_rows(answer)) == [["bank_transfer", 41100], ["credit_card", 87100]]
+
+
+@pytest.mark.parametrize("question", ["what is the average order amount", "average order value"])
+def test_the_average_order_amount_is_per_order_not_per_payment(question: str) -> None:
+    """Found by use: the amount is on payments, and an order can have several; "the average order
+    amount" averaged the payments (1,479.65) where an order's amount is the sum of its payments."""
+    answer = _ask(question)
+    [[per_order]] = rows_of(
+        jaffle_shop_path(),
+        "SELECT ROUND(AVG(total), 2) FROM (SELECT SUM(amount) AS total FROM payments GROUP BY order_id)",
+    )
+    assert _rows(answer) == [[per_order]]
+    assert "order value" in answer.text
+    # The payment's own average is still there when asked for.
+    [[per_payment]] = rows_of(jaffle_shop_path(), "SELECT ROUND(AVG(amount), 2) FROM payments")
+    assert _rows(_ask("what is the average payment amount")) == [[per_payment]]
+    assert per_payment != per_order

@@ -281,7 +281,9 @@ def _build(schema: Schema, parsed: Parsed) -> Plan:
         own_label = f"{table}.{LABEL}"
         if agg == "avg" and own_label in groups and own_label in parsed.per_groups:
             groups.remove(own_label)  # "average freight per order": the mean over the orders
-        if agg == "avg" and measure.derived:
+        # "the average order amount" of payments: an order's amount is the sum of its payments.
+        of_another = parsed.measure_entity not in (None, table)
+        if agg == "avg" and (measure.derived or of_another):
             per = parsed.measure_entity or parsed.per
             per_group = next((g for g in groups if g.endswith(LABEL) and g.split(".")[0] != table), None)
             if per is None and per_group and not parsed.measure_entity and len(groups) == 1:
