@@ -471,3 +471,15 @@ def test_a_yes_no_column_negated_by_its_prefix(question: str, where: str) -> Non
     # Seen on Sakila: "how many customers are inactive?" was declined ("inactive" unmatched).
     answer = ask(Planner(today=SAKILA_TODAY), sakila_path(), question)
     check_answer(sakila_path(), answer, f"SELECT COUNT(*) FROM customer WHERE {where}", ordered=False)
+
+
+def test_declining_says_the_filters_it_read_as_the_answers_do() -> None:
+    """Found by use: "I did understand the filter order_date is null ." (the operator, and a space
+    before the full stop); the filters read now as in answers: "*no order date*"."""
+    from sample_databases import jaffle_shop_path
+
+    answer = ask(Planner(), jaffle_shop_path(), "which customers have never ordered?")
+    assert "I did understand the filter *no order date*." in answer.text
+    assert " ." not in answer.text
+    two = ask(Planner(), jaffle_shop_path(), "what is the average bank transfer payment of completed orders")
+    assert "the filters *payment method bank_transfer*, *status completed*" in two.text

@@ -16,7 +16,7 @@ from trellis_jupyter.local.planner.lexicon import singular, tokens
 from trellis_jupyter.local.planner.parse import Parsed
 from trellis_jupyter.local.planner.resolve import money_measure, resolve_table
 from trellis_jupyter.local.planner.schema import Schema, TableInfo
-from trellis_jupyter.local.planner.text import noun, pretty_range
+from trellis_jupyter.local.planner.text import filter_text, noun, pretty_range
 
 __all__ = ["describe_answer", "example_questions", "help_text", "schema_request", "tables_answer"]
 
@@ -194,10 +194,8 @@ def understood(parsed: Parsed) -> list[str]:
         )
     if parsed.filters:
         parts.append(
-            "the filter "
-            + ", ".join(
-                f"{f.column.split('.')[1]} {f.op} {', '.join(map(str, f.values))}" for f in parsed.filters
-            )
+            ("the filters " if len(parsed.filters) > 1 else "the filter ")
+            + ", ".join(f"*{filter_text(f)}*" for f in parsed.filters)
         )
     if parsed.range is not None:
         parts.append(f"the dates *{pretty_range(parsed.range.label)}*")

@@ -106,7 +106,8 @@ def describe_measure(schema: Schema, plan: Plan) -> str:
 _BARE_NAMES = frozenset({("name",), ("title",)})
 
 
-def _filter_text(f: Filter, table: str = "") -> str:
+def filter_text(f: Filter, table: str = "") -> str:
+    """ "region East", "status not cancelled", "no shipped date": a filter as the answer says it."""
     owner, column = f.column.split(".", 1)
     if owner != table and words_of(column) in _BARE_NAMES:
         column = f"{noun(owner, 1)} {column.lower()}"  # "tracks with playlist name Grunge"
@@ -124,11 +125,11 @@ def conditions(plan: Plan) -> str:
     """ "with region East and status cancelled last month" (leading space, or empty)."""
     parts = []
     if plan.filters:
-        parts.append("with " + " and ".join(_filter_text(f, plan.table) for f in plan.filters))
+        parts.append("with " + " and ".join(filter_text(f, plan.table) for f in plan.filters))
     if plan.parent and plan.parent_filters:
         column = plan.parent.split(".", 1)[1].replace("_", " ")
         parts.append(
-            f"whose {column} is the one with " + " and ".join(_filter_text(f) for f in plan.parent_filters)
+            f"whose {column} is the one with " + " and ".join(filter_text(f) for f in plan.parent_filters)
         )
     if plan.range_label:
         date_table = (plan.date or plan.table).split(".", 1)[0]
