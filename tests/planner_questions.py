@@ -1344,3 +1344,257 @@ JAFFLE_HELD_OUT: tuple[Question, ...] = (
         "SELECT COUNT(*) FROM (SELECT order_id FROM payments GROUP BY order_id HAVING COUNT(*) > 1)",
     ),
 )
+
+# seaborn's sample data (tests/data/seaborn): four unrelated tables, no keys, no dates; flights has
+# a year and a month name. Nothing in the questions is relative to today.
+SEABORN_TODAY = dt.date(2025, 6, 18)
+
+SEABORN: tuple[Question, ...] = (
+    # counts
+    q("count", "How many passengers were on the Titanic?", "SELECT COUNT(*) FROM titanic"),
+    q(
+        "count",
+        "How many passengers survived?",
+        "SELECT COUNT(*) FROM titanic WHERE survived = 1",
+    ),
+    q(
+        "count",
+        "How many passengers did not survive?",
+        "SELECT COUNT(*) FROM titanic WHERE survived = 0",
+    ),
+    q("count", "How many penguins are there?", "SELECT COUNT(*) FROM penguins"),
+    q(
+        "count",
+        "How many female penguins are there?",
+        "SELECT COUNT(*) FROM penguins WHERE sex = 'FEMALE'",
+    ),
+    q(
+        "count",
+        "How many passengers embarked at Southampton?",
+        "SELECT COUNT(*) FROM titanic WHERE embark_town = 'Southampton'",
+    ),
+    q("count", "How many children were on board?", "SELECT COUNT(*) FROM titanic WHERE who = 'child'"),
+    # totals
+    q("total", "What is the sum of all total bills?", "SELECT SUM(total_bill) FROM tips"),
+    q(
+        "total",
+        "How many passengers flew in 1955?",
+        "SELECT SUM(passengers) FROM flights WHERE year = 1955",
+    ),
+    # averages
+    q("average", "What is the average tip?", "SELECT AVG(tip) FROM tips"),
+    q("average", "Average tip by day", "SELECT day, AVG(tip) FROM tips GROUP BY day"),
+    q(
+        "average",
+        "What was the average age of the passengers?",
+        "SELECT AVG(age) FROM titanic",
+    ),
+    q(
+        "average",
+        "Average fare by class",
+        "SELECT class, AVG(fare) FROM titanic GROUP BY class",
+        also=("SELECT pclass, AVG(fare) FROM titanic GROUP BY pclass",),
+    ),
+    q(
+        "average",
+        "Average body mass by species",
+        "SELECT species, AVG(body_mass_g) FROM penguins GROUP BY species",
+    ),
+    q(
+        "average",
+        "Average flipper length of penguins on Biscoe island",
+        "SELECT AVG(flipper_length_mm) FROM penguins WHERE island = 'Biscoe'",
+    ),
+    q(
+        "average",
+        "Average monthly passengers in 1960",
+        "SELECT AVG(passengers) FROM flights WHERE year = 1960",
+    ),
+    q(
+        "average",
+        "Average tip for parties of 4 or more",
+        "SELECT AVG(tip) FROM tips WHERE size >= 4",
+    ),
+    q(
+        "average",
+        "What is the average tip as a percentage of the bill?",
+        "SELECT AVG(100.0 * tip / total_bill) FROM tips",
+        also=(
+            "SELECT AVG(tip / total_bill) FROM tips",
+            "SELECT 100.0 * SUM(tip) / SUM(total_bill) FROM tips",
+        ),
+    ),
+    # group-bys
+    q(
+        "group",
+        "Survival rate by class",
+        "SELECT class, AVG(survived) FROM titanic GROUP BY class",
+        also=(
+            "SELECT class, 100.0 * AVG(survived) FROM titanic GROUP BY class",
+            "SELECT pclass, AVG(survived) FROM titanic GROUP BY pclass",
+            "SELECT pclass, 100.0 * AVG(survived) FROM titanic GROUP BY pclass",
+        ),
+    ),
+    q(
+        "group",
+        "How many passengers survived by sex?",
+        "SELECT sex, COUNT(*) FROM titanic WHERE survived = 1 GROUP BY sex",
+    ),
+    q(
+        "group",
+        "How many penguins of each species?",
+        "SELECT species, COUNT(*) FROM penguins GROUP BY species",
+    ),
+    q("group", "Number of penguins per island", "SELECT island, COUNT(*) FROM penguins GROUP BY island"),
+    q(
+        "group",
+        "Average bill length by species and sex",
+        "SELECT species, sex, AVG(bill_length_mm) FROM penguins WHERE sex IS NOT NULL GROUP BY species, sex",
+        also=("SELECT species, sex, AVG(bill_length_mm) FROM penguins GROUP BY species, sex",),
+    ),
+    q("group", "Number of bills by time", "SELECT time, COUNT(*) FROM tips GROUP BY time"),
+    q(
+        "group",
+        "Total passengers per year",
+        "SELECT year, SUM(passengers) FROM flights GROUP BY year ORDER BY year",
+        ordered=True,
+    ),
+    # top-N
+    q(
+        "top",
+        "Which species has the heaviest penguins?",
+        "SELECT species FROM penguins GROUP BY species ORDER BY AVG(body_mass_g) DESC LIMIT 1",
+    ),
+    q("top", "What was the highest fare?", "SELECT MAX(fare) FROM titanic"),
+    q(
+        "top",
+        "Which day has the highest total bill?",
+        "SELECT day FROM tips GROUP BY day ORDER BY SUM(total_bill) DESC LIMIT 1",
+    ),
+    q(
+        "top",
+        "Which month had the most passengers?",
+        "SELECT month FROM flights GROUP BY month ORDER BY SUM(passengers) DESC LIMIT 1",
+    ),
+    q(
+        "top",
+        "Top 5 biggest tips",
+        "SELECT tip FROM tips ORDER BY tip DESC LIMIT 5",
+        ordered=True,
+    ),
+    # filters
+    q(
+        "filter",
+        "How many passengers paid a fare over 100?",
+        "SELECT COUNT(*) FROM titanic WHERE fare > 100",
+    ),
+    q(
+        "filter",
+        "How many penguins weigh more than 5000 grams?",
+        "SELECT COUNT(*) FROM penguins WHERE body_mass_g > 5000",
+    ),
+    q(
+        "filter",
+        "How many bills were over 30 dollars?",
+        "SELECT COUNT(*) FROM tips WHERE total_bill > 30",
+    ),
+    q(
+        "filter",
+        "How many female passengers in first class survived?",
+        "SELECT COUNT(*) FROM titanic WHERE sex = 'female' AND class = 'First' AND survived = 1",
+    ),
+    # comparisons
+    q(
+        "comparison",
+        "Do smokers tip more than non-smokers?",
+        "SELECT smoker, AVG(tip) FROM tips GROUP BY smoker",
+    ),
+    # listings
+    q("listing", "List the islands", "SELECT DISTINCT island FROM penguins"),
+    # schema
+    q(
+        "schema",
+        "What tables are there?",
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    ),
+    q(
+        "schema",
+        "What columns does the penguins table have?",
+        "SELECT name FROM pragma_table_info('penguins')",
+    ),
+    # charts
+    q(
+        "chart",
+        "Line chart of total passengers per year",
+        "SELECT year, SUM(passengers) FROM flights GROUP BY year ORDER BY year",
+        ordered=True,
+    ),
+    # follow-ups
+    q(
+        "followup",
+        ("Average fare by class", "only for survivors"),
+        "SELECT class, AVG(fare) FROM titanic WHERE survived = 1 GROUP BY class",
+        also=("SELECT pclass, AVG(fare) FROM titanic WHERE survived = 1 GROUP BY pclass",),
+    ),
+    q(
+        "followup",
+        ("How many penguins are there?", "by island?"),
+        "SELECT island, COUNT(*) FROM penguins GROUP BY island",
+    ),
+    q(
+        "followup",
+        ("Average tip by day", "and for dinner only?"),
+        "SELECT day, AVG(tip) FROM tips WHERE time = 'Dinner' GROUP BY day",
+    ),
+)
+
+# Written with SEABORN, before the planner was run on these tables; run once after the changes
+# made for SEABORN, recorded as it came, never tuned on.
+SEABORN_HELD_OUT: tuple[Question, ...] = (
+    q(
+        "count",
+        "How many men survived?",
+        "SELECT COUNT(*) FROM titanic WHERE who = 'man' AND survived = 1",
+        also=("SELECT COUNT(*) FROM titanic WHERE sex = 'male' AND survived = 1",),
+    ),
+    q("average", "Average age by class", "SELECT class, AVG(age) FROM titanic GROUP BY class"),
+    q(
+        "count",
+        "How many passengers were travelling alone?",
+        "SELECT COUNT(*) FROM titanic WHERE alone = 1",
+    ),
+    q(
+        "top",
+        "Which island has the most penguins?",
+        "SELECT island FROM penguins GROUP BY island ORDER BY COUNT(*) DESC LIMIT 1",
+    ),
+    q(
+        "average",
+        "Average bill depth of Chinstrap penguins",
+        "SELECT AVG(bill_depth_mm) FROM penguins WHERE species = 'Chinstrap'",
+    ),
+    q("total", "Total tips by day", "SELECT day, SUM(tip) FROM tips GROUP BY day"),
+    q("count", "How many smokers are there?", "SELECT COUNT(*) FROM tips WHERE smoker = 'Yes'"),
+    q(
+        "average",
+        "Average total bill at lunch",
+        "SELECT AVG(total_bill) FROM tips WHERE time = 'Lunch'",
+    ),
+    q(
+        "filter",
+        "Passengers by month in 1949",
+        "SELECT month, passengers FROM flights WHERE year = 1949",
+    ),
+    q("top", "What was the largest number of passengers in a month?", "SELECT MAX(passengers) FROM flights"),
+    q(
+        "group",
+        "Survival rate by sex",
+        "SELECT sex, AVG(survived) FROM titanic GROUP BY sex",
+        also=("SELECT sex, 100.0 * AVG(survived) FROM titanic GROUP BY sex",),
+    ),
+    q(
+        "filter",
+        "How many Gentoo penguins weigh over 5500 grams?",
+        "SELECT COUNT(*) FROM penguins WHERE species = 'Gentoo' AND body_mass_g > 5500",
+    ),
+)

@@ -1,4 +1,4 @@
-"""Four public sample databases the planner was not written for, built from their published scripts.
+"""Five public sample databases the planner was not written for, built from their published scripts.
 
 Northwind (jpwhite3/northwind-SQLite3, MIT): ``create.sql`` and ``update.sql`` run as published.
 Chinook (lerocha/chinook-database, MIT): ``Chinook_Sqlite.sql`` runs as published.
@@ -6,6 +6,7 @@ Sakila (bradleygrant/sakila-sqlite3 schema, BSD; rows from the Pagila CSV export
 BSD): the schema runs as published, then the CSV rows are inserted; rentals are trimmed to every
 fourth one (and their payments) to keep the test data small.
 jaffle_shop (dbt-labs/jaffle_shop, Apache 2.0): the project's diagram as SQLite tables, then its seed CSVs.
+seaborn (mwaskom/seaborn-data): titanic, penguins, tips and flights, one table per CSV file.
 See tests/data/*/NOTICE.md.
 """
 
@@ -99,6 +100,26 @@ def build_jaffle_shop(path: str) -> str:
     return path
 
 
+def build_seaborn(path: str) -> str:
+    folder = DATA / "seaborn"
+    con = _connect(path)
+    try:
+        con.executescript((folder / "schema.sql").read_text(encoding="utf-8"))
+        # As pandas would store them: an empty cell is NULL, True/False are 1/0.
+        words: dict[str, object] = {"": None, "True": 1, "False": 0}
+        for table in ("titanic", "penguins", "tips", "flights"):
+            with open(folder / f"{table}.csv", newline="", encoding="utf-8") as handle:
+                reader = csv.reader(handle)
+                header = next(reader)
+                marks = ", ".join("?" for _ in header)
+                rows = [[words.get(c, c) for c in row] for row in reader]
+            con.executemany(f"INSERT INTO {table} ({', '.join(header)}) VALUES ({marks})", rows)
+        con.commit()
+    finally:
+        con.close()
+    return path
+
+
 @functools.cache
 def northwind_path() -> str:
     """Northwind built once per process (a temporary folder)."""
@@ -121,3 +142,9 @@ def chinook_path() -> str:
 def jaffle_shop_path() -> str:
     """jaffle_shop built once per process (a temporary folder)."""
     return build_jaffle_shop(str(Path(tempfile.mkdtemp(prefix="trellis-jaffle-")) / "jaffle_shop.db"))
+
+
+@functools.cache
+def seaborn_path() -> str:
+    """The seaborn sample tables built once per process (a temporary folder)."""
+    return build_seaborn(str(Path(tempfile.mkdtemp(prefix="trellis-seaborn-")) / "seaborn.db"))
