@@ -171,8 +171,21 @@ def check_understood(parsed: Parsed) -> None:
         raise Unanswerable(f"I could not match {quoted} to a table, a column or a value in this database.")
 
 
+def _named_as_table(schema: Schema, table: str) -> Measure | None:
+    """The number a table is named after (tips.tip, scores.score): what "the average tip" or "the
+    biggest tips" means, before any other amount of the row (a tip's total_bill)."""
+    words = schema.tables[table].words
+    return next(
+        (m for m in schema.measures if m.table == table and not m.derived and m.words == (words,)), None
+    )
+
+
 def _table_measure(schema: Schema, table: str) -> Measure | None:
-    """What "total payments" or "average invoice" adds up: the table's one amount of money."""
+    """What "total payments" or "average invoice" adds up: the number the table is named after,
+    else the table's one amount of money."""
+    named = _named_as_table(schema, table)
+    if named is not None:
+        return named
     own = [m for m in schema.measures if m.table == table and m.money]
     derived = [m for m in own if m.derived]
     if derived:
@@ -353,6 +366,8 @@ def _build(schema: Schema, parsed: Parsed) -> Plan:
                 plan.sort = f"{table}.{date}"
         elif sort is not None:
             plan.sort = sort.key
+        elif parsed.order and (named := _named_as_table(schema, table)) is not None:
+            plan.sort = named.key  # "the 5 biggest tips": ranked by the tip
         plan.order = parsed.recent or parsed.order or ("desc" if plan.sort else None)
         if plan.sort is None and parsed.order and not parsed.recent:
             raise Unanswerable(
