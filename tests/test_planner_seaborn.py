@@ -74,3 +74,47 @@ def test_the_number_a_table_is_named_after_is_what_its_average_means() -> None:
     top = _ask("Top 5 biggest tips")
     biggest = _gold("SELECT tip FROM tips ORDER BY tip DESC LIMIT 5")
     assert [r[1] for r in _rows(top)] == [r[0] for r in biggest]
+
+
+@pytest.mark.parametrize(
+    ("question", "gold"),
+    [
+        ("Average tip by day", "SELECT day, ROUND(AVG(tip), 2) FROM tips GROUP BY day ORDER BY 2 DESC"),
+        (
+            "Total passengers per year",
+            "SELECT year, SUM(passengers) FROM flights GROUP BY year ORDER BY year",
+        ),
+        (
+            "Total passengers by month",
+            "SELECT month, SUM(passengers) FROM flights GROUP BY month ORDER BY 2 DESC",
+        ),
+    ],
+)
+def test_a_time_kept_in_a_plain_column_groups_by_it(question: str, gold: str) -> None:
+    # No date column anywhere: "by day" (tips.day: Sun, Sat ...) and "per year" (flights.year,
+    # a number) were declined as time buckets of a date there is not. A year reads in its order.
+    assert _rows(_ask(question)) == _gold(gold)
+
+
+@pytest.mark.parametrize(
+    ("question", "gold"),
+    [
+        ("Total passengers in 1955", "SELECT SUM(passengers) FROM flights WHERE year = 1955"),
+        (
+            "Total passengers between 1950 and 1952",
+            "SELECT SUM(passengers) FROM flights WHERE year >= 1950 AND year < 1953",
+        ),
+        ("Total passengers since 1958", "SELECT SUM(passengers) FROM flights WHERE year >= 1958"),
+    ],
+)
+def test_a_year_range_keeps_the_rows_of_a_year_column(question: str, gold: str) -> None:
+    assert _rows(_ask(question)) == _gold(gold)
+
+
+@pytest.mark.parametrize(
+    "question", ["Total passengers in March 1955", "Average monthly passengers in 1960", "Average tip daily"]
+)
+def test_a_time_not_kept_in_a_column_of_its_name_is_still_declined(question: str) -> None:
+    # A month of a year is not a year's rows; "monthly" asks for a series of months, not a grouping
+    # by the month column across years.
+    assert _declined(_ask(question))

@@ -133,6 +133,8 @@ def apply_common(schema: Schema, plan: Plan, parsed: Parsed) -> None:
     if (plan.grain or plan.start or plan.end) and not plan.date:
         plan.date = choose_date(schema, plan.table, parsed.entities)
         if plan.date is None:
+            _time_columns(schema, plan, parsed)
+        if plan.date is None and (plan.grain or plan.start or plan.end):
             raise Unanswerable(
                 f"I found no date column connected to {plan.table}, "
                 "so I cannot use a date range or a time grain."
@@ -141,6 +143,41 @@ def apply_common(schema: Schema, plan: Plan, parsed: Parsed) -> None:
         plan.chart = parsed.chart
     elif parsed.chart_asked and not plan.chart:
         plan.chart = "auto"
+
+
+def _time_column(schema: Schema, table: str, name: str) -> Column | None:
+    """A column of ``table`` (or of a table joined to it) named ``name`` that is not a date: a
+    year kept as a number, a month or a weekday kept as a word."""
+    for other in schema.tables:
+        if schema.join_path(table, other) is None:
+            continue
+        for column in schema.tables[other].columns:
+            if column.words == (name,) and column.kind in ("number", "text") and column.flag is None:
+                return column
+    return None
+
+
+def _time_columns(schema: Schema, plan: Plan, parsed: Parsed) -> None:
+    """Rows with no date but a time kept in plain columns (flights: year 1949, month "January";
+    tips: day "Sun"): "by year" groups by the year column, "in 1955" keeps the rows of that year.
+    What cannot be read so is left for the caller to decline."""
+    if plan.grain and parsed.grain_by and (column := _time_column(schema, plan.table, plan.grain)):
+        plan.groups.insert(0, column.key)
+        if column.kind == "number" and not plan.order:
+            plan.sort = column.key  # a series of years reads in their order
+        plan.grain = None
+    if not (plan.start or plan.end) or (year := _time_column(schema, plan.table, "year")) is None:
+        return
+    if year.kind != "number" or any(d and not d.endswith("-01-01") for d in (plan.start, plan.end)):
+        return  # "in March 1955": a month of a year kept apart from its months
+    bounds = [(">=", plan.start), ("<", plan.end)]
+    new = [Filter(year.key, op, [int(d[:4])]) for op, d in bounds if d]
+    if len(new) == 2 and new[1].values[0] == new[0].values[0] + 1:
+        new = [Filter(year.key, "=", new[0].values)]
+    plan.filters.extend(new)
+    parsed.filters.extend(new)
+    parsed.range = None
+    plan.start = plan.end = plan.range_label = None
 
 
 def apply_unit(plan: Plan, parsed: Parsed) -> None:

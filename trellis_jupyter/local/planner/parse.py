@@ -246,6 +246,7 @@ def _grain(w: Words, p: Parsed, schema: Schema) -> None:
             if word == "date" and not any(t.date for t in schema.tables.values()):
                 continue
             p.grain = GRAIN_WORDS[word]
+            p.grain_by = True
             w.take(i - 1, 2)
             if w.at(i - 2) in ("for", "in") and w.free(i - 2):
                 w.take(i - 2)

@@ -22,6 +22,7 @@ class Parsed:
     chart_asked: bool = False
     range: DateRange | None = None
     grain: str | None = None
+    grain_by: bool = False  # the grain was named after "by", "per", "each" ("by year"), not "yearly"
     over_time: bool = False
     agg: str | None = None
     order: str | None = None

@@ -58,7 +58,7 @@ class Plan:
     filters: list[Filter] = field(default_factory=list)
     order: str | None = None  # "desc" / "asc" for top/bottom N and sorted lists
     limit: int | None = None
-    sort: str | None = None  # lists: the column to sort on
+    sort: str | None = None  # lists: the column to sort on; aggregates: a group that is a time (year)
     chart: str | None = None
     distinct: str | None = None  # count distinct values of this "table.column" instead of rows
     notes: list[str] = field(default_factory=list)  # said with the answer ("I took length in minutes")
@@ -324,6 +324,9 @@ def _aggregate(agg: str, value_sql: str, measure: Measure, converted: bool = Fal
 
 def _order(plan: Plan, groups: list[tuple[str, str, list[str]]], header: str) -> str:
     if plan.grain and not plan.order:
+        return ", ".join(quote(h) for _, h, _ in groups)
+    if plan.sort and not plan.order:
+        # A grouping by a time kept as a number (a year column): the series in its order.
         return ", ".join(quote(h) for _, h, _ in groups)
     direction = "ASC" if plan.order == "asc" else "DESC"
     return f"{quote(header)} {direction}, " + ", ".join(quote(h) for _, h, _ in groups)
