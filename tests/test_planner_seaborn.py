@@ -74,6 +74,7 @@ def test_the_number_a_table_is_named_after_is_what_its_average_means() -> None:
     top = _ask("Top 5 biggest tips")
     biggest = _gold("SELECT tip FROM tips ORDER BY tip DESC LIMIT 5")
     assert [r[1] for r in _rows(top)] == [r[0] for r in biggest]
+    assert top.text == "Here are the 5 tips with the highest tip."  # was "the 5 most recent tips"
 
 
 @pytest.mark.parametrize(
@@ -118,3 +119,48 @@ def test_a_time_not_kept_in_a_column_of_its_name_is_still_declined(question: str
     # A month of a year is not a year's rows; "monthly" asks for a series of months, not a grouping
     # by the month column across years.
     assert _declined(_ask(question))
+
+
+@pytest.mark.parametrize(
+    ("question", "gold"),
+    [
+        ("How many passengers survived?", "SELECT COUNT(*) FROM titanic WHERE survived = 1"),
+        ("How many passengers were on the Titanic?", "SELECT COUNT(*) FROM titanic"),
+        (
+            "How many passengers survived by sex?",
+            "SELECT sex, COUNT(*) FROM titanic WHERE survived = 1 GROUP BY sex ORDER BY 2 DESC",
+        ),
+    ],
+)
+def test_a_number_of_an_unlinked_table_names_the_rows_counted(question: str, gold: str) -> None:
+    # "passengers" is flights.passengers; no key links flights to titanic, where the rest of the
+    # question is (survived, sex). These were declined; the word names the rows counted.
+    answer = _ask(question)
+    assert _rows(answer) == _gold(gold)
+    assert 'I took "passengers" to mean the rows of titanic' in answer.text
+
+
+def test_a_number_counted_on_its_own_table_is_not_taken_for_rows() -> None:
+    # Nothing but the number and its own table's year: no other table's rows to count.
+    for question in ("How many passengers?", "How many passengers in 1955?"):
+        answer = _ask(question)
+        assert _declined(answer) or "rows of" not in answer.text, answer.text
+
+
+def test_a_value_moved_to_another_column_is_spelt_as_that_column_spells_it() -> None:
+    # 'female' is penguins' 'FEMALE', tips' 'Female' and titanic's 'female'; the filter was moved to
+    # titanic.sex with penguins' spelling: 0 rows, a wrong answer.
+    answer = _ask("How many female passengers in first class survived?")
+    assert "titanic.sex = 'female'" in (first_table(answer).sql or "")
+    assert _rows(answer) == _gold(
+        "SELECT COUNT(*) FROM titanic WHERE sex = 'female' AND class = 'First' AND survived = 1"
+    )
+
+
+def test_a_grouping_is_taken_from_the_table_of_the_filters() -> None:
+    # sex is a column of penguins, tips and titanic; "survived" is titanic's. Was penguins.sex,
+    # not linked to titanic: declined.
+    answer = _ask("How many survived by sex?")
+    assert _rows(answer) == _gold(
+        "SELECT sex, COUNT(*) FROM titanic WHERE survived = 1 GROUP BY sex ORDER BY 2 DESC"
+    )

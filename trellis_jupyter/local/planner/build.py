@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from trellis_jupyter.local.planner.lexicon import QUANTITY_HINTS, singular, words_of
 from trellis_jupyter.local.planner.parse import Parsed
-from trellis_jupyter.local.planner.plan import LABEL, Filter, Plan, tables_of
+from trellis_jupyter.local.planner.plan import LABEL, Filter, Plan, column_of, tables_of
 from trellis_jupyter.local.planner.schema import Column, Measure, Schema
 
 __all__ = [
@@ -79,9 +79,19 @@ def fix_filters(schema: Schema, parsed: Parsed, base: str) -> list[Filter]:
                 (len(path), c) for c in options if (path := schema.join_path(base, c.table)) is not None
             ]
             if reachable:
-                f = Filter(min(reachable, key=lambda pair: pair[0])[1].key, f.op, f.values)
+                column = min(reachable, key=lambda pair: pair[0])[1]
+                f = Filter(column.key, f.op, [_spelt_as_in(column, v) for v in f.values])
         fixed.append(f)
     return fixed
+
+
+def _spelt_as_in(column: Column, value: object) -> object:
+    """A value as ``column`` writes it: 'female' for titanic.sex where penguins.sex has 'FEMALE'
+    (values are matched case-blind, compared in SQL exactly)."""
+    if not isinstance(value, str):
+        return value
+    wanted = value.lower()
+    return next((x for x in (*column.values, *column.rare) if x.lower() == wanted), value)
 
 
 def _one_kind_of_row(
@@ -263,9 +273,36 @@ def build_plan(schema: Schema, parsed: Parsed) -> Plan:
     return plan
 
 
-def _build(schema: Schema, parsed: Parsed) -> Plan:
+def _counted_rows(schema: Schema, parsed: Parsed, entities: list[str]) -> str | None:
+    """ "How many passengers survived" where passengers is a number of another table (flights)
+    that no key links to the one the rest of the question is about (titanic: survived, sex ...):
+    the word names the rows counted, not that number. The table, when exactly one fits."""
     measure = parsed.measure
+    if parsed.agg != "count" or measure is None or measure.derived or parsed.distinct is not None:
+        return None
+    pieces = [[column_of(schema, g)] for g in parsed.groups if not g.endswith(LABEL)]
+    pieces += [
+        parsed.filter_options.get(i) or [column_of(schema, f.column)] for i, f in enumerate(parsed.filters)
+    ]
+    if not pieces and not entities:
+        return None
+    found = [
+        t
+        for t in schema.tables
+        if schema.join_path(t, measure.table) is None
+        and all(e == t for e in entities)
+        and all(any(schema.join_path(t, c.table) is not None for c in options) for options in pieces)
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _build(schema: Schema, parsed: Parsed) -> Plan:
     entities = [e for e in parsed.entities if e != parsed.measure_entity]
+    counted = _counted_rows(schema, parsed, entities)
+    if counted is not None and parsed.measure is not None:
+        parsed.notes.append(f'I took "{parsed.measure.name}" to mean the rows of {counted}')
+        parsed.measure, entities = None, [counted]
+    measure = parsed.measure
     if (
         measure is None
         and parsed.agg in ("sum", "avg", "min", "max")
@@ -461,9 +498,9 @@ def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
     if parsed.agg == "count" and plan.kind == "aggregate" and plan.agg != "count" and not counts_units:
         # "how many units" adds up a quantity; "how many products ..." is never an average price.
         missing.append("the count (how many)")
-    kept = {(g.op, repr(g.values)) for g in (*plan.filters, *plan.parent_filters)}
+    kept = {_condition(g) for g in (*plan.filters, *plan.parent_filters)}
     for f in parsed.filters:
-        if (f.op, repr(f.values)) not in kept:
+        if _condition(f) not in kept:
             missing.append(f"the condition {_filter_words(f)}")
     if parsed.unit is not None and plan.unit != parsed.unit[0]:
         missing.append(f"the unit {parsed.unit[0]}")
@@ -486,6 +523,11 @@ def check_honoured(schema: Schema, parsed: Parsed, plan: Plan) -> None:
         raise Unanswerable(
             f"I could not use {_and(missing)} in a plan for this question, so I did not answer it."
         )
+
+
+def _condition(f: Filter) -> tuple[str, str]:
+    """A filter's operator and values, the values case-blind (see _spelt_as_in)."""
+    return f.op, repr([v.lower() if isinstance(v, str) else v for v in f.values])
 
 
 def _joins_through(schema: Schema, start: str, goal: str, key: str) -> bool:

@@ -441,7 +441,9 @@ def _link(schema: Schema, words: list[str], prefer: list[str]) -> Column | None:
 
 
 def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
-    prefer = list(dict.fromkeys(t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t))
+    # "survivors by sex": the sex of the table the question is already about (its filters' table).
+    named = [t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t]
+    prefer = list(dict.fromkeys([*named, *(f.column.split(".")[0] for f in p.filters)]))
     i = 0
     while i < len(w.words):
         cue = next((c for c in _GROUP_CUES if w.starts_with(i, c)), None)

@@ -11,7 +11,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from trellis_jupyter.local.planner.lexicon import plural, words_of
-from trellis_jupyter.local.planner.plan import AGG_LABELS, LABEL, Filter, Plan, fans_out, measure_header
+from trellis_jupyter.local.planner.plan import (
+    AGG_LABELS,
+    LABEL,
+    Filter,
+    Plan,
+    column_of,
+    fans_out,
+    measure_header,
+)
 from trellis_jupyter.local.planner.schema import Measure, Schema
 
 __all__ = ["describe_measure", "fmt", "humanize", "result_text", "title"]
@@ -182,6 +190,15 @@ def result_text(
         things = noun(plan.table, row_count)
         if not rows:
             return f"No {noun(plan.table)} matched{where or ' the question'}."
+        if plan.limit and plan.sort and column_of(schema, plan.sort).kind != "date":
+            # "the 5 biggest tips": ranked by a number, not by how recent they are.
+            which = "highest" if plan.order == "desc" else "lowest"
+            sort = plan.sort.split(".", 1)[1].replace("_", " ")
+            if len(rows) == 1:
+                return f"Here is the {noun(plan.table, 1)}{where} with the {which} {sort}."
+            return (
+                f"Here are the {fmt(len(rows))} {noun(plan.table, len(rows))}{where} with the {which} {sort}."
+            )
         if plan.limit and plan.sort:
             which = "most recent" if plan.order == "desc" else "earliest"
             sort = plan.sort.split(".", 1)[1].replace("_", " ")
