@@ -1,10 +1,11 @@
 """How often the planner answers right on databases it was not written for, and its time beside SQL.
 
-Runs each question of the Northwind, Sakila, Chinook and jaffle_shop sets (tests/planner_questions.py,
-built from their published scripts by tests/sample_databases.py) through the planner as the server
-calls it, judges each answer against its gold SQL (tests/planner_judge.py) and prints, per database
-and category: right, declined, wrong. A wrong answer (rows that are not the gold rows, given without a word of
-doubt) is worse than a decline. Also prints the planner's time per question beside the gold SQL's.
+Runs each question of the Northwind, Sakila, Chinook, jaffle_shop and seaborn sets
+(tests/planner_questions.py, built from their published files by tests/sample_databases.py) through
+the planner as the server calls it, judges each answer against its gold SQL (tests/planner_judge.py)
+and prints, per database and category: right, declined, wrong. A wrong answer (rows that are not
+the gold rows, given without a word of doubt) is worse than a decline. Also prints the planner's
+time per question beside the gold SQL's.
 
     .venv/bin/python benchmarks/planner_accuracy.py [--limit N] [--show declined,wrong]
 """
@@ -35,8 +36,11 @@ from planner_questions import (
     SAKILA,
     SAKILA_HELD_OUT,
     SAKILA_TODAY,
+    SEABORN,
+    SEABORN_HELD_OUT,
+    SEABORN_TODAY,
 )
-from sample_databases import build_chinook, build_jaffle_shop, build_northwind, build_sakila
+from sample_databases import build_chinook, build_jaffle_shop, build_northwind, build_sakila, build_seaborn
 
 
 def main() -> None:
@@ -50,15 +54,18 @@ def main() -> None:
     sakila = build_sakila(str(folder / "sakila.db"))
     chinook = build_chinook(str(folder / "chinook.db"))
     jaffle = build_jaffle_shop(str(folder / "jaffle_shop.db"))
+    seaborn = build_seaborn(str(folder / "seaborn.db"))
     sets = [
         ("northwind", northwind, NORTHWIND, NORTHWIND_TODAY),
         ("sakila", sakila, SAKILA, SAKILA_TODAY),
         ("chinook", chinook, CHINOOK, CHINOOK_TODAY),
         ("jaffle_shop", jaffle, JAFFLE, JAFFLE_TODAY),
+        ("seaborn", seaborn, SEABORN, SEABORN_TODAY),
         ("northwind (held out)", northwind, NORTHWIND_HELD_OUT, NORTHWIND_TODAY),
         ("sakila (held out)", sakila, SAKILA_HELD_OUT, SAKILA_TODAY),
         ("chinook (held out)", chinook, CHINOOK_HELD_OUT, CHINOOK_TODAY),
         ("jaffle_shop (held out)", jaffle, JAFFLE_HELD_OUT, JAFFLE_TODAY),
+        ("seaborn (held out)", seaborn, SEABORN_HELD_OUT, SEABORN_TODAY),
     ]
     show = set(args.show.split(","))
     exit_code = 0

@@ -2,8 +2,8 @@
 
 A question that stands on its own ("which products are discontinued") must not be read as a
 follow-up of whatever was asked before it ("average freight by shipper"): that gives a confident,
-wrong answer. For each self-contained question of the Northwind, Sakila, Chinook and jaffle_shop
-sets (tests/planner_questions.py), this asks it after ``--before`` other questions of its set, each
+wrong answer. For each self-contained question of the Northwind, Sakila, Chinook, jaffle_shop and
+seaborn sets (tests/planner_questions.py), this asks it after ``--before`` other questions of its set, each
 in its own chat, judges the answer against the gold SQL (tests/planner_judge.py) and prints, per
 database, right / declined / wrong beside the same questions asked alone (the baseline of the same
 run), and every pair that answered wrong in a chat.
@@ -33,9 +33,11 @@ from planner_questions import (
     NORTHWIND_TODAY,
     SAKILA,
     SAKILA_TODAY,
+    SEABORN,
+    SEABORN_TODAY,
     Question,
 )
-from sample_databases import build_chinook, build_jaffle_shop, build_northwind, build_sakila
+from sample_databases import build_chinook, build_jaffle_shop, build_northwind, build_sakila, build_seaborn
 
 
 def main() -> None:
@@ -51,6 +53,7 @@ def main() -> None:
         ("sakila", build_sakila, SAKILA, SAKILA_TODAY),
         ("chinook", build_chinook, CHINOOK, CHINOOK_TODAY),
         ("jaffle_shop", build_jaffle_shop, JAFFLE, JAFFLE_TODAY),
+        ("seaborn", build_seaborn, SEABORN, SEABORN_TODAY),
     ]
     exit_code = 0
     head = f"{'database':12} {'pairs':>5}  {'alone r/d/w':>12}  {'in a chat r/d/w':>16}"

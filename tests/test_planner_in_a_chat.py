@@ -2,7 +2,7 @@
 
 Found by use: after "average freight by shipper", "which products are discontinued" was answered
 "average freight by product with Discontinued 1", a confident wrong answer. Here every
-self-contained question of the four public question sets is asked after two others of its set
+self-contained question of the five public question sets is asked after two others of its set
 (a fixed draw; benchmarks/planner_in_a_chat.py draws more) and judged by its own gold SQL: none
 may be wrong. A question declined in a chat is allowed; being wrong is not.
 """
@@ -20,15 +20,18 @@ from planner_questions import (
     NORTHWIND_TODAY,
     SAKILA,
     SAKILA_TODAY,
+    SEABORN,
+    SEABORN_TODAY,
     Question,
 )
-from sample_databases import chinook_path, jaffle_shop_path, northwind_path, sakila_path
+from sample_databases import chinook_path, jaffle_shop_path, northwind_path, sakila_path, seaborn_path
 
 SETS = {
     "northwind": (northwind_path, NORTHWIND, NORTHWIND_TODAY),
     "sakila": (sakila_path, SAKILA, SAKILA_TODAY),
     "chinook": (chinook_path, CHINOOK, CHINOOK_TODAY),
     "jaffle_shop": (jaffle_shop_path, JAFFLE, JAFFLE_TODAY),
+    "seaborn": (seaborn_path, SEABORN, SEABORN_TODAY),
 }
 
 
