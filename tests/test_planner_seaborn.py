@@ -164,3 +164,28 @@ def test_a_grouping_is_taken_from_the_table_of_the_filters() -> None:
     assert _rows(answer) == _gold(
         "SELECT sex, COUNT(*) FROM titanic WHERE survived = 1 GROUP BY sex ORDER BY 2 DESC"
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "gold"),
+    [
+        ("How many passengers did not survive?", "SELECT COUNT(*) FROM titanic WHERE survived = 0"),
+        ("Average fare of survivors", "SELECT ROUND(AVG(fare), 2) FROM titanic WHERE survived = 1"),
+    ],
+)
+def test_a_yes_no_column_is_named_by_another_form_of_its_word(question: str, gold: str) -> None:
+    # "survive", "survivors": the column survived (1/0). Were declined.
+    assert _rows(_ask(question)) == _gold(gold)
+
+
+def test_the_rate_of_a_yes_no_column_is_the_share_of_rows_where_it_is_yes() -> None:
+    answer = _ask("Survival rate by class")
+    assert _rows(answer) == _gold(
+        "SELECT class, ROUND(AVG(survived), 2) AS r FROM titanic GROUP BY class ORDER BY r DESC"
+    )
+    assert '"survival rate" is the share of rows with survived 1' in answer.text
+
+
+def test_a_word_sharing_only_a_short_stem_is_not_the_yes_no_column() -> None:
+    # "alone" is a column; "along" shares 4 letters with it and names nothing.
+    assert _declined(_ask("How many passengers along the way?"))

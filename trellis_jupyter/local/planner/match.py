@@ -293,7 +293,21 @@ _NEGATING_PREFIXES = ("non-", "non", "un", "in")
 
 
 def _flags_named(flags: list[Column], word: str) -> list[Column]:
-    return [c for c in flags if c.words == (singular(word),) or c.words == (word,)]
+    found = [c for c in flags if c.words == (singular(word),) or c.words == (word,)]
+    return found or [c for c in flags if len(c.words) == 1 and _same_stem(word, c.words[0])]
+
+
+def _same_stem(word: str, other: str) -> bool:
+    """ "survivors", "survival", "survive" and "survived": one stem of six letters or more, each
+    word adding at most three ("active" and "activity" do not)."""
+    stem = 0
+    while stem < min(len(word), len(other)) and word[stem] == other[stem]:
+        stem += 1
+    return stem >= 6 and len(word) - stem <= 3 and len(other) - stem <= 3
+
+
+# Words after a yes/no column's word that ask for the share of rows where it is yes: "survival rate".
+_SHARE_WORDS = frozenset({"rate", "ratio", "share", "proportion", "fraction"})
 
 
 def match_flags(w: Words, p: Parsed, schema: Schema) -> None:
@@ -312,6 +326,14 @@ def match_flags(w: Words, p: Parsed, schema: Schema) -> None:
             found = _flags_named(flags, rest) if len(rest) >= 4 else []
             negate = True
         if not found:
+            continue
+        if w.at(i + 1) in _SHARE_WORDS and w.free(i + 1):
+            # "the survival rate": the share of rows where the flag is yes, the mean of its 1s and 0s.
+            share = schema.measure(found[0].key) if found[0].flag == (1, 0) else None
+            if share is not None and p.measure is None and p.agg in (None, "avg"):
+                p.measure, p.agg = share, "avg"
+                p.notes.append(f'"{word} {w.at(i + 1)}" is the share of rows with {found[0].name} 1')
+                w.take(i, 2)
             continue
         for j in range(i - 1, max(i - 4, -1), -1):
             if w.at(j) in _NEGATE | {"no", "never", "inactive"} and w.free(j):
