@@ -189,3 +189,22 @@ def test_the_rate_of_a_yes_no_column_is_the_share_of_rows_where_it_is_yes() -> N
 def test_a_word_sharing_only_a_short_stem_is_not_the_yes_no_column() -> None:
     # "alone" is a column; "along" shares 4 letters with it and names nothing.
     assert _declined(_ask("How many passengers along the way?"))
+
+
+def test_a_money_verb_repeats_a_condition_on_an_amount_of_money() -> None:
+    # "paid" was unexplained: a fare is money, and "paid a fare over 100" names it twice.
+    answer = _ask("How many passengers paid a fare over 100?")
+    assert _rows(answer) == _gold("SELECT COUNT(*) FROM titanic WHERE fare > 100")
+    # Without an amount of money named, "paid" is still not understood.
+    assert _declined(_ask("How many passengers paid?"))
+
+
+@pytest.mark.parametrize(
+    ("question", "gold"),
+    [
+        ("How many children are there?", "SELECT COUNT(*) FROM titanic WHERE who = 'child'"),
+        ("Average fare of women", "SELECT ROUND(AVG(fare), 2) FROM titanic WHERE who = 'woman'"),
+    ],
+)
+def test_an_irregular_plural_names_its_value(question: str, gold: str) -> None:
+    assert _rows(_ask(question)) == _gold(gold)

@@ -50,7 +50,7 @@ def _words(text: str) -> frozenset[str]:
 # Column-name words that mark a column as money, a unit price or a count of units.
 MONEY_HINTS = _words(
     "price cost amount revenue sales total salary wage pay fee fees balance income value spend budget "
-    "profit payment paid charge fine"
+    "profit payment paid charge fine fare"
 )
 PRICE_HINTS = frozenset({"price", "cost", "rate"})
 QUANTITY_HINTS = frozenset({"quantity", "qty", "units", "count", "copies"})
@@ -205,9 +205,15 @@ STOPWORDS = _words(
 _WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
 
 
+# Plurals no rule makes: "children" for the value 'child', "women" for 'woman'.
+_IRREGULAR = {"children": "child", "men": "man", "women": "woman", "people": "person"}
+
+
 @functools.lru_cache(maxsize=8192)
 def singular(word: str) -> str:
     """A crude singular: categories -> category, statuses -> status, orders -> order."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
     if len(word) <= 3 or not word.isalpha():
         return word
     if word.endswith("ies"):

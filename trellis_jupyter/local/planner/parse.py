@@ -20,6 +20,7 @@ from trellis_jupyter.local.planner.lexicon import (
     FILLER,
     GRAIN_WORDS,
     LENGTH_HINTS,
+    MONEY_HINTS,
     MONEY_VERBS,
     SIZE_UNITS,
     STOPWORDS,
@@ -136,8 +137,14 @@ def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
     for i, word in enumerate(w.words):
         if w.free(i) and word not in STOPWORDS and any(names_column(word, c) for c in used):
             w.take(i)
-        elif w.free(i) and word in MONEY_VERBS and p.measure is not None and p.measure.money:
-            w.take(i)  # "the amount paid", "total spent": the money measure, said again as a verb
+        elif w.free(i) and word in MONEY_VERBS and any(_money(c) for c in used):
+            # "the amount paid", "total spent", "paid a fare over 100": an amount of money named
+            # (the measure or a condition), said again as a verb.
+            w.take(i)
+
+
+def _money(column: Column) -> bool:
+    return column.kind == "number" and bool(set(column.words) & MONEY_HINTS)
 
 
 def _links_to_filters(p: Parsed, schema: Schema) -> list[Column]:
