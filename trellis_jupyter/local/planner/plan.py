@@ -270,7 +270,8 @@ def to_sql(schema: Schema, plan: Plan) -> str:
             direction = "ASC" if plan.order == "asc" else "DESC"
             key = quote(base.pk) if base.pk else "rowid"
             sort = column_of(schema, plan.sort).sql
-            sql += f"\nORDER BY {sort} {direction}, {quote(plan.table)}.{key} {direction}"
+            empty_last = f"{sort} IS NULL, " if direction == "ASC" else ""
+            sql += f"\nORDER BY {empty_last}{sort} {direction}, {quote(plan.table)}.{key} {direction}"
         if plan.limit:
             sql += f"\nLIMIT {plan.limit}"
         return sql
@@ -329,4 +330,6 @@ def _order(plan: Plan, groups: list[tuple[str, str, list[str]]], header: str) ->
         # A grouping by a time kept as a number (a year column): the series in its order.
         return ", ".join(quote(h) for _, h, _ in groups)
     direction = "ASC" if plan.order == "asc" else "DESC"
-    return f"{quote(header)} {direction}, " + ", ".join(quote(h) for _, h, _ in groups)
+    # The lowest first: rows with no value are not the lowest (SQLite sorts NULL first).
+    empty_last = f"{quote(header)} IS NULL, " if direction == "ASC" else ""
+    return f"{empty_last}{quote(header)} {direction}, " + ", ".join(quote(h) for _, h, _ in groups)
