@@ -208,3 +208,35 @@ def test_a_money_verb_repeats_a_condition_on_an_amount_of_money() -> None:
 )
 def test_an_irregular_plural_names_its_value(question: str, gold: str) -> None:
     assert _rows(_ask(question)) == _gold(gold)
+
+
+def test_heaviest_ranks_by_the_weight_column() -> None:
+    # "heaviest" was unexplained. Ranking groups, it is their rows' average weight.
+    answer = _ask("Which species has the heaviest penguins?")
+    assert _rows(answer) == _gold(
+        "SELECT species, ROUND(AVG(body_mass_g), 2) FROM penguins GROUP BY species ORDER BY 2 DESC LIMIT 1"
+    )
+    lightest = _ask("The 3 lightest penguins")
+    assert [r[-1] for r in _rows(lightest)] == [2700.0, 2850.0, 2850.0]  # not the 2 with none
+
+
+def test_a_noun_that_is_its_own_plural_is_told_by_its_verb() -> None:
+    # "which species has": one species. Read as a plural (a top 10), all three were given: a wrong
+    # answer once "heaviest" was read.
+    assert first_table(_ask("Which species has the most penguins?")).row_count == 1
+    assert first_table(_ask("Which species have the most penguins?")).row_count == 3
+
+
+@pytest.mark.parametrize(
+    ("question", "gold"),
+    [
+        (
+            "How many penguins weigh more than 5000 grams?",
+            "SELECT COUNT(*) FROM penguins WHERE body_mass_g > 5000",
+        ),
+        ("How many penguins weigh under 3.5 kg?", "SELECT COUNT(*) FROM penguins WHERE body_mass_g < 3500"),
+    ],
+)
+def test_weigh_compares_the_weight_column_in_its_unit(question: str, gold: str) -> None:
+    # "5000" applied to nothing named; body_mass_g says its unit (g).
+    assert _rows(_ask(question)) == _gold(gold)

@@ -24,6 +24,7 @@ __all__ = [
     "LABEL_NAMES",
     "LENGTH_ADJECTIVES",
     "LENGTH_HINTS",
+    "MASS_UNITS",
     "MONEY_HINTS",
     "MONEY_VERBS",
     "MONEY_WORDS",
@@ -34,6 +35,9 @@ __all__ = [
     "SIZE_UNITS",
     "STOPWORDS",
     "TIME_UNITS",
+    "WEIGHT_ADJECTIVES",
+    "WEIGHT_HINTS",
+    "WEIGHT_VERBS",
     "close_match",
     "plural",
     "singular",
@@ -121,6 +125,13 @@ TIME_UNITS = {"millisecond": 0.001, "milliseconds": 0.001, "ms": 0.001, "msec": 
 SIZE_UNITS = {"byte": 1.0, "bytes": 1.0, "kb": 1024.0, "kilobyte": 1024.0, "kilobytes": 1024.0,
               "mb": 1024.0**2, "megabyte": 1024.0**2, "megabytes": 1024.0**2, "gb": 1024.0**3,
               "gigabyte": 1024.0**3, "gigabytes": 1024.0**3}  # fmt: skip
+MASS_UNITS = {"g": 1.0, "gram": 1.0, "grams": 1.0, "kg": 1000.0, "kilogram": 1000.0, "kilograms": 1000.0,
+              "kilo": 1000.0, "kilos": 1000.0}  # fmt: skip
+# Column-name words of a weight ("weight", "body_mass_g"), the verbs that name one ("weighs over
+# 5000 grams") and the adjectives that rank rows by it: word -> sort direction.
+WEIGHT_HINTS = _words("weight mass")
+WEIGHT_VERBS = _words("weigh weighs weighed weighing")
+WEIGHT_ADJECTIVES = {"heaviest": "desc", "lightest": "asc"}
 # Column-name words of a length in time ("length", "duration", "Milliseconds").
 LENGTH_HINTS = _words("length duration runtime milliseconds millisecond seconds minutes hours ms")
 # Adjectives that rank rows by a length in time: word -> sort direction.
@@ -206,7 +217,8 @@ _WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
 
 
 # Plurals no rule makes: "children" for the value 'child', "women" for 'woman'.
-_IRREGULAR = {"children": "child", "men": "man", "women": "woman", "people": "person"}
+_IRREGULAR = {"children": "child", "men": "man", "women": "woman", "people": "person", "species": "species",
+              "series": "series"}  # fmt: skip
 
 
 @functools.lru_cache(maxsize=8192)

@@ -18,11 +18,12 @@ from trellis_jupyter.local.planner.lexicon import (
     PRICE_HINTS,
     QUANTITY_HINTS,
     STOPWORDS,
+    WEIGHT_ADJECTIVES,
     singular,
     tokens,
     words_of,
 )
-from trellis_jupyter.local.planner.numbers import length_column
+from trellis_jupyter.local.planner.numbers import length_column, weight_column
 from trellis_jupyter.local.planner.parsed import Parsed, Words, number
 from trellis_jupyter.local.planner.plan import LABEL, Filter
 from trellis_jupyter.local.planner.resolve import (
@@ -632,6 +633,19 @@ def match_measures_and_tables(w: Words, p: Parsed, schema: Schema) -> None:
             if length is not None and (measure := schema.measure(length.key)) is not None:
                 p.measure = p.measure or measure
                 p.order = p.order or LENGTH_ADJECTIVES[word]
+                if p.limit is None and (n := number(w.at(i - 1))) is not None:
+                    p.limit = n
+                    w.take(i - 1)
+                w.take(i)
+        if word in WEIGHT_ADJECTIVES and w.free(i) and p.measure is None:
+            # "the 3 heaviest penguins"; "which species has the heaviest penguins": the weight of
+            # its penguins on average.
+            weight = weight_column(schema, p.entities)
+            if weight is not None and (measure := schema.measure(weight.key)) is not None:
+                p.measure = measure
+                p.order = p.order or WEIGHT_ADJECTIVES[word]
+                if p.groups and p.agg is None:
+                    p.agg = "avg"
                 if p.limit is None and (n := number(w.at(i - 1))) is not None:
                     p.limit = n
                     w.take(i - 1)

@@ -12,18 +12,21 @@ import re
 from trellis_jupyter.local.planner.lexicon import (
     CURRENCY_WORDS,
     LENGTH_HINTS,
+    MASS_UNITS,
     MONEY_HINTS,
     PRICE_HINTS,
     SIZE_UNITS,
     STOPWORDS,
     TIME_UNITS,
+    WEIGHT_HINTS,
+    WEIGHT_VERBS,
 )
 from trellis_jupyter.local.planner.parsed import Parsed, Words
 from trellis_jupyter.local.planner.plan import Filter
 from trellis_jupyter.local.planner.resolve import resolve_column, resolve_table
 from trellis_jupyter.local.planner.schema import Column, Schema
 
-__all__ = ["compared_with_number", "length_column", "match_numeric_filters"]
+__all__ = ["compared_with_number", "length_column", "match_numeric_filters", "weight_column"]
 
 _COMPARE = {"over": ">", "above": ">", "more than": ">", "greater than": ">", "higher than": ">",
             "bigger than": ">", "larger than": ">", "longer than": ">", "at least": ">=", "under": "<",
@@ -36,7 +39,8 @@ _PRICE_OPS = {"cheaper than"}
 # ("invoices with a total over 15": Invoice.Total).
 _OWN_ONLY = ("total", "amount")
 _NUMBER = r"(\d+(?:\.\d+)?)"
-_UNIT_WORDS = sorted({*CURRENCY_WORDS, *TIME_UNITS, *SIZE_UNITS}, key=len, reverse=True)
+_UNIT_WORDS = sorted({*CURRENCY_WORDS, *TIME_UNITS, *SIZE_UNITS, *MASS_UNITS}, key=len, reverse=True)
+_KINDS = (("time", TIME_UNITS), ("size", SIZE_UNITS), ("mass", MASS_UNITS))
 _VERBS = (
     "is",
     "was",
@@ -69,6 +73,8 @@ def _unit_of(column: Column) -> tuple[str, float] | None:
             return "time", TIME_UNITS[word]
         if word in SIZE_UNITS or word == "byte":
             return "size", SIZE_UNITS.get(word, 1.0)
+        if word in MASS_UNITS:
+            return "mass", MASS_UNITS[word]  # body_mass_g: grams
     return None
 
 
@@ -85,7 +91,7 @@ def _with_unit(column: Column, value: float, unit: str | None) -> tuple[float | 
             return value, None
         return None, f"{name} is not an amount of money"
     own = _unit_of(column)
-    kind, size = ("time", TIME_UNITS[unit]) if unit in TIME_UNITS else ("size", SIZE_UNITS[unit])
+    kind, size = next((k, units[unit]) for k, units in _KINDS if unit in units)
     if own is not None:
         if own[0] != kind:
             return None, f"{name} is not measured in {unit}"
@@ -150,6 +156,10 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
             column = _implied_column(
                 schema, tables, "cheaper than" if priced and not unit else op_words, unit
             )
+        weighs = re.search(r"\b(?:" + "|".join(WEIGHT_VERBS) + r")\s*$", text[: m.start(2)])
+        if column is None and weighs is not None:
+            column = weight_column(schema, tables)  # "penguins that weigh over 5000 grams"
+            start = weighs.start()
         if column is None and not unit and all(x in STOPWORDS for x in words_after):
             column = _money_of_rows(schema, words_before, tables)  # "payments over 2000": their amount
         if column is None and last is not None and text[last[1] : m.start(2)].split() in (["and"], ["but"]):
@@ -171,6 +181,17 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
         p.filters.append(Filter(column.key, op, [number]))
         w.text_span((start, end))
         last = (column, end)
+
+
+def weight_column(schema: Schema, tables: list[str]) -> Column | None:
+    """The one column holding a weight among ``tables`` (weight, body_mass_g), else None."""
+    for table in tables:
+        found = [
+            c for c in schema.tables[table].columns if c.kind == "number" and set(c.words) & WEIGHT_HINTS
+        ]
+        if len(found) == 1:
+            return found[0]
+    return None
 
 
 _LENGTH_ORDER = ("length", "runtime", "millisecond", "duration", "second", "minute", "hour", "ms")

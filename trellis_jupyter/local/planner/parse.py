@@ -20,6 +20,7 @@ from trellis_jupyter.local.planner.lexicon import (
     FILLER,
     GRAIN_WORDS,
     LENGTH_HINTS,
+    MASS_UNITS,
     MONEY_HINTS,
     MONEY_VERBS,
     SIZE_UNITS,
@@ -99,8 +100,12 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
     p.listing = p.listing_cue or p.recent is not None
     if w.words and w.words[0] == "which" and (p.groups or p.entities):
         p.which = True
-    if p.which and len(w.words) > 1 and singular(w.words[1]) != w.words[1]:
-        p.which_many = True
+    if p.which and len(w.words) > 1:
+        # "which customers spent the most" asks for several; "which species has the heaviest" for
+        # one: a noun that is its own plural is told by its verb.
+        verb = next((x for x in w.words[2:5] if x in _SINGULAR_VERBS | _PLURAL_VERBS), None)
+        looks_plural = singular(w.words[1]) != w.words[1]
+        p.which_many = (looks_plural and verb not in _SINGULAR_VERBS) or w.at(2) in _PLURAL_VERBS
     _comparison(w, p)
     _units_and_echoes(w, p, schema)
     for i, word in enumerate(w.words):
@@ -115,6 +120,10 @@ def parse(question: str, schema: Schema, today: dt.date) -> Parsed:
         elif word not in STOPWORDS and word not in FILLER:
             p.unknown.append(word)
     return p
+
+
+_SINGULAR_VERBS = frozenset({"has", "is", "was", "does"})
+_PLURAL_VERBS = frozenset({"have", "are", "were"})
 
 
 def _units_and_echoes(w: Words, p: Parsed, schema: Schema) -> None:
@@ -176,7 +185,9 @@ def _between(words: list[str]) -> list[str]:
             and not (_YEAR.fullmatch(a) and _YEAR.fullmatch(b))
         ):
             unit = words[i + 4 : i + 5]
-            unit = unit if unit and unit[0] in (*CURRENCY_WORDS, *TIME_UNITS, *SIZE_UNITS) else []
+            unit = (
+                unit if unit and unit[0] in (*CURRENCY_WORDS, *TIME_UNITS, *SIZE_UNITS, *MASS_UNITS) else []
+            )
             out += ["at", "least", a, *unit, "and", "at", "most", b]  # the unit said once applies to both
             i += 4
         else:
