@@ -2,8 +2,10 @@
 
 Four tables with no keys between them (titanic, penguins, tips, flights), no dates, a year and a
 month name kept as plain columns. Each test is a general rule this set showed missing, checked on
-its own data: a number a table is named after ("the average tip" of tips.tip). The whole set and
-its held-out set: no wrong answer.
+its own data: a number a table is named after ("the average tip" of tips.tip), a time kept in a
+plain column, a number of an unlinked table naming the rows counted, a value's spelling in the
+column it is moved to, other forms of a yes/no column's word and its rate, a money verb, irregular
+plurals, weights. The whole set and its held-out set: no wrong answer.
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ def test_no_wrong_answer(questions: tuple[Question, ...], size: int) -> None:
         f"{v.question.text}\n  said: {v.text[:200]}\n  sql: {v.sql}" for v in verdicts if v.verdict == "wrong"
     ]
     assert not wrong, "\n".join(wrong)
+    if questions is SEABORN:
+        right = [v for v in verdicts if v.verdict == "right"]
+        declined = [v.question.text for v in verdicts if v.verdict == "declined"]
+        assert len(right) / len(verdicts) >= 0.75, declined
 
 
 def test_the_number_a_table_is_named_after_is_what_its_average_means() -> None:
