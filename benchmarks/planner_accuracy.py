@@ -23,24 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # helpers by plain name, as pytest
 
 from planner_judge import Verdict, gold_rows, judge
-from planner_questions import (
-    CHINOOK,
-    CHINOOK_HELD_OUT,
-    CHINOOK_TODAY,
-    JAFFLE,
-    JAFFLE_HELD_OUT,
-    JAFFLE_TODAY,
-    NORTHWIND,
-    NORTHWIND_HELD_OUT,
-    NORTHWIND_TODAY,
-    SAKILA,
-    SAKILA_HELD_OUT,
-    SAKILA_TODAY,
-    SEABORN,
-    SEABORN_HELD_OUT,
-    SEABORN_TODAY,
-)
-from sample_databases import build_chinook, build_jaffle_shop, build_northwind, build_sakila, build_seaborn
+from public_sets import PUBLIC_SETS
 
 
 def main() -> None:
@@ -50,23 +33,9 @@ def main() -> None:
     parser.add_argument("--show", default="declined,wrong", help="verdicts whose questions are listed")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="trellis-accuracy-"))
-    northwind = build_northwind(str(folder / "northwind.db"))
-    sakila = build_sakila(str(folder / "sakila.db"))
-    chinook = build_chinook(str(folder / "chinook.db"))
-    jaffle = build_jaffle_shop(str(folder / "jaffle_shop.db"))
-    seaborn = build_seaborn(str(folder / "seaborn.db"))
-    sets = [
-        ("northwind", northwind, NORTHWIND, NORTHWIND_TODAY),
-        ("sakila", sakila, SAKILA, SAKILA_TODAY),
-        ("chinook", chinook, CHINOOK, CHINOOK_TODAY),
-        ("jaffle_shop", jaffle, JAFFLE, JAFFLE_TODAY),
-        ("seaborn", seaborn, SEABORN, SEABORN_TODAY),
-        ("northwind (held out)", northwind, NORTHWIND_HELD_OUT, NORTHWIND_TODAY),
-        ("sakila (held out)", sakila, SAKILA_HELD_OUT, SAKILA_TODAY),
-        ("chinook (held out)", chinook, CHINOOK_HELD_OUT, CHINOOK_TODAY),
-        ("jaffle_shop (held out)", jaffle, JAFFLE_HELD_OUT, JAFFLE_TODAY),
-        ("seaborn (held out)", seaborn, SEABORN_HELD_OUT, SEABORN_TODAY),
-    ]
+    built = {p.name: p.build(str(folder / f"{p.name}.db")) for p in PUBLIC_SETS}
+    sets = [(p.name, built[p.name], p.questions, p.today) for p in PUBLIC_SETS]
+    sets += [(f"{p.name} (held out)", built[p.name], p.held_out, p.today) for p in PUBLIC_SETS]
     show = set(args.show.split(","))
     exit_code = 0
     for name, path, questions, today in sets:

@@ -24,20 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # helpers by plain name, as pytest
 
 from planner_judge import in_a_chat, judge, pairs_in_a_chat
-from planner_questions import (
-    CHINOOK,
-    CHINOOK_TODAY,
-    JAFFLE,
-    JAFFLE_TODAY,
-    NORTHWIND,
-    NORTHWIND_TODAY,
-    SAKILA,
-    SAKILA_TODAY,
-    SEABORN,
-    SEABORN_TODAY,
-    Question,
-)
-from sample_databases import build_chinook, build_jaffle_shop, build_northwind, build_sakila, build_seaborn
+from planner_questions import Question
+from public_sets import PUBLIC_SETS
 
 
 def main() -> None:
@@ -48,21 +36,15 @@ def main() -> None:
     parser.add_argument("--declines", action="store_true", help="also list pairs declined in a chat only")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="trellis-in-a-chat-"))
-    sets = [
-        ("northwind", build_northwind, NORTHWIND, NORTHWIND_TODAY),
-        ("sakila", build_sakila, SAKILA, SAKILA_TODAY),
-        ("chinook", build_chinook, CHINOOK, CHINOOK_TODAY),
-        ("jaffle_shop", build_jaffle_shop, JAFFLE, JAFFLE_TODAY),
-        ("seaborn", build_seaborn, SEABORN, SEABORN_TODAY),
-    ]
     exit_code = 0
     head = f"{'database':12} {'pairs':>5}  {'alone r/d/w':>12}  {'in a chat r/d/w':>16}"
     print(f"{head}  {'right ratio':>11}  {'s/pair':>7}")
-    for name, build, questions, today in sets:
+    for public in PUBLIC_SETS:
+        name, today = public.name, public.today
         if args.only not in name:
             continue
-        path = build(str(folder / f"{name}.db"))
-        chosen = pairs_in_a_chat(questions, args.before, args.seed)
+        path = public.build(str(folder / f"{name}.db"))
+        chosen = pairs_in_a_chat(public.questions, args.before, args.seed)
         alone: Counter[str] = Counter()
         chat: Counter[str] = Counter()
         hijacked: list[tuple[Question, Question, str]] = []

@@ -11,36 +11,16 @@ from __future__ import annotations
 
 import pytest
 from planner_judge import in_a_chat, judge, pairs_in_a_chat
-from planner_questions import (
-    CHINOOK,
-    CHINOOK_TODAY,
-    JAFFLE,
-    JAFFLE_TODAY,
-    NORTHWIND,
-    NORTHWIND_TODAY,
-    SAKILA,
-    SAKILA_TODAY,
-    SEABORN,
-    SEABORN_TODAY,
-    Question,
-)
-from sample_databases import chinook_path, jaffle_shop_path, northwind_path, sakila_path, seaborn_path
-
-SETS = {
-    "northwind": (northwind_path, NORTHWIND, NORTHWIND_TODAY),
-    "sakila": (sakila_path, SAKILA, SAKILA_TODAY),
-    "chinook": (chinook_path, CHINOOK, CHINOOK_TODAY),
-    "jaffle_shop": (jaffle_shop_path, JAFFLE, JAFFLE_TODAY),
-    "seaborn": (seaborn_path, SEABORN, SEABORN_TODAY),
-}
+from planner_questions import NORTHWIND, NORTHWIND_TODAY, Question
+from public_sets import PUBLIC_SETS, PublicSet
+from sample_databases import northwind_path
 
 
-@pytest.mark.parametrize("name", sorted(SETS))
-def test_no_question_is_answered_wrong_after_another(name: str) -> None:
-    path_of, questions, today = SETS[name]
-    path = path_of()
+@pytest.mark.parametrize("public", PUBLIC_SETS, ids=lambda s: s.name)
+def test_no_question_is_answered_wrong_after_another(public: PublicSet) -> None:
+    path, today = public.path(), public.today
     wrong: list[str] = []
-    chosen = pairs_in_a_chat(questions, before=2, seed=7)
+    chosen = pairs_in_a_chat(public.questions, before=2, seed=7)
     assert len(chosen) >= 2 * 30
     for earlier, question in chosen:
         verdict = judge(path, in_a_chat(earlier, question), today)
