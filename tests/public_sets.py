@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - one database a line reads best
 """The five public databases the planner is judged on, each with its question sets and its day.
 
 One registry for the accuracy benchmark, the in-a-chat benchmark and their tests, so a new
@@ -50,12 +51,15 @@ class PublicSet:
     questions: tuple[Question, ...]  # written before the planner was tuned for it
     held_out: tuple[Question, ...]  # written with them or after, never tuned on
     today: dt.date  # the day the questions are asked on ("last month")
+    right_at_least: float  # of ``questions`` (none may be wrong, in either set)
 
 
+# fmt: off
 PUBLIC_SETS: tuple[PublicSet, ...] = (
-    PublicSet("northwind", build_northwind, northwind_path, NORTHWIND, NORTHWIND_HELD_OUT, NORTHWIND_TODAY),
-    PublicSet("sakila", build_sakila, sakila_path, SAKILA, SAKILA_HELD_OUT, SAKILA_TODAY),
-    PublicSet("chinook", build_chinook, chinook_path, CHINOOK, CHINOOK_HELD_OUT, CHINOOK_TODAY),
-    PublicSet("jaffle_shop", build_jaffle_shop, jaffle_shop_path, JAFFLE, JAFFLE_HELD_OUT, JAFFLE_TODAY),
-    PublicSet("seaborn", build_seaborn, seaborn_path, SEABORN, SEABORN_HELD_OUT, SEABORN_TODAY),
+    PublicSet("northwind", build_northwind, northwind_path, NORTHWIND, NORTHWIND_HELD_OUT, NORTHWIND_TODAY, 0.95),
+    PublicSet("sakila", build_sakila, sakila_path, SAKILA, SAKILA_HELD_OUT, SAKILA_TODAY, 0.95),
+    PublicSet("chinook", build_chinook, chinook_path, CHINOOK, CHINOOK_HELD_OUT, CHINOOK_TODAY, 0.95),
+    PublicSet("jaffle_shop", build_jaffle_shop, jaffle_shop_path, JAFFLE, JAFFLE_HELD_OUT, JAFFLE_TODAY, 0.9),
+    PublicSet("seaborn", build_seaborn, seaborn_path, SEABORN, SEABORN_HELD_OUT, SEABORN_TODAY, 0.75),
 )
+# fmt: on
