@@ -81,7 +81,8 @@ def test_attach_a_dataframe_and_a_file_then_ask_about_them(
     assert "goals.csv" in listing
     assert "-> goals" in listing
     run(shell, "%trellis history")  # from the server: the first question names its files
-    lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("[")]
+    history = shell.display_pub.calls[-1]["data"]  # type: ignore[attr-defined]
+    lines = [x for x in history["text/plain"].splitlines() if x.startswith("[")]
     assert lines == [
         "[1] Q: SELECT count(*) FROM targets  (attached: targets.csv, goals.csv)",
         "[2] Q: SELECT t.region, g.goal FROM targets t JOIN goals g USING (region)",

@@ -336,16 +336,20 @@ def test_status_history_and_listing_commands(
     assert connected.user_ns["_trellis"].chat_id in out
     assert "demo" in out
     run(connected, "%trellis history")
-    out = capsys.readouterr().out
+    history = connected.display_pub.calls[-1]["data"]  # type: ignore[attr-defined]
+    out = history["text/plain"]
     assert "Q: a long answer" in out
     assert "word39." in out
+    assert "<strong>a long answer</strong>" in history["text/html"]
     run(connected, "%trellis use " + chat_id)
     capsys.readouterr()
     run(connected, "%trellis history")
-    out = capsys.readouterr().out
+    history = connected.display_pub.calls[-1]["data"]  # type: ignore[attr-defined]
+    out = history["text/plain"]
     assert "**" in connected.user_ns["_trellis"].text  # the answer is markdown...
-    assert "**" not in out  # ...and the history is plain text
+    assert "**" not in out  # ...and the history's text is plain
     assert "East" in out
+    assert "<strong>East</strong>" in history["text/html"]  # ...and its HTML renders it
     run(connected, "%trellis chats")
     first_page = capsys.readouterr().out
     assert "%trellis chats --page 2 for more" in first_page  # pages of 2 on this server
@@ -657,6 +661,11 @@ def test_terminal_ipython_gets_plain_text(
     assert "(4 rows)" not in out
     assert "(2 of 4 rows)" in out
     assert "[bar chart: Customers by region (4 points)] (bind it with --chart NAME)" in out
+    run(connected, "%trellis history")  # printed once, as plain text
+    history = capsys.readouterr().out
+    assert history.count("[1] Q: customers by region") == 1
+    assert "**" not in history
+    assert "<" not in history
 
 
 # --- the smoke notebook, executed headless in a real kernel ----------------------------------------

@@ -21,7 +21,14 @@ from trellis_jupyter.events import (
     Visualization,
     parse_event,
 )
-from trellis_jupyter.render import answer_mimebundle, status_html, table_html, table_markdown, table_text
+from trellis_jupyter.render import (
+    answer_mimebundle,
+    history_bundle,
+    status_html,
+    table_html,
+    table_markdown,
+    table_text,
+)
 from trellis_jupyter.sanitize import markdown_to_html, safe_url
 
 XSS = [
@@ -90,6 +97,23 @@ def test_markup_in_answer_text_renders_as_text(payload: str) -> None:
     html = answer_mimebundle(answer_with(f"Result: {payload}"))["text/html"]
     assert_inert(html)
     assert payload in "".join(parse(html).text)  # shown exactly as typed
+
+
+@pytest.mark.parametrize("payload", XSS)
+def test_markup_in_a_history_renders_as_text(payload: str) -> None:
+    answer = answer_with(f"**Result**: {payload}", xss_table())
+    bundle = history_bundle([(f"why {payload}?", answer), ("nothing", Answer("nothing"))])
+    html = bundle["text/html"]
+    assert_inert(html)
+    text = "".join(parse(html).text)
+    assert f"why {payload}?" in text  # the question, shown exactly as typed
+    assert f"Result: {payload}" in text  # the answer's markdown rendered, its markup as text
+    assert "(no text)" in text
+    plain = bundle["text/plain"]
+    assert plain.splitlines()[0] == f"[1] Q: why {payload}?"
+    assert "    A: Result: " in plain
+    assert "    (1 table)" in plain
+    assert "**" not in plain
 
 
 def test_markup_in_table_cells_and_column_names_renders_as_text() -> None:

@@ -15,11 +15,10 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class, no_var_exp
 
 from . import magic_data
 from .config import MISSING_CREDENTIALS
-from .display import AnswerInterrupted, LiveAnswer, show_stream
+from .display import AnswerInterrupted, LiveAnswer, is_rich, show_stream
 from .errors import ConfigurationError, TrellisError
 from .magic_args import ParserExit, help_text, parse_cell_options, parse_command, substitute
-from .render import STOPPED
-from .sanitize import markdown_to_plain
+from .render import STOPPED, history_bundle
 from .scrub import redact_url
 from .session import Session, get_session
 
@@ -277,13 +276,13 @@ class TrellisMagics(Magics):
         pairs = conversation.history()
         if not pairs:
             print(f"Chat {conversation.chat_id} has no answers yet.")
-        for number, (question, answer) in enumerate(pairs, 1):
-            files = ", ".join(u.filename for u in answer.uploads)
-            print(f"[{number}] Q: {question}" + (f"  (attached: {files})" if files else ""))
-            print(_indent(markdown_to_plain(answer.text) or "(no text)", "    A: "))
-            extras = _visual_summary(answer)
-            if extras:
-                print(f"    ({extras})")
+            return
+        bundle = history_bundle(pairs)
+        shell = self.shell
+        if shell is not None and is_rich(shell):
+            shell.display_pub.publish(bundle)
+        else:  # terminal IPython: the plain text, printed once
+            print(bundle["text/plain"])
 
     def _cmd_chats(self, args: argparse.Namespace) -> None:
         page = self.session.client.chats.list(page=max(args.page, 1))
@@ -393,20 +392,6 @@ class TrellisMagics(Magics):
 
 class ConnectFailedError(ConfigurationError):
     """``%trellis connect`` failed: the kernel stays on its previous connection, or on none."""
-
-
-def _indent(text: str, first: str) -> str:
-    pad = " " * len(first)
-    lines = text.splitlines() or [""]
-    return "\n".join([first + lines[0], *(pad + line for line in lines[1:])])
-
-
-def _visual_summary(answer: Any) -> str:
-    parts = []
-    for count, noun in ((len(answer.tables), "table"), (len(answer.charts), "chart")):
-        if count:
-            parts.append(f"{count} {noun}{'' if count == 1 else 's'}")
-    return ", ".join(parts)
 
 
 def load_ipython_extension(ipython: Any) -> None:

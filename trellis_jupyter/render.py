@@ -53,6 +53,7 @@ _CSS = (
     ".trellis-answer .trellis-meta{color:var(--jp-ui-font-color2,#666);font-size:11px}"
     ".trellis-answer .trellis-status{color:var(--jp-ui-font-color1,#555);font-size:12px}"
     ".trellis-answer .trellis-error{color:#b00020}"
+    ".trellis-history li{margin-bottom:8px}.trellis-history li p{margin:2px 0}"
     "</style>"
 )
 
@@ -285,6 +286,42 @@ def answer_mimebundle(answer: Answer) -> dict[str, Any]:
         body.append(f'<div class="{cls}">{escape(state)}</div>')
     html = _CSS + '<div class="trellis-answer">' + "\n".join(body) + "</div>"
     return {"text/plain": "\n\n".join(plain), "text/markdown": "\n\n".join(md), "text/html": html}
+
+
+def visual_summary(answer: Answer) -> str:
+    """ "1 table, 1 chart": what an answer showed beside its text ("" for none)."""
+    parts = []
+    for count, noun in ((len(answer.tables), "table"), (len(answer.charts), "chart")):
+        if count:
+            parts.append(f"{count} {noun}{'' if count == 1 else 's'}")
+    return ", ".join(parts)
+
+
+def history_bundle(pairs: Sequence[tuple[str, Answer]]) -> dict[str, Any]:
+    """A chat's questions and answers (``%trellis history``): numbered plain text, and HTML whose
+    answers render their markdown (sanitized) and wrap between words in a narrow output."""
+    plain: list[str] = []
+    items: list[str] = []
+    for number, (question, answer) in enumerate(pairs, 1):
+        files = ", ".join(u.filename for u in answer.uploads)
+        attached = f"  (attached: {files})" if files else ""
+        extras = visual_summary(answer)
+        plain.append(f"[{number}] Q: {question}{attached}")
+        plain.append(_indent(markdown_to_plain(answer.text) or "(no text)", "    A: "))
+        if extras:
+            plain.append(f"    ({extras})")
+        body = markdown_to_html(answer.text) if answer.text else "<p>(no text)</p>"
+        note = f'<div class="trellis-status">{escape(extras)}</div>' if extras else ""
+        files_html = f' <span class="trellis-status">(attached: {escape(files)})</span>' if files else ""
+        items.append(f"<li><p><strong>{escape(question)}</strong>{files_html}</p>{body}{note}</li>")
+    html = _CSS + '<ol class="trellis-answer trellis-history">' + "\n".join(items) + "</ol>"
+    return {"text/plain": "\n".join(plain), "text/html": html}
+
+
+def _indent(text: str, first: str) -> str:
+    pad = " " * len(first)
+    lines = text.splitlines() or [""]
+    return "\n".join([first + lines[0], *(pad + line for line in lines[1:])])
 
 
 def _markdown_text(text: str) -> str:
