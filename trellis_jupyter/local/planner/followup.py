@@ -21,7 +21,7 @@ from trellis_jupyter.local.planner.build import (
     choose_date,
     fix_filters,
 )
-from trellis_jupyter.local.planner.lexicon import PRICE_HINTS, words_of
+from trellis_jupyter.local.planner.lexicon import PRICE_HINTS, STOPWORDS, words_of
 from trellis_jupyter.local.planner.parse import Parsed
 from trellis_jupyter.local.planner.plan import LABEL, Plan
 from trellis_jupyter.local.planner.resolve import resolve_table
@@ -50,10 +50,11 @@ def _stands_alone(parsed: Parsed, previous: Plan, schema: Schema) -> bool:
       "which employees report to Andrew Fuller?");
     - what there is ("which regions are there?", "what ratings are there?");
     - which value is used most ("which payment method is used most often?");
+    - how many of a thing it names, with a condition ("how many bills were over 30 dollars?");
     - a list it asks for by name ("list the payment methods").
     Still follow-ups: any question with a cue ("and", "now", "only"...), "which customers?" (no
-    condition), and a condition on the rows the previous answer was split by ("orders by
-    customer", then "which customers in Germany?").
+    condition), and a fragment with a condition on the rows the previous answer was split by
+    ("orders by customer", then "which customers in Germany?").
     """
     words = parsed.words
     if parsed.cue or not words:
@@ -70,16 +71,28 @@ def _stands_alone(parsed: Parsed, previous: Plan, schema: Schema) -> bool:
         and not _POINTERS.intersection(words)
     ):
         return True  # "list the payment methods", not "show that as a chart"
+    condition = bool(parsed.filters or parsed.range or parsed.parent_filters)
+    if condition and words[:2] == ["how", "many"] and len(words) > 2 and _names_a_thing(words[2]):
+        return True  # "how many bills were over 30 dollars?", not "how many in 2017?"
     asks = parsed.listing_cue or parsed.which or bool(_tables_named(words[:1], schema))
-    if not (asks and (parsed.filters or parsed.range or parsed.parent_filters) and named):
+    if not (asks and condition and named):
         return False
-    # Other rows split by the table it names: "orders by customer", "which customers in Germany?".
+    # A fragment on the rows the previous answer was split by narrows it: "orders by customer",
+    # then "which customers in Germany?". With a verb it is a question of its own: "the 5
+    # best-selling products", then "which products cost less than 10?".
     split_by = {g.split(".")[0] for g in previous.groups if g.endswith(".@label")}
-    return not (named & split_by and previous.table not in named)
+    fragment = not _VERBS.intersection(words)
+    return not (fragment and named & split_by and previous.table not in named)
+
+
+def _names_a_thing(word: str) -> bool:
+    return word.isalpha() and word not in STOPWORDS and word not in _POINTERS
 
 
 _LIST_VERBS = frozenset({"list", "show", "display", "give", "get", "find", "see", "fetch", "select"})
 _POINTERS = frozenset({"that", "it", "them", "those", "these", "this", "ones"})
+# The verbs that make a question whole, as opposed to a fragment ("which customers in Germany?").
+_VERBS = frozenset({"is", "are", "was", "were", "cost", "costs", "have", "has", "had", "do", "does", "did"})
 
 
 def _tables_named(words: list[str], schema: Schema) -> set[str]:
