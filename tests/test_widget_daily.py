@@ -484,6 +484,20 @@ LINES_BROKEN = """(reply) => {
 def test_a_narrow_window_keeps_the_widget_inside_its_cell(page: Any) -> None:
     """Seen in a 560 px window with the file browser open: the question box was squeezed to two
     letters a line beside its buttons, and the header pushed the widget past the cell's edge."""
+    title = "Which customers in Germany placed the most orders in 2017"
+    header = page.locator(".tj-chat .tj-header")
+    if header.locator("button.tj-chat-name").count() == 0:  # no chat yet (this test alone)
+        answers = page.locator(".tj-chat article.tj-assistant").count()
+        page.locator(".tj-chat .tj-input textarea").fill("how many customers are there")
+        page.locator(".tj-chat .tj-input textarea").press("Enter")
+        wait_done(page, answers)
+        header.locator("button.tj-chat-name").wait_for(timeout=30_000)
+    header.locator(".tj-chat-name").click()
+    header.locator("input[aria-label='Chat title']").fill(title)
+    header.locator("input[aria-label='Chat title']").press("Enter")
+    page.wait_for_function(
+        "(t) => document.querySelector('.tj-chat .tj-chat-name')?.textContent === t", arg=title, timeout=30_000
+    )
     page.set_viewport_size({"width": 560, "height": 900})
     try:
         page.wait_for_function("() => document.querySelector('.tj-chat').getBoundingClientRect().width < 400")
@@ -492,6 +506,13 @@ def test_a_narrow_window_keeps_the_widget_inside_its_cell(page: Any) -> None:
         screenshot(page, "widget-narrow", page.locator(".tj-chat"))
         assert layout["out"] == [], layout
         assert layout["share"] > 0.8, layout  # the buttons wrap under the box instead
+        # The chat's title keeps the header's first line; the picker wraps under it (seen: a
+        # title squeezed to "W" beside the picker).
+        shown, full = page.evaluate(
+            "() => { const n = document.querySelector('.tj-chat .tj-chat-name');"
+            " return [n.getBoundingClientRect().width, n.scrollWidth]; }"
+        )
+        assert shown >= 150, (shown, full)
         answers = page.locator(".tj-chat article.tj-assistant").count()
         box = page.locator(".tj-chat .tj-input textarea")
         box.fill("list all customers")
