@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from concurrent.futures import ThreadPoolExecutor
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from planner_helpers import (
@@ -463,3 +463,32 @@ def test_a_period_outside_the_data_names_the_period_there_is() -> None:
     assert answer.state is not None
     assert answer.state["plan"]["kind"] == "list"
     assert answer.text == "No orders matched in 2030." + span
+
+
+def test_the_period_note_needs_iso_dates_and_never_fails_the_answer() -> None:
+    """One unit's edge cases, with a stand-in query runner: dates kept as "07/04/2016" sort as
+    text, not by time, so no span is said; a span query that fails leaves the answer as it was."""
+    from trellis_jupyter.events import Cell
+    from trellis_jupyter.local.planner.plan import Plan
+    from trellis_jupyter.local.planner.schema import load_schema
+    from trellis_jupyter.local.planner.span import span_note
+    from trellis_jupyter.local.planner_protocol import QueryResult
+
+    schema = load_schema(demo_path())
+    date = next(c.key for t in schema.tables.values() for c in t.columns if c.kind == "date")
+    plan = Plan(kind="aggregate", table=date.split(".")[0], date=date, start="1997-01-01", end="1998-01-01")
+
+    def answering(first: Cell, last: Cell) -> Any:
+        return lambda sql: QueryResult(sql, ["min", "max"], [[first, last]], 1, False)
+
+    def failing(sql: str) -> QueryResult:
+        raise QueryError("interrupted: the query ran too long", "QUERY_TIMEOUT")
+
+    assert "runs from 2016-07-04 to 2018-05-06." in span_note(schema, plan, [], answering("2016-07-04", "2018-05-06T10:00"))
+    assert span_note(schema, plan, [], answering("07/04/2016", "12/31/2015")) == ""
+    assert span_note(schema, plan, [], answering(None, None)) == ""
+    assert span_note(schema, plan, [], answering(20160704, 20180506)) == ""
+    assert span_note(schema, plan, [], failing) == ""
+    assert span_note(schema, plan, [[5]], answering("2016-07-04", "2018-05-06")) == ""  # rows found
+    inside = Plan(kind="aggregate", table=plan.table, date=date, start="2017-01-01", end="2018-01-01")
+    assert span_note(schema, inside, [], answering("2016-07-04", "2018-05-06")) == ""  # a period with data

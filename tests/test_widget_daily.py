@@ -496,7 +496,9 @@ def test_a_narrow_window_keeps_the_widget_inside_its_cell(page: Any) -> None:
     header.locator("input[aria-label='Chat title']").fill(title)
     header.locator("input[aria-label='Chat title']").press("Enter")
     page.wait_for_function(
-        "(t) => document.querySelector('.tj-chat .tj-chat-name')?.textContent === t", arg=title, timeout=30_000
+        "(t) => document.querySelector('.tj-chat .tj-chat-name')?.textContent === t",
+        arg=title,
+        timeout=30_000,
     )
     page.set_viewport_size({"width": 560, "height": 900})
     try:

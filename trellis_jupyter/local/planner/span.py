@@ -6,11 +6,13 @@ answer then names the dates there are, so the next question can ask about them.
 
 from __future__ import annotations
 
+import re
+
 from trellis_jupyter.events import Cell
 from trellis_jupyter.local.planner.plan import Plan, column_of
 from trellis_jupyter.local.planner.schema import Schema, quote
 from trellis_jupyter.local.planner.text import noun
-from trellis_jupyter.local.planner_protocol import RunQuery
+from trellis_jupyter.local.planner_protocol import QueryError, RunQuery
 
 __all__ = ["span_note"]
 
@@ -22,10 +24,13 @@ def span_note(schema: Schema, plan: Plan, rows: list[list[Cell]], run_query: Run
         return ""
     column = column_of(schema, plan.date)
     sql = f"SELECT MIN({column.sql}), MAX({column.sql}) FROM {quote(column.table)}"
-    [[first, last]] = run_query(sql).rows
-    if not isinstance(first, str) or not isinstance(last, str):
-        return ""  # no dates at all, or dates kept as numbers: nothing plain to say
-    first, last = first[:10], last[:10]
+    try:
+        [[first, last]] = run_query(sql).rows
+    except QueryError:
+        return ""  # a note is not worth failing the answer (a slow table, say)
+    if not (_iso(first) and _iso(last)):
+        return ""  # no dates, or dates kept as numbers or as "07/04/2016": nothing plain to say
+    first, last = str(first)[:10], str(last)[:10]
     if (plan.start and plan.start[:10] > last) or (plan.end and plan.end[:10] <= first):
         return f" The {noun(column.table)}' {column.name} runs from {first} to {last}."
     return ""
@@ -36,3 +41,11 @@ def _nothing_found(plan: Plan, rows: list[list[Cell]]) -> bool:
         return True
     # One total and no grouping: a count of 0 or a sum of nothing (NULL).
     return not plan.groups and not plan.grain and len(rows) == 1 and rows[0][-1] in (0, None)
+
+
+def _iso(value: Cell) -> bool:
+    """A text that starts as an ISO date (2016-07-04), the only kind text order sorts by time."""
+    return isinstance(value, str) and bool(_ISO_DATE.match(value))
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
