@@ -147,19 +147,19 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
                 start = phrase_start if phrase_start >= 0 else start
                 end = max(end, phrase_end)
                 break
-        verb = re.search(r"\b(?:cost|costs|costing|priced)\s*$", text[: m.start(2)])
+        verb = _verb_before(text, m.start(2), _PRICE_VERB)
         priced = verb is not None
         if verb is not None and column is None:
-            start = verb.start()  # the verb is read as the price it names
+            start = verb  # the verb is read as the price it names
         if column is None and (op_words in _LENGTH_OPS | _PRICE_OPS or unit or priced):
             # "products that cost more than 1000": the verb names the price.
             column = _implied_column(
                 schema, tables, "cheaper than" if priced and not unit else op_words, unit
             )
-        weighs = re.search(r"\b(?:" + "|".join(WEIGHT_VERBS) + r")\s*$", text[: m.start(2)])
+        weighs = _verb_before(text, m.start(2), _WEIGHT_VERB)
         if column is None and weighs is not None:
             column = weight_column(schema, tables)  # "penguins that weigh over 5000 grams"
-            start = weighs.start()
+            start = weighs
         if column is None and not unit and all(x in STOPWORDS for x in words_after):
             column = _money_of_rows(schema, words_before, tables)  # "payments over 2000": their amount
         if column is None and last is not None and text[last[1] : m.start(2)].split() in (["and"], ["but"]):
@@ -181,6 +181,23 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
         p.filters.append(Filter(column.key, op, [number]))
         w.text_span((start, end))
         last = (column, end)
+
+
+_PRICE_VERB = re.compile(r"\b(?:cost|costs|costing|priced)\s*$")
+_WEIGHT_VERB = re.compile(r"\b(?:" + "|".join(sorted(WEIGHT_VERBS)) + r")\s*$")
+
+
+def _verb_before(text: str, at: int, verb: re.Pattern[str]) -> int | None:
+    """Where ``verb`` ends the text just before ``at`` ("cost" in "that cost over 5"), else None.
+
+    Only the last 40 characters are searched: searching the whole text before each number made a
+    question with many numbers quadratic in its length.
+    """
+    window = max(0, at - 40)
+    found = verb.search(text, window, at)
+    if found is None or (found.start() > 0 and text[found.start() - 1].isalnum()):
+        return None  # no verb, or one cut out of a longer word by the window
+    return found.start()
 
 
 def weight_column(schema: Schema, tables: list[str]) -> Column | None:
