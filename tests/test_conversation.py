@@ -10,7 +10,7 @@ from client_helpers import close_client, consume, make_client, maybe
 
 from trellis_jupyter.client import AsyncTrellis, Trellis
 from trellis_jupyter.conversation import AsyncConversation, ChatState, Conversation
-from trellis_jupyter.errors import ConfigurationError, NotFoundError
+from trellis_jupyter.errors import AnswerError, ConfigurationError, NotFoundError
 from trellis_jupyter.events import Table
 
 pytestmark = pytest.mark.anyio
@@ -152,3 +152,18 @@ async def test_sync_and_async_conversations_share_one_state(local_server: Any) -
     assert state.answers == [first, second]
     await close_client(sync_client)
     await close_client(async_client)
+
+
+async def test_sql_that_fails_says_to_fix_it(client: Any) -> None:
+    """SQL typed as the question that fails: the advice names the SQL too (it said only "try
+    rephrasing the question"), and the chat goes on."""
+    conversation = client.conversation()
+    with pytest.raises(AnswerError) as caught:
+        await maybe(conversation.ask("SELECT COUNT(*) FROM nowhere"))
+    assert caught.value.code == "QUERY_FAILED"
+    assert str(caught.value) == (
+        "Trellis could not answer: The query failed: no such table: nowhere; "
+        "rephrase the question, or fix the SQL if you wrote it."
+    )
+    assert caught.value.chat_id == conversation.chat_id
+    assert (await maybe(conversation.ask("How many orders are there?"))).complete

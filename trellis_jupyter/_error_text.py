@@ -210,7 +210,7 @@ def connection_failed(base_url: str, what: str) -> str:
 
 _ADVICE = {
     "UNANSWERABLE": "try rephrasing the question",
-    "QUERY_FAILED": "try rephrasing the question",
+    "QUERY_FAILED": "rephrase the question, or fix the SQL if you wrote it",
     "QUERY_TIMEOUT": "ask for less data, e.g. a narrower time range",
     "CHAT_NOT_FOUND": "it may have been deleted; start a new chat",
     "MESSAGE_NOT_FOUND": "reload the chat's history and try again",
