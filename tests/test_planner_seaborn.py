@@ -228,3 +228,28 @@ def test_a_noun_that_is_its_own_plural_is_told_by_its_verb() -> None:
 def test_weigh_compares_the_weight_column_in_its_unit(question: str, gold: str) -> None:
     # "5000" applied to nothing named; body_mass_g says its unit (g).
     assert _rows(_ask(question)) == _gold(gold)
+
+
+@pytest.mark.parametrize(
+    ("question", "gold"),
+    [
+        ("Survival rate by sex", "SELECT sex, ROUND(AVG(survived), 2) FROM titanic GROUP BY sex"),
+        ("average fare by sex", "SELECT sex, ROUND(AVG(fare), 2) FROM titanic GROUP BY sex"),
+    ],
+)
+def test_a_grouping_named_in_two_unlinked_tables_is_the_measured_rows_own(question: str, gold: str) -> None:
+    """ "sex" is a column of titanic and of penguins, which no key links: the grouping is the
+    measured table's own (it was penguins.sex, and the question was declined as unlinked)."""
+    answer = _ask(question)
+    assert not _declined(answer), answer.text
+    assert sorted(map(tuple, _rows(answer))) == sorted(map(tuple, _gold(gold)))
+    assert "penguins" not in (first_table(answer).sql or "")
+
+
+def test_rows_counted_by_a_grouping_of_two_unlinked_tables_are_not_guessed() -> None:
+    """ "how many passengers by sex": passengers is a number of flights; the rows counted could be
+    titanic's or penguins' (both have a sex). It was answered with penguins, saying so; it is
+    declined."""
+    answer = _ask("how many passengers by sex")
+    assert _declined(answer), answer.text
+    assert "I took" not in answer.text  # no guess at which rows are counted

@@ -280,7 +280,8 @@ def _counted_rows(schema: Schema, parsed: Parsed, entities: list[str]) -> str | 
     measure = parsed.measure
     if parsed.agg != "count" or measure is None or measure.derived or parsed.distinct is not None:
         return None
-    pieces = [[column_of(schema, g)] for g in parsed.groups if not g.endswith(LABEL)]
+    # A grouping names a column, not its table: "by sex" may be titanic's or penguins'.
+    pieces = [_same_named(schema, g) for g in parsed.groups if not g.endswith(LABEL)]
     pieces += [
         parsed.filter_options.get(i) or [column_of(schema, f.column)] for i, f in enumerate(parsed.filters)
     ]
@@ -294,6 +295,11 @@ def _counted_rows(schema: Schema, parsed: Parsed, entities: list[str]) -> str | 
         and all(any(schema.join_path(t, c.table) is not None for c in options) for options in pieces)
     ]
     return found[0] if len(found) == 1 else None
+
+
+def _same_named(schema: Schema, group: str) -> list[Column]:
+    name = group.split(".", 1)[1]
+    return [c for t in schema.tables.values() if (c := t.column(name)) is not None]
 
 
 def _build(schema: Schema, parsed: Parsed) -> Plan:
@@ -455,7 +461,9 @@ def _build(schema: Schema, parsed: Parsed) -> Plan:
         raise Unanswerable(
             "I could not find a table, a measure or a column of this database in that question."
         )
-    plan.groups = groups
+    moved = {g: _reachable_group(schema, plan.table, g) for g in groups}
+    plan.groups = [moved[g] for g in groups]
+    parsed.groups = [moved.get(g, g) for g in parsed.groups]  # the same grouping, where it is kept
     plan.filters = fix_filters(schema, parsed, plan.table)
     if plan.kind == "aggregate":
         plan.order = parsed.order
@@ -553,6 +561,25 @@ def _filter_words(f: Filter) -> str:
 
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _reachable_group(schema: Schema, base: str, group: str) -> str:
+    """A grouping column as one the rows can reach: "survival rate by sex" groups titanic by its
+    own sex, not by penguins.sex (no key links them), when exactly one reachable table has a
+    column of that name (the base table's own first)."""
+    table, name = group.split(".", 1)
+    if name == LABEL or schema.join_path(base, table) is not None:
+        return group
+    if (own := schema.tables[base].column(name)) is not None:
+        return own.key
+    found = [
+        c
+        for t in schema.tables
+        if t != base and schema.join_path(base, t) is not None
+        for c in [schema.tables[t].column(name)]
+        if c is not None
+    ]
+    return found[0].key if len(found) == 1 else group
 
 
 def _check_joins(schema: Schema, plan: Plan) -> None:
