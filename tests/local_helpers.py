@@ -90,7 +90,8 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, what: str =
 class SteeredPlanner:
     """The bundled planner, with a gate to hold an answer back and an optional long text.
 
-    ``gate`` (cleared) blocks every answer until it is set; ``text`` replaces the answer's text.
+    ``gate`` (cleared) blocks every answer until it is set; ``text`` replaces the answer's text;
+    ``fail`` (an exception) is raised by every answer while it is set.
     ``calls`` counts answers started.
     """
 
@@ -99,6 +100,7 @@ class SteeredPlanner:
         self.gate = threading.Event()
         self.gate.set()
         self.text = text
+        self.fail: Exception | None = None  # raised by the next answers while set
         self.calls = 0
         self.histories: list[list[PastTurn]] = []
 
@@ -108,6 +110,8 @@ class SteeredPlanner:
         self.calls += 1
         self.histories.append(list(history))
         self.gate.wait(30)
+        if self.fail is not None:
+            raise self.fail
         planned = self.inner.answer(question, database=database, history=history, run_query=run_query)
         if self.text is not None:
             planned.text = self.text

@@ -166,6 +166,34 @@ def test_client_disconnect_interrupts_and_saves_no_answer(
     ]
 
 
+def test_a_server_failure_says_its_debug_id_once(
+    server: LocalServer, planner: SteeredPlanner, client: httpx.Client, auth: dict[str, str]
+) -> None:
+    """Found by use: a planner error read "The local server failed to answer (debug id X); ask
+    again or rephrase the question; ask again in a moment (debug id X)." in the widget."""
+    from trellis_jupyter.client import Trellis
+    from trellis_jupyter.errors import AnswerError
+
+    planner.fail = LookupError("no foreign-key path joins titanic to penguins")
+    try:
+        events = _ask(client, auth, "SELECT 1 AS one")
+        error = data_of(events, "error")[0]
+        assert (error["code"], error["retryable"]) == ("INTERNAL", True)
+        assert error["error"] == f"The local server failed to answer (debug id {error['debug_id']})."
+        assert "titanic" not in json.dumps(events)  # the cause stays in the server's log
+        with (
+            Trellis(base_url=server.base_url, api_key=server.api_key, email=server.email) as trellis,
+            pytest.raises(AnswerError) as caught,
+        ):
+            trellis.conversation().ask("SELECT 1 AS one")
+        message = str(caught.value)
+        assert message.count("debug id") == 1, message
+        assert message.startswith("Trellis could not answer: The local server failed to answer (debug id ")
+        assert message.endswith("; ask again in a moment.")
+    finally:
+        planner.fail = None
+
+
 def test_failed_query_ends_with_a_full_error_event_and_keeps_the_question(
     client: httpx.Client, auth: dict[str, str]
 ) -> None:

@@ -253,3 +253,21 @@ def test_rows_counted_by_a_grouping_of_two_unlinked_tables_are_not_guessed() -> 
     answer = _ask("how many passengers by sex")
     assert _declined(answer), answer.text
     assert "I took" not in answer.text  # no guess at which rows are counted
+
+
+def test_a_follow_up_grouping_of_an_unlinked_table_is_the_rows_own_or_declined() -> None:
+    """Found by use in the widget: "survival rate by class", then "and by sex?" joined titanic to
+    penguins (whose sex the parser read) and failed on the server ("no foreign-key path"). The
+    follow-up now groups by titanic's sex; a grouping no table of the rows has is declined."""
+    from trellis_jupyter.local.planner_protocol import PastTurn
+
+    planner = Planner(today=SEABORN_TODAY)
+    first = ask(planner, seaborn_path(), "survival rate by class")
+    answer = ask(planner, seaborn_path(), "and by sex?", [PastTurn("survival rate by class", first.state)])
+    assert not _declined(answer), answer.text
+    gold = "SELECT class, sex, ROUND(AVG(survived), 2) FROM titanic GROUP BY class, sex"
+    assert sorted(map(tuple, _rows(answer))) == sorted(map(tuple, _gold(gold)))
+    tips = ask(planner, seaborn_path(), "average tip by day")
+    island = ask(planner, seaborn_path(), "and by island?", [PastTurn("average tip by day", tips.state)])
+    assert _declined(island), island.text  # penguins' island: no key links it to tips
+    assert "not linked" in island.text

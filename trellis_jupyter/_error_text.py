@@ -228,7 +228,7 @@ def answer_failed(error: ErrorEvent) -> str:
     advice = _ADVICE.get(error.code or "")
     if advice is None:
         advice = "ask again in a moment" if error.retryable else "ask again, or rephrase the question"
-        if error.debug_id:
+        if error.debug_id and error.debug_id not in text:  # said once, where the server put it
             advice += f" (debug id {error.debug_id})"
     return f"Trellis could not answer: {text}; {advice}."
 

@@ -407,8 +407,7 @@ async def _run_turn(ctx: ServerContext, spec: TurnSpec, emit: Emit) -> None:
         logger.exception("turn failed in chat %s (debug id %s)", spec.chat_id, debug_id)
         await emit(
             error_event(
-                f"The local server failed to answer (debug id {debug_id}); "
-                "ask again or rephrase the question.",
+                f"The local server failed to answer (debug id {debug_id}).",
                 "INTERNAL",
                 debug_id=debug_id,
             )

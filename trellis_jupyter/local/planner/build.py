@@ -18,9 +18,11 @@ __all__ = [
     "apply_unit",
     "build_plan",
     "check_honoured",
+    "check_joins",
     "choose_date",
     "fix_filters",
     "pick_grain",
+    "reach_groups",
 ]
 
 
@@ -461,9 +463,8 @@ def _build(schema: Schema, parsed: Parsed) -> Plan:
         raise Unanswerable(
             "I could not find a table, a measure or a column of this database in that question."
         )
-    moved = {g: _reachable_group(schema, plan.table, g) for g in groups}
-    plan.groups = [moved[g] for g in groups]
-    parsed.groups = [moved.get(g, g) for g in parsed.groups]  # the same grouping, where it is kept
+    plan.groups = groups
+    reach_groups(schema, plan, parsed)
     plan.filters = fix_filters(schema, parsed, plan.table)
     if plan.kind == "aggregate":
         plan.order = parsed.order
@@ -475,7 +476,7 @@ def _build(schema: Schema, parsed: Parsed) -> Plan:
         elif plan.limit is None and parsed.order and groups and groups[0].endswith(LABEL):
             plan.limit = 10
     apply_common(schema, plan, parsed)
-    _check_joins(schema, plan)
+    check_joins(schema, plan)
     return plan
 
 
@@ -563,6 +564,14 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
+def reach_groups(schema: Schema, plan: Plan, parsed: Parsed) -> None:
+    """Each grouping of ``plan`` as a column its rows can reach (see _reachable_group); the
+    parsed question keeps the same grouping, so what it asked is still found honoured."""
+    moved = {g: _reachable_group(schema, plan.table, g) for g in plan.groups}
+    plan.groups = [moved[g] for g in plan.groups]
+    parsed.groups = [moved.get(g, g) for g in parsed.groups]
+
+
 def _reachable_group(schema: Schema, base: str, group: str) -> str:
     """A grouping column as one the rows can reach: "survival rate by sex" groups titanic by its
     own sex, not by penguins.sex (no key links them), when exactly one reachable table has a
@@ -582,7 +591,8 @@ def _reachable_group(schema: Schema, base: str, group: str) -> str:
     return found[0].key if len(found) == 1 else group
 
 
-def _check_joins(schema: Schema, plan: Plan) -> None:
+def check_joins(schema: Schema, plan: Plan) -> None:
+    """Decline a plan that names a table its rows cannot be joined to (it would fail as SQL)."""
     refs = [*plan.groups, *(f.column for f in plan.filters)]
     if plan.date:
         refs.append(plan.date)

@@ -17,9 +17,11 @@ from trellis_jupyter.local.planner.build import (
     apply_common,
     apply_unit,
     check_honoured,
+    check_joins,
     check_understood,
     choose_date,
     fix_filters,
+    reach_groups,
 )
 from trellis_jupyter.local.planner.lexicon import PRICE_HINTS, STOPWORDS, words_of
 from trellis_jupyter.local.planner.parse import Parsed
@@ -213,8 +215,10 @@ def merge(schema: Schema, previous: Plan, parsed: Parsed) -> Plan:
         raise Unanswerable("I could not tell what to change in the previous answer.")
     if parsed.grain is None and parsed.over_time:
         plan.grain = None
+    reach_groups(schema, plan, parsed)  # "and by sex?" of titanic rows: titanic's sex
     apply_common(schema, plan, parsed)
     apply_unit(plan, parsed)
     plan.notes = list(parsed.notes)
     check_honoured(schema, parsed, plan)
+    check_joins(schema, plan)  # a plan its rows cannot join is declined, not run into an error
     return plan
