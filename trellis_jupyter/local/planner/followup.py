@@ -26,7 +26,7 @@ from trellis_jupyter.local.planner.build import (
 from trellis_jupyter.local.planner.lexicon import PRICE_HINTS, STOPWORDS, words_of
 from trellis_jupyter.local.planner.parse import Parsed
 from trellis_jupyter.local.planner.plan import LABEL, Plan
-from trellis_jupyter.local.planner.resolve import resolve_table
+from trellis_jupyter.local.planner.resolve import tables_named
 from trellis_jupyter.local.planner.schema import Schema
 
 __all__ = ["is_followup", "merge"]
@@ -61,7 +61,7 @@ def _stands_alone(parsed: Parsed, previous: Plan, schema: Schema) -> bool:
     words = parsed.words
     if parsed.cue or not words:
         return False
-    named = _tables_named(words, schema)
+    named = set(tables_named(schema, words))
     if (parsed.which or parsed.listing_cue) and words[-2:] in (["are", "there"], ["is", "there"]):
         return True
     if parsed.which and parsed.popular:
@@ -76,7 +76,7 @@ def _stands_alone(parsed: Parsed, previous: Plan, schema: Schema) -> bool:
     condition = bool(parsed.filters or parsed.range or parsed.parent_filters)
     if condition and words[:2] == ["how", "many"] and len(words) > 2 and _names_a_thing(words[2]):
         return True  # "how many bills were over 30 dollars?", not "how many in 2017?"
-    asks = parsed.listing_cue or parsed.which or bool(_tables_named(words[:1], schema))
+    asks = parsed.listing_cue or parsed.which or bool(tables_named(schema, words[:1]))
     if not (asks and condition and named):
         return False
     # A fragment on the rows the previous answer was split by narrows it: "orders by customer",
@@ -95,10 +95,6 @@ _LIST_VERBS = frozenset({"list", "show", "display", "give", "get", "find", "see"
 _POINTERS = frozenset({"that", "it", "them", "those", "these", "this", "ones"})
 # The verbs that make a question whole, as opposed to a fragment ("which customers in Germany?").
 _VERBS = frozenset({"is", "are", "was", "were", "cost", "costs", "have", "has", "had", "do", "does", "did"})
-
-
-def _tables_named(words: list[str], schema: Schema) -> set[str]:
-    return {t for w in words if (t := resolve_table(schema, [w], fuzzy=False)) is not None}
 
 
 _GRAIN_DAYS = {"day": 1, "week": 7, "month": 31, "quarter": 92, "year": 366}

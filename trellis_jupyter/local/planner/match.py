@@ -31,6 +31,7 @@ from trellis_jupyter.local.planner.resolve import (
     resolve_column,
     resolve_measure,
     resolve_table,
+    tables_named,
 )
 from trellis_jupyter.local.planner.schema import Column, Measure, Schema
 
@@ -465,7 +466,7 @@ def _link(schema: Schema, words: list[str], prefer: list[str]) -> Column | None:
 
 def match_groups(w: Words, p: Parsed, schema: Schema) -> None:
     # "survivors by sex": the sex of the table the question is already about (its filters' table).
-    named = [t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t]
+    named = tables_named(schema, w.words)
     prefer = list(dict.fromkeys([*named, *(f.column.split(".")[0] for f in p.filters)]))
     i = 0
     while i < len(w.words):

@@ -23,7 +23,7 @@ from trellis_jupyter.local.planner.lexicon import (
 )
 from trellis_jupyter.local.planner.parsed import Parsed, Words
 from trellis_jupyter.local.planner.plan import Filter
-from trellis_jupyter.local.planner.resolve import resolve_column, resolve_table
+from trellis_jupyter.local.planner.resolve import resolve_column, resolve_table, tables_named
 from trellis_jupyter.local.planner.schema import Column, Schema
 
 __all__ = ["compared_with_number", "length_column", "match_numeric_filters", "weight_column"]
@@ -109,7 +109,7 @@ def match_numeric_filters(w: Words, p: Parsed, schema: Schema) -> None:
     """Comparisons with a number: "freight above 500", "over 100 dollars", "fewer than 10 units in
     stock", "longer than 5 minutes" (a Milliseconds column), "a rental rate of 4.99"."""
     text = " ".join(w.words)
-    tables = list(dict.fromkeys(t for t in (resolve_table(schema, [x], fuzzy=False) for x in w.words) if t))
+    tables = tables_named(schema, w.words)
     ops = "|".join(sorted(_COMPARE, key=len, reverse=True))
     units = "|".join(_UNIT_WORDS)
     pattern = re.compile(

@@ -30,6 +30,7 @@ __all__ = [
     "resolve_column",
     "resolve_measure",
     "resolve_table",
+    "tables_named",
 ]
 
 
@@ -46,6 +47,11 @@ def is_link_table(schema: Schema, name: str) -> bool:
     columns = schema.tables[name].columns
     refs = [c for c in columns if c.ref]
     return len(refs) >= 2 and all(c.ref or c.kind == "date" for c in columns)
+
+
+def tables_named(schema: Schema, words: Sequence[str]) -> list[str]:
+    """The tables the words name one word at a time ("orders", "customer"), each once, in order."""
+    return list(dict.fromkeys(t for w in words if (t := resolve_table(schema, [w], fuzzy=False)) is not None))
 
 
 def resolve_table(schema: Schema, words: Sequence[str], fuzzy: bool = True) -> str | None:
