@@ -16,6 +16,7 @@ import csv
 import functools
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -83,17 +84,26 @@ def build_chinook(path: str) -> str:
     return path
 
 
+def _insert_csv(
+    con: sqlite3.Connection, csv_path: Path, table: str, cell: Callable[[str], object] = str
+) -> None:
+    """Every row of a CSV file with a header line into ``table`` (its columns named by the header),
+    each value passed through ``cell``."""
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        rows = [[cell(c) for c in row] for row in reader]
+    marks = ", ".join("?" for _ in header)
+    con.executemany(f"INSERT INTO {table} ({', '.join(header)}) VALUES ({marks})", rows)
+
+
 def build_jaffle_shop(path: str) -> str:
     folder = DATA / "jaffle_shop"
     con = _connect(path)
     try:
         con.executescript((folder / "schema.sql").read_text(encoding="utf-8"))
         for table in ("customers", "orders", "payments"):
-            with open(folder / f"raw_{table}.csv", newline="", encoding="utf-8") as handle:
-                reader = csv.reader(handle)
-                header = next(reader)
-                marks = ", ".join("?" for _ in header)
-                con.executemany(f"INSERT INTO {table} ({', '.join(header)}) VALUES ({marks})", list(reader))
+            _insert_csv(con, folder / f"raw_{table}.csv", table)
         con.commit()
     finally:
         con.close()
@@ -108,12 +118,7 @@ def build_seaborn(path: str) -> str:
         # As pandas would store them: an empty cell is NULL, True/False are 1/0.
         words: dict[str, object] = {"": None, "True": 1, "False": 0}
         for table in ("titanic", "penguins", "tips", "flights"):
-            with open(folder / f"{table}.csv", newline="", encoding="utf-8") as handle:
-                reader = csv.reader(handle)
-                header = next(reader)
-                marks = ", ".join("?" for _ in header)
-                rows = [[words.get(c, c) for c in row] for row in reader]
-            con.executemany(f"INSERT INTO {table} ({', '.join(header)}) VALUES ({marks})", rows)
+            _insert_csv(con, folder / f"{table}.csv", table, lambda cell: words.get(cell, cell))
         con.commit()
     finally:
         con.close()
