@@ -142,6 +142,16 @@ def first_table(answer: PlannedAnswer) -> Table:
     return tables[0]
 
 
+def declined(answer: PlannedAnswer) -> bool:
+    """No table: the planner said why instead of answering."""
+    return not any(isinstance(v, Table) for v in answer.visualizations)
+
+
+def answer_rows(path: str, answer: PlannedAnswer) -> list[list[Any]]:
+    """Every row of the answer's first table (its SQL run again in full, past the row cap)."""
+    return rows_of(path, first_table(answer).sql or "")
+
+
 def charts(answer: PlannedAnswer) -> list[Chart]:
     return [v for v in answer.visualizations if isinstance(v, Chart)]
 

@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from planner_helpers import ask, first_table, rows_of
+from planner_helpers import answer_rows, ask, declined, first_table, rows_of
 from planner_questions import CHINOOK_TODAY, NORTHWIND_TODAY
 from sample_databases import chinook_path, northwind_path
 
-from trellis_jupyter.events import Table
 from trellis_jupyter.local.planner import Planner
 from trellis_jupyter.local.planner_protocol import PastTurn, PlannedAnswer
 
@@ -24,12 +23,9 @@ def _ask(question: str, today: dt.date = CHINOOK_TODAY) -> PlannedAnswer:
     return ask(Planner(today=today), chinook_path(), question)
 
 
-def _declined(answer: PlannedAnswer) -> bool:
-    return not any(isinstance(v, Table) for v in answer.visualizations)
-
 
 def _rows(answer: PlannedAnswer) -> list[list[object]]:
-    return rows_of(chinook_path(), first_table(answer).sql or "")
+    return answer_rows(chinook_path(), answer)
 
 
 def test_a_lower_case_grammar_word_is_not_a_code_in_the_data() -> None:
@@ -52,7 +48,7 @@ def test_their_column_is_shown_beside_the_rows_listed() -> None:
 
 def test_their_column_of_another_table_is_declined() -> None:
     answer = _ask("List the tracks and their genres")
-    assert _declined(answer), answer.text
+    assert declined(answer), answer.text
 
 
 def test_a_long_name_does_not_hide_the_other_names_of_its_column() -> None:
@@ -67,7 +63,7 @@ def test_a_name_shared_by_two_kinds_of_row_is_settled_or_declined() -> None:
     assert _rows(answer) == [[21]]
     assert "I took the Artist" in answer.text
     both = _ask("Total sales of Iron Maiden")
-    assert _declined(both)
+    assert declined(both)
     assert "Album and Artist" in both.text, both.text
     album = _ask("Total sales of the album Iron Maiden")
     assert "Album.Title = 'Iron Maiden'" in (first_table(album).sql or "")
@@ -89,7 +85,7 @@ def test_a_total_compared_with_a_number_is_the_column(question: str, expected: i
 
 def test_a_total_of_another_table_is_not_taken_for_its_rows() -> None:
     # "customers with a total over 40" means their invoices added up, which is not one invoice's Total.
-    assert _declined(_ask("Customers with a total over 40"))
+    assert declined(_ask("Customers with a total over 40"))
 
 
 def test_earned_is_money() -> None:
@@ -114,14 +110,14 @@ def test_a_foreign_key_named_by_its_words_groups_by_the_rows_it_points_at(
 def test_a_grouping_by_a_foreign_key_the_join_does_not_use_is_declined() -> None:
     # Employees are not joined to their support rep (SupportRepId is on Customer).
     answer = _ask("Number of employees per support rep")
-    assert _declined(answer)
+    assert declined(answer)
     assert "SupportRepId" in answer.text
 
 
 def test_a_verb_naming_the_join_to_a_filter_is_understood() -> None:
     # "supported" only repeats the key Customer.SupportRepId that joins the customers to Jane Peacock.
     assert len(_rows(_ask("Customers supported by Jane Peacock"))) == 21
-    assert _declined(_ask("Customers reported by Jane Peacock"))
+    assert declined(_ask("Customers reported by Jane Peacock"))
 
 
 @pytest.mark.parametrize(
@@ -138,13 +134,13 @@ def test_no_text_column_is_an_empty_cell(question: str, expected: int) -> None:
 
 def test_no_with_only_the_first_words_of_a_column_is_declined() -> None:
     # "billing" alone is not BillingAddress; "state" here would be the customer's, not the invoice's.
-    assert _declined(_ask("How many invoices have no billing?"))
-    assert _declined(_ask("How many invoices have no state?"))
+    assert declined(_ask("How many invoices have no billing?"))
+    assert declined(_ask("How many invoices have no state?"))
 
 
 def test_a_table_word_after_a_shared_name_settles_it() -> None:
     # "Pop" is a genre and an album's title (proper-noun match); "the Pop genre" says which.
-    assert _declined(_ask("How many Pop tracks are there?"))
+    assert declined(_ask("How many Pop tracks are there?"))
     assert _rows(_ask("How many tracks are in the Pop genre?")) == [[48]]
     assert _rows(_ask("How many tracks are on the Iron Maiden album?")) == [[9]]
 
@@ -183,7 +179,7 @@ def test_two_values_of_one_column_not_listed_together_are_declined() -> None:
     # "music" (lower case) was read as the playlist Music beside "Grunge": Music OR Grunge, 3,290
     # tracks instead of 15, without a word of doubt.
     answer = _ask("tracks of music on the Grunge playlist")
-    assert _declined(answer)
+    assert declined(answer)
     assert 'both "Music" and "Grunge" as Name of Playlist' in answer.text
     # Values the question lists together are still one filter.
     listed = _ask("how many tracks are on the Grunge or Music playlists")
@@ -193,7 +189,7 @@ def test_two_values_of_one_column_not_listed_together_are_declined() -> None:
         " JOIN Playlist p ON p.PlaylistId = pt.PlaylistId WHERE p.Name IN ('Grunge', 'Music')",
     )
     shipped = ask(Planner(today=NORTHWIND_TODAY), northwind_path(), "orders shipped to Germany or to the USA")
-    assert not _declined(shipped)
+    assert not declined(shipped)
 
 
 def test_a_tie_all_round_is_said_as_one() -> None:

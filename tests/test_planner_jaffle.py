@@ -14,11 +14,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from planner_helpers import ask, first_table, rows_of
+from planner_helpers import answer_rows, ask, declined, first_table, rows_of
 from planner_questions import CHINOOK_TODAY, JAFFLE_TODAY
 from sample_databases import chinook_path, jaffle_shop_path
 
-from trellis_jupyter.events import Table
 from trellis_jupyter.local.planner import Planner
 from trellis_jupyter.local.planner_protocol import PlannedAnswer
 
@@ -27,16 +26,9 @@ def _ask(question: str, today: dt.date = JAFFLE_TODAY) -> PlannedAnswer:
     return ask(Planner(today=today), jaffle_shop_path(), question)
 
 
-def _declined(answer: PlannedAnswer) -> bool:
-    return not any(isinstance(v, Table) for v in answer.visualizations)
-
 
 def _rows(answer: PlannedAnswer) -> list[list[object]]:
-    return _rows_of(jaffle_shop_path(), answer)
-
-
-def _rows_of(path: str, answer: PlannedAnswer) -> list[list[object]]:
-    return rows_of(path, first_table(answer).sql or "")
+    return answer_rows(jaffle_shop_path(), answer)
 
 
 def test_the_data_is_small_and_licensed() -> None:
@@ -87,7 +79,7 @@ def test_the_verb_marked_as_a_state_is_still_the_value(question: str) -> None:
 def test_who_placed_an_order_is_declined_rather_than_read_as_the_status() -> None:
     # Was "13 customers with status placed"; the customers with any order are 62.
     answer = _ask("How many customers have placed an order?")
-    assert _declined(answer) or _rows(answer) == [[62]], answer.text
+    assert declined(answer) or _rows(answer) == [[62]], answer.text
 
 
 def test_a_number_after_over_is_an_amount_not_a_year() -> None:
@@ -97,14 +89,14 @@ def test_a_number_after_over_is_an_amount_not_a_year() -> None:
     assert _rows(answer) == [[35]]
     # Rows compared with a number are compared by their one amount of money, on any database.
     invoices = ask(Planner(today=CHINOOK_TODAY), chinook_path(), "How many invoices are over 20?")
-    assert _rows_of(chinook_path(), invoices) == [[4]]
+    assert answer_rows(chinook_path(), invoices) == [[4]]
     # A year after a date word is still a year.
     assert "order_date >= '2019-01-01'" in (first_table(_ask("How many orders after 2018?")).sql or "")
 
 
 def test_rows_compared_with_a_number_without_one_amount_are_declined() -> None:
     # Customers have no amount of their own; the number applies to nothing named.
-    assert _declined(_ask("How many customers are over 2000?"))
+    assert declined(_ask("How many customers are over 2000?"))
 
 
 def test_a_ranking_word_does_not_hide_the_aggregate_after_it() -> None:
@@ -150,7 +142,7 @@ def test_a_money_verb_after_a_money_measure_repeats_it(question: str, expected: 
 
 def test_a_money_verb_without_a_money_measure_is_still_unknown() -> None:
     # Nothing in the question is an amount: "paid" cannot be taken as one.
-    assert _declined(_ask("How many customers paid?"))
+    assert declined(_ask("How many customers paid?"))
 
 
 @pytest.mark.parametrize(

@@ -15,11 +15,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from planner_helpers import ask, first_table, rows_of
+from planner_helpers import answer_rows, ask, declined, first_table, rows_of
 from planner_questions import SEABORN_TODAY
 from sample_databases import seaborn_path
 
-from trellis_jupyter.events import Table
 from trellis_jupyter.local.planner import Planner
 from trellis_jupyter.local.planner_protocol import PlannedAnswer
 
@@ -28,12 +27,9 @@ def _ask(question: str, today: dt.date = SEABORN_TODAY) -> PlannedAnswer:
     return ask(Planner(today=today), seaborn_path(), question)
 
 
-def _declined(answer: PlannedAnswer) -> bool:
-    return not any(isinstance(v, Table) for v in answer.visualizations)
-
 
 def _rows(answer: PlannedAnswer) -> list[list[object]]:
-    return rows_of(seaborn_path(), first_table(answer).sql or "")
+    return answer_rows(seaborn_path(), answer)
 
 
 def _gold(sql: str) -> list[list[object]]:
@@ -106,7 +102,7 @@ def test_a_year_range_keeps_the_rows_of_a_year_column(question: str, gold: str) 
 def test_a_time_not_kept_in_a_column_of_its_name_is_still_declined(question: str) -> None:
     # A month of a year is not a year's rows; "monthly" asks for a series of months, not a grouping
     # by the month column across years.
-    assert _declined(_ask(question))
+    assert declined(_ask(question))
 
 
 @pytest.mark.parametrize(
@@ -132,7 +128,7 @@ def test_a_number_counted_on_its_own_table_is_not_taken_for_rows() -> None:
     # Nothing but the number and its own table's year: no other table's rows to count.
     for question in ("How many passengers?", "How many passengers in 1955?"):
         answer = _ask(question)
-        assert _declined(answer) or "rows of" not in answer.text, answer.text
+        assert declined(answer) or "rows of" not in answer.text, answer.text
 
 
 def test_a_value_moved_to_another_column_is_spelt_as_that_column_spells_it() -> None:
@@ -176,7 +172,7 @@ def test_the_rate_of_a_yes_no_column_is_the_share_of_rows_where_it_is_yes() -> N
 
 def test_a_word_sharing_only_a_short_stem_is_not_the_yes_no_column() -> None:
     # "alone" is a column; "along" shares 4 letters with it and names nothing.
-    assert _declined(_ask("How many passengers along the way?"))
+    assert declined(_ask("How many passengers along the way?"))
 
 
 def test_a_money_verb_repeats_a_condition_on_an_amount_of_money() -> None:
@@ -184,7 +180,7 @@ def test_a_money_verb_repeats_a_condition_on_an_amount_of_money() -> None:
     answer = _ask("How many passengers paid a fare over 100?")
     assert _rows(answer) == _gold("SELECT COUNT(*) FROM titanic WHERE fare > 100")
     # Without an amount of money named, "paid" is still not understood.
-    assert _declined(_ask("How many passengers paid?"))
+    assert declined(_ask("How many passengers paid?"))
 
 
 @pytest.mark.parametrize(
@@ -241,7 +237,7 @@ def test_a_grouping_named_in_two_unlinked_tables_is_the_measured_rows_own(questi
     """ "sex" is a column of titanic and of penguins, which no key links: the grouping is the
     measured table's own (it was penguins.sex, and the question was declined as unlinked)."""
     answer = _ask(question)
-    assert not _declined(answer), answer.text
+    assert not declined(answer), answer.text
     assert sorted(map(tuple, _rows(answer))) == sorted(map(tuple, _gold(gold)))
     assert "penguins" not in (first_table(answer).sql or "")
 
@@ -251,7 +247,7 @@ def test_rows_counted_by_a_grouping_of_two_unlinked_tables_are_not_guessed() -> 
     titanic's or penguins' (both have a sex). It was answered with penguins, saying so; it is
     declined."""
     answer = _ask("how many passengers by sex")
-    assert _declined(answer), answer.text
+    assert declined(answer), answer.text
     assert "I took" not in answer.text  # no guess at which rows are counted
 
 
@@ -264,10 +260,10 @@ def test_a_follow_up_grouping_of_an_unlinked_table_is_the_rows_own_or_declined()
     planner = Planner(today=SEABORN_TODAY)
     first = ask(planner, seaborn_path(), "survival rate by class")
     answer = ask(planner, seaborn_path(), "and by sex?", [PastTurn("survival rate by class", first.state)])
-    assert not _declined(answer), answer.text
+    assert not declined(answer), answer.text
     gold = "SELECT class, sex, ROUND(AVG(survived), 2) FROM titanic GROUP BY class, sex"
     assert sorted(map(tuple, _rows(answer))) == sorted(map(tuple, _gold(gold)))
     tips = ask(planner, seaborn_path(), "average tip by day")
     island = ask(planner, seaborn_path(), "and by island?", [PastTurn("average tip by day", tips.state)])
-    assert _declined(island), island.text  # penguins' island: no key links it to tips
+    assert declined(island), island.text  # penguins' island: no key links it to tips
     assert "not linked" in island.text
