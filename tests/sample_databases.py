@@ -16,7 +16,8 @@ import csv
 import functools
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -28,100 +29,84 @@ SAKILA_TABLES = (
 )  # fmt: skip
 
 
-def _connect(path: str) -> sqlite3.Connection:
+@contextmanager
+def _filling(path: str) -> Iterator[sqlite3.Connection]:
+    """A new database at ``path`` to fill, committed and closed at the end of the block."""
     con = sqlite3.connect(path)
-    # A throwaway test database: no journal to sync (the published scripts commit every INSERT).
-    con.execute("PRAGMA journal_mode = OFF")
-    con.execute("PRAGMA synchronous = OFF")
-    return con
-
-
-def build_northwind(path: str) -> str:
-    con = _connect(path)
     try:
-        con.executescript((DATA / "northwind" / "create.sql").read_text(encoding="utf-8"))
-        con.executescript((DATA / "northwind" / "update.sql").read_text(encoding="utf-8"))
+        # A throwaway test database: no journal to sync (the published scripts commit every INSERT).
+        con.execute("PRAGMA journal_mode = OFF")
+        con.execute("PRAGMA synchronous = OFF")
+        yield con
         con.commit()
     finally:
         con.close()
+
+
+def _insert_csv(
+    con: sqlite3.Connection,
+    csv_path: Path,
+    table: str,
+    cell: Callable[[str, str], object] = lambda _column, value: value,
+) -> None:
+    """Every row of a CSV file with a header line into ``table`` (its columns named by the header),
+    each value passed through ``cell(column, value)``."""
+    with open(csv_path, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        rows = [[cell(column, value) for column, value in zip(header, row, strict=True)] for row in reader]
+    marks = ", ".join("?" for _ in header)
+    con.executemany(f"INSERT INTO {table} ({', '.join(header)}) VALUES ({marks})", rows)
+
+
+def build_northwind(path: str) -> str:
+    with _filling(path) as con:
+        con.executescript((DATA / "northwind" / "create.sql").read_text(encoding="utf-8"))
+        con.executescript((DATA / "northwind" / "update.sql").read_text(encoding="utf-8"))
     return path
 
 
 def build_sakila(path: str) -> str:
     folder = DATA / "sakila"
-    con = _connect(path)
-    try:
+    with _filling(path) as con:
         con.executescript((folder / "schema.sql").read_text(encoding="utf-8"))
         # The schema's triggers stamp last_update with today's time; the published value is kept.
         for (name,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall():
             con.execute(f'DROP TRIGGER "{name}"')
         for table in SAKILA_TABLES:
-            with open(folder / f"{table}.csv", newline="", encoding="utf-8") as handle:
-                reader = csv.reader(handle)
-                header = next(reader)
-                marks = ", ".join("?" for _ in header)
-                columns = ", ".join(header)
-                # An empty CSV cell is NULL where the column allows it, else the empty string.
-                nullable = {info[1] for info in con.execute(f"PRAGMA table_info({table})") if not info[3]}
-                keep = [name not in nullable for name in header]
-                rows = [
-                    [c if c != "" or k else None for c, k in zip(row, keep, strict=True)] for row in reader
-                ]
-            con.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
-        con.commit()
-    finally:
-        con.close()
+            # An empty CSV cell is NULL where the column allows it, else the empty string.
+            nullable = {info[1] for info in con.execute(f"PRAGMA table_info({table})") if not info[3]}
+
+            def cell(column: str, value: str, nullable: set[str] = nullable) -> object:
+                return None if value == "" and column in nullable else value
+
+            _insert_csv(con, folder / f"{table}.csv", table, cell)
     return path
 
 
 def build_chinook(path: str) -> str:
-    con = _connect(path)
-    try:
+    with _filling(path) as con:
         con.executescript((DATA / "chinook" / "Chinook_Sqlite.sql").read_text(encoding="utf-8"))
-        con.commit()
-    finally:
-        con.close()
     return path
-
-
-def _insert_csv(
-    con: sqlite3.Connection, csv_path: Path, table: str, cell: Callable[[str], object] = str
-) -> None:
-    """Every row of a CSV file with a header line into ``table`` (its columns named by the header),
-    each value passed through ``cell``."""
-    with open(csv_path, newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader)
-        rows = [[cell(c) for c in row] for row in reader]
-    marks = ", ".join("?" for _ in header)
-    con.executemany(f"INSERT INTO {table} ({', '.join(header)}) VALUES ({marks})", rows)
 
 
 def build_jaffle_shop(path: str) -> str:
     folder = DATA / "jaffle_shop"
-    con = _connect(path)
-    try:
+    with _filling(path) as con:
         con.executescript((folder / "schema.sql").read_text(encoding="utf-8"))
         for table in ("customers", "orders", "payments"):
             _insert_csv(con, folder / f"raw_{table}.csv", table)
-        con.commit()
-    finally:
-        con.close()
     return path
 
 
 def build_seaborn(path: str) -> str:
     folder = DATA / "seaborn"
-    con = _connect(path)
-    try:
+    with _filling(path) as con:
         con.executescript((folder / "schema.sql").read_text(encoding="utf-8"))
         # As pandas would store them: an empty cell is NULL, True/False are 1/0.
         words: dict[str, object] = {"": None, "True": 1, "False": 0}
         for table in ("titanic", "penguins", "tips", "flights"):
-            _insert_csv(con, folder / f"{table}.csv", table, lambda cell: words.get(cell, cell))
-        con.commit()
-    finally:
-        con.close()
+            _insert_csv(con, folder / f"{table}.csv", table, lambda _column, value: words.get(value, value))
     return path
 
 
