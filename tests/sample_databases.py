@@ -111,30 +111,26 @@ def build_seaborn(path: str) -> str:
 
 
 @functools.cache
+def _built(build: Callable[[str], str], name: str) -> str:
+    """A database built once per process, in a temporary folder of its own."""
+    return build(str(Path(tempfile.mkdtemp(prefix=f"trellis-{name}-")) / f"{name}.db"))
+
+
 def northwind_path() -> str:
-    """Northwind built once per process (a temporary folder)."""
-    return build_northwind(str(Path(tempfile.mkdtemp(prefix="trellis-northwind-")) / "northwind.db"))
+    return _built(build_northwind, "northwind")
 
 
-@functools.cache
 def sakila_path() -> str:
-    """Sakila built once per process (a temporary folder)."""
-    return build_sakila(str(Path(tempfile.mkdtemp(prefix="trellis-sakila-")) / "sakila.db"))
+    return _built(build_sakila, "sakila")
 
 
-@functools.cache
 def chinook_path() -> str:
-    """Chinook built once per process (a temporary folder)."""
-    return build_chinook(str(Path(tempfile.mkdtemp(prefix="trellis-chinook-")) / "chinook.db"))
+    return _built(build_chinook, "chinook")
 
 
-@functools.cache
 def jaffle_shop_path() -> str:
-    """jaffle_shop built once per process (a temporary folder)."""
-    return build_jaffle_shop(str(Path(tempfile.mkdtemp(prefix="trellis-jaffle-")) / "jaffle_shop.db"))
+    return _built(build_jaffle_shop, "jaffle_shop")
 
 
-@functools.cache
 def seaborn_path() -> str:
-    """The seaborn sample tables built once per process (a temporary folder)."""
-    return build_seaborn(str(Path(tempfile.mkdtemp(prefix="trellis-seaborn-")) / "seaborn.db"))
+    return _built(build_seaborn, "seaborn")
